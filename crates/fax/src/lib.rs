@@ -1,0 +1,2 @@
+//! Fax documents (placeholder).
+#![forbid(unsafe_code)]
