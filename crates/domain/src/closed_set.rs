@@ -13,7 +13,12 @@ pub struct UnknownValue {
 
 impl fmt::Display for UnknownValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not one of: {}", self.value, self.expected.join(", "))
+        write!(
+            f,
+            "`{}` is not one of: {}",
+            self.value,
+            self.expected.join(", ")
+        )
     }
 }
 

@@ -13,13 +13,25 @@ pub enum Rights {
     International,
 }
 
-closed_set!(Rights, case_insensitive = true, [
-    (None, "none"),
-    (Internal, "internal"),
-    (Local, "local"),
-    (National, "national"),
-    (International, "international"),
-]);
+closed_set!(
+    Rights,
+    case_insensitive = true,
+    [
+        (None, "none"),
+        (Internal, "internal"),
+        (Local, "local"),
+        (National, "national"),
+        (International, "international"),
+    ]
+);
+
+impl Rights {
+    /// Whether these rights allow sending to a number of `class` (DESIGN.md §4): the class must
+    /// be at most the right. `none` permits nothing, `international` everything.
+    pub fn permits(self, class: crate::NumberClass) -> bool {
+        self >= class.required_rights()
+    }
+}
 
 /// Message priority, ordered `low < normal < high`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,7 +41,11 @@ pub enum Priority {
     High,
 }
 
-closed_set!(Priority, case_insensitive = true, [(Low, "low"), (Normal, "normal"), (High, "high")]);
+closed_set!(
+    Priority,
+    case_insensitive = true,
+    [(Low, "low"), (Normal, "normal"), (High, "high")]
+);
 
 /// The seven languages of reports and inbound mails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,15 +59,19 @@ pub enum Language {
     Nl,
 }
 
-closed_set!(Language, case_insensitive = true, [
-    (De, "de"),
-    (En, "en"),
-    (Fr, "fr"),
-    (It, "it"),
-    (Es, "es"),
-    (Pt, "pt"),
-    (Nl, "nl"),
-]);
+closed_set!(
+    Language,
+    case_insensitive = true,
+    [
+        (De, "de"),
+        (En, "en"),
+        (Fr, "fr"),
+        (It, "it"),
+        (Es, "es"),
+        (Pt, "pt"),
+        (Nl, "nl"),
+    ]
+);
 
 /// How an inbound fax is attached to its mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,7 +81,11 @@ pub enum InboundFax {
     PdfAndTif,
 }
 
-closed_set!(InboundFax, case_insensitive = true, [(Pdf, "pdf"), (Tif, "tif"), (PdfAndTif, "pdf+tif")]);
+closed_set!(
+    InboundFax,
+    case_insensitive = true,
+    [(Pdf, "pdf"), (Tif, "tif"), (PdfAndTif, "pdf+tif")]
+);
 
 /// A per-day limit: the instance's `system_per_day`, no limit, or a number of jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,10 +103,12 @@ impl std::str::FromStr for PerDay {
         } else if s.eq_ignore_ascii_case("unlimited") {
             Ok(PerDay::Unlimited)
         } else {
-            s.parse::<u32>().map(PerDay::Limit).map_err(|_| crate::UnknownValue {
-                value: s.to_owned(),
-                expected: &["system", "unlimited", "a number of jobs"],
-            })
+            s.parse::<u32>()
+                .map(PerDay::Limit)
+                .map_err(|_| crate::UnknownValue {
+                    value: s.to_owned(),
+                    expected: &["system", "unlimited", "a number of jobs"],
+                })
         }
     }
 }
@@ -116,10 +142,14 @@ impl<'de> serde::Deserialize<'de> for PerDay {
                 v.parse().map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PerDay, E> {
-                u32::try_from(v).map(PerDay::Limit).map_err(|_| E::custom("per-day limit out of range"))
+                u32::try_from(v)
+                    .map(PerDay::Limit)
+                    .map_err(|_| E::custom("per-day limit out of range"))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PerDay, E> {
-                u32::try_from(v).map(PerDay::Limit).map_err(|_| E::custom("per-day limit out of range"))
+                u32::try_from(v)
+                    .map(PerDay::Limit)
+                    .map_err(|_| E::custom("per-day limit out of range"))
             }
         }
         d.deserialize_any(V)

@@ -10,7 +10,11 @@ pub enum Service {
     Voice,
 }
 
-closed_set!(Service, case_insensitive = true, [(Fax, "fax"), (Sms, "sms"), (Voice, "voice")]);
+closed_set!(
+    Service,
+    case_insensitive = true,
+    [(Fax, "fax"), (Sms, "sms"), (Voice, "voice")]
+);
 
 impl Service {
     /// All services, in a fixed order.
