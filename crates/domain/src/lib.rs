@@ -2,17 +2,20 @@
 //!
 //! Nothing in this crate does I/O: it holds the closed sets (services, rights, priorities,
 //! report languages, per-day limits) that configuration, policy and the directory agree on,
-//! and the site's number plan with E.164 numbers ([`SitePlan`], [`PhoneNumber`]). Every type
-//! parses from and prints to the exact spelling of DESIGN.md §3 and §4, so that the
-//! configuration file, the directory attribute and the logs use one vocabulary.
+//! the site's number plan with E.164 numbers ([`SitePlan`], [`PhoneNumber`]), and the UMS user
+//! settings attribute ([`UserSettings`]). Every type parses from and prints to the exact
+//! spelling of DESIGN.md §3, §4 and §5, so that the configuration file, the directory
+//! attribute and the logs use one vocabulary.
 #![forbid(unsafe_code)]
 
 mod closed_set;
 mod limits;
 mod number;
 mod service;
+mod settings;
 
 pub use closed_set::UnknownValue;
 pub use limits::{InboundFax, Language, PerDay, Priority, Rights};
 pub use number::{NumberClass, NumberError, PhoneNumber, SitePlan, SitePlanError, SitePlanFields};
 pub use service::Service;
+pub use settings::{Key, Setting, SettingsError, UserSettings};
