@@ -103,9 +103,13 @@ impl std::str::FromStr for PerDay {
         } else if s.eq_ignore_ascii_case("unlimited") {
             Ok(PerDay::Unlimited)
         } else {
-            s.parse::<u32>()
+            // Digits only: `u32::from_str` would also take `+5`, which is no spelling of ours.
+            s.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| s.parse::<u32>().ok())
+                .flatten()
                 .map(PerDay::Limit)
-                .map_err(|_| crate::UnknownValue {
+                .ok_or_else(|| crate::UnknownValue {
                     value: s.to_owned(),
                     expected: &["system", "unlimited", "a number of jobs"],
                 })
@@ -175,6 +179,9 @@ mod tests {
             assert_eq!(v.to_string(), s);
         }
         assert!("five".parse::<PerDay>().is_err());
+        assert!("+5".parse::<PerDay>().is_err());
+        assert!(" 5".parse::<PerDay>().is_err());
+        assert!("4294967296".parse::<PerDay>().is_err());
         assert_eq!("pdf+tif".parse::<InboundFax>(), Ok(InboundFax::PdfAndTif));
     }
 }

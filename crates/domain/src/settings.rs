@@ -978,6 +978,7 @@ mod tests {
                 invalid(Key::FaxMaxPages, "99999999999"),
             ),
             ("ums1;voice.per_day=many", invalid(Key::VoicePerDay, "many")),
+            ("ums1;sms.per_day=+5", invalid(Key::SmsPerDay, "+5")),
             ("ums1;fax.inbound=doc", invalid(Key::FaxInbound, "doc")),
             ("ums1;origin=abc", invalid(Key::Origin, "abc")),
             ("ums1;fax.sender=", invalid(Key::FaxSender, "")),
