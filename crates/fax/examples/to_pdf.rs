@@ -9,20 +9,26 @@ fn run(args: &[String]) -> Result<(), String> {
     match args {
         [flag, file] if flag == "--pages" => {
             let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-            let n = umsgate_fax::page_count_with(&bytes, &limits).map_err(|e| format!("{file}: {e}"))?;
+            let n = umsgate_fax::page_count_with(&bytes, &limits)
+                .map_err(|e| format!("{file}: {e}"))?;
             println!("{n}");
             Ok(())
         }
         [flag, out, file] if flag == "--png" => {
             let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-            let png = umsgate_fax::first_page_png(&bytes, &limits).map_err(|e| format!("{file}: {e}"))?;
+            let png =
+                umsgate_fax::first_page_png(&bytes, &limits).map_err(|e| format!("{file}: {e}"))?;
             std::fs::write(out, png).map_err(|e| format!("{out}: {e}"))
         }
         _ => {
-            let (inputs, out) = match args.iter().position(|a| a == "-o") {
-                Some(i) if i + 2 == args.len() && i > 0 => (&args[..i], &args[i + 1]),
-                _ => return Err("usage: to_pdf IN.tif... -o OUT.pdf | --pages FILE | --png OUT.png IN.tif".into()),
-            };
+            let (inputs, out) =
+                match args.iter().position(|a| a == "-o") {
+                    Some(i) if i + 2 == args.len() && i > 0 => (&args[..i], &args[i + 1]),
+                    _ => return Err(
+                        "usage: to_pdf IN.tif... -o OUT.pdf | --pages FILE | --png OUT.png IN.tif"
+                            .into(),
+                    ),
+                };
             let files = inputs
                 .iter()
                 .map(|f| std::fs::read(f).map_err(|e| format!("{f}: {e}")))

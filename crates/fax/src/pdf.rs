@@ -6,10 +6,9 @@
 //! Implementation summary:
 //! - Page size: `pixels / dpi * 72` points on each axis, from the TIFF resolution
 //!   ([`crate::Resolution::dpi`]), so a 204 x 196 dpi fax keeps its proportions.
-//! - Each strip becomes one image XObject with `/Filter /CCITTFaxDecode` and the strip bytes
-//!   as its stream (bit-reversed when FillOrder=2), placed at its row offset on the page. TIFF
-//!   strips are coded independently (G3 starts each strip afresh; G4 starts with a white
-//!   reference row), which is what a separate CCITT stream per strip needs.
+//! - A single-strip page (what fax software writes) becomes one image XObject with
+//!   `/Filter /CCITTFaxDecode` and the strip bytes, unchanged, as its stream (bit-reversed
+//!   when FillOrder=2) covering the page.
 //! - DecodeParms: `/K` -1 (G4), 0 (G3 1-D) or 4 / 2 (G3 2-D, fine / normal resolution; readers
 //!   only look at its sign and follow the tag bits); `/Columns` and `/Rows` from the image
 //!   and strip; `/EndOfBlock false`, so readers stop after `/Rows` rows whether or not the
@@ -17,8 +16,17 @@
 //!   `/EncodedByteAlign false`: TIFF fill bits are zeros *before* an EOL, which every CCITT
 //!   decoder skips, while readers disagree on where byte alignment applies around EOLs;
 //!   `/BlackIs1 true` for min-is-black pages (CCITT "black" runs are then displayed white).
-//! - Pages that cannot be passed through (uncompressed, CCITT RLE, or data that may use the
-//!   uncompressed-mode extension) are decoded and re-encoded as one G4 image.
+//! - Pages that cannot be passed through are decoded and re-encoded as one G4 image:
+//!   uncompressed and CCITT RLE pages, data that may use the uncompressed-mode extension, and
+//!   pages of several strips.
+//!
+//! XXX Multi-strip pages could be passed through as one image XObject per strip placed at its
+//! row offset (strips are coded independently, so each is a valid CCITT stream). That was
+//! tried: the strip edges land on fractional device pixels (`72 / 196` pt per row has no exact
+//! decimal form), so renderers resample every strip and the page no longer renders like the
+//! single image (poppler: 3-5 % of pixels differ from tiff2pdf's rendering, at any
+//! resolution). Re-encoding gives one image that renders exactly; it costs a decode and an
+//! encode, only for files that fax software rarely writes.
 
 use std::borrow::Cow;
 
@@ -49,36 +57,41 @@ fn starts_with_eol(data: &[u8]) -> bool {
     false
 }
 
+/// Whether the page's strips can be embedded as they are.
+fn page_is_passthrough(page: &Page<'_>) -> bool {
+    page.strips.len() == 1
+        && matches!(
+            page.coding,
+            Coding::Group4 {
+                uncompressed_mode: false
+            } | Coding::Group3 {
+                uncompressed_mode: false,
+                ..
+            }
+        )
+}
+
 fn images<'a>(page: &Page<'a>, limits: &Limits) -> Result<Vec<Image<'a>>, Error> {
-    let black_is_1 = page.photometric == Photometric::MinIsBlack;
+    if !page_is_passthrough(page) {
+        let bitmap = raster::decode_page(page, limits)?;
+        // The bitmap is black-is-1 already, so the re-encoded image needs no /BlackIs1.
+        return Ok(vec![Image {
+            data: Cow::Owned(encode_g4(&bitmap)),
+            rows: page.height,
+            k: -1,
+            end_of_line: false,
+            black_is_1: false,
+        }]);
+    }
     let k = match page.coding {
-        Coding::Group4 {
-            uncompressed_mode: false,
-        } => -1,
-        Coding::Group3 {
-            two_d: false,
-            uncompressed_mode: false,
-            ..
-        } => 0,
-        Coding::Group3 {
-            two_d: true,
-            uncompressed_mode: false,
-            ..
-        } => {
+        Coding::Group3 { two_d: false, .. } => 0,
+        Coding::Group3 { two_d: true, .. } => {
             let (_, ydpi) = page.resolution.dpi(page.width, page.height);
             if ydpi > 150.0 { 4 } else { 2 }
         }
-        _ => {
-            let bitmap = raster::decode_page(page, limits)?;
-            return Ok(vec![Image {
-                data: Cow::Owned(encode_g4(&bitmap)?),
-                rows: page.height,
-                k: -1,
-                end_of_line: false,
-                black_is_1: false,
-            }]);
-        }
+        _ => -1,
     };
+    let black_is_1 = page.photometric == Photometric::MinIsBlack;
     Ok(page
         .strips
         .iter()
@@ -98,13 +111,11 @@ fn images<'a>(page: &Page<'a>, limits: &Limits) -> Result<Vec<Image<'a>>, Error>
 }
 
 /// Encodes a bitmap (1 = black) as G4 with the `fax` crate's encoder.
-pub(crate) fn encode_g4(bitmap: &Bitmap) -> Result<Vec<u8>, Error> {
+pub(crate) fn encode_g4(bitmap: &Bitmap) -> Vec<u8> {
     let mut enc = fax::encoder::Encoder::new(fax::VecWriter::new());
     let width = bitmap.width();
     for y in 0..bitmap.height() {
-        let row = bitmap
-            .row(y)
-            .ok_or_else(|| Error::malformed("bitmap row missing"))?;
+        let row = bitmap.row(y).unwrap_or_default();
         let pels = (0..width).map(|x| {
             let black = row
                 .get(x as usize / 8)
@@ -119,7 +130,7 @@ pub(crate) fn encode_g4(bitmap: &Bitmap) -> Result<Vec<u8>, Error> {
         let Ok(()) = enc.encode_line(pels, width);
     }
     let Ok(writer) = enc.finish();
-    Ok(writer.finish())
+    writer.finish()
 }
 
 fn to_i32(v: impl TryInto<i32>, what: &str) -> Result<i32, Error> {
