@@ -1,1 +1,22 @@
+//! umsgate: a unified-messaging mail connector.
+//!
+//! Mail in, fax/SMS/voice out — and back. Read the tree in the direction the data flows:
+//!
+//! ```text
+//! outbound   mail server ─► smtp_server ─► spool(smtp-in) ─► … ─► gateway
+//! inbound    gateway ─► received/ ─► … ─► spool(smtp-out) ─► mail server
+//! ```
+//!
+//! The spine both directions share: [`config`] (one validated snapshot), [`spool`] (durable
+//! queue folders), [`logs`] (category files), [`address`] (address templates) and
+//! [`clock`]. [`instance`] wires one `[[instance]]` from its configuration.
 #![forbid(unsafe_code)]
+
+pub mod address;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod instance;
+pub mod logs;
+pub mod outbound;
+pub mod spool;

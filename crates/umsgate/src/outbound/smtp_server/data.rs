@@ -1,0 +1,238 @@
+//! DATA: the strict message receiver.
+//!
+//! Contract: the message ends only at `CRLF . CRLF` (RFC 5321 §4.1.1.4). A bare LF or a bare
+//! CR anywhere in the message is not guessed at: the message is read to its real end and
+//! refused with a 5xx, so that `\n.\n`, `\n.\r\n`, `\r.\r\n` or `\r\n.\r` can never end one
+//! message early and smuggle a second one in (SMTP smuggling). NUL octets and lines longer
+//! than the limit are refused the same way. Dot-stuffing is undone. Bytes beyond
+//! `max_size` are counted but not kept, so memory stays bounded whatever the client sends.
+
+/// Why a received message is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFault {
+    BareLineEnding,
+    Nul,
+    LineTooLong,
+    TooBig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Inside a line.
+    Text,
+    /// After a CR.
+    Cr,
+    /// At the start of a line (after CRLF, or at the very beginning).
+    LineStart,
+    /// A dot at the start of a line.
+    Dot,
+    /// Dot, CR at the start of a line.
+    DotCr,
+}
+
+/// Incremental receiver; feed it whatever arrives.
+#[derive(Debug)]
+pub struct Receiver {
+    state: State,
+    message: Vec<u8>,
+    max_size: usize,
+    max_line: usize,
+    line_len: usize,
+    total: u64,
+    fault: Option<DataFault>,
+}
+
+impl Receiver {
+    pub fn new(max_size: usize, max_line: usize) -> Receiver {
+        Receiver {
+            state: State::LineStart,
+            message: Vec::with_capacity(max_size.min(64 * 1024)),
+            max_size,
+            max_line,
+            line_len: 0,
+            total: 0,
+            fault: None,
+        }
+    }
+
+    fn fault(&mut self, f: DataFault) {
+        // The first fault is the one reported; size trumps all since nothing was kept.
+        if self.fault.is_none() || f == DataFault::TooBig {
+            self.fault = Some(f);
+        }
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        if self.message.len() + bytes.len() > self.max_size {
+            self.fault(DataFault::TooBig);
+            self.message = Vec::new();
+        } else if self.fault != Some(DataFault::TooBig) {
+            self.message.extend_from_slice(bytes);
+        }
+    }
+
+    fn text_byte(&mut self, b: u8) {
+        match b {
+            b'\r' => self.state = State::Cr,
+            b'\n' => {
+                self.fault(DataFault::BareLineEnding);
+                self.emit(b"\n");
+                self.state = State::Text;
+            }
+            _ => {
+                if b == 0 {
+                    self.fault(DataFault::Nul);
+                }
+                self.line_len += 1;
+                if self.line_len > self.max_line {
+                    self.fault(DataFault::LineTooLong);
+                }
+                self.emit(&[b]);
+                self.state = State::Text;
+            }
+        }
+    }
+
+    /// Consumes bytes; returns how many were used and whether the end marker was reached.
+    /// Bytes after the end marker are left for the next command.
+    pub fn feed(&mut self, input: &[u8]) -> (usize, bool) {
+        for (i, &b) in input.iter().enumerate() {
+            match self.state {
+                State::LineStart if b == b'.' => self.state = State::Dot,
+                State::LineStart | State::Text => self.text_byte(b),
+                State::Cr => {
+                    if b == b'\n' {
+                        self.emit(b"\r\n");
+                        self.line_len = 0;
+                        self.state = State::LineStart;
+                    } else {
+                        self.fault(DataFault::BareLineEnding);
+                        self.emit(b"\r");
+                        self.text_byte(b);
+                    }
+                }
+                State::Dot => {
+                    if b == b'\r' {
+                        self.state = State::DotCr;
+                    } else {
+                        // A stuffed dot: drop it, keep the rest of the line.
+                        self.text_byte(b);
+                    }
+                }
+                State::DotCr => {
+                    if b == b'\n' {
+                        return (i + 1, true);
+                    }
+                    // ".\r" followed by anything else: a bare CR inside a line.
+                    self.fault(DataFault::BareLineEnding);
+                    self.emit(b"\r");
+                    self.text_byte(b);
+                }
+            }
+        }
+        (input.len(), false)
+    }
+
+    /// Total message bytes seen (after unstuffing), kept or not.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The message, or why it is refused.
+    pub fn finish(self) -> Result<Vec<u8>, DataFault> {
+        match self.fault {
+            Some(f) => Err(f),
+            None => Ok(self.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(input: &[u8]) -> (Result<Vec<u8>, DataFault>, usize, bool) {
+        let mut r = Receiver::new(1 << 20, 1000);
+        let (used, done) = r.feed(input);
+        (r.finish(), used, done)
+    }
+
+    #[test]
+    fn ends_only_at_crlf_dot_crlf_and_unstuffs() {
+        let (msg, used, done) = run(b"Subject: x\r\n\r\n..leading dot\r\n.\r\nQUIT\r\n");
+        assert!(done);
+        assert_eq!(used, 32);
+        assert_eq!(msg.unwrap(), b"Subject: x\r\n\r\n.leading dot\r\n");
+        let (msg, _, done) = run(b".\r\n");
+        assert!(done);
+        assert_eq!(msg.unwrap(), b"");
+    }
+
+    #[test]
+    fn smuggling_variants_never_end_the_message_and_are_refused() {
+        let second = b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<+4930666@fax.example.com>\r\nDATA\r\nsmuggled\r\n";
+        for marker in [
+            &b"\n.\n"[..],
+            b"\n.\r\n",
+            b"\r.\r\n",
+            b"\r\n.\r",
+            b"\r\n\x00.\r\n",
+        ] {
+            let mut input = b"Subject: first\r\n\r\nbody".to_vec();
+            input.extend_from_slice(marker);
+            input.extend_from_slice(second);
+            // Nothing before the real end terminates the message …
+            let mut r = Receiver::new(1 << 20, 1000);
+            let (used, done) = r.feed(&input);
+            assert!(!done, "{marker:?} ended the message");
+            assert_eq!(used, input.len());
+            // … and the real end refuses it.
+            let (used, done) = r.feed(b"\r\n.\r\n");
+            assert!(done && used == 5);
+            assert!(r.finish().is_err(), "{marker:?} accepted");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let mut r = Receiver::new(10, 1000);
+        r.feed(b"0123456789abcdef\r\n");
+        let (_, done) = r.feed(b".\r\n");
+        assert!(done);
+        assert_eq!(r.total(), 18);
+        assert_eq!(r.finish(), Err(DataFault::TooBig));
+        let mut r = Receiver::new(1 << 20, 8);
+        r.feed(b"123456789\r\n.\r\n");
+        assert_eq!(r.finish(), Err(DataFault::LineTooLong));
+    }
+
+    proptest! {
+        #[test]
+        fn split_points_do_not_matter(body in proptest::collection::vec(any::<u8>(), 0..300), cut in 0usize..310) {
+            let mut input = body.clone();
+            input.extend_from_slice(b"\r\n.\r\n");
+            let whole = { let mut r = Receiver::new(1 << 20, 1000); let (u, d) = r.feed(&input); (u, d, r.finish()) };
+            let cut = cut.min(input.len());
+            let mut r = Receiver::new(1 << 20, 1000);
+            let (u1, d1) = r.feed(&input[..cut]);
+            let (u2, d2) = if d1 { (0, true) } else { r.feed(&input[cut..]) };
+            prop_assert_eq!((u1 + u2, d1 || d2, r.finish()), whole);
+        }
+
+        #[test]
+        fn accepted_messages_have_only_crlf_line_endings(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut r = Receiver::new(1 << 20, 1000);
+            let (_, done) = r.feed(&body);
+            if !done
+                && let Ok(m) = r.finish() {
+                    for (i, &b) in m.iter().enumerate() {
+                        if b == b'\n' { prop_assert!(i > 0 && m[i - 1] == b'\r'); }
+                        if b == b'\r' { prop_assert!(m.get(i + 1) == Some(&b'\n')); }
+                    }
+                }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The sidecar: a queued mail's envelope and retry state, `<id>.json` beside `<id>.eml`.
+//!
+//! Contract: the sidecar is the file an administrator may read and a tool may write; it is
+//! versioned (`"v": 1`), and `size` is the exact length of the `.eml`, which is how a torn or
+//! truncated pair is recognised on start-up. Unknown fields are ignored on read, so that an
+//! older umsgate can requeue what a newer one wrote.
+
+use serde::{Deserialize, Serialize};
+
+/// Current sidecar format version.
+pub const VERSION: u32 = 1;
+
+/// Envelope and state of one queued message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sidecar {
+    pub v: u32,
+    pub id: String,
+    pub instance: String,
+    /// RFC 3339, UTC.
+    pub received_at: String,
+    /// Where the message came from: `smtp` (the listener), `local` (umsgate itself), `file`
+    /// (an `.eml` dropped into a queue folder by hand).
+    pub origin: Origin,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helo: Option<String>,
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
+    /// Envelope sender; empty for the null sender `<>`.
+    pub mail_from: String,
+    pub rcpts: Vec<Recipient>,
+    /// Length of the `.eml` in bytes.
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Delivery attempts made so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// RFC 3339 time of the next attempt; none = as soon as possible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Where a queued message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Smtp,
+    Local,
+    File,
+}
+
+/// One envelope recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub address: String,
+    /// ORCPT, xtext-decoded, without the `rfc822;` type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orcpt: Option<String>,
+}
+
+impl Sidecar {
+    /// Serialises for disk, pretty so that administrators can read it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// Parses a sidecar; a wrong version is an error.
+    pub fn from_bytes(b: &[u8]) -> Result<Sidecar, String> {
+        let s: Sidecar =
+            serde_json::from_slice(b).map_err(|e| format!("unreadable sidecar: {e}"))?;
+        if s.v != VERSION {
+            return Err(format!(
+                "sidecar version {} is not supported (expected {VERSION})",
+                s.v
+            ));
+        }
+        Ok(s)
+    }
+}
