@@ -285,9 +285,10 @@ pub(crate) struct Tiff<'a> {
     pub(crate) pages: Vec<Page<'a>>,
 }
 
-/// True when `data` starts with a classic TIFF header (either byte order).
+/// True when `data` starts with a TIFF header (either byte order, classic or BigTIFF; the
+/// latter is recognised only to be reported as unsupported).
 pub(crate) fn is_tiff(data: &[u8]) -> bool {
-    data.starts_with(b"II*\0") || data.starts_with(b"MM\0*")
+    [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"].iter().any(|m| data.starts_with(*m))
 }
 
 /// Reads every page of a TIFF file. `pages_before` pages of earlier inputs count towards
