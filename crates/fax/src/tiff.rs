@@ -288,7 +288,9 @@ pub(crate) struct Tiff<'a> {
 /// True when `data` starts with a TIFF header (either byte order, classic or BigTIFF; the
 /// latter is recognised only to be reported as unsupported).
 pub(crate) fn is_tiff(data: &[u8]) -> bool {
-    [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"].iter().any(|m| data.starts_with(*m))
+    [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"]
+        .iter()
+        .any(|m| data.starts_with(*m))
 }
 
 /// Reads every page of a TIFF file. `pages_before` pages of earlier inputs count towards
