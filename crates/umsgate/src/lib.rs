@@ -19,4 +19,5 @@ pub mod demo;
 pub mod instance;
 pub mod logs;
 pub mod outbound;
+pub mod reports;
 pub mod spool;

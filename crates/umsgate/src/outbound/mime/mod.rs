@@ -1,0 +1,1 @@
+//! MIME → message content (placeholder; filled by the job-building work).

@@ -1,0 +1,1 @@
+//! Reports to senders (placeholder; filled by the report work).
