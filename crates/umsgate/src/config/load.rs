@@ -243,24 +243,18 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
         ));
     }
 
-    let site = &c.site;
-    for (name, v) in [
-        ("country_code", &site.country_code),
-        ("area_code", &site.area_code),
-        ("subscriber", &site.subscriber),
-        ("international_prefix", &site.international_prefix),
-        ("national_prefix", &site.national_prefix),
-        ("outside_line", &site.outside_line),
-    ] {
-        if !v.get_ref().bytes().all(|b| b.is_ascii_digit()) || v.get_ref().len() > 15 {
-            errors.push(at.error(
-                Some(&v.span()),
-                &format!("site.{name}"),
-                format!("`{}` is not a string of at most 15 digits", v.get_ref()),
-            ));
-        }
+    if let Err(e) = c.site.plan() {
+        let span = match e.field() {
+            "country_code" => Some(c.site.country_code.span()),
+            "area_code" => Some(c.site.area_code.span()),
+            "subscriber" => Some(c.site.subscriber.span()),
+            "international_prefix" => Some(c.site.international_prefix.span()),
+            "national_prefix" => Some(c.site.national_prefix.span()),
+            "outside_line" => Some(c.site.outside_line.span()),
+            _ => None,
+        };
+        errors.push(at.error(span.as_ref(), &format!("site.{}", e.field()), e.to_string()));
     }
-
     if c.instances.is_empty() {
         errors.push(at.error(None, "instance", "no [[instance]] is configured".to_owned()));
     }

@@ -144,6 +144,21 @@ impl Default for SiteConfig {
     }
 }
 
+impl SiteConfig {
+    /// The validated number plan (checked when the configuration loads).
+    pub fn plan(&self) -> Result<umsgate_domain::SitePlan, umsgate_domain::SitePlanError> {
+        umsgate_domain::SitePlan::new(umsgate_domain::SitePlanFields {
+            country_code: self.country_code.get_ref().clone(),
+            area_code: self.area_code.get_ref().clone(),
+            subscriber: self.subscriber.get_ref().clone(),
+            extension_digits: self.extension_digits,
+            international_prefix: self.international_prefix.get_ref().clone(),
+            national_prefix: self.national_prefix.get_ref().clone(),
+            outside_line: self.outside_line.get_ref().clone(),
+        })
+    }
+}
+
 /// One `[[instance]]`: its own listener, mail system, directory, gateway, spool and logs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

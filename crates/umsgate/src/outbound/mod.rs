@@ -5,5 +5,6 @@
 //! jobs; a [`refusal`] ends in an error report to the sender.
 
 pub mod mime;
+pub mod policy;
 pub mod refusal;
 pub mod smtp_server;

@@ -1,0 +1,161 @@
+//! Gateways: the fax / SMS / voice engines behind umsgate (DESIGN.md §6).
+//!
+//! Contract: [`Gateway::submit`] returns `Ok` only when the engine has the job durably (a line
+//! fsynced in `sent.jsonl` for the simulator, a published folder in `outbox/` for the spool
+//! interface). Submission is idempotent per job id — the outbound worker may submit a job
+//! again after a crash, and the engine sees it once. A failure says whether it is temporary
+//! (keep the mail and retry) or permanent (refuse the job). Delivery reports arrive as files
+//! `<job-id>.json` in [`Gateway::reports_dir`], written by the engine with a `.tmp` name and
+//! renamed; the report collector turns them into mails.
+//!
+//! The backends are a closed set dispatched here; a site-specific engine plugs in through the
+//! documented spool interface (`docs/gateway-spool.md`).
+
+mod sim;
+mod spool;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use umsgate_domain::{Priority, Service};
+
+pub use sim::SimGateway;
+pub use spool::SpoolGateway;
+
+use crate::config::{GatewayConfig, GatewayKind};
+
+/// One job for the engine: one service, one number.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub job_id: String,
+    pub service: Service,
+    /// Spaced canonical form, as directories write it: `+49 30 123456`.
+    pub number: String,
+    /// `+4930123456`.
+    pub e164: String,
+    /// The sender's mail address.
+    pub sender: String,
+    pub priority: Priority,
+    /// Fax pages without the cover page; `None` for SMS and voice.
+    pub pages: Option<u32>,
+    /// Cover page name; `None` = no cover page.
+    pub cover: Option<String>,
+    pub headline: Option<String>,
+    /// ISDN originating number.
+    pub origin: Option<String>,
+    pub billing: Option<String>,
+    /// SMS text, or text to speak for voice.
+    pub text: Option<String>,
+    /// File names of the documents, in order (generated names, never the sender's).
+    pub attachments: Vec<String>,
+    /// Fax sender number (extension) for the header line.
+    pub fax_sender: Option<String>,
+    /// Cover-page sender fields (company, street, zip, city, …) read from the directory.
+    pub cover_fields: BTreeMap<String, String>,
+    pub subject: Option<String>,
+    /// The documents, by name.
+    #[serde(skip)]
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The engine could not take a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayError {
+    pub temporary: bool,
+    pub detail: String,
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.temporary { "temporary" } else { "permanent" };
+        write!(f, "gateway ({kind}): {}", self.detail)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+impl GatewayError {
+    fn io(what: &str, e: &std::io::Error) -> GatewayError {
+        GatewayError { temporary: true, detail: format!("{what}: {e}") }
+    }
+}
+
+/// Outcome of a finished job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Failed,
+}
+
+/// A delivery report, `reports/<job-id>.json` (DESIGN.md §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    pub job_id: String,
+    pub status: DeliveryStatus,
+    #[serde(default)]
+    pub pages: Option<u32>,
+    #[serde(default)]
+    pub duration_s: Option<u64>,
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    #[serde(default)]
+    pub remote_id: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// RFC 3339.
+    pub finished_at: String,
+}
+
+/// The configured engine.
+#[derive(Debug)]
+pub enum Gateway {
+    Sim(SimGateway),
+    Spool(SpoolGateway),
+}
+
+impl Gateway {
+    /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`.
+    pub fn open(cfg: &GatewayConfig, state_gateway: &Path) -> Result<Gateway, String> {
+        match cfg.kind {
+            GatewayKind::Sim => SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers).map(Gateway::Sim),
+            GatewayKind::Spool => {
+                SpoolGateway::open(cfg.dir.as_deref().unwrap_or(state_gateway)).map(Gateway::Spool)
+            }
+            GatewayKind::Hylafax | GatewayKind::Kannel => Err(format!("gateway kind {:?} is not available", cfg.kind)),
+        }
+    }
+
+    pub async fn submit(&self, job: &Job) -> Result<(), GatewayError> {
+        match self {
+            Gateway::Sim(g) => g.submit(job).await,
+            Gateway::Spool(g) => g.submit(job).await,
+        }
+    }
+
+    /// Where delivery reports appear.
+    pub fn reports_dir(&self) -> PathBuf {
+        match self {
+            Gateway::Sim(g) => g.reports_dir(),
+            Gateway::Spool(g) => g.reports_dir(),
+        }
+    }
+
+    /// Runs the backend's own background work (the simulator completing jobs) until shutdown.
+    pub async fn run(&self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        match self {
+            Gateway::Sim(g) => g.run(shutdown).await,
+            Gateway::Spool(_) => {}
+        }
+    }
+}
+
+/// Writes `bytes` to `dir/name` through `dir/.name.tmp`, fsync and rename.
+pub(crate) fn write_file_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    crate::spool::write_synced(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    crate::spool::sync_dir(dir)
+}
