@@ -1,0 +1,218 @@
+//! The command line as an administrator uses it: `check`, `queue`, `hash-password`, with
+//! their exit codes (0 ok, 1 config, 4 queue entry not found) and messages.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use base64::Engine;
+use support::{Daemon, Smtp, Work, config_text, describe, free_addr, line_of, run_cli};
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `check` on `text`: asserts exit 1 and that stderr names `<file>:<line>: <key>: `.
+fn check_fails_at(name: &str, text: &str, line: usize, key: &str) -> String {
+    let work = Work::new(name);
+    let path = work.write_config(text);
+    let out = work.umsgate(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let want = format!("{}:{line}: {key}: ", path.display());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&want),
+        "stderr does not name `{want}`:\n{}",
+        describe(&out)
+    );
+    err
+}
+
+#[test]
+fn check_reports_an_unknown_key_with_file_line_and_key() {
+    let text = config_text(free_addr(), "max_mesage_size = \"50MB\"");
+    let line = line_of(&text, "max_mesage_size");
+    let err = check_fails_at(
+        "unknown-key",
+        &text,
+        line,
+        "instance.smtp_in.max_mesage_size",
+    );
+    // The message says what is wrong, not only where.
+    assert!(err.contains("unknown field"), "{err}");
+}
+
+#[test]
+fn check_reports_a_bad_duration_with_file_line_and_key() {
+    let text = config_text(free_addr(), "command_timeout = \"ten minutes\"");
+    let line = line_of(&text, "command_timeout");
+    check_fails_at(
+        "bad-duration",
+        &text,
+        line,
+        "instance.smtp_in.command_timeout",
+    );
+}
+
+#[test]
+fn check_reports_a_bad_retry_interval_with_file_line_and_key() {
+    let text = config_text(free_addr(), "").replace(
+        "maildir = \"maildir/\"",
+        "maildir = \"maildir/\"\nretry = [\"60s\", \"soon\"]",
+    );
+    let line = line_of(&text, "retry = ");
+    let err = check_fails_at("bad-retry", &text, line, "instance.mail.retry");
+    assert!(err.contains("soon"), "the bad value is not named: {err}");
+}
+
+#[test]
+fn check_accepts_a_valid_config() {
+    let work = Work::new("valid");
+    work.write_config(&config_text(free_addr(), ""));
+    let out = work.umsgate(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("configuration is valid (1 instance(s))"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn check_without_a_config_file_fails_with_exit_1() {
+    let work = Work::new("missing");
+    let out = work.umsgate(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains(&work.config_path().display().to_string()),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn queue_list_json_on_an_empty_spool_is_an_empty_array() {
+    let work = Work::new("queue-empty");
+    work.write_config(&config_text(free_addr(), ""));
+    let out = work.umsgate(&["queue", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(&out)));
+    assert_eq!(v, serde_json::json!([]), "{}", describe(&out));
+    // Also once the folders exist.
+    std::fs::create_dir_all(work.smtp_in().join(".tmp")).unwrap();
+    let out = work.umsgate(&["queue", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, serde_json::json!([]), "{}", describe(&out));
+}
+
+#[test]
+fn queue_show_delete_requeue_of_unknown_ids_exit_4() {
+    let work = Work::new("queue-missing");
+    work.write_config(&config_text(free_addr(), ""));
+    for args in [
+        &["queue", "show", "NOPE"][..],
+        &["queue", "show", "../etc/passwd"],
+        &["queue", "delete", "NOPE"],
+        &["queue", "requeue", "NOPE"],
+    ] {
+        let out = work.umsgate(args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", describe(&out));
+    }
+}
+
+#[test]
+fn queue_show_and_delete_a_hand_dropped_message() {
+    let work = Work::new("queue-hand");
+    work.write_config(&config_text(free_addr(), ""));
+    let dir = work.smtp_in();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("HAND1.eml"),
+        "From: <jane@example.com>\r\nTo: <+4930123456@fax.example.com>\r\nSubject: by hand\r\n\r\nbody\r\n",
+    )
+    .unwrap();
+    let out = work.umsgate(&["queue", "show", "HAND1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Subject: by hand"),
+        "{}",
+        describe(&out)
+    );
+    let out = work.umsgate(&["queue", "delete", "HAND1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(!dir.join("HAND1.eml").exists());
+    let out = work.umsgate(&["queue", "show", "HAND1"]);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+}
+
+fn hash_password(password: &str) -> String {
+    let out = run_cli(
+        &["hash-password"],
+        Some(&format!("{password}\n")),
+        &std::env::temp_dir(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let hash = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
+    assert!(
+        hash.starts_with("$argon2id$"),
+        "not an argon2id hash: {hash}"
+    );
+    assert!(!hash.contains(password), "the password leaks into {hash}");
+    hash
+}
+
+#[test]
+fn hash_password_refuses_an_empty_password() {
+    let out = run_cli(&["hash-password"], Some("\n"), &std::env::temp_dir());
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+}
+
+#[test]
+fn hash_password_output_is_accepted_in_auth_users_and_authenticates() {
+    let password = "s3cret with spaces";
+    let hash = hash_password(password);
+    assert_ne!(hash, hash_password(password), "the salt is not random");
+
+    let work = Work::new("hash");
+    let addr = free_addr();
+    work.write_config(&config_text(
+        addr,
+        &format!(
+            "auth.users = [{{ name = \"mailserver\", password_hash = \"{hash}\" }}]\nauth.require_tls = false"
+        ),
+    ));
+    let out = work.umsgate(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    // The hash is not only syntactically accepted: the listener authenticates with it.
+    let mut d = Daemon::run(&work, addr);
+    d.wait_ready();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (mut c, _) = Smtp::connect(addr).unwrap();
+    let ehlo = c.ehlo("client.test").unwrap();
+    assert!(ehlo.text.contains("AUTH PLAIN LOGIN"), "{ehlo:?}");
+    let wrong = b64.encode(b"\0mailserver\0wrong");
+    let r = c.command(&format!("AUTH PLAIN {wrong}")).unwrap();
+    assert_eq!(r.code, 535, "{r:?}");
+    let right = b64.encode(format!("\0mailserver\0{password}"));
+    let r = c.command(&format!("AUTH PLAIN {right}")).unwrap();
+    assert_eq!(r.code, 235, "{r:?}");
+    c.quit();
+    assert!(d.sigterm().success(), "{}", d.output());
+}
+
+#[test]
+fn a_bad_password_hash_is_a_config_error() {
+    let text = config_text(
+        free_addr(),
+        "auth.users = [{ name = \"mailserver\", password_hash = \"plain-text\" }]\nauth.require_tls = false",
+    );
+    let line = line_of(&text, "auth.users");
+    check_fails_at(
+        "bad-hash",
+        &text,
+        line,
+        "instance.smtp_in.auth.users.password_hash",
+    );
+}

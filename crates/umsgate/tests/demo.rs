@@ -1,0 +1,137 @@
+//! `umsgate demo` as a first-time user runs it: it writes the demo folder, listens, takes a
+//! fax job from the real `swaks` (the command the demo itself prints), spools it, and stops
+//! cleanly (exit 0) on SIGTERM. A second run reuses the folder and still has the mail queued.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+
+use support::{Daemon, Work, describe, free_addr, run_cli, wait_in_spool};
+
+fn start_demo(work: &Work, demo_dir: &Path, listen: SocketAddr) -> Daemon {
+    let mut cmd = Command::new(support::bin());
+    cmd.arg("demo")
+        .arg("--dir")
+        .arg(demo_dir)
+        .arg("--listen")
+        .arg(listen.to_string());
+    let mut d = Daemon::spawn(cmd, &work.dir, listen);
+    d.wait_ready();
+    // The banner comes after the listener is bound; wait for it rather than race it.
+    d.wait_stdout("umsgate demo is running");
+    d
+}
+
+fn swaks(listen: SocketAddr, to: &str, marker: &str) -> std::process::Output {
+    let out = Command::new("swaks")
+        .env("POSIXLY_CORRECT", "1")
+        .args(["--server", &listen.to_string()])
+        .args(["--from", "jane@example.com"])
+        .args(["--to", to])
+        .args(["--header", &format!("Subject: demo {marker}")])
+        .args(["--body", &format!("demo body {marker}")])
+        .output();
+    match out {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "swaks is not installed (apt-get install swaks; .ci/run installs it): this test needs the real tool"
+        ),
+        Err(e) => panic!("cannot run swaks: {e}"),
+    }
+}
+
+#[test]
+fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
+    let work = Work::new("demo");
+    let listen = free_addr();
+    // Relative --dir, resolved against the working folder like a user's `umsgate demo`.
+    let demo = work.dir.join("umsgate-demo");
+    let mut d = start_demo(&work, Path::new("umsgate-demo"), listen);
+    assert!(
+        demo.join("umsgate.toml").is_file() && demo.join("users.toml").is_file(),
+        "demo folder not written: {:?}",
+        support::names(&demo)
+    );
+    let banner = d.stdout();
+    assert!(
+        banner.contains("wrote a new demo into umsgate-demo/")
+            && banner.contains(&format!("SMTP on {listen}")),
+        "{}",
+        d.output()
+    );
+
+    let marker = format!("demo-{}", support::nonce());
+    let out = swaks(listen, "+4930123456@fax.example.com", &marker);
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "swaks failed: {}",
+        describe(&out)
+    );
+    let queued = transcript
+        .lines()
+        .find(|l| l.starts_with("<-  250 2.0.0 Ok: queued as "))
+        .unwrap_or_else(|| panic!("no 250 for the message in swaks' transcript:\n{transcript}"));
+    let id = queued.rsplit(' ').next().unwrap().to_owned();
+
+    let smtp_in = demo.join("state").join("demo").join("smtp-in");
+    let q = wait_in_spool(&smtp_in, &format!("demo body {marker}"), "demo mail");
+    assert_eq!(q.id, id, "swaks was told {id}, the spool holds {}", q.id);
+    let s = q.sidecar();
+    assert_eq!(s["mail_from"], "jane@example.com", "{s}");
+    assert_eq!(s["instance"], "demo", "{s}");
+    assert_eq!(
+        s["rcpts"][0]["address"], "+4930123456@fax.example.com",
+        "{s}"
+    );
+
+    // A non-fax address is refused at RCPT, as the banner says.
+    let out = swaks(listen, "jane@example.com", &marker);
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("<** 550 5.1.1 <jane@example.com>"),
+        "{}",
+        describe(&out)
+    );
+
+    let st = d.sigterm();
+    assert_eq!(
+        st.code(),
+        Some(0),
+        "demo did not exit 0 on SIGTERM: {st}\n{}",
+        d.output()
+    );
+
+    // Again: the folder is reused and the mail is still queued.
+    let mut d = start_demo(&work, Path::new("umsgate-demo"), listen);
+    assert!(
+        d.stdout()
+            .contains("using the existing demo in umsgate-demo/"),
+        "{}",
+        d.output()
+    );
+    let out = run_cli(
+        &[
+            "--config",
+            demo.join("umsgate.toml").to_str().unwrap(),
+            "queue",
+            "list",
+            "--json",
+        ],
+        None,
+        &work.dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        items.iter().any(|i| i["id"] == id.as_str()),
+        "queue list lost {id}: {}",
+        describe(&out)
+    );
+    let st = d.sigterm();
+    assert_eq!(st.code(), Some(0), "second run: {st}\n{}", d.output());
+}
