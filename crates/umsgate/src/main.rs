@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 the configuration is invalid or a check failed; 2 the command
 //! line is wrong (clap); 3 a runtime failure (cannot listen, folder not writable, I/O);
-//! 4 a queue entry that was asked for does not exist.
+//! 4 a queue entry that was asked for does not exist. `fax` commands exit 1 when the input is
+//! not a document they can read.
 #![forbid(unsafe_code)]
 
 use std::io::Read;
@@ -62,8 +63,24 @@ enum Command {
     /// Queued mail: list, show, requeue, delete
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Fax document tools
+    #[command(subcommand)]
+    Fax(FaxCommand),
     /// Print an argon2 hash of a password read from standard input (for auth.users)
     HashPassword,
+}
+
+#[derive(Subcommand)]
+enum FaxCommand {
+    /// Convert TIFF G3/G4 faxes to one PDF, CCITT data embedded unchanged
+    ToPdf {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print the number of pages of a PDF or TIFF
+    Pages { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +116,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo { dir, listen } => run_demo(&dir, listen),
         Command::HashPassword => hash_password(),
+        Command::Fax(ref f) => fax(f),
         ref other => {
             let config = match load(cli.config.as_deref()) {
                 Ok(c) => c,
@@ -116,7 +134,7 @@ fn main() -> ExitCode {
                 }
                 Command::Info { json } => info(&config, *json),
                 Command::Queue(q) => queue(&config, q),
-                Command::Demo { .. } | Command::HashPassword => ExitCode::SUCCESS,
+                Command::Demo { .. } | Command::HashPassword | Command::Fax(_) => ExitCode::SUCCESS,
             }
         }
     }
@@ -239,6 +257,56 @@ fn hash_password() -> ExitCode {
         Err(e) => {
             eprintln!("cannot hash: {e}");
             ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn fax(cmd: &FaxCommand) -> ExitCode {
+    let limits = umsgate_fax::Limits::default();
+    match cmd {
+        FaxCommand::ToPdf { inputs, output } => {
+            let mut data = Vec::with_capacity(inputs.len());
+            for p in inputs {
+                match std::fs::read(p) {
+                    Ok(b) => data.push(b),
+                    Err(e) => {
+                        eprintln!("cannot read {}: {e}", p.display());
+                        return ExitCode::from(EXIT_RUNTIME);
+                    }
+                }
+            }
+            let slices: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+            let pdf = match umsgate_fax::tiff_to_pdf(&slices, &limits) {
+                Ok(pdf) => pdf,
+                Err(e) => {
+                    eprintln!("cannot convert: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            if let Err(e) = std::fs::write(output, pdf) {
+                eprintln!("cannot write {}: {e}", output.display());
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+            ExitCode::SUCCESS
+        }
+        FaxCommand::Pages { file } => {
+            let bytes = match std::fs::read(file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("cannot read {}: {e}", file.display());
+                    return ExitCode::from(EXIT_RUNTIME);
+                }
+            };
+            match umsgate_fax::page_count_with(&bytes, &limits) {
+                Ok(n) => {
+                    println!("{n}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    ExitCode::from(EXIT_CONFIG)
+                }
+            }
         }
     }
 }

@@ -232,6 +232,9 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
     blank_is_none(c);
     resolve(base, &mut c.service.state_dir);
     resolve(base, &mut c.service.log_dir);
+    if let Some(t) = &mut c.service.templates_dir {
+        resolve(base, t);
+    }
 
     let store = c.service.store.get_ref();
     if store != "sqlite" && !store.starts_with("postgres://") && !store.starts_with("postgresql://")

@@ -78,6 +78,9 @@ pub struct ServiceConfig {
     pub log_rotate: LogRotate,
     pub store: Spanned<String>,
     pub web: Option<WebConfig>,
+    /// Folder of report templates and strings that replace the built-in ones
+    /// (`<name>.html.j2`, `<name>.txt.j2`, `<lang>/reports.ftl`).
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl Default for ServiceConfig {
@@ -88,6 +91,7 @@ impl Default for ServiceConfig {
             log_rotate: LogRotate::default(),
             store: Spanned::new(0..0, "sqlite".to_owned()),
             web: None,
+            templates_dir: None,
         }
     }
 }
@@ -170,6 +174,10 @@ pub struct InstanceConfig {
     pub enabled: bool,
     #[serde(default)]
     pub emergency_mode: bool,
+    /// Accept mail but keep it in `smtp-in/` instead of turning it into jobs (maintenance of
+    /// the engine, or of the rights); processing resumes when this is switched off.
+    #[serde(default)]
+    pub hold: bool,
     pub smtp_in: SmtpInConfig,
     pub mail: MailConfig,
     #[serde(default)]

@@ -157,7 +157,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
 /// The unfolded value of the first header `name` (lower-case) in the header block of a CRLF
 /// message, with control characters removed; `None` if absent.
-pub(crate) fn header_value(msg: &[u8], name: &str) -> Option<String> {
+pub fn header_value(msg: &[u8], name: &str) -> Option<String> {
     let end = msg
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

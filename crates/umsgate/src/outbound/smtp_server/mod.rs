@@ -30,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
+pub use accept::header_value;
 pub use auth::AuthLimiter;
 pub use session::serve;
 
