@@ -25,31 +25,29 @@ else
   ours=("$target/release/examples/to_pdf"); ours_name="umsgate-fax example to_pdf"
 fi
 
-now() { date +%s%N; }
-# time_runs OUT CMD...: runs CMD $iters times (after one warm-up run), prints elapsed ns
+# time_runs CMD...: one warm-up run, then CMD $iters times; prints "wall_s cpu_s" (cpu = user +
+# sys of the child processes, which is robust when other jobs share the machine)
 time_runs() {
   "$@" >/dev/null
-  local t0 t1 i
-  t0=$(now)
-  for ((i = 0; i < iters; i++)); do "$@" >/dev/null; done
-  t1=$(now)
-  echo $((t1 - t0))
+  local i t
+  t=$( { TIMEFORMAT='%R %U %S'; time for ((i = 0; i < iters; i++)); do "$@" >/dev/null; done; } 2>&1 )
+  awk '{ printf "%s %.3f\n", $1, $2 + $3 }' <<<"$t"
 }
 
 echo "converter: $ours_name; $iters runs per tool and file; $(nproc) cores"
 echo
-echo "| file | pages | umsgate pages/s | tiff2pdf pages/s | speed ratio | umsgate bytes | tiff2pdf bytes | size ratio |"
+echo "| file | pages | umsgate pages/s wall (cpu) | tiff2pdf pages/s wall (cpu) | speed ratio wall (cpu) | umsgate bytes | tiff2pdf bytes | size ratio |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for s in "${samples[@]}"; do
   in="$root/testdata/samples/$s.tif"
   a="$tmp/$s.umsgate.pdf"; b="$tmp/$s.tiff2pdf.pdf"
-  ns_a=$(time_runs "${ours[@]}" "$in" -o "$a")
-  ns_b=$(time_runs tiff2pdf -o "$b" "$in")
+  read -r wa ca < <(time_runs "${ours[@]}" "$in" -o "$a")
+  read -r wb cb < <(time_runs tiff2pdf -o "$b" "$in")
   pages=$(pdfinfo "$a" | awk '/^Pages:/ {print $2}')
   pages_b=$(pdfinfo "$b" | awk '/^Pages:/ {print $2}')
   [ "$pages" = "$pages_b" ] || { echo "page counts differ: $pages vs $pages_b" >&2; exit 1; }
   size_a=$(stat -c %s "$a"); size_b=$(stat -c %s "$b")
-  awk -v f="$s" -v p="$pages" -v n="$iters" -v ta="$ns_a" -v tb="$ns_b" -v sa="$size_a" -v sb="$size_b" 'BEGIN {
-    pa = p * n / (ta / 1e9); pb = p * n / (tb / 1e9)
-    printf "| %s | %d | %.0f | %.0f | %.2fx | %d | %d | %.3f |\n", f, p, pa, pb, pa / pb, sa, sb, sa / sb }'
+  awk -v f="$s" -v p="$pages" -v n="$iters" -v wa="$wa" -v ca="$ca" -v wb="$wb" -v cb="$cb" -v sa="$size_a" -v sb="$size_b" 'BEGIN {
+    pwa = p * n / wa; pca = p * n / ca; pwb = p * n / wb; pcb = p * n / cb
+    printf "| %s | %d | %.0f (%.0f) | %.0f (%.0f) | %.2fx (%.2fx) | %d | %d | %.3f |\n", f, p, pwa, pca, pwb, pcb, pwa / pwb, pca / pcb, sa, sb, sa / sb }'
 done

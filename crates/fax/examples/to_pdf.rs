@@ -1,6 +1,8 @@
 //! Converts fax TIFFs to one PDF: `to_pdf IN.tif… -o OUT.pdf` (the same job as
 //! `umsgate fax to-pdf`, for benchmarks and manual checks). With `--pages FILE` it prints the
-//! page count of a PDF or TIFF instead; with `--png OUT.png IN.tif` it writes a preview.
+//! page count of a PDF or TIFF instead; with `--png OUT.png IN.tif` it writes a preview; with
+//! `--repeat N IN.tif` it converts N times in one process and prints the library's own rate
+//! (no process start, no file I/O).
 
 use std::process::ExitCode;
 
@@ -12,6 +14,25 @@ fn run(args: &[String]) -> Result<(), String> {
             let n = umsgate_fax::page_count_with(&bytes, &limits)
                 .map_err(|e| format!("{file}: {e}"))?;
             println!("{n}");
+            Ok(())
+        }
+        [flag, n, file] if flag == "--repeat" => {
+            let n: u32 = n.parse().map_err(|_| format!("bad count {n}"))?;
+            let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+            let pages = umsgate_fax::page_count_with(&bytes, &limits).map_err(|e| e.to_string())?;
+            let start = std::time::Instant::now();
+            let mut out = 0usize;
+            for _ in 0..n {
+                out += umsgate_fax::tiff_to_pdf(&[&bytes], &limits)
+                    .map_err(|e| e.to_string())?
+                    .len();
+            }
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "{file}: {n} conversions of {pages} pages in {secs:.3} s: {:.0} pages/s, {} bytes each",
+                f64::from(n * pages) / secs,
+                out / n.max(1) as usize
+            );
             Ok(())
         }
         [flag, out, file] if flag == "--png" => {

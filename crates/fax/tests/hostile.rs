@@ -182,6 +182,22 @@ fn the_hand_made_files_are_valid() {
 }
 
 #[test]
+fn ccitt_rle_pages_decode_and_convert() {
+    // Compression 2, 8 x 2: row 0 = white 8 ("10011"), row 1 = white 2, black 3, white 3
+    // ("0111" "10" "1000"); each row starts on a byte.
+    let mut b = Builder::new(false);
+    let strip = b.blob(&[0x98, 0x7a, 0x00]);
+    let mut e = page_entries(strip, 8, 2, 3);
+    set(&mut e, 259, 3, vec![2]);
+    let (_, at) = b.ifd(e);
+    b.set_u32(4, at);
+    let bm = decode_page(&b.data, 0, &Limits::default()).unwrap();
+    assert_eq!(bm.as_bytes(), &[0x00, 0b0011_1000]);
+    let pdf = tiff_to_pdf(&[&b.data], &Limits::default()).unwrap();
+    assert_eq!(page_count(&pdf).unwrap(), 1);
+}
+
+#[test]
 fn truncated_files_are_errors() {
     let limits = Limits::default();
     for name in ["fax_1p_g3_1d", "fax_3p_g4"] {
