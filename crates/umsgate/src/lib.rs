@@ -18,6 +18,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod gateway;
+pub mod inbound;
 pub mod instance;
 pub mod logs;
 pub mod outbound;

@@ -1,0 +1,1 @@
+//! Delivery of `smtp-out/` to the mail server (placeholder).
