@@ -12,9 +12,13 @@
 //! - DecodeParms: `/K` -1 (G4), 0 (G3 1-D) or 4 / 2 (G3 2-D, fine / normal resolution; readers
 //!   only look at its sign and follow the tag bits); `/Columns` and `/Rows` from the image
 //!   and strip; `/EndOfBlock false`, so readers stop after `/Rows` rows whether or not the
-//!   strip ends with RTC/EOFB; `/EndOfLine true` when the strip starts with an EOL;
-//!   `/EncodedByteAlign false`: TIFF fill bits are zeros *before* an EOL, which every CCITT
-//!   decoder skips, while readers disagree on where byte alignment applies around EOLs;
+//!   strip ends with RTC/EOFB; for G3 `/EndOfLine false` and `/EncodedByteAlign false`. TIFF G3
+//!   rows do start with EOLs, and with T4Options bit 2 fill bits (zeros) put each EOL's end on
+//!   a byte boundary; CCITT decoders always accept EOLs and skip zeros before them, so these
+//!   values decode the data exactly. `/EndOfLine true` would make readers *require* the
+//!   stream to begin with an EOL (mupdf warns about the fill bits before the first one), and
+//!   readers disagree on where `/EncodedByteAlign true` aligns around EOLs (checked: poppler
+//!   and mupdf render these values exactly like tiff2pdf's output);
 //!   `/BlackIs1 true` for min-is-black pages (CCITT "black" runs are then displayed white).
 //! - Pages that cannot be passed through are decoded and re-encoded as one G4 image:
 //!   uncompressed and CCITT RLE pages, data that may use the uncompressed-mode extension, and
@@ -41,20 +45,7 @@ struct Image<'a> {
     data: Cow<'a, [u8]>,
     rows: u32,
     k: i32,
-    end_of_line: bool,
     black_is_1: bool,
-}
-
-fn starts_with_eol(data: &[u8]) -> bool {
-    let mut zeros = 0u32;
-    for byte in data {
-        if *byte == 0 {
-            zeros += 8;
-            continue;
-        }
-        return zeros + byte.leading_zeros() >= 11;
-    }
-    false
 }
 
 /// Whether the page's strips can be embedded as they are.
@@ -79,7 +70,6 @@ fn images<'a>(page: &Page<'a>, limits: &Limits) -> Result<Vec<Image<'a>>, Error>
             data: Cow::Owned(encode_g4(&bitmap)),
             rows: page.height,
             k: -1,
-            end_of_line: false,
             black_is_1: false,
         }]);
     }
@@ -98,12 +88,10 @@ fn images<'a>(page: &Page<'a>, limits: &Limits) -> Result<Vec<Image<'a>>, Error>
         .enumerate()
         .map(|(i, strip)| {
             let data = raster::msb_first(strip, page.fill_order);
-            let end_of_line = k >= 0 && starts_with_eol(&data);
             Image {
                 data,
                 rows: page.strip_rows(i),
                 k,
-                end_of_line,
                 black_is_1,
             }
         })
@@ -225,10 +213,8 @@ pub(crate) fn write(pages: &[Page<'_>], limits: &Limits) -> Result<Vec<u8>, Erro
             parms.columns(columns);
             parms.rows(rows);
             parms.end_of_block(false);
-            if img.end_of_line {
-                parms.end_of_line(true);
-            }
             if img.k >= 0 {
+                parms.end_of_line(false);
                 parms.encoded_byte_align(false);
             }
             if img.black_is_1 {
@@ -246,18 +232,4 @@ pub(crate) fn write(pages: &[Page<'_>], limits: &Limits) -> Result<Vec<u8>, Erro
     pdf.document_info(info_id)
         .producer(pdf_writer::TextStr("umsgate"));
     Ok(pdf.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eol_detection() {
-        assert!(starts_with_eol(&[0x00, 0x10]));
-        assert!(starts_with_eol(&[0x00, 0x01, 0x80]));
-        assert!(!starts_with_eol(&[0x00, 0x20]));
-        assert!(!starts_with_eol(&[0x35]));
-        assert!(!starts_with_eol(&[0, 0, 0]));
-    }
 }

@@ -525,3 +525,37 @@ fn read_ifd<'a>(
         next,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_to_dpi() {
+        let r = |x, y, unit| Resolution { x, y, unit };
+        assert_eq!(
+            r(Some(204.0), Some(196.0), ResolutionUnit::Inch).dpi(1728, 2292),
+            (204.0, 196.0)
+        );
+        let (x, y) = r(Some(80.0), Some(38.5), ResolutionUnit::Centimeter).dpi(1728, 1143);
+        assert!((x - 203.2).abs() < 1e-9 && (y - 97.79).abs() < 1e-9);
+        // No unit: the aspect ratio is kept, 204 dpi across.
+        assert_eq!(
+            r(Some(2.0), Some(1.0), ResolutionUnit::None).dpi(1728, 1143),
+            (204.0, 102.0)
+        );
+        // Missing or absurd: fax fine or normal, from the page's proportions.
+        assert_eq!(
+            r(None, None, ResolutionUnit::Inch).dpi(1728, 2292),
+            (204.0, 196.0)
+        );
+        assert_eq!(
+            r(None, Some(98.0), ResolutionUnit::Inch).dpi(1728, 1146),
+            (204.0, 98.0)
+        );
+        assert_eq!(
+            r(Some(1e12), Some(196.0), ResolutionUnit::Inch).dpi(1728, 2292),
+            (204.0, 196.0)
+        );
+    }
+}

@@ -448,7 +448,9 @@ fn mutate(base: &[u8], edits: &[(usize, u8)], keep: usize) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    // Each case decodes up to two full fax pages (in a debug build), so keep the count modest;
+    // the fuzz target covers the same ground at volume.
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     /// Mutations anywhere in the file (mostly strip data, exercising the decoders).
     #[test]
@@ -478,7 +480,7 @@ proptest! {
         let edits: Vec<(usize, u8)> = edits.into_iter().map(|(i, b)| (tail + i, b)).collect();
         let bytes = mutate(&base, &edits, base.len());
         let mut limits = Limits::default();
-        limits.max_pixels = 8_000_000;
+        limits.max_pixels = 1_000_000; // the reader is the target here, not the decoders
         all_entry_points(&bytes, &limits);
     }
 }

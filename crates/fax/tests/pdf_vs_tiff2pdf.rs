@@ -37,6 +37,12 @@ fn check(tif: &Path, pages: u32, dir: &Scratch) -> Vec<u8> {
         tif.display()
     );
     assert_eq!(page_count(&pdf).unwrap(), pages);
+    assert_eq!(
+        page_count(&std::fs::read(&reference).unwrap()).unwrap(),
+        pages,
+        "count of tiff2pdf's pdf"
+    );
+    assert_eq!(page_count(&bytes).unwrap(), pages, "count of the tiff");
 
     let enc = image_encodings(&ours);
     assert_eq!(enc.len(), pages as usize, "one image per page");
