@@ -106,28 +106,39 @@ pub async fn start_all(
     Ok(started)
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn termination() {
+/// SIGTERM and SIGINT, caught from the moment [`Termination::install`] returns — before the
+/// instances start, so a stop request during start-up is a clean stop, not a kill.
+pub struct Termination {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = int.recv() => {},
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Termination {
+    /// Must run inside the runtime.
+    pub fn install() -> Termination {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+                (Ok(t), Ok(i)) => Some((t, i)),
+                _ => None,
+            };
+            Termination { signals }
         }
+        #[cfg(not(unix))]
+        Termination {}
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Resolves when a stop was requested.
+    pub async fn wait(&mut self) {
+        #[cfg(unix)]
+        if let Some((term, int)) = self.signals.as_mut() {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

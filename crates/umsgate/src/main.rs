@@ -173,8 +173,16 @@ fn run(config: &Config, banner: Option<String>) -> ExitCode {
         Err(c) => return c,
     };
     rt.block_on(async {
+        let mut stop = instance::Termination::install();
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let instances = match instance::start_all(config, rx).await {
+        let started = tokio::select! {
+            s = instance::start_all(config, rx) => s,
+            _ = stop.wait() => {
+                let _ = tx.send(true);
+                return ExitCode::SUCCESS;
+            }
+        };
+        let instances = match started {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("umsgate: {e}");
@@ -189,7 +197,7 @@ fn run(config: &Config, banner: Option<String>) -> ExitCode {
         if let Some(b) = banner {
             println!("{b}");
         }
-        instance::termination().await;
+        stop.wait().await;
         tracing::info!(
             event = "shutdown",
             "stopping: no new connections, finishing sessions"

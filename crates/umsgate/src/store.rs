@@ -12,8 +12,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use umsgate_domain::Service;
 
 /// A store failure; temporary (the message is kept and retried).
@@ -53,21 +53,31 @@ impl Store {
     /// Opens (creating) the SQLite database at `path`.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
         }
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
         sqlx::query(SCHEMA).execute(&pool).await?;
         Ok(Store { pool })
     }
 
     /// Counts one job for `user` and `service` today unless that would pass `limit`
     /// (`None` = unlimited). Returns whether the job may go.
-    pub async fn reserve(&self, instance: &str, user: &str, service: Service, limit: Option<u32>) -> Result<bool, StoreError> {
+    pub async fn reserve(
+        &self,
+        instance: &str,
+        user: &str,
+        service: Service,
+        limit: Option<u32>,
+    ) -> Result<bool, StoreError> {
         let limit = limit.map_or(i64::MAX, i64::from);
         let row = sqlx::query(
             "INSERT INTO usage (instance, user, service, day, count)
@@ -85,7 +95,12 @@ impl Store {
     }
 
     /// Gives back one slot taken by [`Store::reserve`] today.
-    pub async fn release(&self, instance: &str, user: &str, service: Service) -> Result<(), StoreError> {
+    pub async fn release(
+        &self,
+        instance: &str,
+        user: &str,
+        service: Service,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE usage SET count = count - 1
              WHERE instance = ?1 AND user = ?2 AND service = ?3 AND day = date('now','localtime') AND count > 0",
@@ -99,7 +114,12 @@ impl Store {
     }
 
     /// Jobs counted today.
-    pub async fn used_today(&self, instance: &str, user: &str, service: Service) -> Result<u32, StoreError> {
+    pub async fn used_today(
+        &self,
+        instance: &str,
+        user: &str,
+        service: Service,
+    ) -> Result<u32, StoreError> {
         let row = sqlx::query(
             "SELECT count FROM usage WHERE instance = ?1 AND user = ?2 AND service = ?3 AND day = date('now','localtime')",
         )
@@ -108,7 +128,10 @@ impl Store {
         .bind(service.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|r| r.try_get::<i64, _>(0).ok()).and_then(|n| u32::try_from(n).ok()).unwrap_or(0))
+        Ok(row
+            .and_then(|r| r.try_get::<i64, _>(0).ok())
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0))
     }
 }
 
@@ -125,20 +148,58 @@ mod tests {
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let s = store.clone();
-            tasks.push(tokio::spawn(async move { s.reserve("i", "Max@example.com", Service::Fax, Some(5)).await.unwrap() }));
+            tasks.push(tokio::spawn(async move {
+                s.reserve("i", "Max@example.com", Service::Fax, Some(5))
+                    .await
+                    .unwrap()
+            }));
         }
         let mut granted = 0;
         for t in tasks {
             granted += u32::from(t.await.unwrap());
         }
         assert_eq!(granted, 5);
-        assert_eq!(store.used_today("i", "max@example.com", Service::Fax).await.unwrap(), 5);
-        assert!(!store.reserve("i", "max@example.com", Service::Fax, Some(5)).await.unwrap());
-        assert!(store.reserve("i", "max@example.com", Service::Sms, Some(5)).await.unwrap());
-        store.release("i", "max@example.com", Service::Fax).await.unwrap();
-        assert!(store.reserve("i", "max@example.com", Service::Fax, Some(5)).await.unwrap());
-        assert!(!store.reserve("i", "zero@example.com", Service::Fax, Some(0)).await.unwrap());
-        assert!(store.reserve("i", "free@example.com", Service::Fax, None).await.unwrap());
+        assert_eq!(
+            store
+                .used_today("i", "max@example.com", Service::Fax)
+                .await
+                .unwrap(),
+            5
+        );
+        assert!(
+            !store
+                .reserve("i", "max@example.com", Service::Fax, Some(5))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .reserve("i", "max@example.com", Service::Sms, Some(5))
+                .await
+                .unwrap()
+        );
+        store
+            .release("i", "max@example.com", Service::Fax)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .reserve("i", "max@example.com", Service::Fax, Some(5))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .reserve("i", "zero@example.com", Service::Fax, Some(0))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .reserve("i", "free@example.com", Service::Fax, None)
+                .await
+                .unwrap()
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

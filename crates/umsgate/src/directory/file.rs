@@ -62,7 +62,8 @@ pub struct FileDirectory {
 }
 
 fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file: UsersFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut index = Index::default();
     let mut warnings = Vec::new();
@@ -79,7 +80,13 @@ fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), String> {
                 Err(e) => warnings.push(format!("user {}: number `{n}` skipped: {e}", u.mail)),
             }
         }
-        index.users.push(User { id: u.mail.clone(), mail: u.mail, name: u.name, ums: u.ums, attributes: u.attributes });
+        index.users.push(User {
+            id: u.mail.clone(),
+            mail: u.mail,
+            name: u.name,
+            ums: u.ums,
+            attributes: u.attributes,
+        });
     }
     Ok((index, warnings))
 }
@@ -92,13 +99,21 @@ impl FileDirectory {
             tracing::warn!(event = "directory.file_warning", path = %path.display(), "{w}");
         }
         let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        Ok(FileDirectory { path: path.to_owned(), plan, state: Mutex::new((mtime, Arc::new(index))) })
+        Ok(FileDirectory {
+            path: path.to_owned(),
+            plan,
+            state: Mutex::new((mtime, Arc::new(index))),
+        })
     }
 
     /// The current index, re-read if the file changed.
     fn index(&self) -> Result<Arc<Index>, DirectoryError> {
-        let mut st = self.state.lock().map_err(|_| DirectoryError { detail: "directory lock poisoned".into() })?;
-        let mtime = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let mut st = self.state.lock().map_err(|_| DirectoryError {
+            detail: "directory lock poisoned".into(),
+        })?;
+        let mtime = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
         if mtime.is_some() && mtime != st.0 {
             match read(&self.path, &self.plan) {
                 Ok((index, warnings)) => {
@@ -119,7 +134,11 @@ impl FileDirectory {
 
     pub fn by_sender(&self, address: &str) -> Result<Option<User>, DirectoryError> {
         let index = self.index()?;
-        Ok(index.by_address.get(&address.to_ascii_lowercase()).and_then(|i| index.users.get(*i)).cloned())
+        Ok(index
+            .by_address
+            .get(&address.to_ascii_lowercase())
+            .and_then(|i| index.users.get(*i))
+            .cloned())
     }
 
     pub fn by_number(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
@@ -127,7 +146,11 @@ impl FileDirectory {
         Ok(index
             .by_number
             .get(&number.e164())
-            .map(|v| v.iter().filter_map(|i| index.users.get(*i).cloned()).collect())
+            .map(|v| {
+                v.iter()
+                    .filter_map(|i| index.users.get(*i).cloned())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 }
@@ -178,7 +201,12 @@ numbers = ["08142 4799-123"]
         assert_eq!(jane.attribute("O"), Some("Example Corp"));
         assert!(d.by_sender("nobody@example.com").unwrap().is_none());
         let n = plan().normalise("123").unwrap();
-        let owners: Vec<_> = d.by_number(&n).unwrap().into_iter().map(|u| u.mail).collect();
+        let owners: Vec<_> = d
+            .by_number(&n)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.mail)
+            .collect();
         assert_eq!(owners, ["jane@example.com", "erika@example.com"]);
         // a broken edit keeps the last good version
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -68,7 +68,11 @@ pub struct GatewayError {
 
 impl std::fmt::Display for GatewayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.temporary { "temporary" } else { "permanent" };
+        let kind = if self.temporary {
+            "temporary"
+        } else {
+            "permanent"
+        };
         write!(f, "gateway ({kind}): {}", self.detail)
     }
 }
@@ -77,7 +81,10 @@ impl std::error::Error for GatewayError {}
 
 impl GatewayError {
     fn io(what: &str, e: &std::io::Error) -> GatewayError {
-        GatewayError { temporary: true, detail: format!("{what}: {e}") }
+        GatewayError {
+            temporary: true,
+            detail: format!("{what}: {e}"),
+        }
     }
 }
 
@@ -119,11 +126,16 @@ impl Gateway {
     /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`.
     pub fn open(cfg: &GatewayConfig, state_gateway: &Path) -> Result<Gateway, String> {
         match cfg.kind {
-            GatewayKind::Sim => SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers).map(Gateway::Sim),
+            GatewayKind::Sim => {
+                SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers)
+                    .map(Gateway::Sim)
+            }
             GatewayKind::Spool => {
                 SpoolGateway::open(cfg.dir.as_deref().unwrap_or(state_gateway)).map(Gateway::Spool)
             }
-            GatewayKind::Hylafax | GatewayKind::Kannel => Err(format!("gateway kind {:?} is not available", cfg.kind)),
+            GatewayKind::Hylafax | GatewayKind::Kannel => {
+                Err(format!("gateway kind {:?} is not available", cfg.kind))
+            }
         }
     }
 

@@ -46,13 +46,22 @@ fn matches(pattern: &str, number: &str) -> bool {
         }
     }
     let digits = number.trim_start_matches('+');
-    go(pattern.as_bytes(), number.as_bytes()) || go(pattern.trim_start_matches('+').as_bytes(), digits.as_bytes())
+    go(pattern.as_bytes(), number.as_bytes())
+        || go(
+            pattern.trim_start_matches('+').as_bytes(),
+            digits.as_bytes(),
+        )
 }
 
 impl SimGateway {
-    pub fn open(dir: &Path, delay: Duration, fail_numbers: &[String]) -> Result<SimGateway, String> {
+    pub fn open(
+        dir: &Path,
+        delay: Duration,
+        fail_numbers: &[String],
+    ) -> Result<SimGateway, String> {
         for d in ["pending", "reports"] {
-            std::fs::create_dir_all(dir.join(d)).map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
+            std::fs::create_dir_all(dir.join(d))
+                .map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
         }
         Ok(SimGateway {
             dir: dir.to_owned(),
@@ -68,8 +77,15 @@ impl SimGateway {
     }
 
     fn known(&self, job_id: &str) -> bool {
-        self.dir.join("pending").join(format!("{job_id}.json")).exists()
-            || self.dir.join("reports").join(format!("{job_id}.json")).exists()
+        self.dir
+            .join("pending")
+            .join(format!("{job_id}.json"))
+            .exists()
+            || self
+                .dir
+                .join("reports")
+                .join(format!("{job_id}.json"))
+                .exists()
             || std::fs::read_to_string(self.dir.join("sent.jsonl"))
                 .map(|t| t.contains(&format!("\"job_id\":\"{job_id}\"")))
                 .unwrap_or(false)
@@ -80,16 +96,24 @@ impl SimGateway {
             tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, "job already taken; not sent twice");
             return Ok(());
         }
-        let mut line = serde_json::to_vec(job).map_err(|e| GatewayError { temporary: false, detail: e.to_string() })?;
+        let mut line = serde_json::to_vec(job).map_err(|e| GatewayError {
+            temporary: false,
+            detail: e.to_string(),
+        })?;
         line.push(b'\n');
         {
-            let _guard = self.journal.lock().map_err(|_| GatewayError { temporary: true, detail: "sim journal lock".into() })?;
+            let _guard = self.journal.lock().map_err(|_| GatewayError {
+                temporary: true,
+                detail: "sim journal lock".into(),
+            })?;
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(self.dir.join("sent.jsonl"))
                 .map_err(|e| GatewayError::io("sent.jsonl", &e))?;
-            f.write_all(&line).and_then(|()| f.sync_all()).map_err(|e| GatewayError::io("sent.jsonl", &e))?;
+            f.write_all(&line)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| GatewayError::io("sent.jsonl", &e))?;
         }
         let pending = Pending {
             job_id: job.job_id.clone(),
@@ -97,9 +121,16 @@ impl SimGateway {
             pages: job.pages,
             due_at: clock::rfc3339(clock::now() + self.delay),
         };
-        let bytes = serde_json::to_vec(&pending).map_err(|e| GatewayError { temporary: false, detail: e.to_string() })?;
-        write_file_durably(&self.dir.join("pending"), &format!("{}.json", job.job_id), &bytes)
-            .map_err(|e| GatewayError::io("pending", &e))?;
+        let bytes = serde_json::to_vec(&pending).map_err(|e| GatewayError {
+            temporary: false,
+            detail: e.to_string(),
+        })?;
+        write_file_durably(
+            &self.dir.join("pending"),
+            &format!("{}.json", job.job_id),
+            &bytes,
+        )
+        .map_err(|e| GatewayError::io("pending", &e))?;
         self.wake.notify_one();
         Ok(())
     }
@@ -108,7 +139,9 @@ impl SimGateway {
     pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         loop {
             let next = self.complete_due();
-            let wait = next.map_or(Duration::from_secs(60), |t| t.duration_since(clock::now()).unwrap_or(Duration::ZERO));
+            let wait = next.map_or(Duration::from_secs(60), |t| {
+                t.duration_since(clock::now()).unwrap_or(Duration::ZERO)
+            });
             tokio::select! {
                 _ = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
                 _ = self.wake.notified() => {}
@@ -125,13 +158,20 @@ impl SimGateway {
         let pending_dir = self.dir.join("pending");
         let now = clock::now();
         let mut next: Option<SystemTime> = None;
-        let Ok(entries) = std::fs::read_dir(&pending_dir) else { return None };
+        let Ok(entries) = std::fs::read_dir(&pending_dir) else {
+            return None;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json") || entry.file_name().to_string_lossy().starts_with('.') {
+            if path.extension().is_none_or(|e| e != "json")
+                || entry.file_name().to_string_lossy().starts_with('.')
+            {
                 continue;
             }
-            let Ok(p) = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<Pending>(&b).map_err(|e| e.to_string())) else {
+            let Ok(p) = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice::<Pending>(&b).map_err(|e| e.to_string()))
+            else {
                 tracing::error!(event = "gateway.sim_bad_pending", path = %path.display());
                 continue;
             };
@@ -143,9 +183,17 @@ impl SimGateway {
             let busy = self.fail_numbers.iter().any(|pat| matches(pat, &p.e164));
             let report = DeliveryReport {
                 job_id: p.job_id.clone(),
-                status: if busy { DeliveryStatus::Failed } else { DeliveryStatus::Sent },
+                status: if busy {
+                    DeliveryStatus::Failed
+                } else {
+                    DeliveryStatus::Sent
+                },
                 pages: if busy { Some(0) } else { p.pages },
-                duration_s: Some(if busy { 0 } else { u64::from(p.pages.unwrap_or(1)) * 20 }),
+                duration_s: Some(if busy {
+                    0
+                } else {
+                    u64::from(p.pages.unwrap_or(1)) * 20
+                }),
                 attempts: Some(if busy { 3 } else { 1 }),
                 remote_id: (!busy).then(|| format!("SIM-{}", p.job_id)),
                 reason: busy.then(|| "busy".to_owned()),
@@ -153,7 +201,9 @@ impl SimGateway {
             };
             let written = serde_json::to_vec_pretty(&report)
                 .map_err(std::io::Error::other)
-                .and_then(|b| write_file_durably(&self.reports_dir(), &format!("{}.json", p.job_id), &b))
+                .and_then(|b| {
+                    write_file_durably(&self.reports_dir(), &format!("{}.json", p.job_id), &b)
+                })
                 .and_then(|()| std::fs::remove_file(&path));
             if let Err(e) = written {
                 tracing::error!(event = "gateway.sim_report_failed", job_id = %p.job_id, error = %e);

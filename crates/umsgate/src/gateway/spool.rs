@@ -20,9 +20,12 @@ pub struct SpoolGateway {
 impl SpoolGateway {
     pub fn open(dir: &Path) -> Result<SpoolGateway, String> {
         for d in ["outbox", "inbox", "reports"] {
-            std::fs::create_dir_all(dir.join(d)).map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
+            std::fs::create_dir_all(dir.join(d))
+                .map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
         }
-        Ok(SpoolGateway { dir: dir.to_owned() })
+        Ok(SpoolGateway {
+            dir: dir.to_owned(),
+        })
     }
 
     pub fn reports_dir(&self) -> PathBuf {
@@ -36,7 +39,10 @@ impl SpoolGateway {
             tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, "job already in outbox; not written twice");
             return Ok(());
         }
-        let json = serde_json::to_vec_pretty(job).map_err(|e| GatewayError { temporary: false, detail: e.to_string() })?;
+        let json = serde_json::to_vec_pretty(job).map_err(|e| GatewayError {
+            temporary: false,
+            detail: e.to_string(),
+        })?;
         let files = job.files.clone();
         let tmp = outbox.join(format!(".{}.tmp", job.job_id));
         let result = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -57,7 +63,10 @@ impl SpoolGateway {
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(GatewayError::io("outbox", &e)),
-            Err(e) => Err(GatewayError { temporary: true, detail: e.to_string() }),
+            Err(e) => Err(GatewayError {
+                temporary: true,
+                detail: e.to_string(),
+            }),
         }
     }
 }

@@ -39,7 +39,11 @@ pub struct Effective {
 
 impl Effective {
     /// `settings` = the user's parsed attribute, or `None` (no attribute, or a malformed one).
-    pub fn resolve(settings: Option<&UserSettings>, defaults: &DefaultsConfig, service: Service) -> Effective {
+    pub fn resolve(
+        settings: Option<&UserSettings>,
+        defaults: &DefaultsConfig,
+        service: Service,
+    ) -> Effective {
         let (default_rights, default_per_day) = match service {
             Service::Fax => (defaults.fax.rights, defaults.fax.per_day),
             Service::Sms => (defaults.sms.rights, defaults.sms.per_day),
@@ -50,7 +54,10 @@ impl Effective {
             Service::Sms => defaults.system_per_day.sms,
             Service::Voice => defaults.system_per_day.voice,
         };
-        let per_day = match settings.and_then(|s| s.per_day(service)).unwrap_or(default_per_day) {
+        let per_day = match settings
+            .and_then(|s| s.per_day(service))
+            .unwrap_or(default_per_day)
+        {
             PerDay::Unlimited => None,
             PerDay::Limit(n) => Some(n),
             PerDay::System => (system > 0).then_some(system),
@@ -63,10 +70,14 @@ impl Effective {
             rights: s.and_then(|s| s.rights(service)).unwrap_or(default_rights),
             per_day,
             max_pages,
-            priority_cap: s.and_then(UserSettings::priority).unwrap_or(defaults.priority.max(Priority::Normal)),
+            priority_cap: s
+                .and_then(UserSettings::priority)
+                .unwrap_or(defaults.priority.max(Priority::Normal)),
             default_priority: defaults.priority,
             vip: s.and_then(UserSettings::vip).unwrap_or(false),
-            report_lang: s.and_then(UserSettings::report_lang).unwrap_or(defaults.reports.language),
+            report_lang: s
+                .and_then(UserSettings::report_lang)
+                .unwrap_or(defaults.reports.language),
             report_html: defaults.reports.html,
             report_delete: s.and_then(UserSettings::report_delete).unwrap_or(false),
             headline: s.and_then(|s| s.fax_headline().map(str::to_owned)),
@@ -103,18 +114,29 @@ pub fn decide(eff: &Effective, emergency_mode: bool, job: &JobFacts, sent_today:
         return Decision::Refuse(Refusal::EmergencyMode);
     }
     if !eff.rights.permits(job.class) {
-        return Decision::Refuse(Refusal::NoRight { service: job.service, class: job.class, right: eff.rights });
+        return Decision::Refuse(Refusal::NoRight {
+            service: job.service,
+            class: job.class,
+            right: eff.rights,
+        });
     }
     if let (Some(pages), Some(max)) = (job.pages, eff.max_pages)
-        && pages > max {
-            return Decision::Refuse(Refusal::TooManyPages { pages, max });
-        }
+        && pages > max
+    {
+        return Decision::Refuse(Refusal::TooManyPages { pages, max });
+    }
     if let Some(limit) = eff.per_day
-        && sent_today >= limit {
-            return Decision::Refuse(Refusal::DailyLimit { service: job.service, limit });
-        }
+        && sent_today >= limit
+    {
+        return Decision::Refuse(Refusal::DailyLimit {
+            service: job.service,
+            limit,
+        });
+    }
     let wanted = job.requested_priority.unwrap_or(eff.default_priority);
-    Decision::Accept { priority: wanted.min(eff.priority_cap) }
+    Decision::Accept {
+        priority: wanted.min(eff.priority_cap),
+    }
 }
 
 #[cfg(test)]
@@ -122,9 +144,19 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    const RIGHTS: [Rights; 5] = [Rights::None, Rights::Internal, Rights::Local, Rights::National, Rights::International];
-    const CLASSES: [NumberClass; 4] =
-        [NumberClass::Internal, NumberClass::Local, NumberClass::National, NumberClass::International];
+    const RIGHTS: [Rights; 5] = [
+        Rights::None,
+        Rights::Internal,
+        Rights::Local,
+        Rights::National,
+        Rights::International,
+    ];
+    const CLASSES: [NumberClass; 4] = [
+        NumberClass::Internal,
+        NumberClass::Local,
+        NumberClass::National,
+        NumberClass::International,
+    ];
 
     fn settings(s: &str) -> UserSettings {
         UserSettings::parse(s).unwrap()
@@ -137,19 +169,35 @@ mod tests {
         for service in Service::ALL {
             for right in RIGHTS {
                 for class in CLASSES {
-                    for (emergency, vip) in [(false, false), (false, true), (true, false), (true, true)] {
+                    for (emergency, vip) in
+                        [(false, false), (false, true), (true, false), (true, true)]
+                    {
                         let attr = format!("ums1;{service}.rights={right};vip={}", u8::from(vip));
                         let eff = Effective::resolve(Some(&settings(&attr)), &defaults, service);
-                        let job = JobFacts { service, class, pages: None, requested_priority: None };
+                        let job = JobFacts {
+                            service,
+                            class,
+                            pages: None,
+                            requested_priority: None,
+                        };
                         let got = decide(&eff, emergency, &job, 0);
                         let expected = if emergency && !vip {
                             Decision::Refuse(Refusal::EmergencyMode)
                         } else if right < class.required_rights() || right == Rights::None {
-                            Decision::Refuse(Refusal::NoRight { service, class, right })
+                            Decision::Refuse(Refusal::NoRight {
+                                service,
+                                class,
+                                right,
+                            })
                         } else {
-                            Decision::Accept { priority: Priority::Normal }
+                            Decision::Accept {
+                                priority: Priority::Normal,
+                            }
                         };
-                        assert_eq!(got, expected, "{service} {right} {class} emergency={emergency} vip={vip}");
+                        assert_eq!(
+                            got, expected,
+                            "{service} {right} {class} emergency={emergency} vip={vip}"
+                        );
                     }
                 }
             }
@@ -163,8 +211,16 @@ mod tests {
         let none = Effective::resolve(None, &defaults, Service::Voice);
         assert_eq!(none.rights, Rights::None);
         let sms = Effective::resolve(None, &defaults, Service::Sms);
-        let job = JobFacts { service: Service::Sms, class: NumberClass::International, pages: None, requested_priority: None };
-        assert!(matches!(decide(&sms, false, &job, 0), Decision::Refuse(Refusal::NoRight { .. })));
+        let job = JobFacts {
+            service: Service::Sms,
+            class: NumberClass::International,
+            pages: None,
+            requested_priority: None,
+        };
+        assert!(matches!(
+            decide(&sms, false, &job, 0),
+            Decision::Refuse(Refusal::NoRight { .. })
+        ));
         // a malformed attribute does not parse, the caller passes None: only defaults
         assert!(UserSettings::parse("ums1;sms.rights=international;sms.rights=none").is_err());
     }
@@ -173,16 +229,58 @@ mod tests {
     fn pages_daily_limit_and_priority_cap() {
         let mut defaults = DefaultsConfig::default();
         defaults.system_per_day.fax = 3;
-        let eff = Effective::resolve(Some(&settings("ums1;fax.max_pages=5;priority=normal")), &defaults, Service::Fax);
-        let mut job = JobFacts { service: Service::Fax, class: NumberClass::National, pages: Some(6), requested_priority: Some(Priority::High) };
-        assert_eq!(decide(&eff, false, &job, 0), Decision::Refuse(Refusal::TooManyPages { pages: 6, max: 5 }));
+        let eff = Effective::resolve(
+            Some(&settings("ums1;fax.max_pages=5;priority=normal")),
+            &defaults,
+            Service::Fax,
+        );
+        let mut job = JobFacts {
+            service: Service::Fax,
+            class: NumberClass::National,
+            pages: Some(6),
+            requested_priority: Some(Priority::High),
+        };
+        assert_eq!(
+            decide(&eff, false, &job, 0),
+            Decision::Refuse(Refusal::TooManyPages { pages: 6, max: 5 })
+        );
         job.pages = Some(5);
-        assert_eq!(decide(&eff, false, &job, 0), Decision::Accept { priority: Priority::Normal });
-        assert_eq!(decide(&eff, false, &job, 3), Decision::Refuse(Refusal::DailyLimit { service: Service::Fax, limit: 3 }));
-        let own = Effective::resolve(Some(&settings("ums1;fax.per_day=5;priority=high")), &defaults, Service::Fax);
-        assert_eq!(decide(&own, false, &job, 4), Decision::Accept { priority: Priority::High });
-        assert!(matches!(decide(&own, false, &job, 5), Decision::Refuse(Refusal::DailyLimit { limit: 5, .. })));
-        let unlimited = Effective::resolve(Some(&settings("ums1;fax.per_day=unlimited")), &defaults, Service::Fax);
-        assert!(matches!(decide(&unlimited, false, &job, 10_000), Decision::Accept { .. }));
+        assert_eq!(
+            decide(&eff, false, &job, 0),
+            Decision::Accept {
+                priority: Priority::Normal
+            }
+        );
+        assert_eq!(
+            decide(&eff, false, &job, 3),
+            Decision::Refuse(Refusal::DailyLimit {
+                service: Service::Fax,
+                limit: 3
+            })
+        );
+        let own = Effective::resolve(
+            Some(&settings("ums1;fax.per_day=5;priority=high")),
+            &defaults,
+            Service::Fax,
+        );
+        assert_eq!(
+            decide(&own, false, &job, 4),
+            Decision::Accept {
+                priority: Priority::High
+            }
+        );
+        assert!(matches!(
+            decide(&own, false, &job, 5),
+            Decision::Refuse(Refusal::DailyLimit { limit: 5, .. })
+        ));
+        let unlimited = Effective::resolve(
+            Some(&settings("ums1;fax.per_day=unlimited")),
+            &defaults,
+            Service::Fax,
+        );
+        assert!(matches!(
+            decide(&unlimited, false, &job, 10_000),
+            Decision::Accept { .. }
+        ));
     }
 }
