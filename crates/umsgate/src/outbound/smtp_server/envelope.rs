@@ -45,7 +45,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             return self.fail(Outcome::BadSequence("Need MAIL before RCPT"));
         };
         if tx.rcpts.len() >= max as usize {
-            return self.fail(Outcome::TooManyRecipients { max });
+            // Not a client error (RFC 5321 §4.5.3.1.10): the client sends the message to the
+            // recipients taken and the rest in a later transaction. Counting the surplus
+            // would close the session (421) before DATA on every try of a long list.
+            return self.ok(Outcome::TooManyRecipients { max });
         }
         let address = to.address;
         if !address.eq_ignore_ascii_case(&self.ctx.system_mailbox)

@@ -137,8 +137,13 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'c, S> {
 
     async fn run(mut self) -> End<S> {
         let mut shutdown = self.ctx.shutdown.clone();
+        // False once the sender is gone: `changed()` would then be ready at once, forever.
+        let mut watching = true;
         loop {
-            if *shutdown.borrow() {
+            // Shutdown: an idle session is told at once; one in the middle of a transaction
+            // may finish it (the listener's grace period bounds how long) and is told after.
+            let in_transaction = matches!(self.phase, Phase::Transaction(_));
+            if *shutdown.borrow() && !in_transaction {
                 self.conn.reply(&Outcome::ShuttingDown);
                 let _ = self.conn.flush().await;
                 return End::Closed;
@@ -146,9 +151,15 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'c, S> {
             let timeout = self.ctx.smtp.command_timeout;
             let line = tokio::select! {
                 l = self.conn.read_line(MAX_COMMAND_LINE, timeout) => l,
-                _ = shutdown.changed() => continue,
+                // The read is cancel-safe (`Conn::fill`); the loop top then says 421.
+                changed = shutdown.changed(), if watching && !in_transaction => {
+                    watching = changed.is_ok();
+                    continue;
+                }
             };
             let flow = match line {
+                // Read together with the shutdown: not started; the loop top says 421.
+                Ok(_) if !in_transaction && *shutdown.borrow() => continue,
                 Ok(line) => self.command(&line).await,
                 Err(ReadError::TooLong) => self.fail(Outcome::LineTooLong),
                 Err(ReadError::Timeout) => {
