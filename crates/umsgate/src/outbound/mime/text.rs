@@ -1,0 +1,198 @@
+//! Plain-text helpers: normalising a body, unwrapping `format=flowed`, estimating text pages,
+//! cleaning names and header values for display.
+
+/// Normalises a body: `\n` line endings, no control characters but tab, NBSP as space, no
+/// BOM, no blanks at line ends (the `-- ` signature separator keeps its space), no blank lines
+/// at the start or end, at most two blank lines in a row.
+pub(super) fn normalise(input: &str) -> String {
+    let unified = input.replace("\r\n", "\n").replace('\r', "\n");
+    let mut lines: Vec<String> = Vec::new();
+    for raw_line in unified.split('\n') {
+        let cleaned: String = raw_line
+            .chars()
+            .filter_map(|c| match c {
+                '\t' => Some('\t'),
+                '\u{a0}' => Some(' '),
+                '\u{feff}' => None,
+                c if c.is_control() => None,
+                c => Some(c),
+            })
+            .collect();
+        let line = if cleaned == "-- " {
+            cleaned
+        } else {
+            cleaned.trim_end().to_owned()
+        };
+        lines.push(line);
+    }
+    let first = lines.iter().position(|l| !l.is_empty());
+    let last = lines.iter().rposition(|l| !l.is_empty());
+    let (Some(first), Some(last)) = (first, last) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut blanks = 0;
+    for line in &lines[first..=last] {
+        if line.is_empty() {
+            blanks += 1;
+            if blanks > 2 {
+                continue;
+            }
+        } else {
+            blanks = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.pop();
+    out
+}
+
+/// Unwraps RFC 3676 `format=flowed` text: a line ending in a space continues on the next
+/// line of the same quote depth; space-stuffing is removed; with `delsp=yes` the soft-break
+/// space is removed too. The signature separator `-- ` is never joined.
+pub(super) fn unflow(input: &str, delsp: bool) -> String {
+    let unified = input.replace("\r\n", "\n");
+    let mut out = String::with_capacity(unified.len());
+    let mut open: Option<usize> = None; // quote depth of a paragraph being joined
+    for line in unified.split('\n') {
+        let depth = line.chars().take_while(|&c| c == '>').count();
+        let mut content = &line[depth..];
+        if let Some(stripped) = content.strip_prefix(' ') {
+            content = stripped;
+        }
+        match open {
+            Some(d) if d == depth => {}
+            Some(_) => out.push('\n'),
+            None => {}
+        }
+        if open != Some(depth) {
+            out.push_str(&">".repeat(depth));
+            if depth > 0 {
+                out.push(' ');
+            }
+        }
+        let soft = content.ends_with(' ') && content != "-- ";
+        if soft {
+            let kept = if delsp {
+                &content[..content.len() - 1]
+            } else {
+                content
+            };
+            out.push_str(kept);
+            open = Some(depth);
+        } else {
+            out.push_str(content);
+            out.push('\n');
+            open = None;
+        }
+    }
+    if open.is_none() {
+        out.pop();
+    }
+    out
+}
+
+/// Pages a text needs when set at `columns` × `lines` (character wrap, tabs to the next
+/// multiple of 8, `\x0c` not special); at least 1.
+pub(super) fn page_count(text: &str, columns: u32, lines_per_page: u32) -> u32 {
+    let columns = u64::from(columns.max(1));
+    let per_page = u64::from(lines_per_page.max(1));
+    let mut lines = 0u64;
+    for line in text.split('\n') {
+        let mut width = 0u64;
+        for c in line.chars() {
+            width = if c == '\t' {
+                (width / 8 + 1) * 8
+            } else {
+                width + 1
+            };
+        }
+        lines += width.div_ceil(columns).max(1);
+    }
+    u32::try_from(lines.div_ceil(per_page).max(1)).unwrap_or(u32::MAX)
+}
+
+/// A header value for display: control characters become spaces, runs of blanks one space,
+/// trimmed.
+pub(super) fn clean_line(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// An attachment name for display only: the last path component, without control or
+/// bidirectional-override characters, at most 255 characters; `None` when nothing is left.
+pub(super) fn clean_name(name: &str) -> Option<String> {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|&c| {
+            !c.is_control()
+                && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        })
+        .take(255)
+        .collect();
+    let trimmed = cleaned.trim();
+    if trimmed.is_empty() || trimmed == "." || trimmed == ".." {
+        None
+    } else {
+        Some(trimmed.to_owned())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_line_endings_and_blanks() {
+        assert_eq!(
+            normalise("\r\n\r\nHallo  \r\nWelt\r\n\r\n\r\n\r\n\r\nEnde\r\n-- \r\nJane\r\n\r\n"),
+            "Hallo\nWelt\n\n\nEnde\n-- \nJane"
+        );
+        assert_eq!(normalise("a\rb\u{0}c\u{a0}d\u{feff}"), "a\nbc d");
+        assert_eq!(normalise(" \n\t\n"), "");
+    }
+
+    #[test]
+    fn unflow_joins_soft_breaks() {
+        assert_eq!(unflow("Hallo \r\nWelt\r\n", false), "Hallo Welt\n");
+        assert_eq!(unflow("Hal\r\nlo", false), "Hal\nlo");
+        assert_eq!(unflow("ab \r\ncd", true), "abcd");
+        assert_eq!(unflow("-- \r\nJane", false), "-- \nJane");
+        assert_eq!(unflow("> a \r\n> b\r\nc", false), "> a b\nc");
+        assert_eq!(unflow(" From x", false), "From x");
+    }
+
+    #[test]
+    fn pages_wrap_and_round_up() {
+        assert_eq!(page_count("", 80, 60), 1);
+        assert_eq!(page_count(&"x\n".repeat(60), 80, 60), 2); // 61 lines: trailing empty one
+        assert_eq!(page_count(&"x".repeat(161), 80, 60), 1);
+        assert_eq!(page_count(&"y".repeat(80 * 61), 80, 60), 2);
+        assert_eq!(page_count("\tx", 8, 1), 2);
+    }
+
+    #[test]
+    fn names_are_display_only() {
+        assert_eq!(clean_name("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(clean_name("C:\\Users\\a\\b.pdf").as_deref(), Some("b.pdf"));
+        assert_eq!(clean_name("a\u{202e}fdp.exe").as_deref(), Some("afdp.exe"));
+        assert_eq!(clean_name("x/.."), None);
+        assert_eq!(clean_name("\u{7}"), None);
+        assert_eq!(clean_line(" a\r\n\tb  c "), "a b c");
+    }
+}
