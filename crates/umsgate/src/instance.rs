@@ -1,9 +1,10 @@
-//! One running instance: its folders, logs, spool and listener, wired from its configuration.
+//! One running instance: its folders, logs, spools, directory, gateway, listener and workers,
+//! wired from its configuration.
 //!
 //! Contract: [`Instance::start`] either returns a running instance whose listener is bound,
-//! or an error that says what could not be prepared (a folder, a log file, a certificate,
-//! a port); nothing is half-started. [`Instance::wait`] returns after shutdown was signalled
-//! and every session has ended or the grace period has passed.
+//! or an error that says what could not be prepared (a folder, a log file, a certificate, the
+//! directory file, a port); nothing is half-started. [`Instance::wait`] returns after
+//! shutdown was signalled and the listener, the outbound worker and the gateway have stopped.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,11 +12,44 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, InstanceConfig};
+use crate::config::{Config, DirectoryKind, InstanceConfig};
+use crate::directory::{Directory, FileDirectory};
+use crate::gateway::Gateway;
+use crate::inbound::delivery::Delivery;
+use crate::inbound::worker::Inbound;
 use crate::logs::InstanceLogs;
+use crate::outbound::jobs::JobRecords;
+use crate::outbound::mime;
 use crate::outbound::smtp_server::{Listener, SessionContext};
+use crate::outbound::worker::Outbound;
+use crate::reports::Reports;
 use crate::spool::Spool;
 use crate::spool::layout::InstanceDirs;
+use crate::store::Store;
+
+/// Process-wide parts shared by every instance.
+pub struct Shared {
+    pub store: Store,
+    pub reports: Arc<Reports>,
+}
+
+impl Shared {
+    pub async fn open(config: &Config) -> Result<Shared, StartError> {
+        let err = |what: String| StartError {
+            instance: "*".into(),
+            what,
+        };
+        let store = Store::open(&config.service.state_dir.join("umsgate.db"))
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        let reports = Reports::load(config.service.templates_dir.as_deref())
+            .map_err(|e| err(e.to_string()))?;
+        Ok(Shared {
+            store,
+            reports: Arc::new(reports),
+        })
+    }
+}
 
 /// A started instance.
 pub struct Instance {
@@ -23,7 +57,9 @@ pub struct Instance {
     pub dirs: InstanceDirs,
     pub listen: Vec<SocketAddr>,
     pub logs: Arc<InstanceLogs>,
-    listener: JoinHandle<()>,
+    /// Wakes the inbound worker (a received message was written in this process).
+    pub received: Arc<tokio::sync::Notify>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 /// Why an instance could not start.
@@ -45,6 +81,7 @@ impl Instance {
     pub async fn start(
         config: &Config,
         inst: &InstanceConfig,
+        shared: &Shared,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Instance, StartError> {
         let id = inst.id.get_ref().to_string();
@@ -60,7 +97,22 @@ impl Instance {
             InstanceLogs::open(&log_dir, config.service.log_rotate)
                 .map_err(|e| err(format!("cannot open logs in {}: {e}", log_dir.display())))?,
         );
-        let (spool, recovery) = Spool::open(&dirs.smtp_in)
+        let plan = config.site.plan().map_err(|e| err(e.to_string()))?;
+        let directory = match inst.directory.kind {
+            DirectoryKind::File => {
+                let path = inst.directory.path.clone().unwrap_or_default();
+                Arc::new(Directory::File(
+                    FileDirectory::open(&path, plan.clone()).map_err(err)?,
+                ))
+            }
+            DirectoryKind::Ldap => {
+                return Err(err(
+                    "the LDAP directory is not available in this release".into()
+                ));
+            }
+        };
+        let gateway = Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(err)?);
+        let (smtp_in, recovery) = Spool::open(&dirs.smtp_in)
             .map_err(|e| err(format!("cannot open {}: {e}", dirs.smtp_in.display())))?;
         tracing::info!(
             event = "spool.recovered",
@@ -70,7 +122,13 @@ impl Instance {
             orphans_removed = recovery.orphans_removed,
             corrupt = recovery.corrupt.len()
         );
-        let ctx = SessionContext::new(inst, spool, Arc::clone(&logs), shutdown).map_err(err)?;
+        let (smtp_out, _) = Spool::open(&dirs.smtp_out)
+            .map_err(|e| err(format!("cannot open {}: {e}", dirs.smtp_out.display())))?;
+        let jobs = JobRecords::open(&dirs.root.join("jobs"))
+            .map_err(|e| err(format!("cannot create jobs/: {e}")))?;
+        let ctx = SessionContext::new(inst, smtp_in.clone(), Arc::clone(&logs), shutdown.clone())
+            .map_err(err)?;
+        let hostname = ctx.hostname.clone();
         let listener = Listener::bind(Arc::new(ctx))
             .await
             .map_err(|e| err(e.to_string()))?;
@@ -78,30 +136,86 @@ impl Instance {
         for a in &listen {
             tracing::info!(event = "smtp.listening", instance = %id, addr = %a);
         }
-        let listener = tokio::spawn(listener.run());
+        let outbound = Arc::new(Outbound {
+            instance: id.clone(),
+            config: inst.clone(),
+            plan,
+            dirs: dirs.clone(),
+            smtp_in,
+            smtp_out,
+            directory: Arc::clone(&directory),
+            gateway: Arc::clone(&gateway),
+            store: shared.store.clone(),
+            reports: Arc::clone(&shared.reports),
+            logs: Arc::clone(&logs),
+            jobs,
+            hostname: hostname.clone(),
+            limits: mime::Limits::default(),
+        });
+        let received = Arc::new(tokio::sync::Notify::new());
+        let inbound = Arc::new(Inbound {
+            instance: id.clone(),
+            config: inst.clone(),
+            plan: outbound.plan.clone(),
+            dirs: dirs.clone(),
+            smtp_out: outbound.smtp_out.clone(),
+            directory,
+            store: shared.store.clone(),
+            logs: Arc::clone(&logs),
+            hostname,
+            wake: Arc::clone(&received),
+        });
+        let delivery = Arc::new(
+            Delivery::new(
+                id.clone(),
+                &inst.mail,
+                outbound.smtp_out.clone(),
+                dirs.badmail.clone(),
+                Arc::clone(&logs),
+            )
+            .map_err(err)?,
+        );
+        let gw_shutdown = shutdown.clone();
+        let mut tasks = vec![
+            tokio::spawn(listener.run()),
+            tokio::spawn(inbound.run(shutdown.clone())),
+            tokio::spawn(delivery.run(shutdown.clone())),
+            tokio::spawn(Arc::clone(&outbound).run_reports(shutdown.clone())),
+            tokio::spawn(async move { gateway.run(gw_shutdown).await }),
+        ];
+        if inst.hold {
+            tracing::warn!(event = "outbound.hold", instance = %id, "hold = true: accepted mail stays in smtp-in/");
+        } else {
+            tasks.push(tokio::spawn(outbound.run(shutdown)));
+        }
         Ok(Instance {
             id,
             dirs,
             listen,
             logs,
-            listener,
+            received,
+            tasks,
         })
     }
 
-    /// Waits until the listener has shut down.
+    /// Waits until every task of the instance has stopped.
     pub async fn wait(self) {
-        let _ = self.listener.await;
+        for t in self.tasks {
+            let _ = t.await;
+        }
     }
 }
 
-/// Starts every enabled instance; on any failure, the ones already started are stopped.
+/// Starts every enabled instance; on failure the ones started are stopped by the caller's
+/// shutdown signal.
 pub async fn start_all(
     config: &Config,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Vec<Instance>, StartError> {
+    let shared = Shared::open(config).await?;
     let mut started = Vec::new();
     for inst in config.enabled_instances() {
-        started.push(Instance::start(config, inst, shutdown.clone()).await?);
+        started.push(Instance::start(config, inst, &shared, shutdown.clone()).await?);
     }
     Ok(started)
 }
@@ -119,7 +233,10 @@ impl Termination {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let signals = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            let signals = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
                 (Ok(t), Ok(i)) => Some((t, i)),
                 _ => None,
             };

@@ -60,6 +60,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Inject a received fax/SMS/voice message; the running instance delivers it
+    SendTest {
+        #[arg(long)]
+        instance: InstanceId,
+        /// fax, sms or voice
+        #[arg(long = "type")]
+        service: umsgate_domain::Service,
+        /// Caller number
+        #[arg(long)]
+        calling: String,
+        /// Called number (looked up in the directory)
+        #[arg(long)]
+        called: String,
+        /// SMS text (default: a test text)
+        #[arg(long)]
+        text: Option<String>,
+        /// Fax TIFF or voice WAV (default: a built-in one-page test fax for fax)
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Queued mail: list, show, requeue, delete
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -134,6 +154,22 @@ fn main() -> ExitCode {
                 }
                 Command::Info { json } => info(&config, *json),
                 Command::Queue(q) => queue(&config, q),
+                Command::SendTest {
+                    instance,
+                    service,
+                    calling,
+                    called,
+                    text,
+                    file,
+                } => send_test(
+                    &config,
+                    instance,
+                    *service,
+                    calling,
+                    called,
+                    text.as_deref(),
+                    file.as_deref(),
+                ),
                 Command::Demo { .. } | Command::HashPassword | Command::Fax(_) => ExitCode::SUCCESS,
             }
         }
@@ -264,6 +300,92 @@ fn hash_password() -> ExitCode {
         }
         Err(e) => {
             eprintln!("cannot hash: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+/// A one-page G3 fax for `send-test` without `--file`.
+const TEST_FAX: &[u8] = include_bytes!("../../../testdata/samples/fax_1p_g3_1d.tif");
+
+fn send_test(
+    config: &Config,
+    instance: &InstanceId,
+    service: umsgate_domain::Service,
+    calling: &str,
+    called: &str,
+    text: Option<&str>,
+    file: Option<&Path>,
+) -> ExitCode {
+    use umsgate::inbound::received::{self, ReceivedMessage};
+    use umsgate_domain::Service;
+    if !config.instances.iter().any(|i| i.id.get_ref() == instance) {
+        eprintln!("no instance `{instance}` in {}", config.path.display());
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let data = match file.map(std::fs::read).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("cannot read the file: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let (files, pages, text, duration_s) = match service {
+        Service::Fax => {
+            let tif = data.unwrap_or_else(|| TEST_FAX.to_vec());
+            let pages = match umsgate_fax::page_count(&tif) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("not a fax document: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            (vec![("fax.tif".to_owned(), tif)], Some(pages), None, None)
+        }
+        Service::Sms => (
+            Vec::new(),
+            None,
+            Some(text.unwrap_or("umsgate test message").to_owned()),
+            None,
+        ),
+        Service::Voice => {
+            let Some(wav) =
+                data.filter(|d| d.starts_with(b"RIFF") && d.get(8..12) == Some(b"WAVE"))
+            else {
+                eprintln!("voice needs --file with a WAV file");
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            // 8 kHz 16-bit mono is what engines deliver; the length is informational.
+            let secs = (wav.len() as u64).saturating_sub(44) / 16_000;
+            (vec![("voice.wav".to_owned(), wav)], None, None, Some(secs))
+        }
+    };
+    let msg = ReceivedMessage {
+        service,
+        calling: calling.to_owned(),
+        called: called.to_owned(),
+        received_at: umsgate::clock::rfc3339(umsgate::clock::now()),
+        pages,
+        csid: (service == Service::Fax).then(|| calling.to_owned()),
+        files: files.iter().map(|(n, _)| n.clone()).collect(),
+        text,
+        duration_s,
+    };
+    let dirs = InstanceDirs::new(&config.instance_state_dir(instance));
+    if let Err(e) = dirs.create() {
+        eprintln!("cannot create {}: {e}", dirs.root.display());
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    match received::write(&dirs.received, &msg, &files) {
+        Ok(id) => {
+            println!(
+                "received {id}: {service} from {calling} to {called} written to {}",
+                dirs.received.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot write the message: {e}");
             ExitCode::from(EXIT_RUNTIME)
         }
     }

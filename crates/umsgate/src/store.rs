@@ -49,6 +49,17 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS usage (
     PRIMARY KEY (instance, user, service, day)
 )";
 
+const JOURNAL_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS journal (
+    instance TEXT NOT NULL,
+    id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    calling TEXT NOT NULL,
+    called TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (instance, id)
+)";
+
 impl Store {
     /// Opens (creating) the SQLite database at `path`.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
@@ -66,6 +77,7 @@ impl Store {
             .connect_with(opts)
             .await?;
         sqlx::query(SCHEMA).execute(&pool).await?;
+        sqlx::query(JOURNAL_SCHEMA).execute(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -111,6 +123,53 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Indexes a message kept in `journal/` (message store mode `journal`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn journal_add(
+        &self,
+        instance: &str,
+        id: &str,
+        service: Service,
+        calling: &str,
+        called: &str,
+        recipient: &str,
+        received_at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR REPLACE INTO journal VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .bind(instance)
+            .bind(id)
+            .bind(service.as_str())
+            .bind(calling)
+            .bind(called)
+            .bind(recipient)
+            .bind(received_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Messages of the journal for one recipient, newest first: (id, service, calling, received_at).
+    pub async fn journal_for(
+        &self,
+        instance: &str,
+        recipient: &str,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, service, calling, received_at FROM journal WHERE instance = ?1 AND recipient = ?2 ORDER BY received_at DESC, id DESC",
+        )
+        .bind(instance)
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let col = |i: usize| r.try_get::<String, _>(i).unwrap_or_default();
+                (col(0), col(1), col(2), col(3))
+            })
+            .collect())
     }
 
     /// Jobs counted today.

@@ -1,6 +1,7 @@
 //! `umsgate demo` as a first-time user runs it: it writes the demo folder, listens, takes a
-//! fax job from the real `swaks` (the command the demo itself prints), spools it, and stops
-//! cleanly (exit 0) on SIGTERM. A second run reuses the folder and still has the mail queued.
+//! fax job from the real `swaks` (the command the demo itself prints), hands it to the
+//! simulated engine, mails the delivery report into the demo's Maildir, and stops cleanly
+//! (exit 0) on SIGTERM. A second run reuses the folder.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -9,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use support::{Daemon, Work, describe, free_addr, run_cli, wait_in_spool};
+use support::{DEADLINE, Daemon, Work, describe, free_addr};
 
 fn start_demo(work: &Work, demo_dir: &Path, listen: SocketAddr) -> Daemon {
     let mut cmd = Command::new(support::bin());
@@ -23,6 +24,21 @@ fn start_demo(work: &Work, demo_dir: &Path, listen: SocketAddr) -> Daemon {
     // The banner comes after the listener is bound; wait for it rather than race it.
     d.wait_stdout("umsgate demo is running");
     d
+}
+
+/// Polls `probe` until it yields, failing after the harness deadline.
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let end = std::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "{what}: not there within {DEADLINE:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 fn swaks(listen: SocketAddr, to: &str, marker: &str) -> std::process::Output {
@@ -78,16 +94,35 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
         .unwrap_or_else(|| panic!("no 250 for the message in swaks' transcript:\n{transcript}"));
     let id = queued.rsplit(' ').next().unwrap().to_owned();
 
-    let smtp_in = demo.join("state").join("demo").join("smtp-in");
-    let q = wait_in_spool(&smtp_in, &format!("demo body {marker}"), "demo mail");
-    assert_eq!(q.id, id, "swaks was told {id}, the spool holds {}", q.id);
-    let s = q.sidecar();
-    assert_eq!(s["mail_from"], "jane@example.com", "{s}");
-    assert_eq!(s["instance"], "demo", "{s}");
-    assert_eq!(
-        s["rcpts"][0]["address"], "+4930123456@fax.example.com",
-        "{s}"
-    );
+    // The job reaches the simulated engine with the sender's settings (users.toml of the
+    // demo: jane has the headline "Example Corp").
+    let sent = demo.join("state/demo/gateway/sim/sent.jsonl");
+    let job_id = format!("{id}-0");
+    let line = wait_for(&format!("job {job_id} in {}", sent.display()), || {
+        std::fs::read_to_string(&sent)
+            .ok()?
+            .lines()
+            .find(|l| l.contains(&format!("\"job_id\":\"{job_id}\"")))
+            .map(str::to_owned)
+    });
+    let job: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(job["service"], "fax", "{job}");
+    assert_eq!(job["e164"], "+4930123456", "{job}");
+    assert_eq!(job["sender"], "jane@example.com", "{job}");
+    assert_eq!(job["priority"], "normal", "{job}");
+    assert_eq!(job["pages"], 1, "{job}");
+    assert_eq!(job["headline"], "Example Corp", "{job}");
+    assert_eq!(job["subject"], format!("demo {marker}"), "{job}");
+
+    // The delivery report, in jane's language (German), lands in her Maildir.
+    let inbox = demo.join("maildir/jane@example.com/new");
+    let report = wait_for("the delivery report in jane's Maildir", || {
+        std::fs::read_dir(&inbox).ok()?.flatten().find_map(|e| {
+            let t = std::fs::read_to_string(e.path()).ok()?;
+            (t.contains("gesendet") && t.contains(&job_id)).then_some(t)
+        })
+    });
+    assert!(report.contains("From: <ums@example.com>"), "{report}");
 
     // A non-fax address is refused at RCPT, as the banner says.
     let out = swaks(listen, "jane@example.com", &marker);
@@ -113,24 +148,6 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
             .contains("using the existing demo in umsgate-demo/"),
         "{}",
         d.output()
-    );
-    let out = run_cli(
-        &[
-            "--config",
-            demo.join("umsgate.toml").to_str().unwrap(),
-            "queue",
-            "list",
-            "--json",
-        ],
-        None,
-        &work.dir,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        items.iter().any(|i| i["id"] == id.as_str()),
-        "queue list lost {id}: {}",
-        describe(&out)
     );
     let st = d.sigterm();
     assert_eq!(st.code(), Some(0), "second run: {st}\n{}", d.output());

@@ -9,4 +9,4 @@ pub mod mime;
 pub mod policy;
 pub mod refusal;
 pub mod smtp_server;
-// pub mod worker;
+pub mod worker;

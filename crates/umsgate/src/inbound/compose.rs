@@ -1,0 +1,145 @@
+//! Composing the mail of a received fax, SMS or voice message.
+//!
+//! Contract: every header value built from data (caller number, names, addresses, subject) is
+//! checked first; a CR, LF or NUL in any of them refuses the whole mail with
+//! [`HeaderInjection`] — nothing is stripped silently, the caller keeps the message and logs
+//! why. Attachments get generated names (`fax.pdf`, `fax.tif`, `voice.wav`).
+
+use std::time::SystemTime;
+
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::date::Date;
+
+use crate::clock;
+
+/// A header value that would have broken the header block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderInjection {
+    pub header: &'static str,
+}
+
+impl std::fmt::Display for HeaderInjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} header would contain CR, LF or NUL", self.header)
+    }
+}
+
+impl std::error::Error for HeaderInjection {}
+
+/// One attachment.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub content_type: &'static str,
+    pub filename: &'static str,
+    pub data: Vec<u8>,
+}
+
+/// Everything the mail says.
+#[derive(Debug, Clone)]
+pub struct InboundMail<'a> {
+    pub from_address: &'a str,
+    pub from_name: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub to: &'a str,
+    pub to_name: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    /// Without `<>`.
+    pub message_id: &'a str,
+    pub date: SystemTime,
+    pub attachments: Vec<Part>,
+}
+
+fn check(header: &'static str, v: &str) -> Result<(), HeaderInjection> {
+    if v.contains(['\r', '\n', '\0']) {
+        Err(HeaderInjection { header })
+    } else {
+        Ok(())
+    }
+}
+
+/// The RFC 5322 message, CRLF line ends.
+pub fn compose(m: &InboundMail<'_>) -> Result<Vec<u8>, HeaderInjection> {
+    check("From", m.from_address)?;
+    check("From", m.from_name)?;
+    check("To", m.to)?;
+    check("To", m.to_name)?;
+    check("Subject", m.subject)?;
+    check("Message-ID", m.message_id)?;
+    if let Some(r) = m.reply_to {
+        check("Reply-To", r)?;
+    }
+    let from: Address<'_> = if m.from_name.is_empty() {
+        m.from_address.into()
+    } else {
+        (m.from_name, m.from_address).into()
+    };
+    let to: Address<'_> = if m.to_name.is_empty() {
+        m.to.into()
+    } else {
+        (m.to_name, m.to).into()
+    };
+    let mut b = MessageBuilder::new()
+        .from(from)
+        .to(to)
+        .subject(m.subject)
+        .message_id(m.message_id)
+        .date(Date::new(
+            i64::try_from(clock::unix_seconds(m.date)).unwrap_or(0),
+        ))
+        .header(
+            "Auto-Submitted",
+            mail_builder::headers::raw::Raw::new("auto-generated"),
+        )
+        .text_body(m.text);
+    if let Some(r) = m.reply_to {
+        b = b.reply_to(r);
+    }
+    for a in &m.attachments {
+        b = b.attachment(a.content_type, a.filename, a.data.as_slice());
+    }
+    b.write_to_vec()
+        .map_err(|_| HeaderInjection { header: "body" })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn mail<'a>(subject: &'a str, from_name: &'a str) -> InboundMail<'a> {
+        InboundMail {
+            from_address: "+4930987654320@fax.example.com",
+            from_name,
+            reply_to: None,
+            to: "jane@example.com",
+            to_name: "Jane Doe",
+            subject,
+            text: "Fax from +49 30 9876543 20\n",
+            message_id: "abc@umsgate.test",
+            date: std::time::UNIX_EPOCH,
+            attachments: vec![Part {
+                content_type: "application/pdf",
+                filename: "fax.pdf",
+                data: b"%PDF-1.4".to_vec(),
+            }],
+        }
+    }
+
+    #[test]
+    fn composes_with_attachment_and_refuses_injection() {
+        let out = String::from_utf8(compose(&mail("Fax from +49 30", "")).unwrap()).unwrap();
+        assert!(
+            out.contains("From: <+4930987654320@fax.example.com>"),
+            "{out}"
+        );
+        assert!(out.contains("Message-ID: <abc@umsgate.test>"));
+        assert!(out.contains("fax.pdf"));
+        assert!(out.contains("Auto-Submitted: auto-generated"));
+        for bad in ["x\r\nBcc: evil@example.com", "a\nb", "nul\0"] {
+            assert_eq!(compose(&mail(bad, "")).unwrap_err().header, "Subject");
+            assert_eq!(compose(&mail("ok", bad)).unwrap_err().header, "From");
+        }
+    }
+}

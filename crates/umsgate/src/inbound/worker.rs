@@ -1,0 +1,387 @@
+//! The inbound worker: `received/` → directory → mail in `smtp-out/` (or the journal).
+//!
+//! Implementation summary: received messages are taken oldest first. The called number is
+//! normalised and looked up; every user who owns it gets a mail, nobody → the default
+//! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
+//! once, `retry` keeps the message and tries again later. Each mail is composed in the
+//! recipient's language with the fax as PDF, TIFF or both (the user's `fax.inbound`, else the
+//! instance's `inbound_fax`), then stored according to `store`: `send` → `smtp-out/`,
+//! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
+//! removed only after every copy is durable. A message that cannot be read, or whose mail
+//! would carry CR/LF/NUL in a header, moves to `received/error/` with `reason.txt`: kept,
+//! never dropped.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, watch};
+use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
+
+use super::compose::{InboundMail, Part, compose};
+use super::received::ReceivedMessage;
+use super::texts;
+use crate::clock;
+use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
+use crate::directory::{Directory, User};
+use crate::logs::InstanceLogs;
+use crate::spool::layout::InstanceDirs;
+use crate::spool::{Origin, QueueId, Recipient, Sidecar, Spool, sidecar, sync_dir, write_synced};
+use crate::store::Store;
+
+const SCAN_INTERVAL: Duration = Duration::from_secs(2);
+const RETRY_MIN: Duration = Duration::from_secs(15);
+const RETRY_MAX: Duration = Duration::from_secs(600);
+
+/// Everything the worker needs, wired by the instance.
+pub struct Inbound {
+    pub instance: String,
+    pub config: InstanceConfig,
+    pub plan: SitePlan,
+    pub dirs: InstanceDirs,
+    pub smtp_out: Spool,
+    pub directory: Arc<Directory>,
+    pub store: Store,
+    pub logs: Arc<InstanceLogs>,
+    pub hostname: String,
+    /// Woken by `send-test` and engines in the same process.
+    pub wake: Arc<Notify>,
+}
+
+#[derive(Debug)]
+struct Temporary(String);
+
+/// One addressee of a received message.
+struct Addressee {
+    mail: String,
+    name: String,
+    settings: Option<UserSettings>,
+}
+
+impl Inbound {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff: HashMap<String, (Instant, Duration)> = HashMap::new();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            for (id, path) in self.pending() {
+                if *shutdown.borrow() {
+                    return;
+                }
+                if backoff.get(&id).is_some_and(|(at, _)| Instant::now() < *at) {
+                    continue;
+                }
+                match self.process(&id, &path).await {
+                    Ok(()) => {
+                        backoff.remove(&id);
+                    }
+                    Err(Temporary(why)) => {
+                        let wait = backoff
+                            .get(&id)
+                            .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
+                        tracing::warn!(event = "inbound.deferred", instance = %self.instance, id = %id, reason = %why, retry_in_s = wait.as_secs());
+                        backoff.insert(id, (Instant::now() + wait, wait));
+                    }
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(SCAN_INTERVAL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Published message folders, oldest first.
+    fn pending(&self) -> Vec<(String, PathBuf)> {
+        let Ok(entries) = std::fs::read_dir(&self.dirs.received) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, PathBuf)> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                (!name.starts_with('.') && name != "error").then(|| (name, e.path()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    async fn process(&self, id: &str, dir: &Path) -> Result<(), Temporary> {
+        let msg = match ReceivedMessage::read(dir) {
+            Ok(m) => m,
+            Err(why) => return self.set_aside(id, dir, &why),
+        };
+        let addressees = self.addressees(&msg).await?;
+        let calling = self.plan.normalise(&msg.calling).ok();
+        let calling_shown = calling
+            .as_ref()
+            .map_or_else(|| msg.calling.trim().to_owned(), |n| self.plan.spaced(n));
+        let from_address = match &calling {
+            Some(n) => self.config.mail.sender_template.render(
+                &n.e164(),
+                msg.service,
+                &self.config.mail.domain,
+            ),
+            None => self.config.mail.report_sender.clone(),
+        };
+        let reply_to = match (&self.config.mail.reply_to_template, &calling) {
+            (Some(t), Some(n)) => {
+                t.0.as_ref()
+                    .map(|t| t.render(&n.e164(), msg.service, &self.config.mail.domain))
+            }
+            _ => None,
+        };
+        let files = self
+            .load_files(dir, &msg)
+            .map_err(|e| Temporary(format!("reading files: {e}")))?;
+        let mut pdf_cache: Option<Option<Vec<u8>>> = None;
+
+        for a in &addressees {
+            let lang = a
+                .settings
+                .as_ref()
+                .and_then(UserSettings::report_lang)
+                .unwrap_or(self.config.defaults.reports.language);
+            let attachments = match msg.service {
+                Service::Fax => {
+                    let want = a
+                        .settings
+                        .as_ref()
+                        .and_then(UserSettings::fax_inbound)
+                        .unwrap_or_else(|| self.config.defaults.inbound_fax());
+                    self.fax_parts(&files, want, &mut pdf_cache, id)
+                }
+                Service::Voice => files
+                    .iter()
+                    .map(|(_, data)| Part {
+                        content_type: "audio/wav",
+                        filename: "voice.wav",
+                        data: data.clone(),
+                    })
+                    .take(1)
+                    .collect(),
+                Service::Sms => Vec::new(),
+            };
+            let subject = texts::subject(lang, msg.service, &calling_shown, msg.pages);
+            let facts = texts::Facts {
+                service: msg.service,
+                calling: &calling_shown,
+                called: &msg.called,
+                received_at: &msg.received_at,
+                pages: msg.pages,
+                duration_s: msg.duration_s,
+                sms_text: msg.text.as_deref().filter(|_| msg.service == Service::Sms),
+            };
+            let text = texts::body(lang, &facts);
+            let qid = QueueId::generate();
+            let message_id = format!("{qid}.{}@{}", msg.service, self.hostname);
+            let mail = InboundMail {
+                from_address: &from_address,
+                from_name: &self.config.mail.display_name,
+                reply_to: reply_to.as_deref(),
+                to: &a.mail,
+                to_name: &a.name,
+                subject: &subject,
+                text: &text,
+                message_id: &message_id,
+                date: clock::now(),
+                attachments,
+            };
+            let eml = match compose(&mail) {
+                Ok(e) => e,
+                Err(e) => return self.set_aside(id, dir, &e.to_string()),
+            };
+            self.store_mail(&qid, &message_id, &a.mail, &msg, eml)
+                .await?;
+        }
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| Temporary(format!("remove {}: {e}", dir.display())))?;
+        let _ = sync_dir(&self.dirs.received);
+        Ok(())
+    }
+
+    async fn addressees(&self, msg: &ReceivedMessage) -> Result<Vec<Addressee>, Temporary> {
+        let default = || Addressee {
+            mail: self.config.mail.default_recipient.clone(),
+            name: String::new(),
+            settings: None,
+        };
+        let Ok(called) = self.plan.normalise(&msg.called) else {
+            tracing::warn!(event = "inbound.bad_called_number", instance = %self.instance, called = %msg.called);
+            return Ok(vec![default()]);
+        };
+        let users = match self.directory.by_number(&called).await {
+            Ok(u) => u,
+            Err(e) => match self.config.mail.ldap_error {
+                LdapErrorPolicy::Retry => return Err(Temporary(e.to_string())),
+                LdapErrorPolicy::DefaultRecipient => {
+                    tracing::warn!(event = "inbound.directory_unavailable", instance = %self.instance, error = %e, "delivering to the default recipient");
+                    return Ok(vec![default()]);
+                }
+            },
+        };
+        if users.is_empty() {
+            tracing::info!(event = "inbound.unknown_number", instance = %self.instance, called = %called.e164());
+            return Ok(vec![default()]);
+        }
+        Ok(users.into_iter().map(|u| self.addressee(u)).collect())
+    }
+
+    fn addressee(&self, u: User) -> Addressee {
+        let settings = match u.ums.as_deref() {
+            None | Some("") => None,
+            Some(attr) => UserSettings::parse(attr)
+                .map_err(|e| {
+                    tracing::warn!(event = "inbound.bad_settings", instance = %self.instance, user = %u.id, error = %e);
+                })
+                .ok(),
+        };
+        Addressee {
+            mail: u.mail,
+            name: u.name,
+            settings,
+        }
+    }
+
+    fn load_files(
+        &self,
+        dir: &Path,
+        msg: &ReceivedMessage,
+    ) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+        msg.files
+            .iter()
+            .map(|f| Ok((f.clone(), std::fs::read(dir.join(f))?)))
+            .collect()
+    }
+
+    fn fax_parts(
+        &self,
+        files: &[(String, Vec<u8>)],
+        want: InboundFax,
+        pdf_cache: &mut Option<Option<Vec<u8>>>,
+        id: &str,
+    ) -> Vec<Part> {
+        let tiffs: Vec<&[u8]> = files.iter().map(|(_, d)| d.as_slice()).collect();
+        if tiffs.is_empty() {
+            return Vec::new();
+        }
+        let mut parts = Vec::new();
+        let mut want_tif = matches!(want, InboundFax::Tif | InboundFax::PdfAndTif);
+        if matches!(want, InboundFax::Pdf | InboundFax::PdfAndTif) {
+            let pdf = pdf_cache.get_or_insert_with(|| {
+                umsgate_fax::tiff_to_pdf(&tiffs, &umsgate_fax::Limits::default())
+                    .map_err(|e| {
+                        // Never lose the fax: the TIFF goes out instead.
+                        tracing::error!(event = "inbound.pdf_failed", instance = %self.instance, id, error = %e, "attaching the TIFF instead");
+                    })
+                    .ok()
+            });
+            match pdf {
+                Some(p) => parts.push(Part {
+                    content_type: "application/pdf",
+                    filename: "fax.pdf",
+                    data: p.clone(),
+                }),
+                None => want_tif = true,
+            }
+        }
+        if want_tif {
+            for (_, data) in files.iter().take(1) {
+                parts.push(Part {
+                    content_type: "image/tiff",
+                    filename: "fax.tif",
+                    data: data.clone(),
+                });
+            }
+        }
+        parts
+    }
+
+    async fn store_mail(
+        &self,
+        qid: &QueueId,
+        message_id: &str,
+        to: &str,
+        msg: &ReceivedMessage,
+        eml: Vec<u8>,
+    ) -> Result<(), Temporary> {
+        let store = self.config.mail.store;
+        match store {
+            MessageStore::Send => {
+                let sc = Sidecar {
+                    v: sidecar::VERSION,
+                    id: qid.to_string(),
+                    instance: self.instance.clone(),
+                    received_at: clock::rfc3339(clock::now()),
+                    origin: Origin::Local,
+                    client: None,
+                    helo: None,
+                    tls: false,
+                    auth: None,
+                    mail_from: self.config.mail.report_sender.clone(),
+                    rcpts: vec![Recipient {
+                        address: to.to_owned(),
+                        orcpt: None,
+                    }],
+                    size: 0,
+                    message_id: Some(format!("<{message_id}>")),
+                    attempts: 0,
+                    next_attempt: None,
+                    last_error: None,
+                };
+                self.smtp_out
+                    .store(sc, eml)
+                    .await
+                    .map_err(|e| Temporary(e.to_string()))?;
+            }
+            MessageStore::Journal => {
+                let path = self.dirs.journal.join(format!("{qid}.eml"));
+                write_synced(&path, &eml)
+                    .and_then(|()| sync_dir(&self.dirs.journal))
+                    .map_err(|e| Temporary(format!("journal: {e}")))?;
+                self.store
+                    .journal_add(
+                        &self.instance,
+                        qid.as_str(),
+                        msg.service,
+                        &msg.calling,
+                        &msg.called,
+                        to,
+                        &msg.received_at,
+                    )
+                    .await
+                    .map_err(|e| Temporary(e.to_string()))?;
+            }
+            MessageStore::Delete => {}
+        }
+        let kind = match store {
+            MessageStore::Send => "send",
+            MessageStore::Journal => "journal",
+            MessageStore::Delete => "deleted",
+        };
+        self.logs.msgid.line(&format!(
+            "out id={qid} message-id=<{message_id}> to=<{to}> kind={} store={kind} calling={} called={}",
+            msg.service, msg.calling, msg.called
+        ));
+        tracing::info!(event = "inbound.composed", instance = %self.instance, queue_id = %qid, service = %msg.service, to, store = kind);
+        Ok(())
+    }
+
+    /// Moves a message that cannot become a mail to `received/error/` with its reason.
+    fn set_aside(&self, id: &str, dir: &Path, why: &str) -> Result<(), Temporary> {
+        let errors = self.dirs.received.join("error");
+        let target = errors.join(id);
+        std::fs::create_dir_all(&errors)
+            .and_then(|()| std::fs::rename(dir, &target))
+            .and_then(|()| std::fs::write(target.join("reason.txt"), format!("{why}\n")))
+            .and_then(|()| sync_dir(&errors))
+            .map_err(|e| Temporary(format!("cannot set {id} aside: {e}")))?;
+        tracing::error!(event = "inbound.set_aside", instance = %self.instance, id, reason = why, "moved to received/error/");
+        Ok(())
+    }
+}
