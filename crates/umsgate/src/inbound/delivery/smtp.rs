@@ -54,6 +54,9 @@ impl SmtpTarget {
     /// Builds the transport; fails on a bad `tls.ca` or TLS setup (a configuration error).
     /// Must run inside the tokio runtime (the pool starts its housekeeping task).
     pub(crate) fn new(mail: &MailConfig) -> Result<SmtpTarget, String> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err("the SMTP client must be set up inside the tokio runtime".into());
+        }
         let tls = tls(mail)?;
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(mail.server.clone())

@@ -1,0 +1,835 @@
+//! Delivery of `smtp-out/` to the mail server, driven in-process: the real Postfix of the test
+//! peers (`UMSGATE_TEST_PEERS=1`, `MAIL_*`), a closed port, and a scripted in-test SMTP server
+//! for the 4xx/5xx matrix. Deadlines only keep a broken run from hanging; nothing asserts how
+//! long anything takes.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use support::{DEADLINE, Work, free_addr, nonce, peer_env};
+use umsgate::config::{Config, MailConfig};
+use umsgate::inbound::delivery::{Delivery, check_mail_server};
+use umsgate::logs::InstanceLogs;
+use umsgate::spool::layout::InstanceDirs;
+use umsgate::spool::{Origin, QueueId, Recipient, Sidecar, Spool, sidecar};
+
+const INSTANCE: &str = "dl";
+
+// ------------------------------------------------------------------------------------------
+// Harness
+
+/// One instance's folders, config and a running delivery worker.
+struct Rig {
+    work: Work,
+    config: Config,
+    dirs: InstanceDirs,
+    spool: Spool,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// `[instance.mail]` lines for an SMTP server without TLS.
+fn smtp_mail(addr: SocketAddr, retry: &str) -> String {
+    format!(
+        "server = \"{}\"\nport = {}\nretry = {retry}\ntls = {{ mode = \"none\" }}\n",
+        addr.ip(),
+        addr.port()
+    )
+}
+
+impl Rig {
+    /// Parses a configuration with `mail_extra` in `[instance.mail]` and starts delivery.
+    async fn start(name: &str, mail_extra: &str) -> Rig {
+        let work = Work::new(&format!("delivery-{name}"));
+        let text = format!(
+            r#"[service]
+state_dir = "state"
+log_dir = "log"
+
+[[instance]]
+id = "{INSTANCE}"
+
+[instance.smtp_in]
+listen = ["{listen}"]
+
+[instance.mail]
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+{mail_extra}
+
+[instance.directory]
+kind = "file"
+path = "users.toml"
+
+[instance.gateway]
+kind = "sim"
+"#,
+            listen = free_addr()
+        );
+        let path = work.write_config(&text);
+        let config = Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+        let inst = &config.instances[0];
+        let dirs = InstanceDirs::new(&config.instance_state_dir(inst.id.get_ref()));
+        dirs.create().unwrap();
+        let logs = Arc::new(
+            InstanceLogs::open(
+                &config.instance_log_dir(inst.id.get_ref()),
+                config.service.log_rotate,
+            )
+            .unwrap(),
+        );
+        let (spool, _) = Spool::open(&dirs.smtp_out).unwrap();
+        let (stop, task) = run(&inst.mail, &spool, &dirs, &logs);
+        Rig {
+            work,
+            config,
+            dirs,
+            spool,
+            stop,
+            task,
+        }
+    }
+
+    fn mail(&self) -> &MailConfig {
+        &self.config.instances[0].mail
+    }
+
+    /// Stores a message in `smtp-out/` as umsgate itself does.
+    async fn queue(&self, from: &str, rcpts: &[&str], eml: Vec<u8>) -> String {
+        let id = QueueId::generate();
+        let s = Sidecar {
+            v: sidecar::VERSION,
+            id: id.to_string(),
+            instance: INSTANCE.into(),
+            received_at: "2026-11-26T10:00:00Z".into(),
+            origin: Origin::Local,
+            client: None,
+            helo: None,
+            tls: false,
+            auth: None,
+            mail_from: from.into(),
+            rcpts: rcpts
+                .iter()
+                .map(|r| Recipient {
+                    address: (*r).into(),
+                    orcpt: None,
+                })
+                .collect(),
+            size: 0,
+            message_id: None,
+            attempts: 0,
+            next_attempt: None,
+            last_error: None,
+        };
+        self.spool.store(s, eml).await.unwrap().to_string()
+    }
+
+    fn out(&self, id: &str, ext: &str) -> PathBuf {
+        self.dirs.smtp_out.join(format!("{id}.{ext}"))
+    }
+
+    fn bad(&self, id: &str, ext: &str) -> PathBuf {
+        self.dirs.badmail.join(format!("{id}.{ext}"))
+    }
+
+    fn log(&self, category: &str) -> String {
+        let p = self
+            .work
+            .dir
+            .join("log")
+            .join(INSTANCE)
+            .join(format!("{category}.log"));
+        std::fs::read_to_string(p).unwrap_or_default()
+    }
+
+    async fn stop(self) -> Work {
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(DEADLINE, self.task)
+            .await
+            .expect("delivery did not stop")
+            .unwrap();
+        self.work
+    }
+}
+
+fn run(
+    mail: &MailConfig,
+    spool: &Spool,
+    dirs: &InstanceDirs,
+    logs: &Arc<InstanceLogs>,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let delivery = Delivery::new(
+        INSTANCE.into(),
+        mail,
+        spool.clone(),
+        dirs.badmail.clone(),
+        Arc::clone(logs),
+    )
+    .unwrap();
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(Arc::new(delivery).run(rx));
+    (stop, task)
+}
+
+fn message(from: &str, to: &str, marker: &str) -> Vec<u8> {
+    format!(
+        "From: <{from}>\r\nTo: <{to}>\r\nSubject: delivery test {marker}\r\n\
+         Message-ID: <{marker}@umsgate.test>\r\nX-Umsgate-Test: {marker}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         body of {marker}\r\n.leading dot line\r\n"
+    )
+    .into_bytes()
+}
+
+fn sidecar_of(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Polls `f` until it returns `Some`, or panics with `what` after [`DEADLINE`].
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the instance's `category` log contains `needle`; returns the whole log.
+async fn wait_log(rig: &Rig, category: &str, needle: &str) -> String {
+    wait_for(&format!("{needle:?} in {category}.log"), || {
+        let t = rig.log(category);
+        t.contains(needle).then_some(t)
+    })
+    .await
+}
+
+fn rcpts_of(v: &serde_json::Value) -> Vec<String> {
+    v["rcpts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.is_file());
+    v.sort();
+    v
+}
+
+// ------------------------------------------------------------------------------------------
+// A scripted SMTP server
+
+/// One message the fake server accepted.
+#[derive(Debug, Clone)]
+struct Received {
+    from: String,
+    rcpts: Vec<String>,
+    data: String,
+}
+
+/// Answers 250 to everything except the `RCPT TO` addresses scripted in `rcpt_replies`.
+struct FakeSmtp {
+    addr: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeSmtp {
+    async fn start(rcpt_replies: &[(&str, &str)]) -> FakeSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        FakeSmtp::serve(listener, rcpt_replies)
+    }
+
+    fn serve(listener: TcpListener, rcpt_replies: &[(&str, &str)]) -> FakeSmtp {
+        let addr = listener.local_addr().unwrap();
+        let replies: Arc<HashMap<String, String>> = Arc::new(
+            rcpt_replies
+                .iter()
+                .map(|(a, r)| (a.to_lowercase(), (*r).to_owned()))
+                .collect(),
+        );
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let rec = Arc::clone(&received);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (replies, rec) = (Arc::clone(&replies), Arc::clone(&rec));
+                tokio::spawn(async move {
+                    let _ = session(sock, &replies, &rec).await;
+                });
+            }
+        });
+        FakeSmtp {
+            addr,
+            received,
+            task,
+        }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeSmtp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn angle(arg: &str) -> String {
+    let s = arg.find('<').map_or("", |i| &arg[i + 1..]);
+    s.split('>').next().unwrap_or("").to_owned()
+}
+
+async fn session(
+    sock: tokio::net::TcpStream,
+    replies: &HashMap<String, String>,
+    received: &Mutex<Vec<Received>>,
+) -> std::io::Result<()> {
+    let (r, mut w) = sock.into_split();
+    let mut r = BufReader::new(r);
+    w.write_all(b"220 fake.test ESMTP\r\n").await?;
+    let mut tx: Option<Received> = None;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_owned();
+        let verb = cmd
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "EHLO" => "250-fake.test\r\n250 8BITMIME".to_owned(),
+            "MAIL" => {
+                tx = Some(Received {
+                    from: angle(&cmd),
+                    rcpts: Vec::new(),
+                    data: String::new(),
+                });
+                "250 2.1.0 ok".to_owned()
+            }
+            "RCPT" => {
+                let a = angle(&cmd);
+                match replies.get(&a.to_lowercase()) {
+                    Some(r) => r.clone(),
+                    None => {
+                        if let Some(t) = tx.as_mut() {
+                            t.rcpts.push(a);
+                        }
+                        "250 2.1.5 ok".to_owned()
+                    }
+                }
+            }
+            "DATA" => {
+                w.write_all(b"354 go ahead\r\n").await?;
+                let mut data = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" {
+                        break;
+                    }
+                    data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                }
+                if let Some(mut t) = tx.take() {
+                    t.data = data;
+                    received.lock().unwrap().push(t);
+                }
+                "250 2.0.0 queued as FAKE1".to_owned()
+            }
+            "RSET" => {
+                tx = None;
+                "250 2.0.0 ok".to_owned()
+            }
+            "QUIT" => {
+                w.write_all(b"221 2.0.0 bye\r\n").await?;
+                return Ok(());
+            }
+            _ => "250 2.0.0 ok".to_owned(),
+        };
+        w.write_all(format!("{reply}\r\n").as_bytes()).await?;
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The real Postfix
+
+fn postfix() -> (SocketAddr, PathBuf) {
+    let host = peer_env("MAIL_SMTP_HOST");
+    let port = peer_env("MAIL_SMTP_PORT");
+    let base = PathBuf::from(peer_env("MAIL_MAILDIR_BASE"));
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .unwrap_or_else(|e| panic!("MAIL_SMTP_HOST/PORT {host}:{port}: {e}"));
+    (addr, base)
+}
+
+/// The file in `<base>/<user>/new/` that contains `marker`.
+async fn wait_in_maildir(base: &Path, user: &str, marker: &str) -> String {
+    let dir = base.join(user).join("new");
+    wait_for(&format!("{marker} in {}", dir.display()), || {
+        files_in(&dir).into_iter().find_map(|p| {
+            let t = std::fs::read_to_string(&p).ok()?;
+            t.contains(marker).then_some(t)
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn postfix_receives_queued_mail_with_headers_intact() {
+    let (addr, base) = postfix();
+    let rig = Rig::start("postfix", &smtp_mail(addr, r#"["1s", "2s"]"#)).await;
+    let marker = format!("pf-{}", nonce());
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["jane@example.com"],
+            message("+4930123@fax.example.com", "jane@example.com", &marker),
+        )
+        .await;
+    let got = wait_in_maildir(&base, "jane", &marker).await;
+    for h in [
+        format!("Subject: delivery test {marker}"),
+        format!("X-Umsgate-Test: {marker}"),
+        format!("Message-ID: <{marker}@umsgate.test>"),
+        "From: <+4930123@fax.example.com>".to_owned(),
+        "To: <jane@example.com>".to_owned(),
+    ] {
+        assert!(got.contains(&h), "missing {h:?} in\n{got}");
+    }
+    assert!(got.contains("\n.leading dot line"), "dot-stuffing undone");
+    wait_for("the pair removed", || {
+        (!rig.out(&id, "eml").exists() && !rig.out(&id, "json").exists()).then_some(())
+    })
+    .await;
+    wait_log(
+        &rig,
+        "smtp",
+        &format!("out delivered id={id} to=<jane@example.com> server={addr} reply=250"),
+    )
+    .await;
+    let msgid = wait_log(&rig, "msgid", &format!("out delivered id={id}")).await;
+    assert!(
+        msgid.contains(&format!(
+            "out delivered id={id} message-id=<{marker}@umsgate.test>"
+        )),
+        "{msgid}"
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn postfix_rejects_one_of_two_recipients_and_the_other_is_delivered() {
+    let (addr, base) = postfix();
+    let rig = Rig::start("postfix-mixed", &smtp_mail(addr, r#"["1s", "2s"]"#)).await;
+    let marker = format!("pfm-{}", nonce());
+    let unknown = format!("nobody-{marker}@example.com");
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &[&unknown, "jane@example.com"],
+            message("ums@example.com", "jane@example.com", &marker),
+        )
+        .await;
+    wait_in_maildir(&base, "jane", &marker).await;
+    let bad = wait_for("badmail sidecar", || {
+        (rig.bad(&id, "eml").exists()).then(|| sidecar_of(&rig.bad(&id, "json")))
+    })
+    .await;
+    assert_eq!(rcpts_of(&bad), [unknown.as_str()]);
+    let err = bad["last_error"].as_str().unwrap();
+    assert!(err.contains("550"), "{err}");
+    assert!(!rig.out(&id, "eml").exists());
+    wait_log(
+        &rig,
+        "smtp",
+        &format!("out badmail id={id} reason=550 5.1.1 <{unknown}>"),
+    )
+    .await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn postfix_receives_a_bare_eml_by_its_headers() {
+    let (addr, base) = postfix();
+    let rig = Rig::start("postfix-bare", &smtp_mail(addr, r#"["1s", "2s"]"#)).await;
+    let marker = format!("pfb-{}", nonce());
+    let eml = message("ums@example.com", "jane@example.com", &marker);
+    // Written elsewhere and renamed in, as an administrator's `mv` would.
+    let tmp = rig.work.dir.join("HAND1.eml");
+    std::fs::write(&tmp, &eml).unwrap();
+    std::fs::rename(&tmp, rig.out("HAND1", "eml")).unwrap();
+    let got = wait_in_maildir(&base, "jane", &marker).await;
+    assert!(got.contains(&format!("X-Umsgate-Test: {marker}")));
+    wait_for("the pair removed", || {
+        (!rig.out("HAND1", "eml").exists()).then_some(())
+    })
+    .await;
+    assert!(rig.log("smtp").contains("out adopted id=HAND1"));
+    rig.stop().await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Retry schedule, Badmail and requeue
+
+#[tokio::test]
+async fn server_down_defers_on_schedule_then_badmail_then_requeue_delivers() {
+    // A port nobody listens on (bound, read, released).
+    let down = free_addr();
+    let rig = Rig::start("down", &smtp_mail(down, r#"["1s", "2s"]"#)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["jane@example.com"],
+            message("ums@example.com", "jane@example.com", "down"),
+        )
+        .await;
+
+    // Watch the sidecar go through attempts 1 and 2, each with a next_attempt.
+    let mut seen: Vec<(u64, String)> = Vec::new();
+    wait_for("badmail", || {
+        if let Some(v) = std::fs::read(rig.out(&id, "json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        {
+            let n = v["attempts"].as_u64().unwrap_or(0);
+            if n > 0 && seen.last().is_none_or(|(m, _)| *m != n) {
+                seen.push((n, v["next_attempt"].as_str().unwrap_or("").to_owned()));
+            }
+        }
+        rig.bad(&id, "eml").exists().then_some(())
+    })
+    .await;
+    assert_eq!(
+        seen.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [1, 2],
+        "{seen:?}"
+    );
+    assert!(seen.iter().all(|(_, next)| next.ends_with('Z')), "{seen:?}");
+    let bad = sidecar_of(&rig.bad(&id, "json"));
+    assert_eq!(bad["attempts"], 3);
+    let err = bad["last_error"].as_str().unwrap();
+    assert!(
+        err.starts_with("retries exhausted after 3 attempts: "),
+        "{err}"
+    );
+
+    let smtp = wait_log(&rig, "smtp", &format!("out badmail id={id} ")).await;
+    assert!(!rig.out(&id, "eml").exists() && !rig.out(&id, "json").exists());
+    let order: Vec<&str> = smtp
+        .lines()
+        .filter(|l| l.contains(&format!("id={id} ")))
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "attempt", "deferred", "attempt", "deferred", "attempt", "badmail"
+        ],
+        "{smtp}"
+    );
+    assert!(smtp.contains(&format!("out deferred id={id} attempt=1 next=")));
+    assert!(smtp.contains(&format!("out deferred id={id} attempt=2 next=")));
+    assert!(smtp.contains(&format!("out badmail id={id} reason=retries exhausted")));
+
+    // The server comes up on that port; `queue requeue` moves the pair back and resets it.
+    let server = FakeSmtp::serve(TcpListener::bind(down).await.unwrap(), &[]);
+    let item = umsgate::spool::admin::requeue(&rig.config, &QueueId::parse(&id).unwrap())
+        .unwrap()
+        .expect("requeue finds the Badmail id");
+    assert_eq!(item.attempts, 0);
+    let got = wait_for("delivery after requeue", || {
+        server.received().into_iter().next()
+    })
+    .await;
+    assert_eq!(got.rcpts, ["jane@example.com"]);
+    assert_eq!(got.from, "ums@example.com");
+    assert!(got.data.contains("Subject: delivery test down"));
+    wait_for("the pair removed", || {
+        (!rig.out(&id, "eml").exists() && !rig.bad(&id, "eml").exists()).then_some(())
+    })
+    .await;
+    assert_eq!(server.received().len(), 1);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn moving_a_badmail_file_back_by_hand_sends_it_again() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("byhand", &smtp_mail(server.addr, r#"["1s"]"#)).await;
+    // A Badmail pair with exhausted retries, moved back the way the manual describes: copy
+    // both files into smtp-out/ (sidecar first).
+    let id = "BYHAND1";
+    let eml = message("ums@example.com", "jane@example.com", "byhand");
+    let s = serde_json::json!({
+        "v": 1, "id": id, "instance": INSTANCE, "received_at": "2026-11-26T10:00:00Z",
+        "origin": "local", "mail_from": "ums@example.com",
+        "rcpts": [{"address": "jane@example.com"}], "size": eml.len(),
+        "attempts": 2, "next_attempt": "2026-01-01T00:00:00Z",
+        "last_error": "retries exhausted after 2 attempts: network error"
+    });
+    std::fs::write(rig.out(id, "json"), serde_json::to_vec(&s).unwrap()).unwrap();
+    std::fs::write(rig.out(id, "eml"), &eml).unwrap();
+    let got = wait_for("delivery", || server.received().into_iter().next()).await;
+    assert_eq!(got.rcpts, ["jane@example.com"]);
+    wait_for("the pair removed", || {
+        (!rig.out(id, "eml").exists()).then_some(())
+    })
+    .await;
+    rig.stop().await;
+}
+
+// ------------------------------------------------------------------------------------------
+// The 4xx/5xx matrix with the scripted server
+
+#[tokio::test]
+async fn permanent_failure_for_one_recipient_the_other_is_delivered() {
+    let server = FakeSmtp::start(&[(
+        "bad@example.com",
+        "550 5.1.1 <bad@example.com>: no such user",
+    )])
+    .await;
+    let rig = Rig::start("perm", &smtp_mail(server.addr, r#"["1s", "2s"]"#)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["bad@example.com", "good@example.com"],
+            message("ums@example.com", "good@example.com", "perm"),
+        )
+        .await;
+    wait_for("badmail", || rig.bad(&id, "eml").exists().then_some(())).await;
+    let bad = sidecar_of(&rig.bad(&id, "json"));
+    assert_eq!(rcpts_of(&bad), ["bad@example.com"]);
+    let err = bad["last_error"].as_str().unwrap();
+    assert_eq!(err, "550 5.1.1 <bad@example.com>: no such user");
+    let got = server.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].rcpts, ["good@example.com"]);
+    let smtp = wait_log(
+        &rig,
+        "smtp",
+        &format!("out badmail id={id} reason=550 5.1.1 <bad@example.com>: no such user"),
+    )
+    .await;
+    assert!(smtp.contains(&format!(
+        "out delivered id={id} to=<good@example.com> server={} reply=250 2.0.0 queued as FAKE1",
+        server.addr
+    )));
+    assert!(!smtp.contains("body of perm"), "bodies are never logged");
+    assert!(!rig.out(&id, "eml").exists() && !rig.out(&id, "json").exists());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn mixed_outcomes_split_the_message() {
+    let server = FakeSmtp::start(&[
+        ("bad@example.com", "550 5.1.1 no such user"),
+        ("later@example.com", "451 4.3.0 try again later"),
+    ])
+    .await;
+    let rig = Rig::start("mixed", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["good@example.com", "bad@example.com", "later@example.com"],
+            message("ums@example.com", "good@example.com", "mixed"),
+        )
+        .await;
+    // The temporary recipient stays, deferred; the permanent one gets a Badmail copy.
+    let out = wait_for("deferred sidecar", || {
+        let v = sidecar_of(&rig.out(&id, "json"));
+        (v["attempts"] == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(rcpts_of(&out), ["later@example.com"]);
+    assert!(out["next_attempt"].as_str().is_some());
+    assert!(
+        out["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("451 4.3.0 try again later")
+    );
+    let copy = format!("{id}-1");
+    let bad = wait_for("badmail copy", || {
+        rig.bad(&copy, "eml")
+            .exists()
+            .then(|| sidecar_of(&rig.bad(&copy, "json")))
+    })
+    .await;
+    assert_eq!(rcpts_of(&bad), ["bad@example.com"]);
+    assert_eq!(bad["id"], copy.as_str());
+    assert_eq!(
+        std::fs::read(rig.bad(&copy, "eml")).unwrap(),
+        std::fs::read(rig.out(&id, "eml")).unwrap()
+    );
+    let got = server.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpts, ["good@example.com"]);
+    let smtp = wait_log(
+        &rig,
+        "smtp",
+        &format!("out deferred id={id} attempt=1 next="),
+    )
+    .await;
+    assert!(smtp.contains(&format!(
+        "out badmail id={id} badmail-id={copy} reason=550 5.1.1 no such user"
+    )));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn temporary_reply_is_retried_and_then_badmail() {
+    let server = FakeSmtp::start(&[("full@example.com", "452 4.2.2 mailbox full")]).await;
+    let rig = Rig::start("temp", &smtp_mail(server.addr, r#"["1s"]"#)).await;
+    let id = rig
+        .queue(
+            "",
+            &["full@example.com"],
+            message("ums@example.com", "full@example.com", "temp"),
+        )
+        .await;
+    wait_for("badmail", || rig.bad(&id, "eml").exists().then_some(())).await;
+    let bad = sidecar_of(&rig.bad(&id, "json"));
+    assert_eq!(bad["attempts"], 2);
+    let err = bad["last_error"].as_str().unwrap();
+    assert!(
+        err.starts_with("retries exhausted after 2 attempts: ") && err.contains("452"),
+        "{err}"
+    );
+    assert!(server.received().is_empty());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn bare_eml_is_sent_to_its_header_recipients() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("bare", &smtp_mail(server.addr, r#"["1s"]"#)).await;
+    let eml = b"From: Sender <sender@example.com>\r\nTo: a@example.com, B <b@example.com>\r\n\
+Cc: c@example.com\r\nBcc: d@example.com\r\nSubject: dropped in\r\n\r\nhello\r\n"
+        .to_vec();
+    let tmp = rig.work.dir.join("DROP1.eml");
+    std::fs::write(&tmp, &eml).unwrap();
+    std::fs::rename(&tmp, rig.out("DROP1", "eml")).unwrap();
+    let got = wait_for("delivery", || server.received().into_iter().next()).await;
+    assert_eq!(got.from, "sender@example.com");
+    assert_eq!(
+        got.rcpts,
+        [
+            "a@example.com",
+            "b@example.com",
+            "c@example.com",
+            "d@example.com"
+        ]
+    );
+    assert!(got.data.contains("Subject: dropped in"));
+    wait_for("the pair removed", || {
+        (!rig.out("DROP1", "eml").exists() && !rig.out("DROP1", "json").exists()).then_some(())
+    })
+    .await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn bare_eml_without_recipients_goes_to_badmail() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("bare-none", &smtp_mail(server.addr, r#"["1s"]"#)).await;
+    std::fs::write(
+        rig.out("NORCPT", "eml"),
+        b"From: a@example.com\r\nSubject: nobody\r\n\r\nx\r\n",
+    )
+    .unwrap();
+    wait_for("badmail", || {
+        rig.bad("NORCPT", "eml").exists().then_some(())
+    })
+    .await;
+    let bad = sidecar_of(&rig.bad("NORCPT", "json"));
+    assert_eq!(bad["origin"], "file");
+    assert!(bad["last_error"].as_str().unwrap().contains("no recipient"));
+    assert!(server.received().is_empty());
+    rig.stop().await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Maildir mode and the check
+
+#[tokio::test]
+async fn maildir_mode_writes_into_the_recipients_new_folder() {
+    let rig = Rig::start("maildir", "maildir = \"maildir/\"\nretry = [\"1s\"]\n").await;
+    let root = rig.work.dir.join("maildir");
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["jane@example.com", "../escape@example.com"],
+            message("ums@example.com", "jane@example.com", "md"),
+        )
+        .await;
+    wait_for("badmail", || rig.bad(&id, "eml").exists().then_some(())).await;
+    let new = files_in(&root.join("jane@example.com").join("new"));
+    assert_eq!(new.len(), 1);
+    assert_eq!(
+        std::fs::read(&new[0]).unwrap(),
+        message("ums@example.com", "jane@example.com", "md")
+    );
+    assert!(files_in(&root.join("jane@example.com").join("tmp")).is_empty());
+    let bad = sidecar_of(&rig.bad(&id, "json"));
+    assert_eq!(rcpts_of(&bad), ["../escape@example.com"]);
+    assert!(
+        bad["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be a Maildir folder name")
+    );
+    assert!(!rig.work.dir.join("escape@example.com").exists());
+    assert!(!rig.out(&id, "eml").exists());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn check_reports_reachable_and_unreachable_servers() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("check", &smtp_mail(server.addr, r#"["1s"]"#)).await;
+    let ok = check_mail_server(rig.mail()).await.unwrap();
+    assert!(ok.contains(&server.addr.to_string()), "{ok}");
+    let down = Rig::start("check-down", &smtp_mail(free_addr(), r#"["1s"]"#)).await;
+    let err = check_mail_server(down.mail()).await.unwrap_err();
+    assert!(err.contains("network") || err.contains("onnect"), "{err}");
+    let md = Rig::start("check-md", "maildir = \"maildir/\"\n").await;
+    assert!(
+        check_mail_server(md.mail())
+            .await
+            .unwrap()
+            .contains("maildir")
+    );
+    for r in [rig, down, md] {
+        r.stop().await;
+    }
+}
