@@ -144,14 +144,7 @@ fn main() -> ExitCode {
             };
             match other {
                 Command::Run => run(&config, None),
-                Command::Check => {
-                    println!(
-                        "{}: configuration is valid ({} instance(s))",
-                        config.path.display(),
-                        config.instances.len()
-                    );
-                    ExitCode::SUCCESS
-                }
+                Command::Check => check(&config),
                 Command::Info { json } => info(&config, *json),
                 Command::Queue(q) => queue(&config, q),
                 Command::SendTest {
@@ -302,6 +295,66 @@ fn hash_password() -> ExitCode {
             eprintln!("cannot hash: {e}");
             ExitCode::from(EXIT_RUNTIME)
         }
+    }
+}
+
+/// `umsgate check`: the configuration is valid (or `load` already failed); now ask every
+/// enabled instance's peers: the directory, the mail server, the engine's folder.
+fn check(config: &Config) -> ExitCode {
+    println!(
+        "{}: configuration is valid ({} instance(s))",
+        config.path.display(),
+        config.instances.len()
+    );
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(c) => return c,
+    };
+    let mut failed = false;
+    let mut report = |inst: &str, what: &str, r: Result<String, String>| match r {
+        Ok(s) => println!("instance {inst}: {what}: ok: {s}"),
+        Err(e) => {
+            failed = true;
+            println!("instance {inst}: {what}: FAILED: {e}");
+        }
+    };
+    let plan = match config.site.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    for inst in config.enabled_instances() {
+        let id = inst.id.get_ref().to_string();
+        let dir = match inst.directory.kind {
+            umsgate::config::DirectoryKind::File => {
+                let path = inst.directory.path.clone().unwrap_or_default();
+                umsgate::directory::FileDirectory::open(&path, plan.clone())
+                    .map(|_| format!("users file {}", path.display()))
+            }
+            umsgate::config::DirectoryKind::Ldap => {
+                Err("LDAP reachability is not checked by this release".to_owned())
+            }
+        };
+        report(&id, "directory", dir);
+        report(
+            &id,
+            "mail server",
+            rt.block_on(umsgate::inbound::delivery::check_mail_server(&inst.mail)),
+        );
+        let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
+            (umsgate::config::GatewayKind::Spool, Some(d)) if !d.is_dir() => {
+                Err(format!("spool folder {} does not exist", d.display()))
+            }
+            (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
+        };
+        report(&id, "gateway", gw);
+    }
+    if failed {
+        ExitCode::from(EXIT_CONFIG)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

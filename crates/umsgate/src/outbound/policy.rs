@@ -12,7 +12,7 @@
 use umsgate_domain::{Language, NumberClass, PerDay, Priority, Rights, Service, UserSettings};
 
 use super::refusal::Refusal;
-use crate::config::DefaultsConfig;
+use crate::config::{DefaultsConfig, UnknownSenderAction};
 
 /// A user's settings for one service, after defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +108,29 @@ pub enum Decision {
     Refuse(Refusal),
 }
 
+/// What happens to the mail of a sender the directory does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownSenderOutcome {
+    /// Dropped (and archived if configured); nobody is told.
+    Delete,
+    /// Dropped (and archived if configured); the default recipient gets the error report.
+    Notify,
+    /// Sent with the settings of the configured user; reports still go to the sender.
+    SendAs,
+}
+
+/// The unknown-sender rule; `send_as_found` = the configured `send_as` user exists. A
+/// `send_as` user who is missing from the directory turns the rule into `notify`, so the
+/// administrator learns of the broken setting instead of mail vanishing.
+pub fn unknown_sender(action: UnknownSenderAction, send_as_found: bool) -> UnknownSenderOutcome {
+    match action {
+        UnknownSenderAction::Delete => UnknownSenderOutcome::Delete,
+        UnknownSenderAction::Notify => UnknownSenderOutcome::Notify,
+        UnknownSenderAction::SendAs if send_as_found => UnknownSenderOutcome::SendAs,
+        UnknownSenderAction::SendAs => UnknownSenderOutcome::Notify,
+    }
+}
+
 /// Decides one job; `sent_today` is the user's count for the service today.
 pub fn decide(eff: &Effective, emergency_mode: bool, job: &JobFacts, sent_today: u32) -> Decision {
     if emergency_mode && !eff.vip {
@@ -162,46 +185,98 @@ mod tests {
         UserSettings::parse(s).unwrap()
     }
 
-    /// Every right × every number class × emergency/VIP, for every service.
+    /// Whose settings decide, as the worker resolves it: a known sender, or an unknown
+    /// sender under each `unknown_sender` action (with `send_as`, the named user's).
+    #[derive(Debug, Clone, Copy)]
+    enum SenderCase {
+        Known,
+        Unknown(UnknownSenderAction),
+    }
+
+    /// Every right × every number class × emergency/VIP × unknown-sender mode, per service.
     #[test]
     fn policy_matrix() {
         let defaults = DefaultsConfig::default();
+        let cases = [
+            SenderCase::Known,
+            SenderCase::Unknown(UnknownSenderAction::Delete),
+            SenderCase::Unknown(UnknownSenderAction::Notify),
+            SenderCase::Unknown(UnknownSenderAction::SendAs),
+        ];
+        let mut checked = 0;
         for service in Service::ALL {
             for right in RIGHTS {
                 for class in CLASSES {
                     for (emergency, vip) in
                         [(false, false), (false, true), (true, false), (true, true)]
                     {
-                        let attr = format!("ums1;{service}.rights={right};vip={}", u8::from(vip));
-                        let eff = Effective::resolve(Some(&settings(&attr)), &defaults, service);
-                        let job = JobFacts {
-                            service,
-                            class,
-                            pages: None,
-                            requested_priority: None,
-                        };
-                        let got = decide(&eff, emergency, &job, 0);
-                        let expected = if emergency && !vip {
-                            Decision::Refuse(Refusal::EmergencyMode)
-                        } else if right < class.required_rights() || right == Rights::None {
-                            Decision::Refuse(Refusal::NoRight {
+                        for case in cases {
+                            // The settings of the known sender, or of the send_as user.
+                            let attr =
+                                format!("ums1;{service}.rights={right};vip={}", u8::from(vip));
+                            let job = JobFacts {
                                 service,
                                 class,
-                                right,
-                            })
-                        } else {
-                            Decision::Accept {
-                                priority: Priority::Normal,
-                            }
-                        };
-                        assert_eq!(
-                            got, expected,
-                            "{service} {right} {class} emergency={emergency} vip={vip}"
-                        );
+                                pages: None,
+                                requested_priority: None,
+                            };
+                            let decision = match case {
+                                SenderCase::Known => Some(decide(
+                                    &Effective::resolve(Some(&settings(&attr)), &defaults, service),
+                                    emergency,
+                                    &job,
+                                    0,
+                                )),
+                                SenderCase::Unknown(action) => match unknown_sender(action, true) {
+                                    UnknownSenderOutcome::SendAs => Some(decide(
+                                        &Effective::resolve(
+                                            Some(&settings(&attr)),
+                                            &defaults,
+                                            service,
+                                        ),
+                                        emergency,
+                                        &job,
+                                        0,
+                                    )),
+                                    UnknownSenderOutcome::Delete | UnknownSenderOutcome::Notify => {
+                                        None
+                                    }
+                                },
+                            };
+                            let expected = match case {
+                                SenderCase::Unknown(
+                                    UnknownSenderAction::Delete | UnknownSenderAction::Notify,
+                                ) => None,
+                                _ if emergency && !vip => {
+                                    Some(Decision::Refuse(Refusal::EmergencyMode))
+                                }
+                                _ if right < class.required_rights() || right == Rights::None => {
+                                    Some(Decision::Refuse(Refusal::NoRight {
+                                        service,
+                                        class,
+                                        right,
+                                    }))
+                                }
+                                _ => Some(Decision::Accept {
+                                    priority: Priority::Normal,
+                                }),
+                            };
+                            assert_eq!(
+                                decision, expected,
+                                "{service} {right} {class} emergency={emergency} vip={vip} {case:?}"
+                            );
+                            checked += 1;
+                        }
                     }
                 }
             }
         }
+        assert_eq!(checked, 3 * 5 * 4 * 4 * 4);
+        // A send_as user missing from the directory: the administrator is told.
+        assert_eq!(
+            unknown_sender(UnknownSenderAction::SendAs, false),
+            UnknownSenderOutcome::Notify
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use umsgate_domain::{Language, PhoneNumber, Service, SitePlan, UserSettings};
 
 use super::jobs::{JobRecord, JobRecords};
 use super::mime::{self, MessageContent, Payload};
-use super::policy::{Decision, Effective, JobFacts, decide};
+use super::policy::{self, Decision, Effective, JobFacts, UnknownSenderOutcome, decide};
 use super::refusal::Refusal;
 use crate::clock;
 use crate::config::{InstanceConfig, UnknownSenderAction};
@@ -71,6 +71,13 @@ pub struct Outbound {
 /// A condition that may clear: keep the message and try again later.
 #[derive(Debug)]
 struct Temporary(String);
+
+/// The sender as the directory and the unknown-sender rule see him.
+enum SenderResolution {
+    Known(Sender),
+    /// Not in the directory, and not sent as anybody else.
+    Unknown(UnknownSenderOutcome),
+}
 
 /// Who the jobs of a message are charged to, and where reports go.
 struct Sender {
@@ -178,12 +185,11 @@ impl Outbound {
         }
 
         let sender = match self.resolve_sender(sender_address.as_deref()).await? {
-            Some(s) => s,
-            None => {
-                let action = *self.config.defaults.unknown_sender.action.get_ref();
+            SenderResolution::Known(s) => s,
+            SenderResolution::Unknown(outcome) => {
                 let who = sender_address.clone().unwrap_or_else(|| "<>".to_owned());
-                tracing::warn!(event = "outbound.unknown_sender", instance = %self.instance, queue_id = %entry.id, sender = %who, action = ?action);
-                if action == UnknownSenderAction::Notify {
+                tracing::warn!(event = "outbound.unknown_sender", instance = %self.instance, queue_id = %entry.id, sender = %who, outcome = ?outcome);
+                if outcome == UnknownSenderOutcome::Notify {
                     let input = self.report_input(
                         ReportKind::Refused(Refusal::UnknownSender {
                             sender: who.clone(),
@@ -489,7 +495,7 @@ impl Outbound {
     }
 
     /// The sender's directory entry and settings; `Ok(None)` = unknown (after `send_as`).
-    async fn resolve_sender(&self, address: Option<&str>) -> Result<Option<Sender>, Temporary> {
+    async fn resolve_sender(&self, address: Option<&str>) -> Result<SenderResolution, Temporary> {
         let found = match address {
             Some(a) => self
                 .directory
@@ -502,19 +508,24 @@ impl Outbound {
             Some(u) => u,
             None => {
                 let us = &self.config.defaults.unknown_sender;
-                if *us.action.get_ref() != UnknownSenderAction::SendAs {
-                    return Ok(None);
-                }
-                match self
-                    .directory
-                    .by_sender(&us.send_as)
-                    .await
-                    .map_err(|e| Temporary(e.to_string()))?
-                {
-                    Some(u) => u,
-                    None => {
-                        tracing::error!(event = "outbound.send_as_missing", instance = %self.instance, send_as = %us.send_as);
-                        return Ok(None);
+                let send_as = match *us.action.get_ref() {
+                    UnknownSenderAction::SendAs => self
+                        .directory
+                        .by_sender(&us.send_as)
+                        .await
+                        .map_err(|e| Temporary(e.to_string()))?,
+                    _ => None,
+                };
+                match (
+                    policy::unknown_sender(*us.action.get_ref(), send_as.is_some()),
+                    send_as,
+                ) {
+                    (UnknownSenderOutcome::SendAs, Some(u)) => u,
+                    (outcome, _) => {
+                        if *us.action.get_ref() == UnknownSenderAction::SendAs {
+                            tracing::error!(event = "outbound.send_as_missing", instance = %self.instance, send_as = %us.send_as, "the send_as user is not in the directory; notifying instead");
+                        }
+                        return Ok(SenderResolution::Unknown(outcome));
                     }
                 }
             }
@@ -532,7 +543,7 @@ impl Outbound {
                 }
             },
         };
-        Ok(Some(Sender {
+        Ok(SenderResolution::Known(Sender {
             user,
             settings,
             report_to: address.map(str::to_owned),

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 60), corpus seeded from the samples.
+#   fuzz/run.sh [SECONDS] [TARGET...]
+# Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+secs=${1:-60}; shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session mime_to_job user_settings address_template config tiff_reader)
+seed() {   # seed TARGET FILES...
+  local dir=corpus/$1; shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp -n "$f" "$dir/" || true; done
+}
+seed mime_to_job ../testdata/samples/*.eml
+seed smtp_data ../testdata/samples/*.eml
+seed tiff_reader ../testdata/samples/*.tif
+seed config ../docs/umsgate.example.toml
+mkdir -p corpus/user_settings && printf 'ums1;fax.rights=international;sms.per_day=5;fax.headline=Firma%%3B Marketing' > corpus/user_settings/design
+mkdir -p corpus/smtp_session && printf 'EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<+4930123456@fax.example.com>\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n' > corpus/smtp_session/basic
+status=0
+for t in "${targets[@]}"; do
+  echo "== $t ($secs s)"
+  cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 || status=1
+done
+exit $status
