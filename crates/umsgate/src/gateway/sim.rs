@@ -4,9 +4,10 @@
 //! DESIGN.md §6) and fsyncs it, then records the job in `pending/` with the time it is due.
 //! [`SimGateway::run`] completes due jobs by writing `reports/<job-id>.json`: `failed` with
 //! reason "busy" for numbers matching `fail_numbers` (`*` stands for any digits), `sent`
-//! otherwise. Pending jobs survive a restart. A job id already pending, reported or listed
-//! is not taken twice.
+//! otherwise. Pending jobs survive a restart. A job id already in `sent.jsonl` (its ids are
+//! read once at start) is not taken twice.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,7 +24,8 @@ pub struct SimGateway {
     dir: PathBuf,
     delay: Duration,
     fail_numbers: Vec<String>,
-    journal: Mutex<()>,
+    /// Ids of every job in `sent.jsonl`, loaded at open; the lock also serialises appends.
+    journal: Mutex<HashSet<String>>,
     wake: Notify,
 }
 
@@ -63,11 +65,21 @@ impl SimGateway {
             std::fs::create_dir_all(dir.join(d))
                 .map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
         }
+        let journal = dir.join("sent.jsonl");
+        let taken = match std::fs::read_to_string(&journal) {
+            Ok(text) => text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v.get("job_id").and_then(|j| j.as_str()).map(str::to_owned))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+            Err(e) => return Err(format!("cannot read {}: {e}", journal.display())),
+        };
         Ok(SimGateway {
             dir: dir.to_owned(),
             delay,
             fail_numbers: fail_numbers.to_vec(),
-            journal: Mutex::new(()),
+            journal: Mutex::new(taken),
             wake: Notify::new(),
         })
     }
@@ -76,36 +88,21 @@ impl SimGateway {
         self.dir.join("reports")
     }
 
-    fn known(&self, job_id: &str) -> bool {
-        self.dir
-            .join("pending")
-            .join(format!("{job_id}.json"))
-            .exists()
-            || self
-                .dir
-                .join("reports")
-                .join(format!("{job_id}.json"))
-                .exists()
-            || std::fs::read_to_string(self.dir.join("sent.jsonl"))
-                .map(|t| t.contains(&format!("\"job_id\":\"{job_id}\"")))
-                .unwrap_or(false)
-    }
-
     pub async fn submit(&self, job: &Job) -> Result<(), GatewayError> {
-        if self.known(&job.job_id) {
-            tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, "job already taken; not sent twice");
-            return Ok(());
-        }
         let mut line = serde_json::to_vec(job).map_err(|e| GatewayError {
             temporary: false,
             detail: e.to_string(),
         })?;
         line.push(b'\n');
         {
-            let _guard = self.journal.lock().map_err(|_| GatewayError {
+            let mut taken = self.journal.lock().map_err(|_| GatewayError {
                 temporary: true,
                 detail: "sim journal lock".into(),
             })?;
+            if taken.contains(&job.job_id) {
+                tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, "job already taken; not sent twice");
+                return Ok(());
+            }
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -114,6 +111,7 @@ impl SimGateway {
             f.write_all(&line)
                 .and_then(|()| f.sync_all())
                 .map_err(|e| GatewayError::io("sent.jsonl", &e))?;
+            taken.insert(job.job_id.clone());
         }
         let pending = Pending {
             job_id: job.job_id.clone(),

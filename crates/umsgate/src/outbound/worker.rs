@@ -15,9 +15,9 @@
 //! A second loop collects delivery reports from the gateway and mails them to the sender
 //! (unless he chose "no delivery reports"), then forgets the job.
 //!
-//! XXX: messages are processed one at a time per instance. The gateway hand-over is a file
-//! write plus fsync, so one worker keeps up with the listener's group commit on this
-//! hardware; a pool of workers would need per-message locking and buys nothing yet.
+//! Up to eight messages are processed at once (each hand-over costs a few fsyncs, which then
+//! overlap); a scan round ends when all of them are done, so one message is never handled
+//! twice at the same time.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -49,6 +49,9 @@ const SCAN_INTERVAL: Duration = Duration::from_secs(5);
 /// First and longest wait before a message with a temporary failure is tried again.
 const RETRY_MIN: Duration = Duration::from_secs(15);
 const RETRY_MAX: Duration = Duration::from_secs(600);
+/// Messages processed at once; their fsyncs (job record, gateway hand-over, counters)
+/// overlap instead of queueing behind each other.
+const PARALLEL: usize = 8;
 
 /// Everything the worker needs, wired by the instance.
 pub struct Outbound {
@@ -98,9 +101,12 @@ impl Outbound {
             }
             match self.smtp_in.list() {
                 Ok(entries) => {
+                    // A round: up to PARALLEL messages at once, and the round ends when all are
+                    // done, so no message is ever in two tasks.
+                    let mut tasks = tokio::task::JoinSet::new();
                     for entry in entries {
                         if *shutdown.borrow() {
-                            return;
+                            break;
                         }
                         if backoff
                             .get(&entry.id)
@@ -108,18 +114,19 @@ impl Outbound {
                         {
                             continue;
                         }
-                        match self.process(&entry).await {
-                            Ok(()) => {
-                                backoff.remove(&entry.id);
-                            }
-                            Err(Temporary(why)) => {
-                                let wait = backoff
-                                    .get(&entry.id)
-                                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
-                                tracing::warn!(event = "outbound.deferred", instance = %self.instance, queue_id = %entry.id, reason = %why, retry_in_s = wait.as_secs());
-                                backoff.insert(entry.id.clone(), (Instant::now() + wait, wait));
+                        while tasks.len() >= PARALLEL {
+                            if let Some(done) = tasks.join_next().await {
+                                self.settle(done, &mut backoff);
                             }
                         }
+                        let me = Arc::clone(&self);
+                        tasks.spawn(async move {
+                            let r = me.process(&entry).await;
+                            (entry.id, r)
+                        });
+                    }
+                    while let Some(done) = tasks.join_next().await {
+                        self.settle(done, &mut backoff);
                     }
                 }
                 Err(e) => {
@@ -130,6 +137,31 @@ impl Outbound {
                 _ = self.smtp_in.stored() => {}
                 _ = tokio::time::sleep(SCAN_INTERVAL) => {}
                 _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Records the outcome of one message: forgotten, or retried after a growing wait.
+    fn settle(
+        &self,
+        done: Result<(QueueId, Result<(), Temporary>), tokio::task::JoinError>,
+        backoff: &mut HashMap<QueueId, (Instant, Duration)>,
+    ) {
+        match done {
+            Ok((id, Ok(()))) => {
+                backoff.remove(&id);
+            }
+            Ok((id, Err(Temporary(why)))) => {
+                let wait = backoff
+                    .get(&id)
+                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
+                tracing::warn!(event = "outbound.deferred", instance = %self.instance, queue_id = %id, reason = %why, retry_in_s = wait.as_secs());
+                backoff.insert(id, (Instant::now() + wait, wait));
+            }
+            Err(e) => {
+                // A panic in one message's processing: the message stays in smtp-in/ and is
+                // tried again in the next round.
+                tracing::error!(event = "outbound.task_failed", instance = %self.instance, error = %e);
             }
         }
     }
