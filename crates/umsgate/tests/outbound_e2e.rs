@@ -1,0 +1,787 @@
+//! Outbound end to end, black box: the `umsgate` binary with a file directory (`users.toml`
+//! written here), the simulated engine and Maildir delivery. Mail goes in over SMTP; what
+//! comes out is read where a user or engine would see it: `gateway/sim/sent.jsonl`, the
+//! sender's Maildir (`maildir/<address>/new/`), `smtp-in/error/` and `log/<instance>/msgid.log`.
+//!
+//! Needs no test peers. Every test runs its own umsgate on a free port in its own folder.
+//! Nothing here asserts how long anything takes; waits end at the harness deadline.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use mail_parser::MessageParser;
+use serde_json::Value;
+use support::{DEADLINE, Daemon, INSTANCE, Smtp, Work, free_addr, nonce};
+
+// ------------------------------------------------------------------------------------------
+// A running umsgate
+
+struct Gate {
+    work: Work,
+    daemon: Daemon,
+    addr: SocketAddr,
+}
+
+/// Writes `users.toml` and `umsgate.toml` (instance [`INSTANCE`], no `hold`) and starts
+/// `umsgate run`. `instance_extra` goes into `[[instance]]`, `defaults` into
+/// `[instance.defaults]`.
+fn start(name: &str, users: &str, instance_extra: &str, defaults: &str) -> Gate {
+    let work = Work::new(name);
+    let addr = free_addr();
+    std::fs::write(work.dir.join("users.toml"), users).unwrap();
+    let config = format!(
+        r#"# umsgate outbound end-to-end test
+[service]
+state_dir = "state"
+log_dir = "log"
+
+[site]
+country_code = "49"
+area_code = "8142"
+subscriber = "4799"
+extension_digits = 3
+
+[[instance]]
+id = "{INSTANCE}"
+name = "umsgate outbound e2e"
+{instance_extra}
+
+[instance.smtp_in]
+listen = ["{addr}"]
+allow_from = ["127.0.0.0/8"]
+hostname = "umsgate.test"
+
+[instance.mail]
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+maildir = "maildir/"
+retry = ["1s"]
+
+[instance.directory]
+kind = "file"
+path = "users.toml"
+
+[instance.defaults]
+{defaults}
+
+[instance.gateway]
+kind = "sim"
+delay = "100ms"
+"#
+    );
+    std::fs::write(work.config_path(), config).unwrap();
+    let mut daemon = Daemon::run(&work, addr);
+    daemon.wait_ready();
+    Gate { work, daemon, addr }
+}
+
+impl Gate {
+    fn state(&self) -> PathBuf {
+        self.work.dir.join("state").join(INSTANCE)
+    }
+
+    fn sent_jsonl(&self) -> PathBuf {
+        self.state().join("gateway/sim/sent.jsonl")
+    }
+
+    /// Every job the simulated engine took so far.
+    fn jobs(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.sent_jsonl())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("sent.jsonl line is not JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+
+    /// The jobs made of the mail queued as `qid` (job ids `<qid>-<n>`).
+    fn jobs_of(&self, qid: &str) -> Vec<Value> {
+        let prefix = format!("{qid}-");
+        self.jobs()
+            .into_iter()
+            .filter(|j| {
+                j["job_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with(&prefix))
+            })
+            .collect()
+    }
+
+    fn wait_job(&self, job_id: &str) -> Value {
+        wait_for(&format!("job {job_id} in sent.jsonl"), || {
+            self.jobs().into_iter().find(|j| j["job_id"] == job_id)
+        })
+    }
+
+    fn maildir(&self, rcpt: &str) -> PathBuf {
+        self.work.dir.join("maildir").join(rcpt).join("new")
+    }
+
+    /// Waits for a mail to `rcpt` in reply to `original` (Message-ID with `<>`) that
+    /// satisfies `pred`.
+    fn wait_reply(&self, rcpt: &str, original: &str, pred: impl Fn(&Mail) -> bool) -> Mail {
+        let dir = self.maildir(rcpt);
+        wait_for(
+            &format!("a report in reply to {original} in {}", dir.display()),
+            || {
+                read_maildir(&dir)
+                    .into_iter()
+                    .find(|m| m.header("In-Reply-To").as_deref() == Some(original) && pred(m))
+            },
+        )
+    }
+
+    fn msgid_log(&self) -> String {
+        std::fs::read_to_string(self.work.log("msgid")).unwrap_or_default()
+    }
+
+    fn stop(mut self) {
+        let st = self.daemon.sigterm();
+        assert!(st.success(), "umsgate exit {st}\n{}", self.daemon.output());
+    }
+}
+
+/// Polls `probe` until it yields; fails after the harness deadline.
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "{what}: not there within {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Mail in
+
+/// One SMTP transaction; returns umsgate's queue id (panics on any refusal).
+fn submit(addr: SocketAddr, from: &str, rcpts: &[&str], message: &[u8]) -> String {
+    let (mut c, greeting) = Smtp::connect(addr).unwrap();
+    assert_eq!(greeting.code, 220, "{greeting:?}");
+    c.ehlo("client.e2e.test").unwrap();
+    let r = c
+        .send(from, rcpts, message)
+        .unwrap()
+        .unwrap_or_else(|r| panic!("umsgate refused the mail to {rcpts:?}: {r:?}"));
+    c.quit();
+    r.queue_id()
+        .unwrap_or_else(|| panic!("no queue id in {r:?}"))
+}
+
+/// A text mail with Message-ID `<marker@e2e.test>`; `extra` are further header lines.
+fn text_mail(from: &str, to: &str, marker: &str, extra: &[&str], body: &str) -> Vec<u8> {
+    let mut m = format!(
+        "From: <{from}>\r\nTo: <{to}>\r\nSubject: e2e {marker}\r\nMessage-ID: <{marker}@e2e.test>\r\n\
+         Date: Thu, 26 Nov 2026 10:15:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+    );
+    for h in extra {
+        m.push_str(h);
+        m.push_str("\r\n");
+    }
+    m.push_str("\r\n");
+    m.push_str(&body.replace('\n', "\r\n"));
+    m.push_str("\r\n");
+    m.into_bytes()
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/samples")
+        .join(name)
+}
+
+/// A sample mail of `testdata/samples/` with its From and Message-ID replaced (Message-ID
+/// `<marker@e2e.test>`) and `extra` header lines added.
+fn sample(name: &str, from: &str, marker: &str, extra: &[&str]) -> Vec<u8> {
+    let text = std::fs::read_to_string(testdata(name)).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut out = format!("From: <{from}>\r\nMessage-ID: <{marker}@e2e.test>\r\n");
+    for h in extra {
+        out.push_str(h);
+        out.push_str("\r\n");
+    }
+    for line in head.split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        if ["from:", "message-id:", "return-path:"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    out.into_bytes()
+}
+
+// ------------------------------------------------------------------------------------------
+// Mail out
+
+/// A delivered mail, decoded.
+#[derive(Debug)]
+struct Mail {
+    path: PathBuf,
+    raw: String,
+    subject: String,
+    /// The text/plain body, transfer encoding undone.
+    text: String,
+}
+
+impl Mail {
+    fn parse(path: PathBuf, bytes: &[u8]) -> Option<Mail> {
+        let m = MessageParser::default().parse(bytes)?;
+        Some(Mail {
+            raw: String::from_utf8_lossy(bytes).into_owned(),
+            subject: m.subject().unwrap_or_default().to_owned(),
+            text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            path,
+        })
+    }
+
+    /// The unfolded value of the first header `name` (case-insensitive).
+    fn header(&self, name: &str) -> Option<String> {
+        let head = self.raw.split("\r\n\r\n").next().unwrap_or("");
+        let mut value: Option<String> = None;
+        for line in head.split("\r\n") {
+            if let Some(v) = value.as_mut() {
+                if line.starts_with([' ', '\t']) {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                    continue;
+                }
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':')
+                && n.eq_ignore_ascii_case(name)
+            {
+                value = Some(v.trim().to_owned());
+            }
+        }
+        value
+    }
+}
+
+/// Every readable mail of a Maildir `new/` folder.
+fn read_maildir(dir: &Path) -> Vec<Mail> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| {
+            let bytes = std::fs::read(e.path()).ok()?;
+            Mail::parse(e.path(), &bytes)
+        })
+        .collect()
+}
+
+/// `.eml` files of a spool folder.
+fn emls(dir: &Path) -> Vec<String> {
+    support::names(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".eml"))
+        .collect()
+}
+
+// ------------------------------------------------------------------------------------------
+// The tests
+
+/// jane may ask for high priority, max is capped at normal; both send the 2-page PDF sample
+/// with an HTML body and `X-Priority: 1`.
+#[test]
+fn fax_job_has_number_sender_priority_pages_headline_and_generated_file_names() {
+    let users = r#"
+[[user]]
+mail = "jane@example.com"
+name = "Jane Doe"
+numbers = ["+49 8142 4799123"]
+ums = "ums1;fax.rights=international;priority=high;fax.headline=Example Corp%3B Marketing"
+
+[[user]]
+mail = "max@example.com"
+name = "Max Mustermann"
+ums = "ums1;fax.rights=international;priority=normal;fax.headline=Max Headline"
+"#;
+    let g = start("out-fax", users, "", "");
+    let run = nonce();
+
+    // Formatting characters in the address: the number is normalised.
+    let rcpt = "+49-8142-555.1234@fax.example.com";
+    let m_jane = format!("fax-jane-{run}");
+    let q_jane = submit(
+        g.addr,
+        "jane@example.com",
+        &[rcpt],
+        &sample(
+            "fax_html_pdf.eml",
+            "jane@example.com",
+            &m_jane,
+            &["X-Priority: 1 (Highest)"],
+        ),
+    );
+    let m_max = format!("fax-max-{run}");
+    let q_max = submit(
+        g.addr,
+        "max@example.com",
+        &[rcpt],
+        &sample(
+            "fax_html_pdf.eml",
+            "max@example.com",
+            &m_max,
+            &["X-Priority: 1 (Highest)"],
+        ),
+    );
+
+    let job = g.wait_job(&format!("{q_jane}-0"));
+    assert_eq!(job["service"], "fax", "{job}");
+    assert_eq!(job["number"], "+49 8142 5551234", "{job}");
+    assert_eq!(job["e164"], "+4981425551234", "{job}");
+    assert_eq!(job["sender"], "jane@example.com", "{job}");
+    assert_eq!(
+        job["priority"], "high",
+        "X-Priority 1 from a high user: {job}"
+    );
+    assert_eq!(job["pages"], 3, "body page + 2-page PDF: {job}");
+    assert_eq!(job["headline"], "Example Corp; Marketing", "{job}");
+    assert_eq!(job["subject"], "Angebot 2024-0815 für Sie", "{job}");
+    let names: Vec<&str> = job["attachments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("attachments is not a list: {job}"))
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "body page and PDF: {job}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("Angebot") && !n.is_empty()),
+        "the sender's file name leaked into the job: {job}"
+    );
+    assert!(names[1].ends_with(".pdf"), "{job}");
+    assert_ne!(names[0], names[1], "{job}");
+
+    let job = g.wait_job(&format!("{q_max}-0"));
+    assert_eq!(job["sender"], "max@example.com", "{job}");
+    assert_eq!(
+        job["priority"], "normal",
+        "X-Priority 1 capped at normal: {job}"
+    );
+    assert_eq!(job["pages"], 3, "{job}");
+    assert_eq!(job["headline"], "Max Headline", "{job}");
+
+    // The delivery report reaches jane (default language English).
+    let report = g.wait_reply("jane@example.com", &format!("<{m_jane}@e2e.test>"), |_| {
+        true
+    });
+    assert!(
+        report.subject.contains("sent"),
+        "{}: {}",
+        report.path.display(),
+        report.raw
+    );
+    g.stop();
+}
+
+#[test]
+fn refused_jobs_get_an_error_report_in_the_senders_language_and_no_job() {
+    let users = r#"
+[[user]]
+mail = "pierre@example.com"
+name = "Pierre Martin"
+ums = "ums1;fax.rights=local;report.lang=fr"
+
+[[user]]
+mail = "max.mustermann@example.com"
+name = "Max Mustermann"
+ums = "ums1;fax.rights=international;report.lang=fr"
+"#;
+    let g = start("out-refused", users, "", "");
+    let run = nonce();
+
+    // A national number with a local right.
+    let m_right = format!("right-{run}");
+    let q_right = submit(
+        g.addr,
+        "pierre@example.com",
+        &["+4930123456@fax.example.com"],
+        &text_mail(
+            "pierre@example.com",
+            "+4930123456@fax.example.com",
+            &m_right,
+            &[],
+            "Bonjour",
+        ),
+    );
+    // A DOCX cannot be faxed (the sample's own sender is in the directory).
+    let m_docx = format!("docx-{run}");
+    let q_docx = submit(
+        g.addr,
+        "max.mustermann@example.com",
+        &["+4930987654330@fax.example.com"],
+        &sample(
+            "fax_docx_attachment.eml",
+            "max.mustermann@example.com",
+            &m_docx,
+            &[],
+        ),
+    );
+
+    let r = g.wait_reply(
+        "pierre@example.com",
+        &format!("<{m_right}@e2e.test>"),
+        |_| true,
+    );
+    assert!(
+        r.subject.contains("refusé") && r.subject.contains("+4930123456"),
+        "not a French refusal subject: {:?}\n{}",
+        r.subject,
+        r.raw
+    );
+    assert!(
+        r.text.contains("Vos droits ne couvrent pas ce numéro")
+            && r.text.contains("« local »")
+            && r.text.contains("« national »"),
+        "not the French no-right text:\n{}",
+        r.text
+    );
+    assert_eq!(
+        r.header("References").as_deref(),
+        Some(format!("<{m_right}@e2e.test>").as_str())
+    );
+    assert_eq!(
+        r.header("From").as_deref(),
+        Some("<ums@example.com>"),
+        "{}",
+        r.raw
+    );
+
+    let r = g.wait_reply(
+        "max.mustermann@example.com",
+        &format!("<{m_docx}@e2e.test>"),
+        |_| true,
+    );
+    assert!(r.subject.contains("refusé"), "{:?}", r.subject);
+    assert!(
+        r.text.contains("ne peut pas être convertie") && r.text.contains("Angebot Müller.docx"),
+        "not the French unsupported-attachment text:\n{}",
+        r.text
+    );
+
+    // Reported, so done: neither reached the engine.
+    assert!(g.jobs_of(&q_right).is_empty(), "{:?}", g.jobs_of(&q_right));
+    assert!(g.jobs_of(&q_docx).is_empty(), "{:?}", g.jobs_of(&q_docx));
+    g.stop();
+}
+
+#[test]
+fn sixth_fax_of_the_day_is_refused_with_a_daily_limit_report() {
+    let users = r#"
+[[user]]
+mail = "limited@example.com"
+ums = "ums1;fax.rights=international;fax.per_day=5"
+"#;
+    let g = start("out-perday", users, "", "");
+    let run = nonce();
+    let rcpt = "+4930123456@fax.example.com";
+    let mut queued = Vec::new();
+    for n in 1..=5 {
+        let marker = format!("day{n}-{run}");
+        queued.push(submit(
+            g.addr,
+            "limited@example.com",
+            &[rcpt],
+            &text_mail("limited@example.com", rcpt, &marker, &[], "fax"),
+        ));
+    }
+    for q in &queued {
+        let job = g.wait_job(&format!("{q}-0"));
+        assert_eq!(job["sender"], "limited@example.com", "{job}");
+    }
+
+    let marker = format!("day6-{run}");
+    let q6 = submit(
+        g.addr,
+        "limited@example.com",
+        &[rcpt],
+        &text_mail("limited@example.com", rcpt, &marker, &[], "fax"),
+    );
+    let r = g.wait_reply(
+        "limited@example.com",
+        &format!("<{marker}@e2e.test>"),
+        |_| true,
+    );
+    assert!(r.subject.contains("refused"), "{:?}\n{}", r.subject, r.raw);
+    assert!(
+        r.text
+            .contains("You have reached your daily limit for faxes (5)"),
+        "not the daily-limit text:\n{}",
+        r.text
+    );
+    assert!(g.jobs_of(&q6).is_empty(), "{:?}", g.jobs_of(&q6));
+    let mine = g
+        .jobs()
+        .into_iter()
+        .filter(|j| j["sender"] == "limited@example.com")
+        .count();
+    assert_eq!(mine, 5, "{:?}", g.jobs());
+    g.stop();
+}
+
+const JANE: &str = r#"
+[[user]]
+mail = "jane@example.com"
+name = "Jane Doe"
+numbers = ["+49 8142 4799123"]
+ums = "ums1;fax.rights=international;fax.headline=Jane Headline;report.lang=de"
+"#;
+
+#[test]
+fn unknown_sender_notify_reports_to_the_default_recipient_and_archives_the_mail() {
+    let g = start(
+        "out-unknown-notify",
+        JANE,
+        "",
+        r#"unknown_sender = { action = "notify", archive = true }"#,
+    );
+    let marker = format!("stranger-{}", nonce());
+    let q = submit(
+        g.addr,
+        "stranger@example.org",
+        &["+4930123456@fax.example.com"],
+        &text_mail(
+            "stranger@example.org",
+            "+4930123456@fax.example.com",
+            &marker,
+            &[],
+            "who am I",
+        ),
+    );
+    let r = g.wait_reply(
+        "postmaster@example.com",
+        &format!("<{marker}@e2e.test>"),
+        |_| true,
+    );
+    assert!(
+        r.text.contains("stranger@example.org") && r.text.contains("is not registered"),
+        "the default recipient's report does not name the sender:\n{}",
+        r.text
+    );
+    let archive = g.state().join("smtp-in/error");
+    let kept = wait_for("the mail in smtp-in/error/", || {
+        support::read_spool(&archive)
+            .into_iter()
+            .find(|m| m.contains(&marker))
+    });
+    assert_eq!(kept.id, q, "archived under another id");
+    assert!(g.jobs_of(&q).is_empty(), "{:?}", g.jobs_of(&q));
+    // The only report went to the default recipient (smtp-out/ first: a report still
+    // waiting there, or already delivered, is seen).
+    assert!(
+        emls(&g.state().join("smtp-out")).is_empty(),
+        "{:?}",
+        emls(&g.state().join("smtp-out"))
+    );
+    assert!(
+        read_maildir(&g.maildir("stranger@example.org")).is_empty(),
+        "the unknown sender got mail"
+    );
+    g.stop();
+}
+
+#[test]
+fn unknown_sender_send_as_uses_the_named_users_settings_and_reports_to_the_sender() {
+    let g = start(
+        "out-unknown-sendas",
+        JANE,
+        "",
+        r#"unknown_sender = { action = "send_as", send_as = "jane@example.com", archive = false }"#,
+    );
+    let marker = format!("sendas-{}", nonce());
+    let q = submit(
+        g.addr,
+        "stranger@example.org",
+        &["+4930123456@fax.example.com"],
+        &text_mail(
+            "stranger@example.org",
+            "+4930123456@fax.example.com",
+            &marker,
+            &[],
+            "please fax",
+        ),
+    );
+    let job = g.wait_job(&format!("{q}-0"));
+    assert_eq!(job["sender"], "jane@example.com", "{job}");
+    assert_eq!(job["headline"], "Jane Headline", "jane's settings: {job}");
+    assert_eq!(job["e164"], "+4930123456", "{job}");
+
+    // The delivery report goes to the original sender, in jane's language (German).
+    let r = g.wait_reply(
+        "stranger@example.org",
+        &format!("<{marker}@e2e.test>"),
+        |_| true,
+    );
+    assert!(r.subject.contains("gesendet"), "{:?}\n{}", r.subject, r.raw);
+    assert!(
+        read_maildir(&g.maildir("jane@example.com")).is_empty(),
+        "the send_as user got the report"
+    );
+    g.stop();
+}
+
+#[test]
+fn msgid_log_records_every_mail_in_and_every_report_out() {
+    let users = r#"
+[[user]]
+mail = "jane@example.com"
+ums = "ums1;fax.rights=local"
+"#;
+    let g = start("out-msgid", users, "", "");
+    let run = nonce();
+    // One that goes out (delivery report) and one that is refused (error report).
+    let m_ok = format!("ok-{run}");
+    let q_ok = submit(
+        g.addr,
+        "jane@example.com",
+        &["+4981425551234@fax.example.com"],
+        &text_mail(
+            "jane@example.com",
+            "+4981425551234@fax.example.com",
+            &m_ok,
+            &[],
+            "local fax",
+        ),
+    );
+    let m_no = format!("no-{run}");
+    let q_no = submit(
+        g.addr,
+        "jane@example.com",
+        &["+4930123456@fax.example.com"],
+        &text_mail(
+            "jane@example.com",
+            "+4930123456@fax.example.com",
+            &m_no,
+            &[],
+            "national fax",
+        ),
+    );
+    let sent = g.wait_reply("jane@example.com", &format!("<{m_ok}@e2e.test>"), |_| true);
+    let refused = g.wait_reply("jane@example.com", &format!("<{m_no}@e2e.test>"), |_| true);
+
+    let log = g.msgid_log();
+    for (q, m) in [(&q_ok, &m_ok), (&q_no, &m_no)] {
+        assert!(
+            log.lines().any(|l| l.contains(&format!("in id={q} "))
+                && l.contains(&format!("message-id=<{m}@e2e.test>"))),
+            "no `in id={q} message-id=<{m}@e2e.test>` in msgid.log:\n{log}"
+        );
+    }
+    for (q, report) in [(&q_ok, &sent), (&q_no, &refused)] {
+        let id = report
+            .header("Message-ID")
+            .unwrap_or_else(|| panic!("report without Message-ID:\n{}", report.raw));
+        assert!(
+            log.lines().any(|l| l.contains("out id=")
+                && l.contains(&format!("message-id={id}"))
+                && l.contains(&format!("job={q}-0"))),
+            "no `out id=… message-id={id} … job={q}-0` in msgid.log:\n{log}"
+        );
+    }
+    g.stop();
+}
+
+#[test]
+fn mail_to_a_fax_and_an_sms_address_makes_two_jobs() {
+    let users = r#"
+[[user]]
+mail = "jane@example.com"
+ums = "ums1;fax.rights=international;sms.rights=national"
+"#;
+    let g = start("out-multi", users, "", "");
+    let marker = format!("multi-{}", nonce());
+    let fax = "+4930123456@fax.example.com";
+    let sms = "+491511234567@sms.example.com";
+    let body = format!("Bitte zurückrufen {marker}");
+    let q = submit(
+        g.addr,
+        "jane@example.com",
+        &[fax, sms],
+        &text_mail("jane@example.com", fax, &marker, &[], &body),
+    );
+    let f = g.wait_job(&format!("{q}-0"));
+    let s = g.wait_job(&format!("{q}-1"));
+    assert_eq!(f["service"], "fax", "{f}");
+    assert_eq!(f["e164"], "+4930123456", "{f}");
+    assert_eq!(f["pages"], 1, "{f}");
+    assert_eq!(s["service"], "sms", "{s}");
+    assert_eq!(s["e164"], "+491511234567", "{s}");
+    assert!(
+        s["text"].as_str().is_some_and(|t| t.contains(&body)),
+        "SMS text: {s}"
+    );
+    assert!(
+        s["attachments"].as_array().is_some_and(Vec::is_empty),
+        "{s}"
+    );
+    assert_eq!(g.jobs_of(&q).len(), 2, "{:?}", g.jobs_of(&q));
+    g.stop();
+}
+
+#[test]
+fn emergency_mode_lets_only_vip_users_send() {
+    let users = r#"
+[[user]]
+mail = "boss@example.com"
+ums = "ums1;vip=1;fax.rights=international"
+
+[[user]]
+mail = "staff@example.com"
+ums = "ums1;fax.rights=international"
+"#;
+    let g = start("out-emergency", users, "emergency_mode = true", "");
+    let run = nonce();
+    let rcpt = "+4930123456@fax.example.com";
+    let m_staff = format!("staff-{run}");
+    let q_staff = submit(
+        g.addr,
+        "staff@example.com",
+        &[rcpt],
+        &text_mail("staff@example.com", rcpt, &m_staff, &[], "fax"),
+    );
+    let m_boss = format!("boss-{run}");
+    let q_boss = submit(
+        g.addr,
+        "boss@example.com",
+        &[rcpt],
+        &text_mail("boss@example.com", rcpt, &m_boss, &[], "fax"),
+    );
+
+    let job = g.wait_job(&format!("{q_boss}-0"));
+    assert_eq!(job["sender"], "boss@example.com", "{job}");
+    let r = g.wait_reply(
+        "staff@example.com",
+        &format!("<{m_staff}@e2e.test>"),
+        |_| true,
+    );
+    assert!(r.subject.contains("refused"), "{:?}", r.subject);
+    assert!(
+        r.text.contains("emergency mode"),
+        "not the emergency-mode text:\n{}",
+        r.text
+    );
+    assert!(g.jobs_of(&q_staff).is_empty(), "{:?}", g.jobs_of(&q_staff));
+    g.stop();
+}
