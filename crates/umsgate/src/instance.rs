@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, DirectoryKind, InstanceConfig};
-use crate::directory::{Directory, FileDirectory};
+use crate::directory::{Directory, FileDirectory, LdapDirectory};
 use crate::gateway::Gateway;
 use crate::inbound::delivery::Delivery;
 use crate::inbound::worker::Inbound;
@@ -105,11 +105,10 @@ impl Instance {
                     FileDirectory::open(&path, plan.clone()).map_err(err)?,
                 ))
             }
-            DirectoryKind::Ldap => {
-                return Err(err(
-                    "the LDAP directory is not available in this release".into()
-                ));
-            }
+            DirectoryKind::Ldap => Arc::new(Directory::Ldap(Box::new(
+                LdapDirectory::new(&inst.directory, plan.clone(), Some(Arc::clone(&logs)))
+                    .map_err(err)?,
+            ))),
         };
         let gateway = Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(err)?);
         let (smtp_in, recovery) = Spool::open(&dirs.smtp_in)

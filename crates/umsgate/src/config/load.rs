@@ -214,6 +214,12 @@ fn blank_is_none(c: &mut Config) {
         {
             d.bind_password_file = None;
         }
+        if d.write_bind_password_file
+            .as_ref()
+            .is_some_and(|p| p.get_ref().as_os_str().is_empty())
+        {
+            d.write_bind_password_file = None;
+        }
         let m = &mut inst.mail;
         if m.auth
             .password_file
@@ -408,13 +414,14 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                         "kind = \"ldap\" needs servers".into(),
                     ));
                 }
-                for s in &dir.servers {
-                    if !(s.starts_with("ldap://") || s.starts_with("ldaps://")) {
-                        errors.push(at.error(
-                            Some(&id_span),
-                            "instance.directory.servers",
-                            format!("`{s}` is not an ldap:// or ldaps:// URL"),
-                        ));
+                for s in dir.servers.iter().chain(&dir.write_url) {
+                    if let Err(e) = crate::directory::ldap::ServerUrl::parse(s) {
+                        let key = if dir.write_url.as_ref() == Some(s) {
+                            "instance.directory.write_url"
+                        } else {
+                            "instance.directory.servers"
+                        };
+                        errors.push(at.error(Some(&id_span), key, e));
                     }
                 }
                 if dir.base_dns.is_empty() {
@@ -453,24 +460,44 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                         "a bind DN needs bind_password or bind_password_file (empty passwords never bind)".into(),
                     ));
                 }
-                for (key, filter, allowed) in [
-                    (
-                        "number_filter",
-                        &dir.number_filter,
-                        &["${UMS}", "${UMS}_wHTSPC"][..],
-                    ),
-                    ("sender_filter", &dir.sender_filter, &["${MAIL}"][..]),
-                ] {
-                    if let Some(f) = filter
-                        && let Err(e) = check_filter_template(f.get_ref(), allowed)
-                    {
-                        errors.push(at.error(
-                            Some(&f.span()),
-                            &format!("instance.directory.{key}"),
-                            e,
-                        ));
+                match (&dir.write_bind_password, &dir.write_bind_password_file) {
+                    (Some(_), Some(f)) => errors.push(at.error(
+                        Some(&f.span()),
+                        "instance.directory.write_bind_password",
+                        "give write_bind_password or write_bind_password_file, not both".into(),
+                    )),
+                    (Some(p), None) if !p.is_empty() => {
+                        dir.write_secret = Some(Secret::new(p.clone()))
                     }
+                    (None, Some(f)) => match read_secret(base, f.get_ref()) {
+                        Ok(s) => dir.write_secret = Some(s),
+                        Err(e) => errors.push(at.error(
+                            Some(&f.span()),
+                            "instance.directory.write_bind_password_file",
+                            e,
+                        )),
+                    },
+                    _ => {}
                 }
+                if !dir.write_bind_dn.is_empty() && dir.write_secret.is_none() {
+                    errors.push(
+                        at.error(
+                            Some(&id_span),
+                            "instance.directory.write_bind_dn",
+                            "a write bind DN needs write_bind_password or write_bind_password_file"
+                                .into(),
+                        ),
+                    );
+                }
+                if dir.timeout.is_zero() || dir.connect_timeout.is_zero() {
+                    errors.push(at.error(
+                        Some(&id_span),
+                        "instance.directory.timeout",
+                        "timeout and connect_timeout must be above zero".into(),
+                    ));
+                }
+                // Filter templates were compiled while parsing; the preset fills the rest.
+                crate::directory::ldap::apply_preset(dir);
             }
         }
 
@@ -522,47 +549,6 @@ fn is_plain_address(s: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// An LDAP filter template: balanced parentheses, and only the placeholders in `allowed`.
-fn check_filter_template(f: &str, allowed: &[&str]) -> Result<(), String> {
-    let mut depth = 0i32;
-    for c in f.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err(format!("unbalanced `)` in filter `{f}`"));
-                }
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 || !f.starts_with('(') {
-        return Err(format!("unbalanced parentheses in filter `{f}`"));
-    }
-    let mut rest = f;
-    while let Some(i) = rest.find("${") {
-        let tail = &rest[i..];
-        let end = tail
-            .find('}')
-            .ok_or_else(|| format!("unclosed `${{` in filter `{f}`"))?;
-        let name = &tail[..=end];
-        let with_suffix = if tail[end + 1..].starts_with("_wHTSPC") {
-            &tail[..end + 8]
-        } else {
-            name
-        };
-        if !allowed.contains(&with_suffix) && !allowed.contains(&name) {
-            return Err(format!(
-                "unknown placeholder `{name}` in filter; allowed: {}",
-                allowed.join(", ")
-            ));
-        }
-        rest = &tail[end + 1..];
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -694,11 +680,39 @@ report_sender = "ums@example.com"
 
     #[test]
     fn filter_templates() {
-        let number = ["${UMS}", "${UMS}_wHTSPC"];
-        assert!(check_filter_template("(|(fax=${UMS})(fax=${UMS}_wHTSPC))", &number).is_ok());
-        assert!(check_filter_template("(|(fax=${UMS})", &number).is_err());
-        assert!(check_filter_template("(mail=${MAIL})", &number).is_err());
-        assert!(check_filter_template("(mail=${MAIL}", &["${MAIL}"]).is_err());
+        let ldap = MINIMAL.to_owned()
+            + "[instance.directory]\nkind = \"ldap\"\nservers = [\"ldap+starttls://127.0.0.1\"]\nbase_dns = [\"dc=x\"]\n";
+        let c = parse(&ldap).unwrap();
+        let d = &c.instances[0].directory;
+        assert_eq!(d.ums_attribute.as_deref(), Some("umsUserData"));
+        assert!(
+            d.number_filter
+                .as_ref()
+                .unwrap()
+                .0
+                .source()
+                .contains("${UMS}_wHTSPC")
+        );
+        for (extra, key) in [
+            (
+                "sender_filter = \"(mail=${MAIL}\"\n",
+                "instance.directory.sender_filter",
+            ),
+            (
+                "sender_filter = \"(mail=${UMS})\"\n",
+                "instance.directory.sender_filter",
+            ),
+            (
+                "number_filter = \"(|(fax=${UMS})\"\n",
+                "instance.directory.number_filter",
+            ),
+            (
+                "write_url = \"ldapx://h\"\n",
+                "instance.directory.write_url",
+            ),
+        ] {
+            assert_eq!(only_error(&(ldap.clone() + extra)).key, key, "{extra}");
+        }
     }
 
     #[test]

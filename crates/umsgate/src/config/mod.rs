@@ -467,25 +467,49 @@ pub struct DirectoryConfig {
     /// `kind = "file"`: the users file.
     pub path: Option<PathBuf>,
     pub preset: Option<LdapPreset>,
+    /// Failover order: `ldap://`, `ldaps://` (TLS) or `ldap+starttls://` (StartTLS on the
+    /// plain port); host and port, nothing else.
     pub servers: Vec<String>,
     pub ca: Option<PathBuf>,
     pub write_url: Option<String>,
     pub bind_dn: String,
     pub bind_password: Option<String>,
     pub bind_password_file: Option<Spanned<PathBuf>>,
+    /// The account `umsgate user set` writes with; empty = `bind_dn` (which then needs
+    /// write access to the UMS attribute).
+    pub write_bind_dn: String,
+    pub write_bind_password: Option<String>,
+    pub write_bind_password_file: Option<Spanned<PathBuf>>,
     pub base_dns: Vec<String>,
     pub ums_attribute: Option<String>,
     pub mail_attribute: Option<String>,
-    pub number_filter: Option<Spanned<String>>,
-    pub sender_filter: Option<Spanned<String>>,
+    /// The attribute holding the display name (preset default: `cn` or `displayName`).
+    pub name_attribute: Option<String>,
+    pub number_filter: Option<NumberFilter>,
+    pub sender_filter: Option<SenderFilter>,
+    /// Operation timeout: bind, search, modify.
     #[serde(deserialize_with = "units::duration")]
     pub timeout: Duration,
+    /// TCP connect (and TLS handshake) timeout per server.
+    #[serde(deserialize_with = "units::duration")]
+    pub connect_timeout: Duration,
+    /// After a failover, how long until the first server is tried again.
+    #[serde(deserialize_with = "units::duration")]
+    pub failback: Duration,
+    /// Simple paged results page size (RFC 2696); 0 = no paging control.
+    pub page_size: u32,
     #[serde(deserialize_with = "units::duration")]
     pub cache_ttl: Duration,
+    /// Most cached lookups (found and not found) kept at once.
+    pub cache_entries: usize,
     pub coverpage: CoverpageMapping,
     #[serde(skip)]
     pub bind_secret: Option<Secret>,
+    #[serde(skip)]
+    pub write_secret: Option<Secret>,
 }
+
+pub use crate::directory::ldap::{NumberFilter, SenderFilter};
 
 impl Default for DirectoryConfig {
     fn default() -> Self {
@@ -499,15 +523,24 @@ impl Default for DirectoryConfig {
             bind_dn: String::new(),
             bind_password: None,
             bind_password_file: None,
+            write_bind_dn: String::new(),
+            write_bind_password: None,
+            write_bind_password_file: None,
             base_dns: Vec::new(),
             ums_attribute: None,
             mail_attribute: None,
+            name_attribute: None,
             number_filter: None,
             sender_filter: None,
             timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(3),
+            failback: Duration::from_secs(300),
+            page_size: 500,
             cache_ttl: Duration::from_secs(60),
+            cache_entries: 10_000,
             coverpage: CoverpageMapping::default(),
             bind_secret: None,
+            write_secret: None,
         }
     }
 }

@@ -6,11 +6,14 @@
 //! apply `ldap_error` inbound); a lookup failure never becomes "unknown sender".
 //! Numbers are compared in E.164 after normalisation with the site's number plan.
 
+pub mod admin;
 mod file;
+pub mod ldap;
 
 use std::collections::BTreeMap;
 
 pub use file::FileDirectory;
+pub use ldap::LdapDirectory;
 use umsgate_domain::PhoneNumber;
 
 /// A directory entry as umsgate needs it.
@@ -58,6 +61,7 @@ impl std::error::Error for DirectoryError {}
 #[derive(Debug)]
 pub enum Directory {
     File(FileDirectory),
+    Ldap(Box<LdapDirectory>),
 }
 
 impl Directory {
@@ -65,6 +69,7 @@ impl Directory {
     pub async fn by_sender(&self, address: &str) -> Result<Option<User>, DirectoryError> {
         match self {
             Directory::File(d) => d.by_sender(address),
+            Directory::Ldap(d) => d.by_sender(address).await,
         }
     }
 
@@ -72,6 +77,7 @@ impl Directory {
     pub async fn by_number(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
         match self {
             Directory::File(d) => d.by_number(number),
+            Directory::Ldap(d) => d.by_number(number).await,
         }
     }
 }

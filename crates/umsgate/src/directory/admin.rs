@@ -1,0 +1,1 @@
+//! `umsgate user show` / `user set`: effective settings of a user, edits of the UMS attribute.
