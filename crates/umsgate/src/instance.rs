@@ -39,6 +39,13 @@ impl Shared {
             instance: "*".into(),
             what,
         };
+        let url = config.service.store.get_ref();
+        if url != "sqlite" {
+            return Err(err(format!(
+                "service.store = \"{url}\": this release keeps its state in SQLite only; a shared \
+                 PostgreSQL store for several nodes is not available yet"
+            )));
+        }
         let store = Store::open(&config.service.state_dir.join("umsgate.db"))
             .await
             .map_err(|e| err(e.to_string()))?;
