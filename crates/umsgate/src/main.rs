@@ -88,6 +88,9 @@ enum Command {
     Fax(FaxCommand),
     /// Print an argon2 hash of a password read from standard input (for auth.users)
     HashPassword,
+    /// Effective UMS settings of a user; edit them in the directory
+    #[command(subcommand)]
+    User(umsgate::directory::admin::UserCommand),
 }
 
 #[derive(Subcommand)]
@@ -163,6 +166,7 @@ fn main() -> ExitCode {
                     text.as_deref(),
                     file.as_deref(),
                 ),
+                Command::User(cmd) => umsgate::directory::admin::main(&config, cmd),
                 Command::Demo { .. } | Command::HashPassword | Command::Fax(_) => ExitCode::SUCCESS,
             }
         }

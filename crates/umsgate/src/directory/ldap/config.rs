@@ -288,7 +288,8 @@ impl fmt::Debug for Credentials {
 #[derive(Debug, Clone)]
 pub struct LdapSettings {
     pub servers: Vec<ServerUrl>,
-    pub write_url: ServerUrl,
+    /// `write_url`, or (when unset) every server in failover order.
+    pub write_urls: Vec<ServerUrl>,
     pub ca: Option<PathBuf>,
     pub read: Credentials,
     pub write: Credentials,
@@ -319,12 +320,12 @@ impl LdapSettings {
             .iter()
             .map(|s| ServerUrl::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let write_url = match &d.write_url {
-            Some(u) if !u.is_empty() => ServerUrl::parse(u)?,
-            _ => servers
-                .first()
-                .cloned()
-                .ok_or("kind = \"ldap\" needs servers")?,
+        if servers.is_empty() {
+            return Err("kind = \"ldap\" needs servers".into());
+        }
+        let write_urls = match &d.write_url {
+            Some(u) if !u.is_empty() => vec![ServerUrl::parse(u)?],
+            _ => servers.clone(),
         };
         if d.base_dns.is_empty() {
             return Err("kind = \"ldap\" needs base_dns".into());
@@ -370,7 +371,7 @@ impl LdapSettings {
         };
         Ok(LdapSettings {
             servers,
-            write_url,
+            write_urls,
             ca: d.ca.clone(),
             read,
             write,

@@ -360,20 +360,32 @@ impl LdapDirectory {
             .ok_or_else(|| format!("no directory entry for {address}"))?;
         let dn = user.id.clone();
         let s = &self.settings;
-        let server = &s.write_url;
-        let mut ldap = pool::connect(
-            server,
-            &s.write,
-            self.pool.tls(),
-            s.connect_timeout,
-            s.timeout,
-        )
-        .await
-        .map_err(|e| {
-            self.log
-                .line(&format!("error op=connect server={server} error={e}"));
-            format!("{server}: {e}")
-        })?;
+        let mut errors = Vec::new();
+        let mut conn = None;
+        for server in &s.write_urls {
+            match pool::connect(
+                server,
+                &s.write,
+                self.pool.tls(),
+                s.connect_timeout,
+                s.timeout,
+            )
+            .await
+            {
+                Ok(l) => {
+                    conn = Some((server, l));
+                    break;
+                }
+                Err(e) => {
+                    self.log
+                        .line(&format!("error op=connect server={server} error={e}"));
+                    errors.push(format!("{server}: {e}"));
+                }
+            }
+        }
+        let Some((server, mut ldap)) = conn else {
+            return Err(errors.join("; "));
+        };
         let attr = s.ums_attribute.clone();
         // Read from the server we write to; retry once if someone changed it in between.
         let mut result = Err(String::new());
