@@ -27,7 +27,7 @@ use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::directory::{Directory, User};
 use crate::logs::InstanceLogs;
 use crate::spool::layout::InstanceDirs;
-use crate::spool::{Origin, QueueId, Recipient, Sidecar, Spool, sidecar, sync_dir, write_synced};
+use crate::spool::{QueueId, Sidecar, Spool, sync_dir, write_synced};
 use crate::store::Store;
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
@@ -313,27 +313,14 @@ impl Inbound {
         let store = self.config.mail.store;
         match store {
             MessageStore::Send => {
-                let sc = Sidecar {
-                    v: sidecar::VERSION,
-                    id: qid.to_string(),
-                    instance: self.instance.clone(),
-                    received_at: clock::rfc3339(clock::now()),
-                    origin: Origin::Local,
-                    client: None,
-                    helo: None,
-                    tls: false,
-                    auth: None,
-                    mail_from: self.config.mail.report_sender.clone(),
-                    rcpts: vec![Recipient {
-                        address: to.to_owned(),
-                        orcpt: None,
-                    }],
-                    size: 0,
-                    message_id: Some(format!("<{message_id}>")),
-                    attempts: 0,
-                    next_attempt: None,
-                    last_error: None,
-                };
+                let sc = Sidecar::local(
+                    &qid.to_string(),
+                    &self.instance,
+                    clock::rfc3339(clock::now()),
+                    &self.config.mail.report_sender,
+                    to,
+                    &message_id,
+                );
                 self.smtp_out
                     .store(sc, eml)
                     .await

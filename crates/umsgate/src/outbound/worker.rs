@@ -657,27 +657,14 @@ impl Outbound {
                 return Ok(());
             }
         };
-        let sc = Sidecar {
-            v: sidecar::VERSION,
-            id: id.to_string(),
-            instance: self.instance.clone(),
-            received_at: clock::rfc3339(now),
-            origin: Origin::Local,
-            client: None,
-            helo: None,
-            tls: false,
-            auth: None,
-            mail_from: self.config.mail.report_sender.clone(),
-            rcpts: vec![Recipient {
-                address: to.to_owned(),
-                orcpt: None,
-            }],
-            size: 0,
-            message_id: Some(format!("<{message_id}>")),
-            attempts: 0,
-            next_attempt: None,
-            last_error: None,
-        };
+        let sc = Sidecar::local(
+            &id.to_string(),
+            &self.instance,
+            clock::rfc3339(now),
+            &self.config.mail.report_sender,
+            to,
+            &message_id,
+        );
         self.smtp_out
             .store(sc, eml)
             .await

@@ -65,6 +65,39 @@ pub struct Recipient {
 }
 
 impl Sidecar {
+    /// The envelope of a mail umsgate writes itself (a report, a received message as mail):
+    /// from `mail_from` to one recipient, not yet tried. `message_id` without `<>`.
+    pub fn local(
+        id: &str,
+        instance: &str,
+        received_at: String,
+        mail_from: &str,
+        to: &str,
+        message_id: &str,
+    ) -> Sidecar {
+        Sidecar {
+            v: VERSION,
+            id: id.to_owned(),
+            instance: instance.to_owned(),
+            received_at,
+            origin: Origin::Local,
+            client: None,
+            helo: None,
+            tls: false,
+            auth: None,
+            mail_from: mail_from.to_owned(),
+            rcpts: vec![Recipient {
+                address: to.to_owned(),
+                orcpt: None,
+            }],
+            size: 0,
+            message_id: Some(format!("<{message_id}>")),
+            attempts: 0,
+            next_attempt: None,
+            last_error: None,
+        }
+    }
+
     /// Serialises for disk, pretty so that administrators can read it.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
