@@ -76,6 +76,7 @@ postfix_sent() { grep -c ' status=sent ' "$1/log/maillog" 2>/dev/null || true; }
 # --- umsgate ----------------------------------------------------------------------------------
 # write_umsgate DIR LISTEN_PORT MAIL_PORT [REPORTS]: config + users file in DIR.
 # The sender bench@example.com has unlimited fax/SMS; REPORTS=0 sets report.delete=1.
+# UMSGATE_HOLD=true: accepted mail stays in smtp-in/ (intake alone, no jobs).
 write_umsgate() {
   local dir=$1 port=$2 mailport=$3 reports=${4:-1} extra=""
   mkdir -p "$dir"
@@ -101,6 +102,7 @@ extension_digits = 3
 
 [[instance]]
 id = "bench"
+hold = ${UMSGATE_HOLD:-false}
 
 [instance.smtp_in]
 listen = ["127.0.0.1:$port"]

@@ -319,7 +319,7 @@ impl Inbound {
                     clock::rfc3339(clock::now()),
                     &self.config.mail.report_sender,
                     to,
-                    &message_id,
+                    message_id,
                 );
                 self.smtp_out
                     .store(sc, eml)
