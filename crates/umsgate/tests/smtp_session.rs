@@ -96,12 +96,15 @@ fn b64(s: &str) -> String {
 struct Builder {
     smtp_in: Vec<String>,
     tls: bool,
+    /// A durable spool step that fails (ENOSPC) in every store.
+    fault: Option<umsgate::spool::Step>,
 }
 
 fn server() -> Builder {
     Builder {
         smtp_in: Vec::new(),
         tls: false,
+        fault: None,
     }
 }
 
@@ -115,6 +118,12 @@ impl Builder {
     /// Configures `tls.cert`/`tls.key` with a certificate made for this test.
     fn tls(mut self) -> Builder {
         self.tls = true;
+        self
+    }
+
+    /// Makes `step` of every spool commit fail as on a full disk.
+    fn failing(mut self, step: umsgate::spool::Step) -> Builder {
+        self.fault = Some(step);
         self
     }
 
@@ -172,7 +181,16 @@ report_sender = "ums@example.com"
         let log_dir = config.instance_log_dir(inst.id.get_ref());
         std::fs::create_dir_all(&log_dir).unwrap();
         let logs = Arc::new(InstanceLogs::open(&log_dir, config.service.log_rotate).unwrap());
-        let (spool, _) = Spool::open(&dirs.smtp_in).unwrap();
+        let hook: Option<umsgate::spool::FaultHook> = self.fault.map(|failing| {
+            Arc::new(move |step| {
+                if step == failing {
+                    Err(std::io::Error::from_raw_os_error(28))
+                } else {
+                    Ok(())
+                }
+            }) as umsgate::spool::FaultHook
+        });
+        let (spool, _) = Spool::open_with_faults(&dirs.smtp_in, hook).unwrap();
         let (shutdown, rx) = watch::channel(false);
         let ctx = SessionContext::new(inst, spool.clone(), logs, rx).unwrap();
         TestServer {
@@ -847,6 +865,35 @@ async fn accepted_message_is_spooled_with_sidecar_received_and_msgid_log() {
     assert_ne!(second, id);
     assert_eq!(srv.queued().len(), 2);
     c.quit().await;
+}
+
+/// Fault injection at every durable step of the spool (write, fsync, rename, folder fsync;
+/// ENOSPC as on a full disk): the client is told 451 4.3.0, never 250, and no file is left
+/// in the queue folder or its `.tmp/`.
+#[tokio::test]
+async fn every_failed_durable_step_answers_451_and_leaves_no_file() {
+    for step in umsgate::spool::Step::ALL {
+        let srv = server().failing(step).start();
+        let mut c = srv.greeted().await;
+        c.ehlo().await;
+        c.send_message(MESSAGE, "451 4.3.0").await;
+        assert!(srv.queued().is_empty(), "{step:?}");
+        let files = |d: &Path| {
+            std::fs::read_dir(d)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_type().unwrap().is_file())
+                .count()
+        };
+        assert_eq!(files(&srv.smtp_in), 0, "{step:?} left a queue file");
+        assert_eq!(
+            files(&srv.smtp_in.join(".tmp")),
+            0,
+            "{step:?} left a temporary file"
+        );
+        assert!(srv.log("msgid.log").is_empty(), "{step:?}");
+        c.quit().await;
+    }
 }
 
 #[tokio::test]

@@ -35,11 +35,11 @@ pub(super) struct Committer {
 }
 
 impl Committer {
-    pub(super) fn start(dir: PathBuf) -> io::Result<Committer> {
+    pub(super) fn start(dir: PathBuf, faults: Option<super::FaultHook>) -> io::Result<Committer> {
         let (tx, rx) = mpsc::channel::<Request>();
         std::thread::Builder::new()
             .name("umsgate-commit".into())
-            .spawn(move || run(&dir, &rx))?;
+            .spawn(move || run(&dir, &rx, faults.as_ref()))?;
         Ok(Committer { tx })
     }
 
@@ -48,13 +48,13 @@ impl Committer {
     }
 }
 
-fn run(dir: &Path, rx: &mpsc::Receiver<Request>) {
+fn run(dir: &Path, rx: &mpsc::Receiver<Request>, faults: Option<&super::FaultHook>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         let mut published = Vec::with_capacity(batch.len());
         for req in batch {
-            match publish(&req) {
+            match super::fault(faults, super::Step::Rename).and_then(|()| publish(&req)) {
                 Ok(()) => published.push(req),
                 Err(e) => {
                     discard(&req);
@@ -65,7 +65,7 @@ fn run(dir: &Path, rx: &mpsc::Receiver<Request>) {
         if published.is_empty() {
             continue;
         }
-        match sync_dir(dir) {
+        match super::fault(faults, super::Step::SyncDir).and_then(|()| sync_dir(dir)) {
             Ok(()) => {
                 for req in published {
                     let _ = req.done.send(Ok(()));

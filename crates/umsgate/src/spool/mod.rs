@@ -121,26 +121,36 @@ pub struct Spool {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     dir: PathBuf,
     tmp: PathBuf,
     committer: commit::Committer,
     notify: Notify,
+    faults: Option<FaultHook>,
 }
 
 impl Spool {
     /// Opens (creating) the queue folder `dir` and recovers it after a crash.
     pub fn open(dir: &Path) -> io::Result<(Spool, Recovery)> {
+        Spool::open_with_faults(dir, None)
+    }
+
+    /// As [`Spool::open`], with a hook consulted before every durable step: an `Err` from it
+    /// stands for that step failing (disk full, I/O error). For tests of the failure paths.
+    pub fn open_with_faults(
+        dir: &Path,
+        faults: Option<FaultHook>,
+    ) -> io::Result<(Spool, Recovery)> {
         let tmp = dir.join(TMP_DIR);
         std::fs::create_dir_all(&tmp)?;
         let recovery = recover(dir, &tmp)?;
-        let committer = commit::Committer::start(dir.to_owned())?;
+        let committer = commit::Committer::start(dir.to_owned(), faults.clone())?;
         let inner = Inner {
             dir: dir.to_owned(),
             tmp,
             committer,
             notify: Notify::new(),
+            faults,
         };
         Ok((
             Spool {
@@ -162,15 +172,22 @@ impl Spool {
         let tmp_json = self.inner.tmp.join(format!("{id}.json"));
         let (a, b) = (tmp_eml.clone(), tmp_json.clone());
         let json = sidecar.to_bytes();
+        let faults = self.inner.faults.clone();
         let written = tokio::task::spawn_blocking(move || -> Result<(), SpoolError> {
-            write_synced(&a, &eml).map_err(|source| SpoolError {
-                step: "write",
-                source,
-            })?;
-            write_synced(&b, &json).map_err(|source| SpoolError {
-                step: "write",
-                source,
-            })
+            write_steps(
+                &a,
+                &eml,
+                faults.as_ref(),
+                Step::WriteMessage,
+                Step::SyncMessage,
+            )?;
+            write_steps(
+                &b,
+                &json,
+                faults.as_ref(),
+                Step::WriteSidecar,
+                Step::SyncSidecar,
+            )
         })
         .await
         .map_err(|e| SpoolError {
@@ -223,6 +240,82 @@ impl Spool {
     /// The messages waiting, oldest first.
     pub fn list(&self) -> io::Result<Vec<Entry>> {
         list_dir(&self.inner.dir)
+    }
+}
+
+/// The durable steps of [`Spool::store`], in the order they happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    WriteMessage,
+    SyncMessage,
+    WriteSidecar,
+    SyncSidecar,
+    Rename,
+    SyncDir,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::WriteMessage,
+        Step::SyncMessage,
+        Step::WriteSidecar,
+        Step::SyncSidecar,
+        Step::Rename,
+        Step::SyncDir,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Step::WriteMessage => "message write",
+            Step::SyncMessage => "message fsync",
+            Step::WriteSidecar => "sidecar write",
+            Step::SyncSidecar => "sidecar fsync",
+            Step::Rename => "rename",
+            Step::SyncDir => "folder fsync",
+        }
+    }
+}
+
+/// See [`Spool::open_with_faults`].
+pub type FaultHook = std::sync::Arc<dyn Fn(Step) -> io::Result<()> + Send + Sync>;
+
+fn fault(hook: Option<&FaultHook>, step: Step) -> io::Result<()> {
+    hook.map_or(Ok(()), |h| h(step))
+}
+
+/// Create, write, fsync — each step reported under its own name.
+fn write_steps(
+    path: &Path,
+    bytes: &[u8],
+    hook: Option<&FaultHook>,
+    write: Step,
+    sync: Step,
+) -> Result<(), SpoolError> {
+    let err = |step: Step| {
+        move |source| SpoolError {
+            step: step.name(),
+            source,
+        }
+    };
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f: File = opts.open(path).map_err(err(write))?;
+    fault(hook, write)
+        .and_then(|()| f.write_all(bytes))
+        .map_err(err(write))?;
+    fault(hook, sync)
+        .and_then(|()| f.sync_all())
+        .map_err(err(sync))
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spool")
+            .field("dir", &self.dir)
+            .field("faults", &self.faults.is_some())
+            .finish()
     }
 }
 
@@ -435,6 +528,67 @@ mod tests {
             .collect();
         assert_eq!(ids, [("GOOD".to_owned(), true), ("HAND".to_owned(), false)]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every durable step failing (ENOSPC, as with a full disk): the store fails naming the
+    /// step, no file is left behind (neither published nor in `.tmp/`), and the next store
+    /// succeeds once the step works again.
+    #[tokio::test]
+    async fn a_failed_step_never_acknowledges_and_leaves_nothing_behind() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize};
+        for failing in Step::ALL {
+            let dir = temp(&format!("fault-{failing:?}"));
+            let armed = std::sync::Arc::new(AtomicBool::new(true));
+            let hits = std::sync::Arc::new(AtomicUsize::new(0));
+            let (a, h) = (std::sync::Arc::clone(&armed), std::sync::Arc::clone(&hits));
+            let hook: FaultHook = std::sync::Arc::new(move |step| {
+                if step == failing && a.load(Ordering::SeqCst) {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    return Err(io::Error::from_raw_os_error(28));
+                }
+                Ok(())
+            });
+            let (spool, _) = Spool::open_with_faults(&dir, Some(hook)).unwrap();
+            let id = QueueId::generate();
+            let err = spool
+                .store(sidecar(&id), b"Subject: x\r\n\r\nbody\r\n".to_vec())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                hits.load(Ordering::SeqCst),
+                1,
+                "{failing:?} was not reached"
+            );
+            assert!(
+                err.to_string().contains(failing.name())
+                    || failing == Step::Rename
+                    || failing == Step::SyncDir,
+                "{failing:?}: {err}"
+            );
+            let files = |d: &Path| {
+                std::fs::read_dir(d)
+                    .unwrap()
+                    .flatten()
+                    .filter(|e| e.file_type().unwrap().is_file())
+                    .count()
+            };
+            assert_eq!(files(&dir), 0, "{failing:?} left a published file");
+            assert_eq!(
+                files(&dir.join(TMP_DIR)),
+                0,
+                "{failing:?} left a temporary file"
+            );
+            armed.store(false, Ordering::SeqCst);
+            spool
+                .store(
+                    sidecar(&QueueId::generate()),
+                    b"Subject: y\r\n\r\n".to_vec(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(spool.list().unwrap().len(), 1);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     #[test]
