@@ -582,3 +582,77 @@ async fn check_binds_and_runs_both_templates() {
     assert!(e.contains("connect"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn cli(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_umsgate"))
+        .arg("--config")
+        .arg(dir.join("umsgate.toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn user_show_on_the_command_line_and_the_file_directory_refusal() {
+    let dir = work("cli");
+    let head = "[service]\nstate_dir = \"state\"\nlog_dir = \"log\"\n\n[[instance]]\nid = \"i1\"\n\n[instance.smtp_in]\nlisten = [\"127.0.0.1:10025\"]\n\n[instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\nreport_sender = \"ums@example.com\"\n\n[instance.defaults]\nvoice = { rights = \"local\" }\n\n";
+    std::fs::write(
+        dir.join("umsgate.toml"),
+        format!(
+            "{head}[instance.directory]\nkind = \"ldap\"\nservers = [\"{}\"]\nbind_dn = \"{}\"\nbind_password = \"{}\"\nbase_dns = [\"{}\"]\n",
+            env("LDAP_URL"),
+            env("LDAP_RO_DN"),
+            env("LDAP_RO_PW"),
+            base("ou=Munich")
+        ),
+    )
+    .unwrap();
+    let (ok, out, err) = cli(&dir, &["user", "show", "jane.doe@example.com"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("uid=jane.doe,ou=Munich"), "{out}");
+    let line = |k: &str| out.lines().find(|l| l.starts_with(k)).unwrap().to_owned();
+    assert!(line("fax.rights ").contains("international") && line("fax.rights ").ends_with("user"));
+    assert!(line("voice.rights ").contains("local") && line("voice.rights ").ends_with("default"));
+    let (ok, out, _) = cli(&dir, &["user", "show", "+49 89 1234567 99"]);
+    assert!(
+        ok && out.contains("erika.musterfrau") && out.contains("thomas.huber"),
+        "{out}"
+    );
+    let (ok, _, err) = cli(&dir, &["user", "show", "nobody@example.com"]);
+    assert!(!ok && err.contains("not in the directory"), "{err}");
+    assert!(
+        std::fs::read_to_string(dir.join("log/i1/ldap.log"))
+            .unwrap()
+            .contains("search server=")
+    );
+
+    std::fs::write(
+        dir.join("users.toml"),
+        "[[user]]\nmail = \"a@example.com\"\nums = \"ums1;x.site=1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("umsgate.toml"),
+        format!("{head}[instance.directory]\nkind = \"file\"\npath = \"users.toml\"\n"),
+    )
+    .unwrap();
+    let (ok, out, err) = cli(&dir, &["user", "show", "a@example.com"]);
+    assert!(
+        ok && out.contains("x.site") && out.contains("unknown key"),
+        "{out}{err}"
+    );
+    let (ok, _, err) = cli(&dir, &["user", "set", "a@example.com", "fax.rights=local"]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("ums = \"ums1;x.site=1;fax.rights=local\""),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&dir, &["user", "set", "a@example.com", "fax.colour=red"]);
+    assert!(!ok && err.contains("fax.colour"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
