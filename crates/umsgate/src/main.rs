@@ -338,7 +338,7 @@ fn check(config: &Config) -> ExitCode {
                     .map(|_| format!("users file {}", path.display()))
             }
             umsgate::config::DirectoryKind::Ldap => {
-                Err("LDAP reachability is not checked by this release".to_owned())
+                rt.block_on(umsgate::directory::ldap::check(&inst.directory, &plan))
             }
         };
         report(&id, "directory", dir);
