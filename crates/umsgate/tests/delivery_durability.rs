@@ -65,10 +65,9 @@ fn delivered(maildir: &Path) -> (BTreeSet<usize>, usize) {
             .split("durability-msg-")
             .nth(1)
             .and_then(|t| t.split_whitespace().next())
+            && let Ok(n) = n.parse()
         {
-            if let Ok(n) = n.parse() {
-                seen.insert(n);
-            }
+            seen.insert(n);
         }
     }
     (seen, files)
