@@ -21,6 +21,8 @@ _EXIT_CMDS=()
 on_exit() { _EXIT_CMDS+=("$*"); }
 _bench_cleanup() {
   local rc=$? i
+  # a background subshell (a sampler) inherits the trap: only the main shell cleans up
+  [ "$BASHPID" = "$_BENCH_MAIN" ] || exit "$rc"
   set +e
   for ((i = ${#_EXIT_CMDS[@]} - 1; i >= 0; i--)); do eval "${_EXIT_CMDS[$i]}" >/dev/null 2>&1; done
   exit "$rc"
@@ -34,6 +36,7 @@ bench_init() {
   [ -x "$SMTP_SOURCE" ] || die "smtp-source not found (package postfix)"
   WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/umsgate-bench-$1.XXXXXX")
   chmod 755 "$WORK"
+  _BENCH_MAIN=$BASHPID
   trap _bench_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -129,7 +132,7 @@ kind = "sim"
 delay = "0s"
 ${UMSGATE_EXTRA:-}
 C
-  "$UMSGATE_BIN" --config "$dir/umsgate.toml" check >/dev/null || die "umsgate check failed for $dir"
+  # (no `umsgate check` here: it also tries the mail server, which may be down on purpose)
 }
 
 # start_umsgate DIR PORT: runs umsgate in the background; sets UMS_PID (stopped on exit).
