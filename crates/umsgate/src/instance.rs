@@ -182,12 +182,13 @@ impl Instance {
             .map_err(err)?,
         );
         let gw_shutdown = shutdown.clone();
+        let (gw_received, gw_wake) = (dirs.received.clone(), Arc::clone(&received));
         let mut tasks = vec![
             tokio::spawn(listener.run()),
             tokio::spawn(inbound.run(shutdown.clone())),
             tokio::spawn(delivery.run(shutdown.clone())),
             tokio::spawn(Arc::clone(&outbound).run_reports(shutdown.clone())),
-            tokio::spawn(async move { gateway.run(gw_shutdown).await }),
+            tokio::spawn(async move { gateway.run(gw_shutdown, gw_received, gw_wake).await }),
         ];
         if inst.hold {
             tracing::warn!(event = "outbound.hold", instance = %id, "hold = true: accepted mail stays in smtp-in/");

@@ -1,7 +1,8 @@
 //! `umsgate demo` as a first-time user runs it: it writes the demo folder, listens, takes a
 //! fax job from the real `swaks` (the command the demo itself prints), hands it to the
 //! simulated engine, mails the delivery report into the demo's Maildir, and stops cleanly
-//! (exit 0) on SIGTERM. A second run reuses the folder.
+//! (exit 0) on SIGTERM. `send-test` through the running demo ends in its Maildir. A second
+//! run reuses the folder.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -123,6 +124,38 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
         })
     });
     assert!(report.contains("From: <ums@example.com>"), "{report}");
+
+    // `send-test` through the running demo ends as a mail in the demo's Maildir.
+    let out = support::run_cli(
+        &[
+            "--config",
+            demo.join("umsgate.toml").to_str().unwrap(),
+            "send-test",
+            "--instance",
+            "demo",
+            "--type",
+            "sms",
+            "--calling",
+            "+4915112345678",
+            "--called",
+            "+49 8142 4799123",
+            "--text",
+            &format!("demo sms {marker}"),
+        ],
+        None,
+        &work.dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let sms = wait_for("the send-test SMS in jane's Maildir", || {
+        std::fs::read_dir(&inbox).ok()?.flatten().find_map(|e| {
+            let t = std::fs::read_to_string(e.path()).ok()?;
+            t.contains(&format!("demo sms {marker}")).then_some(t)
+        })
+    });
+    assert!(
+        sms.contains("From: <+4915112345678@sms.example.com>"),
+        "{sms}"
+    );
 
     // A non-fax address is refused at RCPT, as the banner says.
     let out = swaks(listen, "jane@example.com", &marker);

@@ -154,11 +154,18 @@ impl Gateway {
         }
     }
 
-    /// Runs the backend's own background work (the simulator completing jobs) until shutdown.
-    pub async fn run(&self, shutdown: tokio::sync::watch::Receiver<bool>) {
+    /// Runs the backend's own background work until shutdown: the simulator completes jobs;
+    /// the spool interface moves received messages from `inbox/` into `received/` (waking
+    /// the inbound worker through `wake`).
+    pub async fn run(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+        received: PathBuf,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) {
         match self {
             Gateway::Sim(g) => g.run(shutdown).await,
-            Gateway::Spool(_) => {}
+            Gateway::Spool(g) => g.run(shutdown, &received, &wake).await,
         }
     }
 }

@@ -6,6 +6,11 @@
 //! fsynced — the engine sees a job complete or not at all. An existing `outbox/<job-id>/`
 //! means the job was taken before; it is not written again. The engine answers with
 //! `reports/<job-id>.json` (written as `.tmp`, then renamed).
+//!
+//! Received messages: the engine publishes `inbox/<msg-id>/` the same way; umsgate moves each
+//! folder into `received/` (a rename, or copy + fsync when the folders are on different file
+//! systems) and fsyncs both folders. Its disappearing from `inbox/` is the acknowledgement to
+//! the engine, so a message is durable in `received/` before the engine may forget it.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +35,37 @@ impl SpoolGateway {
 
     pub fn reports_dir(&self) -> PathBuf {
         self.dir.join("reports")
+    }
+
+    /// Moves received messages from `inbox/` to `received/` until shutdown.
+    pub async fn run(
+        &self,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        received: &Path,
+        wake: &tokio::sync::Notify,
+    ) {
+        let inbox = self.dir.join("inbox");
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let (inbox, received_dir) = (inbox.clone(), received.to_owned());
+            let moved =
+                tokio::task::spawn_blocking(move || take_inbox(&inbox, &received_dir)).await;
+            match moved {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(event = "gateway.received", count = n);
+                    wake.notify_one();
+                }
+                Ok(Err(e)) => tracing::error!(event = "gateway.inbox_failed", error = %e),
+                Err(e) => tracing::error!(event = "gateway.inbox_failed", error = %e),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
     }
 
     pub async fn submit(&self, job: &Job) -> Result<(), GatewayError> {
@@ -68,5 +104,87 @@ impl SpoolGateway {
                 detail: e.to_string(),
             }),
         }
+    }
+}
+
+/// Moves every published `inbox/<id>/` into `received/<id>/`; returns how many.
+fn take_inbox(inbox: &Path, received: &Path) -> std::io::Result<usize> {
+    let mut moved = 0;
+    for entry in std::fs::read_dir(inbox)?.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if !crate::inbound::received::safe_name(name) {
+            tracing::error!(
+                event = "gateway.inbox_bad_name",
+                name,
+                "left in inbox/: not a plain folder name"
+            );
+            continue;
+        }
+        let target = received.join(name);
+        if target.exists() {
+            tracing::error!(
+                event = "gateway.inbox_duplicate",
+                name,
+                "a received message of that name exists; left in inbox/"
+            );
+            continue;
+        }
+        match std::fs::rename(entry.path(), &target) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(18) => copy_durably(&entry.path(), received, name)?,
+            Err(e) => return Err(e),
+        }
+        moved += 1;
+    }
+    if moved > 0 {
+        sync_dir(received)?;
+        sync_dir(inbox)?;
+    }
+    Ok(moved)
+}
+
+/// Across file systems (EXDEV): copy into `received/.<id>.tmp/`, fsync, rename, then remove
+/// the original.
+fn copy_durably(from: &Path, received: &Path, name: &str) -> std::io::Result<()> {
+    let tmp = received.join(format!(".{name}.tmp"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir(&tmp)?;
+    for f in std::fs::read_dir(from)?.flatten() {
+        if f.file_type()?.is_file() {
+            write_synced(&tmp.join(f.file_name()), &std::fs::read(f.path())?)?;
+        }
+    }
+    sync_dir(&tmp)?;
+    std::fs::rename(&tmp, received.join(name))?;
+    sync_dir(received)?;
+    std::fs::remove_dir_all(from)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn inbox_messages_move_to_received_and_odd_names_stay() {
+        let root = std::env::temp_dir().join(format!("umsgate-spoolgw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (inbox, received) = (root.join("inbox"), root.join("received"));
+        std::fs::create_dir_all(inbox.join("m1")).unwrap();
+        std::fs::write(inbox.join("m1/message.json"), "{}").unwrap();
+        std::fs::create_dir_all(inbox.join(".m2.tmp")).unwrap();
+        std::fs::create_dir_all(inbox.join("bad name")).unwrap();
+        std::fs::create_dir_all(&received).unwrap();
+        assert_eq!(take_inbox(&inbox, &received).unwrap(), 1);
+        assert!(received.join("m1/message.json").exists());
+        assert!(!inbox.join("m1").exists());
+        assert!(inbox.join(".m2.tmp").exists() && inbox.join("bad name").exists());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
