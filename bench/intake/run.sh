@@ -8,7 +8,10 @@
 # Env: N (messages, 10000), SESSIONS (20), SIZES ("4096 102400"), REPORTS (1: umsgate mails a
 #      delivery report per job to smtp-sink; 0: report.delete=1), PROFILE (perf: record umsgate
 #      with perf during each umsgate run; the top of the report is printed and kept in
-#      $PROFILE_OUT, default bench/intake/profile-<size>.txt), UMSGATE_BIN, BENCH_KEEP=1.
+#      $PROFILE_OUT, default bench/intake/profile-<size>.txt), UMSGATE_HOLD=true (umsgate keeps
+#      accepted mail in smtp-in/: intake alone, without the worker competing for the CPU;
+#      umsgate's "processed" column is then the count found durable in smtp-in/),
+#      UMSGATE_BIN, BENCH_KEEP=1.
 # Needs root (private Postfix), a release build of umsgate, postfix (smtp-source, smtp-sink).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,9 +61,14 @@ run_umsgate() {   # SIZE
   t0=$(now)
   source_run "$port" "$size" "$dir/source.log" || { cat "$dir/source.log" >&2; die "smtp-source against umsgate failed"; }
   t1=$(now)
-  t2=$(wait_count "$N" "$TIMEOUT" lines "$jsonl") || t2=$(now)
+  if [ "${UMSGATE_HOLD:-false}" = true ]; then
+    # hold: nothing is processed; "processed" = what is durably in smtp-in/
+    t2=$t1; sent=$(find "$dir/state/bench/smtp-in" -maxdepth 1 -name '*.eml' | wc -l)
+  else
+    t2=$(wait_count "$N" "$TIMEOUT" lines "$jsonl") || t2=$(now)
+    sent=$(lines "$jsonl")
+  fi
   cpu1=$(cpu_s "$UMS_PID")
-  sent=$(lines "$jsonl")
   if [ -n "$perf_pid" ]; then
     stop_pid "$perf_pid" INT
     local out=${PROFILE_OUT:-$HERE/profile-$size.txt}
@@ -69,7 +77,8 @@ run_umsgate() {   # SIZE
     note "profile (self time, top 40) in $out"
   fi
   # leftovers: what is still in smtp-in/ (must be 0 once processed)
-  local left; left=$(find "$dir/state/bench/smtp-in" -maxdepth 1 -name '*.eml' | wc -l)
+  local left=0
+  [ "${UMSGATE_HOLD:-false}" = true ] || left=$(find "$dir/state/bench/smtp-in" -maxdepth 1 -name '*.eml' | wc -l)
   stop_pid "$UMS_PID"
   echo "umsgate $size $t0 $t1 $t2 $sent $left $cpu0 $cpu1 [$load0]" >> "$RESULTS"
 }
@@ -104,7 +113,7 @@ PROBES+=("$(fsync_probe "$WORK/probe" 300)")
 
 # --- summary -------------------------------------------------------------------------------
 echo
-echo "## intake: $N messages, $SESSIONS sessions (smtp-source -d), reports=$REPORTS, $(date -u +%FT%TZ)"
+echo "## intake: $N messages, $SESSIONS sessions (smtp-source -d), reports=$REPORTS, hold=${UMSGATE_HOLD:-false}, $(date -u +%FT%TZ)"
 machine
 echo "fsync probe (4 KiB write+fsync+rename+dir fsync, 300 cycles) before/between/after: $(printf '%s | ' "${PROBES[@]}" | sed 's/ | $//')   (p50 ms, p99 ms, cycles/s)"
 echo
