@@ -1,6 +1,6 @@
 //! The inbound worker: `received/` → directory → mail in `smtp-out/` (or the journal).
 //!
-//! Implementation summary: received messages are taken oldest first. The called number is
+//! Implementation summary: received messages are taken oldest first, up to eight at once. The called number is
 //! normalised and looked up; every user who owns it gets a mail, nobody → the default
 //! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
 //! once, `retry` keeps the message and tries again later. Each mail is composed in the
@@ -33,6 +33,8 @@ use crate::store::Store;
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
 const RETRY_MIN: Duration = Duration::from_secs(15);
 const RETRY_MAX: Duration = Duration::from_secs(600);
+/// Messages composed at once.
+const PARALLEL: usize = 8;
 
 /// Everything the worker needs, wired by the instance.
 pub struct Inbound {
@@ -66,30 +68,58 @@ impl Inbound {
             if *shutdown.borrow() {
                 return;
             }
+            // A round: up to PARALLEL messages at once (their fsyncs overlap); the round ends
+            // when all are done, so a message is never in two tasks.
+            let mut tasks = tokio::task::JoinSet::new();
             for (id, path) in self.pending() {
                 if *shutdown.borrow() {
-                    return;
+                    break;
                 }
                 if backoff.get(&id).is_some_and(|(at, _)| Instant::now() < *at) {
                     continue;
                 }
-                match self.process(&id, &path).await {
-                    Ok(()) => {
-                        backoff.remove(&id);
-                    }
-                    Err(Temporary(why)) => {
-                        let wait = backoff
-                            .get(&id)
-                            .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
-                        tracing::warn!(event = "inbound.deferred", instance = %self.instance, id = %id, reason = %why, retry_in_s = wait.as_secs());
-                        backoff.insert(id, (Instant::now() + wait, wait));
+                while tasks.len() >= PARALLEL {
+                    if let Some(done) = tasks.join_next().await {
+                        self.settle(done, &mut backoff);
                     }
                 }
+                let me = Arc::clone(&self);
+                tasks.spawn(async move {
+                    let r = me.process(&id, &path).await;
+                    (id, r)
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                self.settle(done, &mut backoff);
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(SCAN_INTERVAL) => {}
                 _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Records the outcome of one message: forgotten, or retried after a growing wait.
+    fn settle(
+        &self,
+        done: Result<(String, Result<(), Temporary>), tokio::task::JoinError>,
+        backoff: &mut HashMap<String, (Instant, Duration)>,
+    ) {
+        match done {
+            Ok((id, Ok(()))) => {
+                backoff.remove(&id);
+            }
+            Ok((id, Err(Temporary(why)))) => {
+                let wait = backoff
+                    .get(&id)
+                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
+                tracing::warn!(event = "inbound.deferred", instance = %self.instance, id = %id, reason = %why, retry_in_s = wait.as_secs());
+                backoff.insert(id, (Instant::now() + wait, wait));
+            }
+            Err(e) => {
+                // A panic while composing: the message stays in received/ for the next round.
+                tracing::error!(event = "inbound.task_failed", instance = %self.instance, error = %e);
             }
         }
     }

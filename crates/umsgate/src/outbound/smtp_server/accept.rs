@@ -36,7 +36,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         };
         self.conn.reply(&Outcome::StartData);
         let max = self.ctx.smtp.max_message_size.0;
-        let mut receiver = Receiver::new(usize::try_from(max).unwrap_or(usize::MAX), MAX_DATA_LINE);
+        let now = clock::now();
+        let (id, trace) = self.trace_header(&tx, now);
+        let mut receiver = Receiver::with_prefix(
+            trace,
+            usize::try_from(max).unwrap_or(usize::MAX),
+            MAX_DATA_LINE,
+        );
         match self
             .conn
             .feed_until(self.ctx.smtp.data_timeout, |b| receiver.feed(b))
@@ -75,7 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 return self.fail(outcome);
             }
         };
-        self.queue(tx, body).await
+        self.queue(tx, id, now, body).await
     }
 
     fn log_refusal(&self, tx: &Transaction, why: &str) {
@@ -86,9 +92,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         tracing::warn!(event = "smtp.data_refused", instance = %self.ctx.instance, session = self.id, client = %self.peer, reason = why);
     }
 
-    async fn queue(&mut self, tx: Transaction, body: Vec<u8>) -> Flow {
+    /// The `Received:` header of the message about to be received, and its queue id.
+    fn trace_header(&self, tx: &Transaction, now: std::time::SystemTime) -> (QueueId, Vec<u8>) {
         let id = QueueId::generate();
-        let now = clock::now();
         let (helo, esmtp) = self.helo.clone().unwrap_or_default();
         let protocol = match (esmtp, self.tls, self.auth_user.is_some()) {
             (false, _, _) => "SMTP",
@@ -107,11 +113,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             self.ctx.hostname,
             clock::rfc5322(now)
         );
-        let message_id = header_value(&body, "message-id");
-        let mut eml = Vec::with_capacity(received.len() + body.len());
-        eml.extend_from_slice(received.as_bytes());
-        eml.extend_from_slice(&body);
-        drop(body);
+        (id, received.into_bytes())
+    }
+
+    async fn queue(
+        &mut self,
+        tx: Transaction,
+        id: QueueId,
+        now: std::time::SystemTime,
+        eml: Vec<u8>,
+    ) -> Flow {
+        let helo = self.helo.clone().unwrap_or_default().0;
+        let message_id = header_value(&eml, "message-id");
         let sidecar = Sidecar {
             v: sidecar::VERSION,
             id: id.to_string(),

@@ -35,6 +35,8 @@ enum State {
 pub struct Receiver {
     state: State,
     message: Vec<u8>,
+    /// Bytes of `message` that were given, not received.
+    prefix_len: usize,
     max_size: usize,
     max_line: usize,
     line_len: usize,
@@ -44,9 +46,18 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn new(max_size: usize, max_line: usize) -> Receiver {
+        Receiver::with_prefix(Vec::new(), max_size, max_line)
+    }
+
+    /// A receiver whose message starts with `prefix` (a trace header written before the
+    /// message arrives, so the message is never copied to put it in front). `max_size`
+    /// counts the received bytes only.
+    pub fn with_prefix(mut prefix: Vec<u8>, max_size: usize, max_line: usize) -> Receiver {
+        prefix.reserve(max_size.min(64 * 1024));
         Receiver {
             state: State::LineStart,
-            message: Vec::with_capacity(max_size.min(64 * 1024)),
+            prefix_len: prefix.len(),
+            message: prefix,
             max_size,
             max_line,
             line_len: 0,
@@ -64,9 +75,10 @@ impl Receiver {
 
     fn emit(&mut self, bytes: &[u8]) {
         self.total += bytes.len() as u64;
-        if self.message.len() + bytes.len() > self.max_size {
+        if self.message.len().saturating_sub(self.prefix_len) + bytes.len() > self.max_size {
             self.fault(DataFault::TooBig);
             self.message = Vec::new();
+            self.prefix_len = 0;
         } else if self.fault != Some(DataFault::TooBig) {
             self.message.extend_from_slice(bytes);
         }
@@ -194,6 +206,17 @@ mod tests {
             assert!(done && used == 5);
             assert!(r.finish().is_err(), "{marker:?} accepted");
         }
+    }
+
+    #[test]
+    fn a_prefix_does_not_count_against_the_size_and_is_kept() {
+        let mut r = Receiver::with_prefix(b"Received: x\r\n".to_vec(), 10, 1000);
+        let (_, done) = r.feed(b"0123456\r\n.\r\n");
+        assert!(done);
+        assert_eq!(r.finish().unwrap(), b"Received: x\r\n0123456\r\n");
+        let mut r = Receiver::with_prefix(b"Received: x\r\n".to_vec(), 10, 1000);
+        r.feed(b"0123456789abc\r\nmore\r\n.\r\n");
+        assert_eq!(r.finish(), Err(DataFault::TooBig));
     }
 
     #[test]
