@@ -30,8 +30,9 @@ use crate::config::{MailConfig, MailTlsMode};
 
 /// Time allowed to connect, and for each reply (including the one after the message data).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-/// Pooled connections at most (one per message delivered in parallel).
-pub const POOL_SIZE: u32 = 4;
+/// Pooled connections at most (one per message delivered in parallel; Postfix allows 20 per
+/// destination by default).
+pub const POOL_SIZE: u32 = 16;
 /// An idle pooled connection is closed after this long.
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
 
