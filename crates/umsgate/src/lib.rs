@@ -23,5 +23,6 @@ pub mod instance;
 pub mod logs;
 pub mod outbound;
 pub mod reports;
+pub mod rounds;
 pub mod spool;
 pub mod store;

@@ -11,10 +11,9 @@
 //! would carry CR/LF/NUL in a header, moves to `received/error/` with `reason.txt`: kept,
 //! never dropped.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
@@ -22,17 +21,15 @@ use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 use super::compose::{InboundMail, Part, compose};
 use super::received::ReceivedMessage;
 use super::texts;
-use crate::clock;
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::directory::{Directory, User};
 use crate::logs::InstanceLogs;
 use crate::spool::layout::InstanceDirs;
 use crate::spool::{QueueId, Sidecar, Spool, sync_dir, write_synced};
 use crate::store::Store;
+use crate::{clock, rounds};
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
-const RETRY_MIN: Duration = Duration::from_secs(15);
-const RETRY_MAX: Duration = Duration::from_secs(600);
 /// Messages composed at once.
 const PARALLEL: usize = 8;
 
@@ -63,63 +60,31 @@ struct Addressee {
 
 impl Inbound {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff: HashMap<String, (Instant, Duration)> = HashMap::new();
+        let mut backoff = rounds::Backoff::default();
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            // A round: up to PARALLEL messages at once (their fsyncs overlap); the round ends
-            // when all are done, so a message is never in two tasks.
-            let mut tasks = tokio::task::JoinSet::new();
-            for (id, path) in self.pending() {
-                if *shutdown.borrow() {
-                    break;
-                }
-                if backoff.get(&id).is_some_and(|(at, _)| Instant::now() < *at) {
-                    continue;
-                }
-                while tasks.len() >= PARALLEL {
-                    if let Some(done) = tasks.join_next().await {
-                        self.settle(done, &mut backoff);
-                    }
-                }
-                let me = Arc::clone(&self);
-                tasks.spawn(async move {
-                    let r = me.process(&id, &path).await;
-                    (id, r)
-                });
-            }
-            while let Some(done) = tasks.join_next().await {
-                self.settle(done, &mut backoff);
-            }
+            let items = self
+                .pending()
+                .into_iter()
+                .map(|(id, path)| (id.clone(), (id, path)));
+            rounds::round(
+                items,
+                PARALLEL,
+                &mut backoff,
+                &shutdown,
+                ("inbound.deferred", &self.instance),
+                |(id, path)| {
+                    let me = Arc::clone(&self);
+                    async move { me.process(&id, &path).await.map_err(|Temporary(why)| why) }
+                },
+            )
+            .await;
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(SCAN_INTERVAL) => {}
                 _ = shutdown.changed() => {}
-            }
-        }
-    }
-
-    /// Records the outcome of one message: forgotten, or retried after a growing wait.
-    fn settle(
-        &self,
-        done: Result<(String, Result<(), Temporary>), tokio::task::JoinError>,
-        backoff: &mut HashMap<String, (Instant, Duration)>,
-    ) {
-        match done {
-            Ok((id, Ok(()))) => {
-                backoff.remove(&id);
-            }
-            Ok((id, Err(Temporary(why)))) => {
-                let wait = backoff
-                    .get(&id)
-                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
-                tracing::warn!(event = "inbound.deferred", instance = %self.instance, id = %id, reason = %why, retry_in_s = wait.as_secs());
-                backoff.insert(id, (Instant::now() + wait, wait));
-            }
-            Err(e) => {
-                // A panic while composing: the message stays in received/ for the next round.
-                tracing::error!(event = "inbound.task_failed", instance = %self.instance, error = %e);
             }
         }
     }

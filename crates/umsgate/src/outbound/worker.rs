@@ -19,10 +19,9 @@
 //! overlap); a scan round ends when all of them are done, so one message is never handled
 //! twice at the same time.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use umsgate_domain::{Language, PhoneNumber, Service, SitePlan, UserSettings};
@@ -31,7 +30,6 @@ use super::jobs::{JobRecord, JobRecords};
 use super::mime::{self, MessageContent, Payload};
 use super::policy::{self, Decision, Effective, JobFacts, UnknownSenderOutcome, decide};
 use super::refusal::Refusal;
-use crate::clock;
 use crate::config::{InstanceConfig, UnknownSenderAction};
 use crate::directory::{Directory, User};
 use crate::gateway::{DeliveryReport, DeliveryStatus, Gateway, Job};
@@ -43,12 +41,10 @@ use crate::spool::{
     Entry, Origin, QueueId, Recipient, Sidecar, Spool, sidecar, sync_dir, write_synced,
 };
 use crate::store::Store;
+use crate::{clock, rounds};
 
 /// How often folders are scanned besides the wake-ups.
 const SCAN_INTERVAL: Duration = Duration::from_secs(5);
-/// First and longest wait before a message with a temporary failure is tried again.
-const RETRY_MIN: Duration = Duration::from_secs(15);
-const RETRY_MAX: Duration = Duration::from_secs(600);
 /// Messages processed at once; their fsyncs (job record, gateway hand-over, counters)
 /// overlap instead of queueing behind each other.
 const PARALLEL: usize = 8;
@@ -94,40 +90,26 @@ struct Sender {
 impl Outbound {
     /// Processes `smtp-in/` until shutdown.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff: HashMap<QueueId, (Instant, Duration)> = HashMap::new();
+        let mut backoff = rounds::Backoff::default();
         loop {
             if *shutdown.borrow() {
                 return;
             }
             match self.smtp_in.list() {
                 Ok(entries) => {
-                    // A round: up to PARALLEL messages at once, and the round ends when all are
-                    // done, so no message is ever in two tasks.
-                    let mut tasks = tokio::task::JoinSet::new();
-                    for entry in entries {
-                        if *shutdown.borrow() {
-                            break;
-                        }
-                        if backoff
-                            .get(&entry.id)
-                            .is_some_and(|(at, _)| Instant::now() < *at)
-                        {
-                            continue;
-                        }
-                        while tasks.len() >= PARALLEL {
-                            if let Some(done) = tasks.join_next().await {
-                                self.settle(done, &mut backoff);
-                            }
-                        }
-                        let me = Arc::clone(&self);
-                        tasks.spawn(async move {
-                            let r = me.process(&entry).await;
-                            (entry.id, r)
-                        });
-                    }
-                    while let Some(done) = tasks.join_next().await {
-                        self.settle(done, &mut backoff);
-                    }
+                    let items = entries.into_iter().map(|e| (e.id.to_string(), e));
+                    rounds::round(
+                        items,
+                        PARALLEL,
+                        &mut backoff,
+                        &shutdown,
+                        ("outbound.deferred", &self.instance),
+                        |entry| {
+                            let me = Arc::clone(&self);
+                            async move { me.process(&entry).await.map_err(|Temporary(why)| why) }
+                        },
+                    )
+                    .await;
                 }
                 Err(e) => {
                     tracing::error!(event = "outbound.scan_failed", instance = %self.instance, error = %e)
@@ -137,31 +119,6 @@ impl Outbound {
                 _ = self.smtp_in.stored() => {}
                 _ = tokio::time::sleep(SCAN_INTERVAL) => {}
                 _ = shutdown.changed() => {}
-            }
-        }
-    }
-
-    /// Records the outcome of one message: forgotten, or retried after a growing wait.
-    fn settle(
-        &self,
-        done: Result<(QueueId, Result<(), Temporary>), tokio::task::JoinError>,
-        backoff: &mut HashMap<QueueId, (Instant, Duration)>,
-    ) {
-        match done {
-            Ok((id, Ok(()))) => {
-                backoff.remove(&id);
-            }
-            Ok((id, Err(Temporary(why)))) => {
-                let wait = backoff
-                    .get(&id)
-                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
-                tracing::warn!(event = "outbound.deferred", instance = %self.instance, queue_id = %id, reason = %why, retry_in_s = wait.as_secs());
-                backoff.insert(id, (Instant::now() + wait, wait));
-            }
-            Err(e) => {
-                // A panic in one message's processing: the message stays in smtp-in/ and is
-                // tried again in the next round.
-                tracing::error!(event = "outbound.task_failed", instance = %self.instance, error = %e);
             }
         }
     }

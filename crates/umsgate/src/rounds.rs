@@ -1,0 +1,128 @@
+//! Work rounds over a queue folder: bounded parallelism and per-message backoff, shared by the
+//! outbound and inbound workers.
+//!
+//! Contract: [`round`] starts the work of every item whose backoff has passed, at most
+//! `parallel` at once, and returns when all of them are done, so an item is never worked on
+//! twice at the same time (the next scan only begins after the round). A temporary failure
+//! makes the item wait before its next try — 15 s, doubling up to 10 min — logged with the
+//! worker's event name; success forgets it. A panic in one item's work is logged and the item
+//! is simply tried again in a later round.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+const RETRY_MIN: Duration = Duration::from_secs(15);
+const RETRY_MAX: Duration = Duration::from_secs(600);
+
+/// When each deferred item may be tried again.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    waits: HashMap<String, (Instant, Duration)>,
+}
+
+impl Backoff {
+    fn due(&self, id: &str) -> bool {
+        self.waits
+            .get(id)
+            .is_none_or(|(at, _)| Instant::now() >= *at)
+    }
+
+    fn settle(
+        &mut self,
+        id: String,
+        outcome: Result<(), String>,
+        event: &'static str,
+        instance: &str,
+    ) {
+        match outcome {
+            Ok(()) => {
+                self.waits.remove(&id);
+            }
+            Err(why) => {
+                let wait = self
+                    .waits
+                    .get(&id)
+                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
+                tracing::warn!(event, instance, id = %id, reason = %why, retry_in_s = wait.as_secs());
+                self.waits.insert(id, (Instant::now() + wait, wait));
+            }
+        }
+    }
+}
+
+/// One round over `items` (id, item); see the module contract.
+pub async fn round<I, F, Fut>(
+    items: impl IntoIterator<Item = (String, I)>,
+    parallel: usize,
+    backoff: &mut Backoff,
+    shutdown: &watch::Receiver<bool>,
+    (event, instance): (&'static str, &str),
+    work: F,
+) where
+    F: Fn(I) -> Fut,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    let settle = |done: Result<(String, Result<(), String>), tokio::task::JoinError>,
+                  backoff: &mut Backoff| match done {
+        Ok((id, outcome)) => backoff.settle(id, outcome, event, instance),
+        Err(e) => tracing::error!(event = "worker.task_failed", instance, error = %e),
+    };
+    for (id, item) in items {
+        if *shutdown.borrow() {
+            break;
+        }
+        if !backoff.due(&id) {
+            continue;
+        }
+        while tasks.len() >= parallel.max(1) {
+            if let Some(done) = tasks.join_next().await {
+                settle(done, backoff);
+            }
+        }
+        let fut = work(item);
+        tasks.spawn(async move { (id, fut.await) });
+    }
+    while let Some(done) = tasks.join_next().await {
+        settle(done, backoff);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn bounded_parallelism_and_backoff_for_failures() {
+        let (_tx, rx) = watch::channel(false);
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut backoff = Backoff::default();
+        let items = (0..20).map(|i| (format!("m{i}"), i));
+        round(items, 3, &mut backoff, &rx, ("test.deferred", "t"), |i| {
+            let (running, peak) = (Arc::clone(&running), Arc::clone(&peak));
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                if i % 5 == 0 {
+                    Err("temporary".to_owned())
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(peak.load(Ordering::SeqCst) <= 3);
+        assert_eq!(running.load(Ordering::SeqCst), 0);
+        // The failed ones wait; the others are forgotten and due at once.
+        assert!(!backoff.due("m0") && !backoff.due("m15"));
+        assert!(backoff.due("m1"));
+    }
+}
