@@ -46,6 +46,15 @@ impl Shared {
                  PostgreSQL store for several nodes is not available yet"
             )));
         }
+        if let Some(web) = &config.service.web {
+            tracing::warn!(event = "config.not_available", key = "service.web.listen", addr = %web.listen, "the web console is not in this release; nothing listens there");
+        }
+        for inst in config
+            .enabled_instances()
+            .filter(|i| !i.print_unread.is_empty())
+        {
+            tracing::warn!(event = "config.not_available", instance = %inst.id.get_ref(), key = "instance.print_unread", "print-unread is not in this release; the rules are not applied");
+        }
         let store = Store::open(&config.service.state_dir.join("umsgate.db"))
             .await
             .map_err(|e| err(e.to_string()))?;
