@@ -21,6 +21,7 @@ mkdir -p corpus/smtp_session && printf 'EHLO x\r\nMAIL FROM:<a@example.com>\r\nR
 status=0
 for t in "${targets[@]}"; do
   echo "== $t ($secs s)"
+  mkdir -p "corpus/$t"
   cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 || status=1
 done
 exit $status
