@@ -287,10 +287,10 @@ async fn tls_starttls_and_failover_to_the_second_server() {
         );
         let logs = Arc::new(InstanceLogs::open(&dir.join("log"), Default::default()).unwrap());
         let d = LdapDirectory::new(&cfg, plan(), Some(logs)).unwrap();
-        let started = Instant::now();
+        // The lookup itself succeeds, on the second server (the log below shows the failover);
+        // no timing is asserted.
         let jane = d.by_sender("jane@example.com").await.unwrap();
         assert!(jane.is_some(), "{servers}");
-        assert!(started.elapsed() < Duration::from_secs(2), "{servers}");
     }
     let log = ldap_log(&dir);
     assert!(
