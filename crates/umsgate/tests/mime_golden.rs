@@ -4,11 +4,11 @@
 //! mismatch the actual JSON is written to `NNN.failed` (or `NNN.crlf.failed`) and the test
 //! fails. `UMSGATE_BLESS=1` rewrites the `.json` files instead (review the diff!).
 //!
-//! `malformed/*.eml` and the bombs generated here must be refused as malformed, quickly.
+//! `malformed/*.eml` and the bombs generated here must be refused as malformed (never a panic; the pre-scan
+//! stops bombs before the parser builds anything).
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use umsgate::outbound::mime::{self, Limits, MessageContent};
@@ -143,10 +143,7 @@ fn golden_fixtures() {
 }
 
 fn assert_malformed(name: &str, raw: &[u8], limits: &Limits) {
-    let start = Instant::now();
-    let result = mime::parse(raw, limits);
-    let took = start.elapsed();
-    match result {
+    match mime::parse(raw, limits) {
         Err(Refusal::Malformed { detail }) => {
             assert!(!detail.is_empty(), "{name}: empty detail");
         }
@@ -156,10 +153,6 @@ fn assert_malformed(name: &str, raw: &[u8], limits: &Limits) {
             content.attachments.len()
         ),
     }
-    assert!(
-        took < Duration::from_secs(5),
-        "{name}: took {took:?} to refuse"
-    );
 }
 
 #[test]
