@@ -89,7 +89,8 @@ impl Inbound {
         }
     }
 
-    /// Published message folders, oldest first.
+    /// Published message folders, oldest first. Leftovers of messages that were done when the
+    /// process stopped (`.<id>.done`) are removed on the way.
     fn pending(&self) -> Vec<(String, PathBuf)> {
         let Ok(entries) = std::fs::read_dir(&self.dirs.received) else {
             return Vec::new();
@@ -99,6 +100,10 @@ impl Inbound {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
+                if name.starts_with('.') && name.ends_with(".done") {
+                    let _ = std::fs::remove_dir_all(e.path());
+                    return None;
+                }
                 (!name.starts_with('.') && name != "error").then(|| (name, e.path()))
             })
             .collect();
@@ -194,9 +199,13 @@ impl Inbound {
             self.store_mail(&qid, &message_id, &a.mail, &msg, eml)
                 .await?;
         }
-        std::fs::remove_dir_all(dir)
+        // Done: one atomic rename takes the message out of the queue (a crash can no longer
+        // leave a half-deleted folder that looks like a message), then the files go.
+        let done = self.dirs.received.join(format!(".{id}.done"));
+        std::fs::rename(dir, &done)
+            .and_then(|()| sync_dir(&self.dirs.received))
             .map_err(|e| Temporary(format!("remove {}: {e}", dir.display())))?;
-        let _ = sync_dir(&self.dirs.received);
+        let _ = std::fs::remove_dir_all(&done);
         Ok(())
     }
 
