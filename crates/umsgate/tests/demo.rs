@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-use support::{DEADLINE, Daemon, Work, describe, free_addr};
+use support::{Daemon, Work, describe, free_addr};
 
 fn start_demo(work: &Work, demo_dir: &Path, listen: SocketAddr) -> Daemon {
     let mut cmd = Command::new(support::bin());
@@ -25,21 +25,6 @@ fn start_demo(work: &Work, demo_dir: &Path, listen: SocketAddr) -> Daemon {
     // The banner comes after the listener is bound; wait for it rather than race it.
     d.wait_stdout("umsgate demo is running");
     d
-}
-
-/// Polls `probe` until it yields, failing after the harness deadline.
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let end = std::time::Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < end,
-            "{what}: not there within {DEADLINE:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }
 
 fn swaks(listen: SocketAddr, to: &str, marker: &str) -> std::process::Output {
@@ -99,7 +84,7 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
     // demo: jane has the headline "Example Corp").
     let sent = demo.join("state/demo/gateway/sim/sent.jsonl");
     let job_id = format!("{id}-0");
-    let line = wait_for(&format!("job {job_id} in {}", sent.display()), || {
+    let line = support::wait_for(&format!("job {job_id} in {}", sent.display()), || {
         std::fs::read_to_string(&sent)
             .ok()?
             .lines()
@@ -117,7 +102,7 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
 
     // The delivery report, in jane's language (German), lands in her Maildir.
     let inbox = demo.join("maildir/jane@example.com/new");
-    let report = wait_for("the delivery report in jane's Maildir", || {
+    let report = support::wait_for("the delivery report in jane's Maildir", || {
         std::fs::read_dir(&inbox).ok()?.flatten().find_map(|e| {
             let t = std::fs::read_to_string(e.path()).ok()?;
             (t.contains("gesendet") && t.contains(&job_id)).then_some(t)
@@ -146,7 +131,7 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
         &work.dir,
     );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let sms = wait_for("the send-test SMS in jane's Maildir", || {
+    let sms = support::wait_for("the send-test SMS in jane's Maildir", || {
         std::fs::read_dir(&inbox).ok()?.flatten().find_map(|e| {
             let t = std::fs::read_to_string(e.path()).ok()?;
             t.contains(&format!("demo sms {marker}")).then_some(t)

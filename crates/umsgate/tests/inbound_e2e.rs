@@ -16,10 +16,9 @@ mod support;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use mail_parser::{MessageParser, MimeHeaders};
-use support::{DEADLINE, Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
+use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
 
 // ------------------------------------------------------------------------------------------
 // A running umsgate
@@ -168,7 +167,7 @@ impl Gate {
     /// its `msgid.log` (`out id=… message-id=<…> to=<…> kind=<service> … calling=…`).
     fn wait_message_id(&self, to: &str, kind: &str, calling: &str) -> String {
         let path = self.work.log("msgid");
-        wait_for(&format!("msgid.log line for the {kind} to {to}"), || {
+        support::wait_for(&format!("msgid.log line for the {kind} to {to}"), || {
             std::fs::read_to_string(&path)
                 .unwrap_or_default()
                 .lines()
@@ -202,21 +201,6 @@ impl Gate {
     fn stop(mut self) {
         let st = self.daemon.sigterm();
         assert!(st.success(), "umsgate exit {st}\n{}", self.daemon.output());
-    }
-}
-
-/// Polls `probe` until it yields; fails after the harness deadline.
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(
-            Instant::now() < end,
-            "{what}: not there within {DEADLINE:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -275,7 +259,7 @@ fn read_maildir(dir: &Path) -> Vec<Mail> {
 
 /// Waits for the mail with Message-ID `id` (with `<>`) in a Maildir `new/` folder.
 fn wait_mail(dir: &Path, id: &str) -> Mail {
-    wait_for(&format!("mail {id} in {}", dir.display()), || {
+    support::wait_for(&format!("mail {id} in {}", dir.display()), || {
         read_maildir(dir)
             .into_iter()
             .find(|m| m.header("Message-ID").as_deref() == Some(id))
@@ -380,7 +364,7 @@ fn sms_from_send_test_lands_in_the_owners_maildir_as_utf8_text() {
     ]);
 
     let inbox = g.work.dir.join("maildir/jane@example.com/new");
-    let mail = wait_for(&format!("the SMS in {}", inbox.display()), || {
+    let mail = support::wait_for(&format!("the SMS in {}", inbox.display()), || {
         read_maildir(&inbox).into_iter().find(|m| {
             MessageParser::default()
                 .parse(&m.bytes)
@@ -565,7 +549,7 @@ fn reply_to_a_received_fax_goes_back_through_postfix_as_a_fax_job() {
     );
     submit(&p, "jane@example.com", to, reply.as_bytes());
 
-    let job = wait_for("the reply as a job in sent.jsonl", || {
+    let job = support::wait_for("the reply as a job in sent.jsonl", || {
         g.sent_jobs()
             .into_iter()
             .find(|j| j["subject"].as_str().is_some_and(|s| s.contains(&marker)))

@@ -11,11 +11,10 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use mail_parser::MessageParser;
 use serde_json::Value;
-use support::{DEADLINE, Daemon, INSTANCE, Smtp, Work, free_addr, nonce};
+use support::{Daemon, INSTANCE, Smtp, Work, free_addr, nonce};
 
 // ------------------------------------------------------------------------------------------
 // A running umsgate
@@ -115,7 +114,7 @@ impl Gate {
     }
 
     fn wait_job(&self, job_id: &str) -> Value {
-        wait_for(&format!("job {job_id} in sent.jsonl"), || {
+        support::wait_for(&format!("job {job_id} in sent.jsonl"), || {
             self.jobs().into_iter().find(|j| j["job_id"] == job_id)
         })
     }
@@ -128,7 +127,7 @@ impl Gate {
     /// satisfies `pred`.
     fn wait_reply(&self, rcpt: &str, original: &str, pred: impl Fn(&Mail) -> bool) -> Mail {
         let dir = self.maildir(rcpt);
-        wait_for(
+        support::wait_for(
             &format!("a report in reply to {original} in {}", dir.display()),
             || {
                 read_maildir(&dir)
@@ -145,21 +144,6 @@ impl Gate {
     fn stop(mut self) {
         let st = self.daemon.sigterm();
         assert!(st.success(), "umsgate exit {st}\n{}", self.daemon.output());
-    }
-}
-
-/// Polls `probe` until it yields; fails after the harness deadline.
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(
-            Instant::now() < end,
-            "{what}: not there within {DEADLINE:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -581,7 +565,7 @@ fn unknown_sender_notify_reports_to_the_default_recipient_and_archives_the_mail(
         r.text
     );
     let archive = g.state().join("smtp-in/error");
-    let kept = wait_for("the mail in smtp-in/error/", || {
+    let kept = support::wait_for("the mail in smtp-in/error/", || {
         support::read_spool(&archive)
             .into_iter()
             .find(|m| m.contains(&marker))

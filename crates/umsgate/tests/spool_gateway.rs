@@ -6,9 +6,8 @@
 mod support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use support::{DEADLINE, Daemon, Smtp, Work, free_addr};
+use support::{Daemon, Smtp, Work, free_addr};
 
 fn config(listen: std::net::SocketAddr) -> String {
     format!(
@@ -45,20 +44,6 @@ kind = "spool"
     )
 }
 
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(
-            Instant::now() < end,
-            "{what}: not there within {DEADLINE:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// The first mail in a Maildir whose text contains `needle`.
 fn mail_with(dir: &Path, needle: &str) -> Option<String> {
     std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
@@ -93,7 +78,7 @@ fn the_engine_side_of_the_spool_interface() {
         .unwrap();
     c.quit();
     let job_dir = gw.join("outbox").join(format!("{id}-0"));
-    let job: serde_json::Value = wait_for("the job in outbox/", || {
+    let job: serde_json::Value = support::wait_for("the job in outbox/", || {
         serde_json::from_slice(&std::fs::read(job_dir.join("job.json")).ok()?).ok()
     });
     assert_eq!(job["e164"], "+4930123456", "{job}");
@@ -117,11 +102,11 @@ fn the_engine_side_of_the_spool_interface() {
     )
     .unwrap();
     let jane = work.dir.join("maildir/jane@example.com/new");
-    let mail = wait_for("the delivery report", || {
+    let mail = support::wait_for("the delivery report", || {
         mail_with(&jane, "<spool-1@example.com>")
     });
     assert!(mail.contains("From: <ums@example.com>"), "{mail}");
-    wait_for("the report file taken", || {
+    support::wait_for("the report file taken", || {
         (!gw.join(format!("reports/{id}-0.json")).exists()).then_some(())
     });
 
@@ -134,7 +119,7 @@ fn the_engine_side_of_the_spool_interface() {
     )
     .unwrap();
     std::fs::rename(&tmp, gw.join("inbox/m1")).unwrap();
-    let sms = wait_for("the received SMS in jane's Maildir", || {
+    let sms = support::wait_for("the received SMS in jane's Maildir", || {
         mail_with(&jane, "spool inbox hello")
     });
     assert!(

@@ -46,6 +46,21 @@ pub fn nonce() -> String {
     )
 }
 
+/// Polls `probe` until it yields; fails after [`DEADLINE`].
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "{what}: not there within {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_addr() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
