@@ -267,9 +267,11 @@ fn wait_mail(dir: &Path, id: &str) -> Mail {
 }
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/samples")
-        .join(name)
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../testdata/samples")
+    .join(name)
 }
 
 /// The PDF attachment of a fax mail, base64 decoded: checked with `pdfinfo`, returns its

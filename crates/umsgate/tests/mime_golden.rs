@@ -8,7 +8,7 @@
 //! stops bombs before the parser builds anything).
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use umsgate::outbound::mime::{self, Limits, MessageContent};
@@ -16,7 +16,10 @@ use umsgate::outbound::refusal::Refusal;
 use umsgate_domain::Service;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mime")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/fixtures/mime")
 }
 
 fn to_lf(raw: &[u8]) -> Vec<u8> {

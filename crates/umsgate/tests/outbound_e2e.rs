@@ -182,9 +182,11 @@ fn text_mail(from: &str, to: &str, marker: &str, extra: &[&str], body: &str) -> 
 }
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/samples")
-        .join(name)
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../testdata/samples")
+    .join(name)
 }
 
 /// A sample mail of `testdata/samples/` with its From and Message-ID replaced (Message-ID

@@ -16,8 +16,13 @@ pub const SAMPLES: [&str; 4] = [
     "fax_20p_g4_perf",
 ];
 
+/// Read at run time (cargo sets `CARGO_MANIFEST_DIR` for tests), so that a test binary reused
+/// from a shared target folder built in another checkout still finds this checkout's files.
 pub fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/samples")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../testdata/samples")
 }
 
 pub fn sample(name: &str) -> PathBuf {
