@@ -57,7 +57,7 @@ wait "$GEN" 2>/dev/null || true
 pending() {
   local a b c
   a=$(find "$ST/smtp-in" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)
-  b=$(find "$ST/received" -mindepth 1 -maxdepth 1 -type d ! -name error 2>/dev/null | wc -l)
+  b=$( { find "$ST/received" -mindepth 1 -maxdepth 1 -type d ! -name error ! -name '.*' 2>/dev/null || true; } | wc -l)
   c=$(find "$ST/smtp-out" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)
   echo $((a + b + c))
 }

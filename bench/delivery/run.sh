@@ -108,7 +108,7 @@ UMS_SENT=$(delivered "$U")
 UMS_CPU=$(cpu_s "$UMS_PID")
 RSS_HWM=$(awk '/VmHWM/ { print $2 }' "/proc/$UMS_PID/status")
 LEFT_OUT=$(emls "$U/state/bench/smtp-out")
-LEFT_RCV=$(find "$U/state/bench/received" -mindepth 1 -maxdepth 1 -type d ! -name error | wc -l)
+LEFT_RCV=$( { find "$U/state/bench/received" -mindepth 1 -maxdepth 1 -type d ! -name error ! -name '.*' 2>/dev/null || true; } | wc -l)
 BAD=$(emls "$U/state/bench/smtp-out/badmail")
 stop_pid "$UMS_PID"
 

@@ -151,13 +151,23 @@ impl Instance {
         for a in &listen {
             tracing::info!(event = "smtp.listening", instance = %id, addr = %a);
         }
+        let delivery = Arc::new(
+            Delivery::new(
+                id.clone(),
+                &inst.mail,
+                smtp_out,
+                dirs.badmail.clone(),
+                Arc::clone(&logs),
+            )
+            .map_err(err)?,
+        );
         let outbound = Arc::new(Outbound {
             instance: id.clone(),
             config: inst.clone(),
             plan,
             dirs: dirs.clone(),
             smtp_in,
-            smtp_out,
+            mailer: Arc::clone(&delivery),
             directory: Arc::clone(&directory),
             gateway: Arc::clone(&gateway),
             store: shared.store.clone(),
@@ -173,23 +183,14 @@ impl Instance {
             config: inst.clone(),
             plan: outbound.plan.clone(),
             dirs: dirs.clone(),
-            smtp_out: outbound.smtp_out.clone(),
+            mailer: Arc::clone(&delivery),
             directory,
             store: shared.store.clone(),
             logs: Arc::clone(&logs),
             hostname,
             wake: Arc::clone(&received),
+            done: std::sync::Mutex::new(Vec::new()),
         });
-        let delivery = Arc::new(
-            Delivery::new(
-                id.clone(),
-                &inst.mail,
-                outbound.smtp_out.clone(),
-                dirs.badmail.clone(),
-                Arc::clone(&logs),
-            )
-            .map_err(err)?,
-        );
         let gw_shutdown = shutdown.clone();
         let (gw_received, gw_wake) = (dirs.received.clone(), Arc::clone(&received));
         let mut tasks = vec![

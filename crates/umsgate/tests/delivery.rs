@@ -34,6 +34,7 @@ struct Rig {
     config: Config,
     dirs: InstanceDirs,
     spool: Spool,
+    delivery: Arc<Delivery>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -90,12 +91,13 @@ kind = "sim"
             .unwrap(),
         );
         let (spool, _) = Spool::open(&dirs.smtp_out).unwrap();
-        let (stop, task) = run(&inst.mail, &spool, &dirs, &logs);
+        let (delivery, stop, task) = run(&inst.mail, &spool, &dirs, &logs);
         Rig {
             work,
             config,
             dirs,
             spool,
+            delivery,
             stop,
             task,
         }
@@ -107,31 +109,7 @@ kind = "sim"
 
     /// Stores a message in `smtp-out/` as umsgate itself does.
     async fn queue(&self, from: &str, rcpts: &[&str], eml: Vec<u8>) -> String {
-        let id = QueueId::generate();
-        let s = Sidecar {
-            v: sidecar::VERSION,
-            id: id.to_string(),
-            instance: INSTANCE.into(),
-            received_at: "2026-11-26T10:00:00Z".into(),
-            origin: Origin::Local,
-            client: None,
-            helo: None,
-            tls: false,
-            auth: None,
-            mail_from: from.into(),
-            rcpts: rcpts
-                .iter()
-                .map(|r| Recipient {
-                    address: (*r).into(),
-                    orcpt: None,
-                })
-                .collect(),
-            size: 0,
-            message_id: None,
-            attempts: 0,
-            next_attempt: None,
-            last_error: None,
-        };
+        let s = local_sidecar(from, rcpts);
         self.spool.store(s, eml).await.unwrap().to_string()
     }
 
@@ -163,23 +141,57 @@ kind = "sim"
     }
 }
 
+/// The sidecar umsgate writes for a mail of its own, with a new id.
+fn local_sidecar(from: &str, rcpts: &[&str]) -> Sidecar {
+    Sidecar {
+        v: sidecar::VERSION,
+        id: QueueId::generate().to_string(),
+        instance: INSTANCE.into(),
+        received_at: "2026-11-26T10:00:00Z".into(),
+        origin: Origin::Local,
+        client: None,
+        helo: None,
+        tls: false,
+        auth: None,
+        mail_from: from.into(),
+        rcpts: rcpts
+            .iter()
+            .map(|r| Recipient {
+                address: (*r).into(),
+                orcpt: None,
+            })
+            .collect(),
+        size: 0,
+        message_id: None,
+        attempts: 0,
+        next_attempt: None,
+        last_error: None,
+    }
+}
+
 fn run(
     mail: &MailConfig,
     spool: &Spool,
     dirs: &InstanceDirs,
     logs: &Arc<InstanceLogs>,
-) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let delivery = Delivery::new(
-        INSTANCE.into(),
-        mail,
-        spool.clone(),
-        dirs.badmail.clone(),
-        Arc::clone(logs),
-    )
-    .unwrap();
+) -> (
+    Arc<Delivery>,
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let delivery = Arc::new(
+        Delivery::new(
+            INSTANCE.into(),
+            mail,
+            spool.clone(),
+            dirs.badmail.clone(),
+            Arc::clone(logs),
+        )
+        .unwrap(),
+    );
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(Arc::new(delivery).run(rx));
-    (stop, task)
+    let task = tokio::spawn(Arc::clone(&delivery).run(rx));
+    (delivery, stop, task)
 }
 
 fn message(from: &str, to: &str, marker: &str) -> Vec<u8> {
@@ -244,6 +256,16 @@ struct Received {
     from: String,
     rcpts: Vec<String>,
     data: String,
+    /// It came over TLS.
+    tls: bool,
+}
+
+/// What the fake server offers besides plain SMTP.
+#[derive(Clone, Default)]
+struct Offer {
+    pipelining: bool,
+    /// STARTTLS with this certificate; nothing but EHLO and STARTTLS before it.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Answers 250 to everything except the `RCPT TO` addresses scripted in `rcpt_replies`.
@@ -255,11 +277,15 @@ struct FakeSmtp {
 
 impl FakeSmtp {
     async fn start(rcpt_replies: &[(&str, &str)]) -> FakeSmtp {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        FakeSmtp::serve(listener, rcpt_replies)
+        FakeSmtp::start_with(rcpt_replies, Offer::default()).await
     }
 
-    fn serve(listener: TcpListener, rcpt_replies: &[(&str, &str)]) -> FakeSmtp {
+    async fn start_with(rcpt_replies: &[(&str, &str)], offer: Offer) -> FakeSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        FakeSmtp::serve(listener, rcpt_replies, offer)
+    }
+
+    fn serve(listener: TcpListener, rcpt_replies: &[(&str, &str)], offer: Offer) -> FakeSmtp {
         let addr = listener.local_addr().unwrap();
         let replies: Arc<HashMap<String, String>> = Arc::new(
             rcpt_replies
@@ -274,9 +300,9 @@ impl FakeSmtp {
                 let Ok((sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (replies, rec) = (Arc::clone(&replies), Arc::clone(&rec));
+                let (replies, rec, offer) = (Arc::clone(&replies), Arc::clone(&rec), offer.clone());
                 tokio::spawn(async move {
-                    let _ = session(sock, &replies, &rec).await;
+                    let _ = connection(sock, offer, &replies, &rec).await;
                 });
             }
         });
@@ -303,14 +329,49 @@ fn angle(arg: &str) -> String {
     s.split('>').next().unwrap_or("").to_owned()
 }
 
-async fn session(
+/// Greets; with STARTTLS offered, takes only EHLO and STARTTLS in clear text, then goes on
+/// over TLS.
+async fn connection(
     sock: tokio::net::TcpStream,
+    offer: Offer,
     replies: &HashMap<String, String>,
     received: &Mutex<Vec<Received>>,
 ) -> std::io::Result<()> {
-    let (r, mut w) = sock.into_split();
-    let mut r = BufReader::new(r);
-    w.write_all(b"220 fake.test ESMTP\r\n").await?;
+    let mut r = BufReader::new(sock);
+    r.get_mut().write_all(b"220 fake.test ESMTP\r\n").await?;
+    let Some(acceptor) = offer.tls.clone() else {
+        return session(r, &offer, false, replies, received).await;
+    };
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let verb = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if verb.starts_with("EHLO") {
+            b"250-fake.test\r\n250 STARTTLS\r\n"
+        } else if verb == "STARTTLS" {
+            r.get_mut().write_all(b"220 2.0.0 ready\r\n").await?;
+            break;
+        } else if verb == "QUIT" {
+            return Ok(());
+        } else {
+            b"530 5.7.0 Must issue a STARTTLS command first\r\n"
+        };
+        r.get_mut().write_all(reply).await?;
+    }
+    let tls = acceptor.accept(r.into_inner()).await?;
+    session(BufReader::new(tls), &offer, true, replies, received).await
+}
+
+async fn session<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut r: BufReader<S>,
+    offer: &Offer,
+    tls: bool,
+    replies: &HashMap<String, String>,
+    received: &Mutex<Vec<Received>>,
+) -> std::io::Result<()> {
     let mut tx: Option<Received> = None;
     let mut line = String::new();
     loop {
@@ -325,12 +386,16 @@ async fn session(
             .unwrap_or("")
             .to_ascii_uppercase();
         let reply = match verb.as_str() {
+            "EHLO" if offer.pipelining => {
+                "250-fake.test\r\n250-PIPELINING\r\n250 8BITMIME".to_owned()
+            }
             "EHLO" => "250-fake.test\r\n250 8BITMIME".to_owned(),
             "MAIL" => {
                 tx = Some(Received {
                     from: angle(&cmd),
                     rcpts: Vec::new(),
                     data: String::new(),
+                    tls,
                 });
                 "250 2.1.0 ok".to_owned()
             }
@@ -346,8 +411,11 @@ async fn session(
                     }
                 }
             }
+            "DATA" if tx.as_ref().is_none_or(|t| t.rcpts.is_empty()) => {
+                "554 5.5.1 Error: no valid recipients".to_owned()
+            }
             "DATA" => {
-                w.write_all(b"354 go ahead\r\n").await?;
+                r.get_mut().write_all(b"354 go ahead\r\n").await?;
                 let mut data = String::new();
                 loop {
                     line.clear();
@@ -370,13 +438,43 @@ async fn session(
                 "250 2.0.0 ok".to_owned()
             }
             "QUIT" => {
-                w.write_all(b"221 2.0.0 bye\r\n").await?;
+                r.get_mut().write_all(b"221 2.0.0 bye\r\n").await?;
                 return Ok(());
             }
             _ => "250 2.0.0 ok".to_owned(),
         };
-        w.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        r.get_mut()
+            .write_all(format!("{reply}\r\n").as_bytes())
+            .await?;
     }
+}
+
+/// A certificate for 127.0.0.1 signed by a fresh CA: (acceptor, CA certificate PEM file).
+fn tls_server(dir: &Path) -> (tokio_rustls::TlsAcceptor, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let ca_path = dir.join("mail-ca.pem");
+    std::fs::write(&ca_path, ca.pem()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(cert.der().to_vec())],
+        PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_path)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -562,7 +660,11 @@ async fn server_down_defers_on_schedule_then_badmail_then_requeue_delivers() {
     assert!(smtp.contains(&format!("out badmail id={id} reason=retries exhausted")));
 
     // The server comes up on that port; `queue requeue` moves the pair back and resets it.
-    let server = FakeSmtp::serve(TcpListener::bind(down).await.unwrap(), &[]);
+    let server = FakeSmtp::serve(
+        TcpListener::bind(down).await.unwrap(),
+        &[],
+        Offer::default(),
+    );
     let item = umsgate::spool::admin::requeue(&rig.config, &QueueId::parse(&id).unwrap())
         .unwrap()
         .expect("requeue finds the Badmail id");
@@ -832,4 +934,264 @@ async fn check_reports_reachable_and_unreachable_servers() {
     for r in [rig, down, md] {
         r.stop().await;
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// TLS, PIPELINING and new mail handed over with `submit`
+
+/// `[instance.mail]` lines for STARTTLS, trusting `ca` when given.
+fn starttls_mail(addr: SocketAddr, ca: Option<&Path>) -> String {
+    let ca = ca.map_or_else(String::new, |p| format!(", ca = \"{}\"", p.display()));
+    format!(
+        "server = \"{}\"\nport = {}\nretry = [\"1h\"]\ntls = {{ mode = \"starttls\"{ca} }}\n",
+        addr.ip(),
+        addr.port()
+    )
+}
+
+#[tokio::test]
+async fn starttls_with_the_configured_ca_carries_the_message() {
+    let certs = Work::new("delivery-tls-certs");
+    let (acceptor, ca) = tls_server(&certs.dir);
+    let offer = Offer {
+        pipelining: true,
+        tls: Some(acceptor),
+    };
+    let server = FakeSmtp::start_with(&[], offer).await;
+    let rig = Rig::start("tls", &starttls_mail(server.addr, Some(&ca))).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["jane@example.com"],
+            message("ums@example.com", "jane@example.com", "tls"),
+        )
+        .await;
+    let got = wait_for("delivery over TLS", || server.received().into_iter().next()).await;
+    assert!(got.tls, "the message must not travel in clear text");
+    assert_eq!(got.rcpts, ["jane@example.com"]);
+    assert!(got.data.contains("X-Umsgate-Test: tls"));
+    assert!(
+        got.data.contains("\r\n.leading dot line\r\n"),
+        "dot-stuffing undone by the server"
+    );
+    wait_for("the pair removed", || {
+        (!rig.out(&id, "eml").exists()).then_some(())
+    })
+    .await;
+    let check = check_mail_server(rig.mail()).await.unwrap();
+    assert!(check.contains("STARTTLS"), "{check}");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn starttls_with_an_untrusted_certificate_sends_nothing_and_defers() {
+    let certs = Work::new("delivery-tls-untrusted");
+    let (acceptor, _ca) = tls_server(&certs.dir);
+    let offer = Offer {
+        pipelining: false,
+        tls: Some(acceptor),
+    };
+    let server = FakeSmtp::start_with(&[], offer).await;
+    let rig = Rig::start("tls-untrusted", &starttls_mail(server.addr, None)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["jane@example.com"],
+            message("ums@example.com", "jane@example.com", "untrusted"),
+        )
+        .await;
+    let sc = wait_for("deferred", || {
+        let v = sidecar_of(&rig.out(&id, "json"));
+        (v["attempts"] == 1).then_some(v)
+    })
+    .await;
+    let why = sc["last_error"].as_str().unwrap();
+    assert!(why.contains("TLS"), "{why}");
+    assert!(server.received().is_empty());
+    assert!(check_mail_server(rig.mail()).await.is_err());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn required_starttls_that_the_server_does_not_offer_sends_nothing() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("tls-missing", &starttls_mail(server.addr, None)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["jane@example.com"],
+            message("ums@example.com", "jane@example.com", "clear"),
+        )
+        .await;
+    let sc = wait_for("deferred", || {
+        let v = sidecar_of(&rig.out(&id, "json"));
+        (v["attempts"] == 1).then_some(v)
+    })
+    .await;
+    let why = sc["last_error"].as_str().unwrap();
+    assert!(why.contains("does not offer STARTTLS"), "{why}");
+    assert!(server.received().is_empty());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn pipelined_transaction_gives_each_recipient_its_own_outcome() {
+    let offer = Offer {
+        pipelining: true,
+        tls: None,
+    };
+    let server = FakeSmtp::start_with(
+        &[
+            ("bad@example.com", "550 5.1.1 no such user"),
+            ("later@example.com", "451 4.3.0 try again later"),
+        ],
+        offer,
+    )
+    .await;
+    let rig = Rig::start("pipelined", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["bad@example.com", "good@example.com", "later@example.com"],
+            message("ums@example.com", "good@example.com", "pipelined"),
+        )
+        .await;
+    let out = wait_for("deferred sidecar", || {
+        let v = sidecar_of(&rig.out(&id, "json"));
+        (v["attempts"] == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(rcpts_of(&out), ["later@example.com"]);
+    let bad = wait_for("badmail copy", || {
+        let p = rig.bad(&format!("{id}-1"), "json");
+        p.exists().then(|| sidecar_of(&p))
+    })
+    .await;
+    assert_eq!(rcpts_of(&bad), ["bad@example.com"]);
+    let got = server.received();
+    assert_eq!(got.len(), 1, "one transaction: {got:?}");
+    assert_eq!(got[0].rcpts, ["good@example.com"]);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn all_recipients_refused_in_a_pipeline_sends_no_data() {
+    let offer = Offer {
+        pipelining: true,
+        tls: None,
+    };
+    let server =
+        FakeSmtp::start_with(&[("bad@example.com", "550 5.1.1 no such user")], offer).await;
+    let rig = Rig::start("pipelined-none", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let id = rig
+        .queue(
+            "ums@example.com",
+            &["bad@example.com"],
+            message("ums@example.com", "bad@example.com", "none"),
+        )
+        .await;
+    wait_for("badmail", || rig.bad(&id, "eml").exists().then_some(())).await;
+    assert_eq!(
+        sidecar_of(&rig.bad(&id, "json"))["last_error"],
+        "550 5.1.1 no such user"
+    );
+    assert!(server.received().is_empty());
+    // The connection is still usable: the next message goes through it.
+    let next = rig
+        .queue(
+            "ums@example.com",
+            &["good@example.com"],
+            message("ums@example.com", "good@example.com", "next"),
+        )
+        .await;
+    wait_for("next delivered", || {
+        (!rig.out(&next, "eml").exists()).then_some(())
+    })
+    .await;
+    assert_eq!(server.received().len(), 1);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn submit_delivers_at_once_without_touching_the_spool() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("submit", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let sc = local_sidecar("ums@example.com", &["jane@example.com"]);
+    let id = sc.id.clone();
+    rig.delivery
+        .submit(sc, message("ums@example.com", "jane@example.com", "submit"))
+        .await
+        .unwrap();
+    // Delivered when submit returns; nothing was ever written to smtp-out/.
+    assert_eq!(server.received().len(), 1);
+    assert!(files_in(&rig.dirs.smtp_out).is_empty());
+    assert!(files_in(&rig.dirs.smtp_out.join(".tmp")).is_empty());
+    let smtp = rig.log("smtp");
+    assert!(
+        smtp.contains(&format!("out delivered id={id} to=<jane@example.com>")),
+        "{smtp}"
+    );
+    assert!(rig.log("msgid").contains(&format!(
+        "out delivered id={id} message-id=<submit@umsgate.test>"
+    )));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn submit_spools_on_schedule_when_the_server_is_down_and_then_stops_trying() {
+    let rig = Rig::start("submit-down", &smtp_mail(free_addr(), r#"["1h", "2h"]"#)).await;
+    let first = local_sidecar("ums@example.com", &["jane@example.com"]);
+    let second = local_sidecar("ums@example.com", &["joe@example.com"]);
+    let (a, b) = (first.id.clone(), second.id.clone());
+    rig.delivery
+        .submit(
+            first,
+            message("ums@example.com", "jane@example.com", "down1"),
+        )
+        .await
+        .unwrap();
+    // Durable in smtp-out/ when submit returns, with the attempt counted.
+    let sa = sidecar_of(&rig.out(&a, "json"));
+    assert_eq!(sa["attempts"], 1);
+    assert!(sa["next_attempt"].as_str().is_some());
+    assert!(
+        sa["last_error"].as_str().unwrap().contains("connect"),
+        "{sa}"
+    );
+    assert!(rig.out(&a, "eml").exists());
+    // The next mail is spooled without another attempt against a server known to be down.
+    rig.delivery
+        .submit(
+            second,
+            message("ums@example.com", "joe@example.com", "down2"),
+        )
+        .await
+        .unwrap();
+    let sb = sidecar_of(&rig.out(&b, "json"));
+    assert_eq!(sb["attempts"], 0);
+    let smtp = rig.log("smtp");
+    assert_eq!(smtp.matches("out attempt ").count(), 1, "{smtp}");
+    assert!(smtp.contains(&format!("out deferred id={a} attempt=1 next=")));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn submit_puts_a_permanent_refusal_in_badmail() {
+    let server = FakeSmtp::start(&[("bad@example.com", "550 5.1.1 no such user")]).await;
+    let rig = Rig::start("submit-bad", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let sc = local_sidecar("ums@example.com", &["bad@example.com"]);
+    let id = sc.id.clone();
+    rig.delivery
+        .submit(sc, message("ums@example.com", "bad@example.com", "bad"))
+        .await
+        .unwrap();
+    let bad = sidecar_of(&rig.bad(&id, "json"));
+    assert_eq!(bad["last_error"], "550 5.1.1 no such user");
+    assert_eq!(bad["attempts"], 1);
+    assert!(rig.bad(&id, "eml").exists());
+    assert!(files_in(&rig.dirs.smtp_out).is_empty());
+    assert!(rig.log("smtp").contains(&format!(
+        "out badmail id={id} reason=550 5.1.1 no such user"
+    )));
+    rig.stop().await;
 }

@@ -7,7 +7,8 @@
 //! recipient's language with the fax as PDF, TIFF or both (the user's `fax.inbound`, else the
 //! instance's `inbound_fax`), then stored according to `store`: `send` → `smtp-out/`,
 //! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
-//! removed only after every copy is durable. A message that cannot be read, or whose mail
+//! removed only after every copy is delivered or durable (mail goes through
+//! [`Delivery::submit`]: sent at once, else spooled). A message that cannot be read, or whose mail
 //! would carry CR/LF/NUL in a header, moves to `received/error/` with `reason.txt`: kept,
 //! never dropped.
 
@@ -19,19 +20,22 @@ use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 
 use super::compose::{InboundMail, Part, compose};
+use super::delivery::Delivery;
 use super::received::ReceivedMessage;
 use super::texts;
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::directory::{Directory, User};
 use crate::logs::InstanceLogs;
 use crate::spool::layout::InstanceDirs;
-use crate::spool::{QueueId, Sidecar, Spool, sync_dir, write_synced};
+use crate::spool::{QueueId, Sidecar, sync_dir, write_synced};
 use crate::store::Store;
 use crate::{clock, rounds};
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
 /// Messages composed at once.
-const PARALLEL: usize = 8;
+const PARALLEL: usize = 16;
+/// Done message folders removed together, after one fsync of `received/`.
+const DONE_BATCH: usize = 64;
 
 /// Everything the worker needs, wired by the instance.
 pub struct Inbound {
@@ -39,13 +43,16 @@ pub struct Inbound {
     pub config: InstanceConfig,
     pub plan: SitePlan,
     pub dirs: InstanceDirs,
-    pub smtp_out: Spool,
+    /// Mail is handed to delivery (sent at once, or spooled in `smtp-out/`).
+    pub mailer: Arc<Delivery>,
     pub directory: Arc<Directory>,
     pub store: Store,
     pub logs: Arc<InstanceLogs>,
     pub hostname: String,
     /// Woken by `send-test` and engines in the same process.
     pub wake: Arc<Notify>,
+    /// Folders of done messages (`.<id>.done`) not yet removed.
+    pub done: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 #[derive(Debug)]
@@ -81,6 +88,13 @@ impl Inbound {
                 },
             )
             .await;
+            let rest = std::mem::take(
+                &mut *self
+                    .done
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            self.remove_done(rest).await;
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(SCAN_INTERVAL) => {}
@@ -95,20 +109,33 @@ impl Inbound {
         let Ok(entries) = std::fs::read_dir(&self.dirs.received) else {
             return Vec::new();
         };
+        let mut leftovers = Vec::new();
         let mut out: Vec<(String, PathBuf)> = entries
             .flatten()
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 if name.starts_with('.') && name.ends_with(".done") {
-                    let _ = std::fs::remove_dir_all(e.path());
+                    leftovers.push(e.path());
                     return None;
                 }
                 (!name.starts_with('.') && name != "error").then(|| (name, e.path()))
             })
             .collect();
+        if !leftovers.is_empty() {
+            remove_done_now(&self.dirs.received, &leftovers);
+        }
         out.sort();
         out
+    }
+
+    /// Removes done folders after making their renames durable (see [`Inbound::process`]).
+    async fn remove_done(&self, batch: Vec<PathBuf>) {
+        if batch.is_empty() {
+            return;
+        }
+        let received = self.dirs.received.clone();
+        let _ = tokio::task::spawn_blocking(move || remove_done_now(&received, &batch)).await;
     }
 
     async fn process(&self, id: &str, dir: &Path) -> Result<(), Temporary> {
@@ -200,12 +227,25 @@ impl Inbound {
                 .await?;
         }
         // Done: one atomic rename takes the message out of the queue (a crash can no longer
-        // leave a half-deleted folder that looks like a message), then the files go.
+        // leave a half-deleted folder that looks like a message). The rename is not fsynced
+        // on its own, like an MTA removing a delivered queue file: every copy is already
+        // delivered or durable, and a crash that undoes it only sends the message again. The
+        // files go in batches, after one fsync of `received/` makes the batch's renames
+        // durable, so that no crash can bring back a folder that has lost its files.
         let done = self.dirs.received.join(format!(".{id}.done"));
         std::fs::rename(dir, &done)
-            .and_then(|()| sync_dir(&self.dirs.received))
             .map_err(|e| Temporary(format!("remove {}: {e}", dir.display())))?;
-        let _ = std::fs::remove_dir_all(&done);
+        let batch = {
+            let mut list = self
+                .done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            list.push(done);
+            (list.len() >= DONE_BATCH).then(|| std::mem::take(&mut *list))
+        };
+        if let Some(batch) = batch {
+            self.remove_done(batch).await;
+        }
         Ok(())
     }
 
@@ -315,6 +355,18 @@ impl Inbound {
         eml: Vec<u8>,
     ) -> Result<(), Temporary> {
         let store = self.config.mail.store;
+        let kind = match store {
+            MessageStore::Send => "send",
+            MessageStore::Journal => "journal",
+            MessageStore::Delete => "deleted",
+        };
+        // Logged before the hand-over, so that msgid.log reads in order (composed, then
+        // delivered); a failed hand-over is logged too and the message is composed again.
+        self.logs.msgid.line(&format!(
+            "out id={qid} message-id=<{message_id}> to=<{to}> kind={} store={kind} calling={} called={}",
+            msg.service, msg.calling, msg.called
+        ));
+        tracing::info!(event = "inbound.composed", instance = %self.instance, queue_id = %qid, service = %msg.service, to, store = kind);
         match store {
             MessageStore::Send => {
                 let sc = Sidecar::local(
@@ -325,10 +377,7 @@ impl Inbound {
                     to,
                     message_id,
                 );
-                self.smtp_out
-                    .store(sc, eml)
-                    .await
-                    .map_err(|e| Temporary(e.to_string()))?;
+                self.mailer.submit(sc, eml).await.map_err(Temporary)?;
             }
             MessageStore::Journal => {
                 let path = self.dirs.journal.join(format!("{qid}.eml"));
@@ -350,16 +399,6 @@ impl Inbound {
             }
             MessageStore::Delete => {}
         }
-        let kind = match store {
-            MessageStore::Send => "send",
-            MessageStore::Journal => "journal",
-            MessageStore::Delete => "deleted",
-        };
-        self.logs.msgid.line(&format!(
-            "out id={qid} message-id=<{message_id}> to=<{to}> kind={} store={kind} calling={} called={}",
-            msg.service, msg.calling, msg.called
-        ));
-        tracing::info!(event = "inbound.composed", instance = %self.instance, queue_id = %qid, service = %msg.service, to, store = kind);
         Ok(())
     }
 
@@ -374,5 +413,17 @@ impl Inbound {
             .map_err(|e| Temporary(format!("cannot set {id} aside: {e}")))?;
         tracing::error!(event = "inbound.set_aside", instance = %self.instance, id, reason = why, "moved to received/error/");
         Ok(())
+    }
+}
+
+/// One fsync of `received/` (the renames to `.<id>.done` become durable), then the folders go.
+/// If the fsync fails they stay, and the next scan tries again.
+fn remove_done_now(received: &Path, batch: &[PathBuf]) {
+    if let Err(e) = sync_dir(received) {
+        tracing::warn!(event = "inbound.cleanup_deferred", dir = %received.display(), error = %e);
+        return;
+    }
+    for dir in batch {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -33,6 +33,7 @@ use super::refusal::Refusal;
 use crate::config::{InstanceConfig, UnknownSenderAction};
 use crate::directory::{Directory, User};
 use crate::gateway::{DeliveryReport, DeliveryStatus, Gateway, Job};
+use crate::inbound::delivery::Delivery;
 use crate::logs::InstanceLogs;
 use crate::outbound::smtp_server::header_value;
 use crate::reports::{MailParts, ReportInput, ReportKind, Reports};
@@ -56,7 +57,8 @@ pub struct Outbound {
     pub plan: SitePlan,
     pub dirs: InstanceDirs,
     pub smtp_in: Spool,
-    pub smtp_out: Spool,
+    /// Reports are handed to delivery (sent at once, or spooled in `smtp-out/`).
+    pub mailer: Arc<Delivery>,
     pub directory: Arc<Directory>,
     pub gateway: Arc<Gateway>,
     pub store: Store,
@@ -622,14 +624,11 @@ impl Outbound {
             to,
             &message_id,
         );
-        self.smtp_out
-            .store(sc, eml)
-            .await
-            .map_err(|e| Temporary(e.to_string()))?;
         self.logs.msgid.line(&format!(
             "out id={id} message-id=<{message_id}> to=<{to}> kind=report job={}",
             input.job_id
         ));
+        self.mailer.submit(sc, eml).await.map_err(Temporary)?;
         Ok(())
     }
 

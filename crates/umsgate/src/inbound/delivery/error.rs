@@ -35,17 +35,6 @@ impl DeliveryError {
         }
     }
 
-    /// From lettre's SMTP error: a 5xx reply is permanent, everything else (4xx, network,
-    /// timeout, TLS, a client-side refusal) temporary.
-    pub(crate) fn from_smtp(e: &lettre::transport::smtp::Error) -> DeliveryError {
-        let reason = smtp_reason(e);
-        if e.is_permanent() {
-            DeliveryError::permanent(reason)
-        } else {
-            DeliveryError::temporary(reason)
-        }
-    }
-
     pub fn is_temporary(&self) -> bool {
         self.kind == Kind::Temporary
     }
@@ -67,31 +56,3 @@ impl fmt::Display for DeliveryError {
 }
 
 impl std::error::Error for DeliveryError {}
-
-/// The server's reply as it sent it (`550 5.1.1 <x@example.com>: user unknown`), or lettre's
-/// message with its causes (`Connection error: Connection refused (os error 111)`).
-fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
-    if let (Some(code), Some(text)) = (e.status(), std::error::Error::source(e)) {
-        return one_line(&format!("{code} {text}"));
-    }
-    let mut out = e.to_string();
-    let mut cause = std::error::Error::source(e).and_then(std::error::Error::source);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    one_line(&out)
-}
-
-/// Collapses line breaks so that one reason stays one log line and one JSON string.
-pub(crate) fn one_line(s: &str) -> String {
-    s.split(['\r', '\n'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}

@@ -27,11 +27,24 @@
 //!   written for it before the first attempt. To avoid reading a file that is still being
 //!   copied in, a bare `.eml` is taken only once it has not changed for [`HAND_SETTLE`].
 //!   One without any recipient goes to Badmail.
+//! - **One transaction per message**, pipelined when the server offers PIPELINING; every
+//!   recipient gets its own outcome (see `smtp`).
 //! - **Logs.** `smtp.log`: every attempt (`out attempt`), every delivery (`out delivered id=…
 //!   to=<…> server=… reply=…`), deferral (`out deferred id=… attempt=N next=… reason=…`) and
 //!   Badmail move (`out badmail id=… reason=…`); `msgid.log`: `out delivered id=… message-id=…`.
 //!   `tracing` events `delivery.sent`, `delivery.deferred`, `delivery.badmail`. Neither the
 //!   password nor the message body is ever logged.
+//!
+//! - **New mail is tried at once.** [`Delivery::submit`] is how the inbound worker and the
+//!   report writer hand over a mail they have just composed: one attempt straight from memory;
+//!   whatever it does not deliver is made durable before `submit` returns — temporary
+//!   failures in `smtp-out/` with `attempts = 1` and `next_attempt` from the schedule,
+//!   permanent ones in Badmail — so the caller may then drop its own copy. A mail delivered by
+//!   that attempt never touches `smtp-out/` (the durable original — the received message or
+//!   the gateway's report — is removed by the caller only after `submit` returns). After a
+//!   temporary failure, new mail skips the attempt for [`DIRECT_PAUSE`] (or until a spooled
+//!   mail is delivered) and goes straight to `smtp-out/`, so that a server that is down costs
+//!   one timeout, not one per message.
 //!
 //! # Implementation summary
 //! One worker per instance ([`Delivery::run`]). A *pass* lists `smtp-out/` oldest first and
@@ -58,7 +71,8 @@ mod smtp;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -81,11 +95,14 @@ pub const PARALLEL: usize = POOL_SIZE as usize;
 pub const SCAN_INTERVAL: Duration = Duration::from_secs(5);
 /// A bare `.eml` is taken once it has not been modified for this long.
 pub const HAND_SETTLE: Duration = Duration::from_secs(2);
+/// After a temporary failure of an immediate attempt, new mail is spooled without one for
+/// this long.
+pub const DIRECT_PAUSE: Duration = Duration::from_secs(30);
 
 /// Where mail goes: a closed set, one dispatch point.
 #[derive(Debug)]
 enum Target {
-    Smtp(SmtpTarget),
+    Smtp(Box<SmtpTarget>),
     Maildir(MaildirTarget),
 }
 
@@ -93,7 +110,10 @@ impl Target {
     fn from_config(mail: &MailConfig) -> Result<Target, String> {
         Ok(match &mail.maildir {
             Some(root) => Target::Maildir(MaildirTarget::new(root.clone())),
-            None => Target::Smtp(SmtpTarget::new(mail)?),
+            None => Target::Smtp(Box::new(SmtpTarget::new(
+                mail,
+                &crate::outbound::smtp_server::host_name(),
+            )?)),
         })
     }
 
@@ -136,6 +156,15 @@ pub struct Delivery {
     smtp_out: Spool,
     badmail: PathBuf,
     logs: Arc<InstanceLogs>,
+    /// Until when [`Delivery::submit`] spools without trying (after a temporary failure).
+    direct_paused_until: Mutex<Option<Instant>>,
+}
+
+/// What one attempt left to do: the recipients that were not delivered, and why.
+#[derive(Default)]
+struct Undelivered {
+    temporary: Vec<(Recipient, DeliveryError)>,
+    permanent: Vec<(Recipient, DeliveryError)>,
 }
 
 /// What one look at one message decided.
@@ -169,7 +198,105 @@ impl Delivery {
             smtp_out,
             badmail,
             logs,
+            direct_paused_until: Mutex::new(None),
         })
+    }
+
+    /// Hands over a mail just composed; see "New mail is tried at once" in the module
+    /// contract. `Err` only when the mail could be neither delivered nor made durable: the
+    /// caller keeps its original and tries again later.
+    pub async fn submit(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<(), String> {
+        if self.direct_paused() {
+            return self.spool(sidecar, eml).await;
+        }
+        sidecar.size = eml.len() as u64;
+        let id = sidecar.id.clone();
+        let eml = Arc::new(eml);
+        let failed = self.send_logged(&id, &sidecar, Arc::clone(&eml)).await;
+        let attempt = sidecar.attempts + 1;
+        if !failed.permanent.is_empty() {
+            let reason = reasons(&failed.permanent);
+            let mut copy = sidecar.clone();
+            copy.rcpts = failed.permanent.into_iter().map(|(r, _)| r).collect();
+            copy.attempts = attempt;
+            copy.last_error = Some(reason.clone());
+            // A pair in Badmail keeps the id unless its other recipients are spooled under it.
+            let badmail_id = if failed.temporary.is_empty() {
+                let (name, eml) = (id.clone(), Arc::clone(&eml));
+                self.blocking(move |f| f.write_badmail(&name, copy, &eml))
+                    .await
+                    .map(|()| id.clone())
+            } else {
+                self.copy_to_badmail(&id, copy, Arc::clone(&eml)).await
+            }
+            .map_err(|e| format!("badmail: {e}"))?;
+            self.badmail_logged(&id, &badmail_id, &reason);
+        }
+        if failed.temporary.is_empty() {
+            return Ok(());
+        }
+        self.pause_direct();
+        let reason = reasons(&failed.temporary);
+        sidecar.rcpts = failed.temporary.into_iter().map(|(r, _)| r).collect();
+        sidecar.attempts = attempt;
+        sidecar.last_error = Some(reason.clone());
+        let eml = Arc::try_unwrap(eml).unwrap_or_else(|shared| (*shared).clone());
+        let Some(wait) = self.retry.first().copied() else {
+            let reason = format!("retries exhausted after {attempt} attempts: {reason}");
+            sidecar.last_error = Some(reason.clone());
+            let name = id.clone();
+            self.blocking(move |f| f.write_badmail(&name, sidecar, &eml))
+                .await
+                .map_err(|e| format!("badmail: {e}"))?;
+            self.badmail_logged(&id, &id, &reason);
+            return Ok(());
+        };
+        let next_text = clock::rfc3339(clock::now() + wait);
+        sidecar.next_attempt = Some(next_text.clone());
+        self.spool(sidecar, eml).await?;
+        self.logs.smtp.line(&format!(
+            "out deferred id={id} attempt={attempt} next={next_text} reason={reason}"
+        ));
+        tracing::warn!(event = "delivery.deferred", instance = %self.instance, queue_id = %id, attempt, next_attempt = %next_text, reason = %reason);
+        Ok(())
+    }
+
+    async fn spool(&self, sidecar: Sidecar, eml: Vec<u8>) -> Result<(), String> {
+        self.smtp_out
+            .store(sidecar, eml)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn direct_paused(&self) -> bool {
+        let mut until = self
+            .direct_paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *until {
+            Some(t) if Instant::now() < t => true,
+            Some(_) => {
+                *until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn pause_direct(&self) {
+        *self
+            .direct_paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(Instant::now() + DIRECT_PAUSE);
+    }
+
+    fn resume_direct(&self) {
+        *self
+            .direct_paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// Delivers until the watch flips to true; woken by `smtp_out.stored()` for new mail, and
@@ -289,13 +416,9 @@ impl Delivery {
         self.attempt(&id, &mut sidecar, eml).await
     }
 
-    /// One delivery attempt and what it leaves behind.
-    async fn attempt(
-        &self,
-        id: &str,
-        sidecar: &mut Sidecar,
-        eml: Arc<Vec<u8>>,
-    ) -> io::Result<Step> {
+    /// Sends once to every recipient of `sidecar` and logs what happened (`out attempt`,
+    /// `out delivered`, the msgid line); returns the recipients not delivered.
+    async fn send_logged(&self, id: &str, sidecar: &Sidecar, eml: Arc<Vec<u8>>) -> Undelivered {
         let server = self.target.name();
         let attempt = sidecar.attempts + 1;
         let rcpts: Vec<String> = sidecar.rcpts.iter().map(|r| r.address.clone()).collect();
@@ -311,8 +434,7 @@ impl Delivery {
             .await;
 
         let mut delivered = 0usize;
-        let mut temporary: Vec<(Recipient, DeliveryError)> = Vec::new();
-        let mut permanent: Vec<(Recipient, DeliveryError)> = Vec::new();
+        let mut failed = Undelivered::default();
         for (rcpt, result) in sidecar.rcpts.iter().cloned().zip(results) {
             match result {
                 Ok(reply) => {
@@ -323,8 +445,8 @@ impl Delivery {
                     ));
                     tracing::info!(event = "delivery.sent", instance = %self.instance, queue_id = %id, rcpt = %rcpt.address, server = %server, attempt);
                 }
-                Err(e) if e.is_permanent() => permanent.push((rcpt, e)),
-                Err(e) => temporary.push((rcpt, e)),
+                Err(e) if e.is_permanent() => failed.permanent.push((rcpt, e)),
+                Err(e) => failed.temporary.push((rcpt, e)),
             }
         }
         if delivered > 0 {
@@ -336,6 +458,24 @@ impl Delivery {
                 "out delivered id={id} message-id={} rcpts={delivered}",
                 message_id.map_or_else(|| "-".to_owned(), |m| bracket(&m))
             ));
+        }
+        failed
+    }
+
+    /// One delivery attempt of a spooled pair and what it leaves behind.
+    async fn attempt(
+        &self,
+        id: &str,
+        sidecar: &mut Sidecar,
+        eml: Arc<Vec<u8>>,
+    ) -> io::Result<Step> {
+        let attempt = sidecar.attempts + 1;
+        let Undelivered {
+            temporary,
+            permanent,
+        } = self.send_logged(id, sidecar, Arc::clone(&eml)).await;
+        if temporary.len() < sidecar.rcpts.len() {
+            self.resume_direct();
         }
 
         if !permanent.is_empty() {
@@ -568,7 +708,7 @@ impl Files {
     }
 
     /// Writes a copy of the message into Badmail under a new id `<id>-<n>`; returns that id.
-    fn copy_to_badmail(&self, id: &str, mut s: Sidecar, eml: &[u8]) -> io::Result<String> {
+    fn copy_to_badmail(&self, id: &str, s: Sidecar, eml: &[u8]) -> io::Result<String> {
         std::fs::create_dir_all(&self.badmail)?;
         let new_id = (1..)
             .map(|n| format!("{id}-{n}"))
@@ -577,7 +717,14 @@ impl Files {
                     && !self.badmail.join(format!("{c}.json")).exists()
             })
             .unwrap_or_else(|| format!("{id}-x"));
-        s.id = new_id.clone();
+        self.write_badmail(&new_id, s, eml)?;
+        Ok(new_id)
+    }
+
+    /// Writes a pair into Badmail as `<new_id>`: `.eml`, sidecar, then the folder fsync.
+    fn write_badmail(&self, new_id: &str, mut s: Sidecar, eml: &[u8]) -> io::Result<()> {
+        std::fs::create_dir_all(&self.badmail)?;
+        s.id = new_id.to_owned();
         s.size = eml.len() as u64;
         let tmp_json = self.tmp(&format!("{new_id}.delivery.json"))?;
         let tmp_eml = self.tmp(&format!("{new_id}.delivery.eml"))?;
@@ -585,8 +732,7 @@ impl Files {
         write_synced(&tmp_json, &s.to_bytes())?;
         std::fs::rename(&tmp_json, self.badmail.join(format!("{new_id}.json")))?;
         std::fs::rename(&tmp_eml, self.badmail.join(format!("{new_id}.eml")))?;
-        sync_dir(&self.badmail)?;
-        Ok(new_id)
+        sync_dir(&self.badmail)
     }
 
     /// Removes a delivered pair: the `.eml` first (it is what publishes a message).

@@ -1,36 +1,42 @@
-//! SMTP towards the mail server, through lettre's pooled async transport.
+//! SMTP towards the mail server: umsgate's own client, pooled, with PIPELINING.
 //!
-//! Implementation summary: one `AsyncSmtpTransport` per instance, built once from
-//! `[instance.mail]` (server, port, `tls.mode` none / starttls (required) / tls (implicit),
-//! `tls.ca` added to the roots, `tls.accept_invalid`, AUTH with `auth.user` and the secret,
-//! one timeout for connecting and for every command). Connections are pooled and reused
-//! across messages.
+//! Contract:
+//! - [`SmtpTarget::new`] builds the endpoint once from `[instance.mail]` (server, port,
+//!   `tls.mode` none / starttls (required) / tls (implicit), `tls.ca` added to the public
+//!   roots, `tls.accept_invalid`, AUTH with `auth.user` and the secret); a bad `tls.ca` is a
+//!   configuration error here, not a delivery failure later.
+//! - [`SmtpTarget::send`] delivers one message in one transaction for all its recipients and
+//!   returns one outcome per recipient, in order: `Ok(server's final reply)` or a
+//!   [`DeliveryError`] (a 5xx reply is permanent, anything else temporary). Each recipient
+//!   gets its own RCPT reply, so a refused one never holds back the others and nobody
+//!   receives the message twice.
+//! - Connections are reused: at most [`POOL_SIZE`] at once, an idle one closed after
+//!   [`POOL_IDLE`]. A pooled connection the server has closed meanwhile is noticed on the
+//!   first command and the transaction is started once more on a fresh connection — only
+//!   when nothing of it had been answered, so that cannot send a message twice.
 //!
-//! Per-recipient status: lettre sends one transaction and stops at the first refused `RCPT`,
-//! without saying which recipient it was. So a message goes out in one transaction for all its
-//! recipients; when the server refuses it with a reply code (not a broken connection) and
-//! there were several recipients, each recipient is then sent in a transaction of its own, so
-//! that every recipient gets its own outcome. A refusal ends the transaction before `DATA`
-//! completes, so nothing was delivered by the first try and nobody gets the message twice.
-//!
-//! XXX: lettre 0.11 does not implement PIPELINING (RFC 2920); every command waits for its reply.
-//! Per-message cost is dominated by the pooled connection's reuse, which lettre does provide.
+//! Implementation summary: [`client::Conn`] speaks the protocol (see its contract); this
+//! module holds the idle connections and a semaphore for the limit.
 
-use std::time::Duration;
+mod client;
+mod reply;
+mod tls;
 
-use lettre::address::{Address, Envelope};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::response::Response;
-use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
-use lettre::{AsyncTransport, Tokio1Executor};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use super::error::{DeliveryError, one_line};
+use tokio::sync::Semaphore;
+
+use super::error::DeliveryError;
 use crate::config::{MailConfig, MailTlsMode};
+use client::{Conn, Endpoint, Failure, Limits, Security};
 
-/// Time allowed to connect, and for each reply (including the one after the message data).
+/// Time allowed to connect, and for each reply to a command.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-/// Pooled connections at most (one per message delivered in parallel; Postfix allows 20 per
+/// Time allowed to write a message and get the reply after it (Postfix's
+/// `smtp_data_done_timeout`).
+pub(crate) const DATA_TIMEOUT: Duration = Duration::from_secs(600);
+/// Connections at most (one per message delivered in parallel; Postfix allows 20 per
 /// destination by default).
 pub const POOL_SIZE: u32 = 16;
 /// An idle pooled connection is closed after this long.
@@ -38,9 +44,11 @@ pub const POOL_IDLE: Duration = Duration::from_secs(60);
 
 /// The mail server, ready to send.
 pub(crate) struct SmtpTarget {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    endpoint: Endpoint,
     /// `host:port`, for logs.
     server: String,
+    idle: Mutex<Vec<(Conn, Instant)>>,
+    slots: Semaphore,
 }
 
 impl std::fmt::Debug for SmtpTarget {
@@ -52,36 +60,36 @@ impl std::fmt::Debug for SmtpTarget {
 }
 
 impl SmtpTarget {
-    /// Builds the transport; fails on a bad `tls.ca` or TLS setup (a configuration error).
-    /// Must run inside the tokio runtime (the pool starts its housekeeping task).
-    pub(crate) fn new(mail: &MailConfig) -> Result<SmtpTarget, String> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err("the SMTP client must be set up inside the tokio runtime".into());
-        }
-        let tls = tls(mail)?;
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(mail.server.clone())
-                .port(mail.port)
-                .tls(tls)
-                .timeout(Some(COMMAND_TIMEOUT))
-                .pool_config(
-                    PoolConfig::new()
-                        .min_idle(0)
-                        .max_size(POOL_SIZE)
-                        .idle_timeout(POOL_IDLE),
-                );
-        if !mail.auth.user.is_empty() {
-            let secret = mail
-                .auth
-                .secret
-                .as_ref()
-                .map(|s| s.expose().to_owned())
-                .unwrap_or_default();
-            builder = builder.credentials(Credentials::new(mail.auth.user.clone(), secret));
-        }
+    /// Builds the endpoint; fails on a bad `tls.ca` or TLS setup (a configuration error).
+    pub(crate) fn new(mail: &MailConfig, hello: &str) -> Result<SmtpTarget, String> {
+        let security = match mail.tls.mode {
+            MailTlsMode::None => Security::None,
+            MailTlsMode::Starttls => {
+                Security::StartTls(client::connector(tls::client_config(mail)?))
+            }
+            MailTlsMode::Tls => Security::Implicit(client::connector(tls::client_config(mail)?)),
+        };
+        let credentials = (!mail.auth.user.is_empty()).then(|| {
+            let secret = mail.auth.secret.as_ref().map(|s| s.expose().to_owned());
+            (mail.auth.user.clone(), secret.unwrap_or_default())
+        });
+        let endpoint = Endpoint {
+            host: mail.server.clone(),
+            port: mail.port,
+            hello: hello.to_owned(),
+            security,
+            tls_name: tls::server_name(&mail.server)?,
+            credentials,
+            limits: Limits {
+                command: COMMAND_TIMEOUT,
+                data: DATA_TIMEOUT,
+            },
+        };
         Ok(SmtpTarget {
-            transport: builder.build(),
             server: format!("{}:{}", mail.server, mail.port),
+            endpoint,
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(POOL_SIZE as usize),
         })
     }
 
@@ -89,134 +97,163 @@ impl SmtpTarget {
         &self.server
     }
 
-    /// Connects (or takes a pooled connection), EHLO, STARTTLS and AUTH as configured, NOOP.
+    /// Connects, EHLO, STARTTLS and AUTH as configured, NOOP, QUIT.
     pub(crate) async fn check(&self) -> Result<(), String> {
-        match self.transport.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(format!("{}: the server did not answer NOOP", self.server)),
-            Err(e) => Err(format!(
-                "{}: {}",
-                self.server,
-                DeliveryError::from_smtp(&e).reason()
-            )),
-        }
+        let mut conn = Conn::open(&self.endpoint)
+            .await
+            .map_err(|f| format!("{}: {}", self.server, f.reason()))?;
+        let r = conn.noop().await;
+        conn.quit().await;
+        r.map(|_| ())
+            .map_err(|f| format!("{}: {}", self.server, f.reason()))
     }
 
-    /// Sends `eml` from `from` (empty = the null sender) to each of `rcpts`; one outcome per
-    /// recipient, in order: `Ok(server reply)` or why not.
+    /// Sends `eml` from `from` (empty = the null sender) to each of `rcpts`; see the module
+    /// contract.
     pub(crate) async fn send(
         &self,
         from: &str,
         rcpts: &[String],
         eml: &[u8],
     ) -> Vec<Result<String, DeliveryError>> {
-        let sender = if from.is_empty() {
-            None
-        } else {
-            match from.parse::<Address>() {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    let err = DeliveryError::permanent(format!("invalid sender <{from}>: {e}"));
-                    return rcpts.iter().map(|_| Err(err.clone())).collect();
-                }
-            }
-        };
+        if !from.is_empty() && !usable_address(from) {
+            let err = DeliveryError::permanent(format!("invalid sender <{from}>"));
+            return rcpts.iter().map(|_| Err(err.clone())).collect();
+        }
         let mut out: Vec<Result<String, DeliveryError>> = Vec::with_capacity(rcpts.len());
         let mut valid = Vec::new();
         for (i, r) in rcpts.iter().enumerate() {
-            match r.parse::<Address>() {
-                Ok(a) => {
-                    valid.push((i, a));
-                    out.push(Err(DeliveryError::temporary("not attempted")));
-                }
-                Err(e) => out.push(Err(DeliveryError::permanent(format!(
-                    "invalid recipient <{r}>: {e}"
-                )))),
+            if usable_address(r) {
+                valid.push((i, r.clone()));
+                out.push(Err(DeliveryError::temporary("not attempted")));
+            } else {
+                out.push(Err(DeliveryError::permanent(format!(
+                    "invalid recipient <{r}>"
+                ))));
             }
         }
         if valid.is_empty() {
             return out;
         }
-        let all: Vec<Address> = valid.iter().map(|(_, a)| a.clone()).collect();
-        match self.transaction(sender.clone(), all, eml).await {
-            Ok(reply) => {
-                for (i, _) in &valid {
-                    out[*i] = Ok(reply.clone());
-                }
-            }
-            Err(Failed { replied: true, .. }) if valid.len() > 1 => {
-                // Refused with a reply: find out which recipient it was, one at a time.
-                for (i, a) in valid {
-                    out[i] = self
-                        .transaction(sender.clone(), vec![a], eml)
-                        .await
-                        .map_err(|f| f.error);
-                }
-            }
-            Err(f) => {
-                for (i, _) in &valid {
-                    out[*i] = Err(f.error.clone());
-                }
-            }
+        let Ok(_slot) = self.slots.acquire().await else {
+            return out;
+        };
+        let addresses: Vec<String> = valid.iter().map(|(_, a)| a.clone()).collect();
+        let outcomes = self.transaction(from, &addresses, eml).await;
+        for ((i, _), outcome) in valid.into_iter().zip(outcomes) {
+            out[i] = outcome
+                .map(|r| r.one_line())
+                .map_err(|f| failure_to_error(&f));
         }
         out
     }
 
+    /// One transaction on a pooled connection, or on a fresh one when the pooled one turns
+    /// out to be closed before anything was answered.
     async fn transaction(
         &self,
-        from: Option<Address>,
-        to: Vec<Address>,
+        from: &str,
+        rcpts: &[String],
         eml: &[u8],
-    ) -> Result<String, Failed> {
-        let envelope = Envelope::new(from, to).map_err(|e| Failed {
-            error: DeliveryError::permanent(format!("no usable envelope: {e}")),
-            replied: false,
-        })?;
-        match self.transport.send_raw(&envelope, eml).await {
-            Ok(response) => Ok(reply_text(&response)),
-            Err(e) => Err(Failed {
-                error: DeliveryError::from_smtp(&e),
-                replied: e.status().is_some(),
-            }),
+    ) -> Vec<client::RcptOutcome> {
+        if let Some(mut conn) = self.take_idle() {
+            let outcomes = conn.transaction(from, rcpts, eml).await;
+            let unanswered = outcomes.iter().all(|o| matches!(o, Err(Failure::Io(_))));
+            if !(conn.is_broken() && unanswered) {
+                self.give_back(conn);
+                return outcomes;
+            }
+            // Stale: nothing was answered, so nothing can have been delivered; try afresh.
+        }
+        match Conn::open(&self.endpoint).await {
+            Ok(mut conn) => {
+                let outcomes = conn.transaction(from, rcpts, eml).await;
+                self.give_back(conn);
+                outcomes
+            }
+            Err(f) => {
+                let reason = f.reason();
+                let permanent = f.is_permanent();
+                rcpts
+                    .iter()
+                    .map(|_| {
+                        Err(match &f {
+                            Failure::Reply(r) if permanent => Failure::Reply(r.clone()),
+                            _ => Failure::Io(reason.clone()),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn take_idle(&self) -> Option<Conn> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        idle.retain(|(_, since)| now.duration_since(*since) < POOL_IDLE);
+        idle.pop().map(|(c, _)| c)
+    }
+
+    fn give_back(&self, conn: Conn) {
+        if conn.is_broken() {
+            return;
+        }
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < POOL_SIZE as usize {
+            idle.push((conn, Instant::now()));
         }
     }
 }
 
-/// A failed transaction, and whether the server answered with a reply code (as opposed to a
-/// connection that could not be made or broke).
-struct Failed {
-    error: DeliveryError,
-    replied: bool,
+/// 5xx → permanent; everything else temporary.
+fn failure_to_error(f: &Failure) -> DeliveryError {
+    if f.is_permanent() {
+        DeliveryError::permanent(f.reason())
+    } else {
+        DeliveryError::temporary(f.reason())
+    }
 }
 
-/// `250 2.0.0 Ok: queued as 4F…`.
-fn reply_text(r: &Response) -> String {
-    let lines: Vec<&str> = r.message().collect();
-    one_line(&format!("{} {}", r.code(), lines.join(" ")))
+/// An address that can go between `<` and `>` in MAIL/RCPT: `local@domain`, no spaces,
+/// controls or angle brackets, at most 254 bytes.
+fn usable_address(a: &str) -> bool {
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return false;
+    };
+    a.len() <= 254
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !a
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>')
 }
 
-fn tls(mail: &MailConfig) -> Result<Tls, String> {
-    if mail.tls.mode == MailTlsMode::None {
-        return Ok(Tls::None);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_that_cannot_go_into_a_command_are_refused() {
+        assert!(usable_address("jane@example.com"));
+        assert!(!usable_address("\"odd local\"@example.com"));
+        for bad in [
+            "",
+            "jane",
+            "@example.com",
+            "jane@",
+            "a b@example.com",
+            "jane@example.com>\r\nRCPT TO:<x@y",
+            "jane@exa\0mple.com",
+            "<jane@example.com>",
+        ] {
+            assert!(!usable_address(bad), "{bad:?}");
+        }
+        assert!(!usable_address(&format!("{}@example.com", "a".repeat(250))));
     }
-    let mut params = TlsParameters::builder(mail.server.clone());
-    if let Some(ca) = &mail.tls.ca {
-        let pem =
-            std::fs::read(ca).map_err(|e| format!("cannot read tls.ca {}: {e}", ca.display()))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| format!("tls.ca {} is not a PEM certificate: {e}", ca.display()))?;
-        params = params.add_root_certificate(cert);
-    }
-    if mail.tls.accept_invalid {
-        params = params
-            .dangerous_accept_invalid_certs(true)
-            .dangerous_accept_invalid_hostnames(true);
-    }
-    let params = params
-        .build_rustls()
-        .map_err(|e| format!("TLS setup for {}: {e}", mail.server))?;
-    Ok(match mail.tls.mode {
-        MailTlsMode::Tls => Tls::Wrapper(params),
-        MailTlsMode::Starttls | MailTlsMode::None => Tls::Required(params),
-    })
 }
