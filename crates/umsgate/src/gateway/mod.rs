@@ -4,9 +4,12 @@
 //! fsynced in `sent.jsonl` for the simulator, a published folder in `outbox/` for the spool
 //! interface). Submission is idempotent per job id — the outbound worker may submit a job
 //! again after a crash, and the engine sees it once. A failure says whether it is temporary
-//! (keep the mail and retry) or permanent (refuse the job). Delivery reports arrive as files
-//! `<job-id>.json` in [`Gateway::reports_dir`], written by the engine with a `.tmp` name and
-//! renamed; the report collector turns them into mails.
+//! (keep the mail and retry) or permanent (refuse the job). Delivery reports come from
+//! [`Gateway::reports`]; the report collector mails each and then calls
+//! [`Gateway::report_done`] (or [`Gateway::set_aside`] for one it cannot use), so a report is
+//! forgotten by the engine only after its mail was handed over. The spool interface reads
+//! them from `reports/<job-id>.json` files (written by the engine with a `.tmp` name and
+//! renamed); the simulator hands them over from memory.
 //!
 //! The backends are a closed set dispatched here; a site-specific engine plugs in through the
 //! documented spool interface (`docs/gateway-spool.md`).
@@ -115,10 +118,21 @@ pub struct DeliveryReport {
     pub finished_at: String,
 }
 
+/// A delivery report as the engine offers it.
+#[derive(Debug, Clone)]
+pub struct IncomingReport {
+    /// Names the report in logs and retries: the file path, or the job id.
+    pub key: String,
+    /// The report, or why its file could not be read.
+    pub report: Result<DeliveryReport, String>,
+    /// The file it came from (spool interface).
+    file: Option<PathBuf>,
+}
+
 /// The configured engine.
 #[derive(Debug)]
 pub enum Gateway {
-    Sim(SimGateway),
+    Sim(Box<SimGateway>),
     Spool(SpoolGateway),
 }
 
@@ -128,7 +142,7 @@ impl Gateway {
         match cfg.kind {
             GatewayKind::Sim => {
                 SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers)
-                    .map(Gateway::Sim)
+                    .map(|g| Gateway::Sim(Box::new(g)))
             }
             GatewayKind::Spool => {
                 SpoolGateway::open(cfg.dir.as_deref().unwrap_or(state_gateway)).map(Gateway::Spool)
@@ -146,11 +160,51 @@ impl Gateway {
         }
     }
 
-    /// Where delivery reports appear.
-    pub fn reports_dir(&self) -> PathBuf {
+    /// Delivery reports waiting to be mailed (blocking reads for the spool interface).
+    pub async fn reports(&self) -> Vec<IncomingReport> {
         match self {
-            Gateway::Sim(g) => g.reports_dir(),
-            Gateway::Spool(g) => g.reports_dir(),
+            Gateway::Sim(g) => g
+                .reports()
+                .into_iter()
+                .map(|r| IncomingReport {
+                    key: r.job_id.clone(),
+                    report: Ok(r),
+                    file: None,
+                })
+                .collect(),
+            Gateway::Spool(g) => {
+                let dir = g.reports_dir();
+                tokio::task::spawn_blocking(move || spool::read_reports(&dir))
+                    .await
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    /// The report's mail has been handed over: the engine forgets the report.
+    pub async fn report_done(&self, r: &IncomingReport) -> Result<(), GatewayError> {
+        match (self, &r.file, &r.report) {
+            (Gateway::Sim(g), _, Ok(report)) => g.report_done(&report.job_id).await,
+            (_, Some(path), _) => match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(GatewayError::io("report", &e))
+                }
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// A report that cannot become a mail (unreadable, or for a job umsgate does not know):
+    /// a report file is renamed to `<name>.<suffix>` and kept for the administrator.
+    pub async fn set_aside(&self, r: &IncomingReport, suffix: &str) {
+        match &r.file {
+            Some(path) => {
+                let _ = std::fs::rename(path, path.with_extension(suffix));
+            }
+            None => {
+                let _ = self.report_done(r).await;
+            }
         }
     }
 
@@ -168,13 +222,4 @@ impl Gateway {
             Gateway::Spool(g) => g.run(shutdown, &received, &wake).await,
         }
     }
-}
-
-/// Writes `bytes` to `dir/name` through `dir/.name.tmp`, fsync and rename.
-pub(crate) fn write_file_durably(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let _ = std::fs::remove_file(&tmp);
-    crate::spool::write_synced(&tmp, bytes)?;
-    std::fs::rename(&tmp, dir.join(name))?;
-    crate::spool::sync_dir(dir)
 }

@@ -1,40 +1,55 @@
-//! The simulated engine (`kind = "sim"`), for the demo and tests.
+//! The simulated engine (`kind = "sim"`), for the demo, tests and benchmarks.
 //!
-//! Implementation summary: `submit` appends one JSON line per job to `sent.jsonl` (keys of
-//! DESIGN.md §6) and fsyncs it, then records the job in `pending/` with the time it is due.
-//! [`SimGateway::run`] completes due jobs by writing `reports/<job-id>.json`: `failed` with
-//! reason "busy" for numbers matching `fail_numbers` (`*` stands for any digits), `sent`
-//! otherwise. Pending jobs survive a restart. A job id already in `sent.jsonl` (its ids are
-//! read once at start) is not taken twice.
+//! Contract: [`SimGateway::submit`] returns once the job's line (keys of DESIGN.md §6) is in
+//! `sent.jsonl` and fsynced; concurrent submissions share one fsync (group commit). A job id
+//! already in `sent.jsonl` is not taken twice. `delay` after its submission a job is
+//! complete: its report is `failed` with reason "busy" for numbers matching `fail_numbers`
+//! (`*` stands for any digits), `sent` otherwise. Reports are handed to the report collector
+//! through [`SimGateway::reports`]; once it has mailed one it calls
+//! [`SimGateway::report_done`], which appends the job id to `done.jsonl` (fsynced). After a
+//! restart the jobs of `sent.jsonl` not in `done.jsonl` are completed again, so no report is
+//! lost; one mailed just before a crash may be mailed twice.
+//!
+//! Implementation summary: waiting and completed jobs are kept in memory; the simulator
+//! creates no file per job. Journal writes run on blocking threads. The `pending/` and
+//! `reports/` folders of earlier versions are read once and removed.
 
-use std::collections::HashSet;
-use std::io::Write;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{DeliveryReport, DeliveryStatus, GatewayError, Job, write_file_durably};
+use super::{DeliveryReport, DeliveryStatus, GatewayError, Job};
 use crate::clock;
+use crate::spool::journal::{self, Journal};
 
 #[derive(Debug)]
 pub struct SimGateway {
     dir: PathBuf,
     delay: Duration,
     fail_numbers: Vec<String>,
-    /// Ids of every job in `sent.jsonl`, loaded at open; the lock also serialises appends.
-    journal: Mutex<HashSet<String>>,
+    sent: Arc<Journal>,
+    done: Arc<Journal>,
+    /// Ids of every job in `sent.jsonl`.
+    taken: Mutex<HashSet<String>>,
+    /// Jobs handed over and not yet complete, oldest first (= due first).
+    pending: Mutex<VecDeque<Pending>>,
+    /// Complete jobs whose report has not been mailed yet, by job id.
+    completed: Mutex<BTreeMap<String, DeliveryReport>>,
     wake: Notify,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// What completing a job needs: the fields of its `sent.jsonl` line that matter here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
     job_id: String,
     e164: String,
     pages: Option<u32>,
-    due_at: String,
+    #[serde(skip)]
+    due: Option<SystemTime>,
 }
 
 /// `*` matches any run of characters; everything else literally. Compared on the digits of
@@ -61,31 +76,90 @@ impl SimGateway {
         delay: Duration,
         fail_numbers: &[String],
     ) -> Result<SimGateway, String> {
-        for d in ["pending", "reports"] {
-            std::fs::create_dir_all(dir.join(d))
-                .map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let read_err = |p: &Path, e: std::io::Error| format!("cannot read {}: {e}", p.display());
+        let sent_path = dir.join("sent.jsonl");
+        let done_path = dir.join("done.jsonl");
+        let mut taken = HashSet::new();
+        let mut jobs = Vec::new();
+        for line in journal::read_lines(&sent_path).map_err(|e| read_err(&sent_path, e))? {
+            let Ok(p) = serde_json::from_str::<Pending>(&line) else {
+                continue;
+            };
+            if taken.insert(p.job_id.clone()) {
+                jobs.push(p);
+            }
         }
-        let journal = dir.join("sent.jsonl");
-        let taken = match std::fs::read_to_string(&journal) {
-            Ok(text) => text
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| v.get("job_id").and_then(|j| j.as_str()).map(str::to_owned))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
-            Err(e) => return Err(format!("cannot read {}: {e}", journal.display())),
-        };
+        let mut done: HashSet<String> = journal::read_lines(&done_path)
+            .map_err(|e| read_err(&done_path, e))?
+            .iter()
+            .filter_map(|l| serde_json::from_str::<String>(l).ok())
+            .collect();
+        let open_err = |p: &Path, e: std::io::Error| format!("cannot open {}: {e}", p.display());
+        let done_journal = Journal::open(&done_path).map_err(|e| open_err(&done_path, e))?;
+        // Earlier versions kept waiting jobs in `pending/` and wrote reports into
+        // `reports/`: every other job of `sent.jsonl` is done, and the reports not yet
+        // collected are simply made again.
+        let legacy = dir.join("pending");
+        if legacy.is_dir() {
+            let waiting: HashSet<String> = std::fs::read_dir(&legacy)
+                .map_err(|e| read_err(&legacy, e))?
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    name.strip_suffix(".json").map(str::to_owned)
+                })
+                .collect();
+            let reports = dir.join("reports");
+            let uncollected: HashSet<String> = std::fs::read_dir(&reports)
+                .map(|d| {
+                    d.flatten()
+                        .filter_map(|e| {
+                            let name = e.file_name().into_string().ok()?;
+                            name.strip_suffix(".json").map(str::to_owned)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut lines = Vec::new();
+            for j in &jobs {
+                let open = waiting.contains(&j.job_id) || uncollected.contains(&j.job_id);
+                if !open && done.insert(j.job_id.clone()) {
+                    lines.extend(done_line(&j.job_id));
+                }
+            }
+            done_journal
+                .append_durably(&lines)
+                .map_err(|e| format!("cannot write {}: {e}", done_path.display()))?;
+            let _ = std::fs::remove_dir_all(&legacy);
+            let _ = std::fs::remove_dir_all(&reports);
+        }
+        let now = clock::now();
+        let pending: VecDeque<Pending> = jobs
+            .into_iter()
+            .filter(|j| !done.contains(&j.job_id))
+            .map(|mut j| {
+                j.due = Some(now + delay);
+                j
+            })
+            .collect();
         Ok(SimGateway {
             dir: dir.to_owned(),
             delay,
             fail_numbers: fail_numbers.to_vec(),
-            journal: Mutex::new(taken),
+            sent: Arc::new(Journal::open(&sent_path).map_err(|e| open_err(&sent_path, e))?),
+            done: Arc::new(done_journal),
+            taken: Mutex::new(taken),
+            pending: Mutex::new(pending),
+            completed: Mutex::new(BTreeMap::new()),
             wake: Notify::new(),
         })
     }
 
-    pub fn reports_dir(&self) -> PathBuf {
-        self.dir.join("reports")
+    /// The simulator's folder (`sent.jsonl`, `done.jsonl`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub async fn submit(&self, job: &Job) -> Result<(), GatewayError> {
@@ -94,42 +168,54 @@ impl SimGateway {
             detail: e.to_string(),
         })?;
         line.push(b'\n');
-        {
-            let mut taken = self.journal.lock().map_err(|_| GatewayError {
-                temporary: true,
-                detail: "sim journal lock".into(),
-            })?;
-            if taken.contains(&job.job_id) {
-                tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, "job already taken; not sent twice");
-                return Ok(());
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.dir.join("sent.jsonl"))
-                .map_err(|e| GatewayError::io("sent.jsonl", &e))?;
-            f.write_all(&line)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| GatewayError::io("sent.jsonl", &e))?;
-            taken.insert(job.job_id.clone());
+        if !self.lock_taken().insert(job.job_id.clone()) {
+            tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, "job already taken; not sent twice");
+            return Ok(());
         }
-        let pending = Pending {
-            job_id: job.job_id.clone(),
-            e164: job.e164.clone(),
-            pages: job.pages,
-            due_at: clock::rfc3339(clock::now() + self.delay),
-        };
-        let bytes = serde_json::to_vec(&pending).map_err(|e| GatewayError {
-            temporary: false,
-            detail: e.to_string(),
-        })?;
-        write_file_durably(
-            &self.dir.join("pending"),
-            &format!("{}.json", job.job_id),
-            &bytes,
-        )
-        .map_err(|e| GatewayError::io("pending", &e))?;
+        let sent = Arc::clone(&self.sent);
+        let durable = tokio::task::spawn_blocking(move || sent.append_durably(&line))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        if let Err(e) = durable {
+            // Not handed over: the job may be submitted again.
+            self.lock_taken().remove(&job.job_id);
+            return Err(GatewayError::io("sent.jsonl", &e));
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(Pending {
+                job_id: job.job_id.clone(),
+                e164: job.e164.clone(),
+                pages: job.pages,
+                due: Some(clock::now() + self.delay),
+            });
         self.wake.notify_one();
+        Ok(())
+    }
+
+    /// The reports of complete jobs not yet mailed.
+    pub fn reports(&self) -> Vec<DeliveryReport> {
+        self.completed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The report of `job_id` has been mailed: forgotten, and recorded in `done.jsonl`.
+    pub async fn report_done(&self, job_id: &str) -> Result<(), GatewayError> {
+        let done = Arc::clone(&self.done);
+        let line = done_line(job_id);
+        tokio::task::spawn_blocking(move || done.append_durably(&line))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+            .map_err(|e| GatewayError::io("done.jsonl", &e))?;
+        self.completed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(job_id);
         Ok(())
     }
 
@@ -151,64 +237,67 @@ impl SimGateway {
         }
     }
 
-    /// Writes reports for due jobs; returns when the next one is due.
+    /// Moves the due jobs to the completed ones; returns when the next one is due.
     fn complete_due(&self) -> Option<SystemTime> {
-        let pending_dir = self.dir.join("pending");
         let now = clock::now();
-        let mut next: Option<SystemTime> = None;
-        let Ok(entries) = std::fs::read_dir(&pending_dir) else {
-            return None;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json")
-                || entry.file_name().to_string_lossy().starts_with('.')
+        let mut due = Vec::new();
+        let next = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            while pending
+                .front()
+                .is_some_and(|p| p.due.is_none_or(|t| t <= now))
             {
-                continue;
+                if let Some(p) = pending.pop_front() {
+                    due.push(p);
+                }
             }
-            let Ok(p) = std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<Pending>(&b).map_err(|e| e.to_string()))
-            else {
-                tracing::error!(event = "gateway.sim_bad_pending", path = %path.display());
-                continue;
-            };
-            let due = clock::parse_rfc3339(&p.due_at).unwrap_or(now);
-            if due > now {
-                next = Some(next.map_or(due, |n| n.min(due)));
-                continue;
-            }
-            let busy = self.fail_numbers.iter().any(|pat| matches(pat, &p.e164));
-            let report = DeliveryReport {
-                job_id: p.job_id.clone(),
-                status: if busy {
-                    DeliveryStatus::Failed
-                } else {
-                    DeliveryStatus::Sent
-                },
-                pages: if busy { Some(0) } else { p.pages },
-                duration_s: Some(if busy {
-                    0
-                } else {
-                    u64::from(p.pages.unwrap_or(1)) * 20
-                }),
-                attempts: Some(if busy { 3 } else { 1 }),
-                remote_id: (!busy).then(|| format!("SIM-{}", p.job_id)),
-                reason: busy.then(|| "busy".to_owned()),
-                finished_at: clock::rfc3339(now),
-            };
-            let written = serde_json::to_vec_pretty(&report)
-                .map_err(std::io::Error::other)
-                .and_then(|b| {
-                    write_file_durably(&self.reports_dir(), &format!("{}.json", p.job_id), &b)
-                })
-                .and_then(|()| std::fs::remove_file(&path));
-            if let Err(e) = written {
-                tracing::error!(event = "gateway.sim_report_failed", job_id = %p.job_id, error = %e);
+            pending.front().and_then(|p| p.due)
+        };
+        if !due.is_empty() {
+            let mut completed = self
+                .completed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for p in due {
+                let report = self.report_for(&p, now);
+                completed.insert(p.job_id, report);
             }
         }
         next
     }
+
+    fn report_for(&self, p: &Pending, now: SystemTime) -> DeliveryReport {
+        let busy = self.fail_numbers.iter().any(|pat| matches(pat, &p.e164));
+        DeliveryReport {
+            job_id: p.job_id.clone(),
+            status: if busy {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Sent
+            },
+            pages: if busy { Some(0) } else { p.pages },
+            duration_s: Some(if busy {
+                0
+            } else {
+                u64::from(p.pages.unwrap_or(1)) * 20
+            }),
+            attempts: Some(if busy { 3 } else { 1 }),
+            remote_id: (!busy).then(|| format!("SIM-{}", p.job_id)),
+            reason: busy.then(|| "busy".to_owned()),
+            finished_at: clock::rfc3339(now),
+        }
+    }
+
+    fn lock_taken(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.taken.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// `"<job-id>"\n`: a JSON string per line.
+fn done_line(job_id: &str) -> Vec<u8> {
+    let mut l = serde_json::to_vec(job_id).unwrap_or_default();
+    l.push(b'\n');
+    l
 }
 
 #[cfg(test)]

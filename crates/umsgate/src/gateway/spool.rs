@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{GatewayError, Job};
+use super::{DeliveryReport, GatewayError, IncomingReport, Job};
 use crate::spool::{sync_dir, write_synced};
 
 #[derive(Debug)]
@@ -164,6 +164,34 @@ fn copy_durably(from: &Path, received: &Path, name: &str) -> std::io::Result<()>
     std::fs::rename(&tmp, received.join(name))?;
     sync_dir(received)?;
     std::fs::remove_dir_all(from)
+}
+
+/// The report files of `dir` (`<job-id>.json`, not the `.tmp` ones being written), oldest
+/// name first.
+pub(super) fn read_reports(dir: &Path) -> Vec<IncomingReport> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| !n.starts_with('.') && n.ends_with(".json"))
+        })
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| IncomingReport {
+            key: p.display().to_string(),
+            report: std::fs::read(&p).map_err(|e| e.to_string()).and_then(|b| {
+                serde_json::from_slice::<DeliveryReport>(&b).map_err(|e| e.to_string())
+            }),
+            file: Some(p),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,17 +1,30 @@
 //! Job records: what umsgate must remember about a job handed to the gateway until its
-//! delivery report has been mailed — `<state>/<instance>/jobs/<job-id>.json`.
+//! delivery report has been mailed — one journal per instance, `jobs/records.jsonl`.
 //!
-//! Contract: the record is written durably *before* the job is submitted, so a report that
-//! arrives after a restart still finds who to tell, in which language. Job ids are
-//! `<queue-id>-<recipient index>`: deterministic, so a resubmission after a crash carries the
-//! same id and the gateway recognises it.
+//! Contract: [`JobRecords::write`] returns once the record is on disk (it is written *before*
+//! the job is submitted, so a report that arrives after a restart still finds who to tell, in
+//! which language). [`JobRecords::remove`] forgets a record whose report was mailed; its
+//! journal line is not fsynced on its own — a removal lost to a power failure only leaves a
+//! record that no report will ask for again. Job ids are `<queue-id>-<recipient index>`:
+//! deterministic, so a resubmission after a crash carries the same id and the gateway
+//! recognises it.
+//!
+//! Implementation summary: the journal holds `{"put": record}` and `{"del": "job-id"}` lines;
+//! the live records are kept in memory. It is compacted (only the live records rewritten) when
+//! opened and when removed lines outnumber live ones by [`COMPACT_AT`]. Records of earlier
+//! versions, one `jobs/<job-id>.json` file each, are taken into the journal when it opens.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use umsgate_domain::{Language, Service};
 
-use crate::gateway::write_file_durably;
+use crate::spool::journal::{self, Journal};
+
+/// Removed lines beyond this (and beyond the live count) trigger a compaction.
+const COMPACT_AT: usize = 10_000;
 
 /// Everything the delivery report needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,31 +48,224 @@ pub struct JobRecord {
     pub queued_at: String,
 }
 
-/// The folder of job records.
+/// One journal line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Line {
+    Put(JobRecord),
+    Del(String),
+}
+
+/// The job records of one instance; cheap to clone (shared).
 #[derive(Debug, Clone)]
 pub struct JobRecords {
-    dir: PathBuf,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    journal: Journal,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    live: HashMap<String, JobRecord>,
+    /// Lines in the journal that no longer count (removals and the puts they undid).
+    dead: usize,
 }
 
 impl JobRecords {
+    /// Opens `dir/records.jsonl` (creating the folder), takes in old per-job files, compacts.
     pub fn open(dir: &Path) -> std::io::Result<JobRecords> {
         std::fs::create_dir_all(dir)?;
+        let path = dir.join("records.jsonl");
+        let mut live = HashMap::new();
+        for line in journal::read_lines(&path)? {
+            match serde_json::from_str::<Line>(&line) {
+                Ok(Line::Put(r)) => {
+                    live.insert(r.job_id.clone(), r);
+                }
+                Ok(Line::Del(id)) => {
+                    live.remove(&id);
+                }
+                Err(e) => {
+                    tracing::warn!(event = "jobs.bad_line", path = %path.display(), error = %e, "skipped")
+                }
+            }
+        }
+        let mut legacy = Vec::new();
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let p = entry.path();
+            let is_record = p.extension().is_some_and(|e| e == "json")
+                && !entry.file_name().to_string_lossy().starts_with('.');
+            if !is_record {
+                continue;
+            }
+            match std::fs::read(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice::<JobRecord>(&b).map_err(|e| e.to_string()))
+            {
+                Ok(r) => {
+                    live.insert(r.job_id.clone(), r);
+                    legacy.push(p);
+                }
+                Err(e) => {
+                    tracing::warn!(event = "jobs.bad_record", path = %p.display(), error = %e, "left in place")
+                }
+            }
+        }
+        let journal = Journal::open(&path)?;
+        journal.replace(&snapshot(&live))?;
+        for p in legacy {
+            let _ = std::fs::remove_file(p);
+        }
         Ok(JobRecords {
-            dir: dir.to_owned(),
+            inner: Arc::new(Inner {
+                journal,
+                state: Mutex::new(State { live, dead: 0 }),
+            }),
         })
     }
 
+    /// Records a job durably (blocking: an fsync, shared with concurrent writers).
     pub fn write(&self, r: &JobRecord) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(r).map_err(std::io::Error::other)?;
-        write_file_durably(&self.dir, &format!("{}.json", r.job_id), &bytes)
+        let line = encode(&Line::Put(r.clone()))?;
+        self.inner.journal.append_durably(&line)?;
+        let mut st = self.state();
+        if st.live.insert(r.job_id.clone(), r.clone()).is_some() {
+            st.dead += 1;
+        }
+        Ok(())
     }
 
     pub fn read(&self, job_id: &str) -> std::io::Result<JobRecord> {
-        let bytes = std::fs::read(self.dir.join(format!("{job_id}.json")))?;
-        serde_json::from_slice(&bytes).map_err(std::io::Error::other)
+        self.state().live.get(job_id).cloned().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no job record {job_id}"),
+            )
+        })
     }
 
+    /// Forgets a record; see the module contract.
     pub fn remove(&self, job_id: &str) -> std::io::Result<()> {
-        std::fs::remove_file(self.dir.join(format!("{job_id}.json")))
+        let compact = {
+            let mut st = self.state();
+            if st.live.remove(job_id).is_none() {
+                return Ok(());
+            }
+            st.dead += 2;
+            (st.dead > COMPACT_AT && st.dead > st.live.len()).then(|| {
+                st.dead = 0;
+                snapshot(&st.live)
+            })
+        };
+        self.inner
+            .journal
+            .append(&encode(&Line::Del(job_id.to_owned()))?)?;
+        match compact {
+            Some(content) => self.inner.journal.replace(&content),
+            None => Ok(()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn encode(line: &Line) -> std::io::Result<Vec<u8>> {
+    let mut b = serde_json::to_vec(line).map_err(std::io::Error::other)?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+/// The journal content that holds exactly `live`.
+fn snapshot(live: &HashMap<String, JobRecord>) -> Vec<u8> {
+    let mut records: Vec<&JobRecord> = live.values().collect();
+    records.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+    records
+        .into_iter()
+        .filter_map(|r| encode(&Line::Put(r.clone())).ok())
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn record(id: &str) -> JobRecord {
+        JobRecord {
+            job_id: id.into(),
+            service: Service::Fax,
+            e164: "+4930123456".into(),
+            rcpt_address: "+4930123456@fax.example.com".into(),
+            report_to: Some("jane@example.com".into()),
+            user: "jane@example.com".into(),
+            language: Language::De,
+            html: false,
+            report_delete: false,
+            subject: Some("Offer".into()),
+            original_message_id: None,
+            pages: Some(3),
+            queued_at: "2026-11-26T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn records_survive_a_reopen_and_removals_stay_removed() {
+        let d = std::env::temp_dir().join(format!("umsgate-jobs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        // A record file of an earlier version is taken in.
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("OLD-0.json"),
+            serde_json::to_vec(&record("OLD-0")).unwrap(),
+        )
+        .unwrap();
+        let jobs = JobRecords::open(&d).unwrap();
+        jobs.write(&record("A-0")).unwrap();
+        jobs.write(&record("A-1")).unwrap();
+        jobs.remove("A-0").unwrap();
+        drop(jobs);
+        let jobs = JobRecords::open(&d).unwrap();
+        assert_eq!(jobs.read("A-1").unwrap(), record("A-1"));
+        assert_eq!(jobs.read("OLD-0").unwrap(), record("OLD-0"));
+        assert_eq!(
+            jobs.read("A-0").unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        assert!(!d.join("OLD-0.json").exists());
+        // Compacted when opened: one line per live record.
+        assert_eq!(
+            journal::read_lines(&d.join("records.jsonl")).unwrap().len(),
+            2
+        );
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn many_removals_compact_the_journal() {
+        let d = std::env::temp_dir().join(format!("umsgate-jobs-c-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let jobs = JobRecords::open(&d).unwrap();
+        jobs.write(&record("KEEP-0")).unwrap();
+        for i in 0..(COMPACT_AT / 2 + 10) {
+            let id = format!("J{i}-0");
+            jobs.write(&record(&id)).unwrap();
+            jobs.remove(&id).unwrap();
+        }
+        let lines = journal::read_lines(&d.join("records.jsonl")).unwrap();
+        assert!(lines.len() < 100, "{} lines", lines.len());
+        drop(jobs);
+        let jobs = JobRecords::open(&d).unwrap();
+        assert!(jobs.read("KEEP-0").is_ok());
+        let _ = std::fs::remove_dir_all(d);
     }
 }

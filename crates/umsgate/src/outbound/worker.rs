@@ -32,7 +32,7 @@ use super::policy::{self, Decision, Effective, JobFacts, UnknownSenderOutcome, d
 use super::refusal::Refusal;
 use crate::config::{InstanceConfig, UnknownSenderAction};
 use crate::directory::{Directory, User};
-use crate::gateway::{DeliveryReport, DeliveryStatus, Gateway, Job};
+use crate::gateway::{DeliveryStatus, Gateway, IncomingReport, Job};
 use crate::inbound::delivery::Delivery;
 use crate::logs::InstanceLogs;
 use crate::outbound::smtp_server::header_value;
@@ -67,7 +67,12 @@ pub struct Outbound {
     pub jobs: JobRecords,
     pub hostname: String,
     pub limits: mime::Limits,
+    /// Messages removed from `smtp-in/` since its folder was last fsynced.
+    pub removed_unsynced: std::sync::atomic::AtomicUsize,
 }
+
+/// Removals from `smtp-in/` made durable together, with one folder fsync.
+const REMOVAL_BATCH: usize = 64;
 
 /// A condition that may clear: keep the message and try again later.
 #[derive(Debug)]
@@ -112,6 +117,8 @@ impl Outbound {
                         },
                     )
                     .await;
+                    let me = Arc::clone(&self);
+                    let _ = tokio::task::spawn_blocking(move || me.sync_removals()).await;
                 }
                 Err(e) => {
                     tracing::error!(event = "outbound.scan_failed", instance = %self.instance, error = %e)
@@ -127,11 +134,12 @@ impl Outbound {
 
     /// Mails delivery reports until shutdown.
     pub async fn run_reports(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = rounds::Backoff::default();
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            self.collect_reports().await;
+            self.collect_reports(&mut backoff, &shutdown).await;
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = shutdown.changed() => {}
@@ -364,7 +372,13 @@ impl Outbound {
             }
             return Ok(());
         }
-        if let Err(e) = self.jobs.write(&record) {
+        let written = {
+            let (jobs, record) = (self.jobs.clone(), record.clone());
+            tokio::task::spawn_blocking(move || jobs.write(&record))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        };
+        if let Err(e) = written {
             let _ = self.store.release(&self.instance, user, job.service).await;
             return Err(Temporary(format!("job record: {e}")));
         }
@@ -632,71 +646,92 @@ impl Outbound {
         Ok(())
     }
 
-    async fn collect_reports(&self) {
-        let dir = self.gateway.reports_dir();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return;
+    /// One pass over the gateway's reports: every report becomes a mail (unless the user
+    /// asked for none), then the engine forgets it and the job record goes. Up to
+    /// [`PARALLEL`] at once; one whose mail cannot be handed over stays for a later pass.
+    async fn collect_reports(
+        self: &Arc<Self>,
+        backoff: &mut rounds::Backoff,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        let items = self
+            .gateway
+            .reports()
+            .await
+            .into_iter()
+            .map(|r| (r.key.clone(), r));
+        rounds::round(
+            items,
+            PARALLEL,
+            backoff,
+            shutdown,
+            ("outbound.report_deferred", &self.instance),
+            |incoming| {
+                let me = Arc::clone(self);
+                async move {
+                    me.collect_report(&incoming)
+                        .await
+                        .map_err(|Temporary(why)| why)
+                }
+            },
+        )
+        .await;
+    }
+
+    async fn collect_report(&self, incoming: &IncomingReport) -> Result<(), Temporary> {
+        let report = match &incoming.report {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(event = "outbound.bad_report", instance = %self.instance, report = %incoming.key, error = %e);
+                self.gateway.set_aside(incoming, "bad").await;
+                return Ok(());
+            }
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.') || !name.ends_with(".json") {
-                continue;
+        let record = match self.jobs.read(&report.job_id) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(event = "outbound.report_without_job", instance = %self.instance, job_id = %report.job_id, error = %e);
+                self.gateway.set_aside(incoming, "orphan").await;
+                return Ok(());
             }
-            let path = entry.path();
-            let report: DeliveryReport = match std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(event = "outbound.bad_report", instance = %self.instance, path = %path.display(), error = %e);
-                    let _ = std::fs::rename(&path, path.with_extension("bad"));
-                    continue;
-                }
-            };
-            let record = match self.jobs.read(&report.job_id) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(event = "outbound.report_without_job", instance = %self.instance, job_id = %report.job_id, error = %e);
-                    let _ = std::fs::rename(&path, path.with_extension("orphan"));
-                    continue;
-                }
-            };
-            let kind = match report.status {
-                DeliveryStatus::Sent => ReportKind::Sent,
-                DeliveryStatus::Failed => ReportKind::Failed {
-                    reason: report.reason.clone().unwrap_or_default(),
-                },
-            };
-            tracing::info!(event = "outbound.delivery_report", instance = %self.instance, job_id = %report.job_id, status = ?report.status, reason = ?report.reason);
-            if !record.report_delete
-                && let Some(to) = &record.report_to
-            {
-                let mut input = self.report_input(
-                    kind,
-                    &record.rcpt_address,
-                    Some(&record),
-                    &record.job_id,
-                    record.subject.clone(),
-                    record.original_message_id.clone(),
-                );
-                input.pages = report.pages.or(record.pages);
-                input.duration = report.duration_s.map(Duration::from_secs);
-                input.attempts = report.attempts;
-                input.remote_id = report.remote_id.clone();
-                input.at = clock::parse_rfc3339(&report.finished_at).unwrap_or_else(clock::now);
-                if let Err(Temporary(e)) = self
-                    .queue_report(to, &input, record.language, record.html)
-                    .await
-                {
-                    tracing::warn!(event = "outbound.report_deferred", instance = %self.instance, job_id = %report.job_id, error = %e);
-                    continue;
-                }
-            }
-            let _ = std::fs::remove_file(&path);
-            let _ = self.jobs.remove(&report.job_id);
+        };
+        let kind = match report.status {
+            DeliveryStatus::Sent => ReportKind::Sent,
+            DeliveryStatus::Failed => ReportKind::Failed {
+                reason: report.reason.clone().unwrap_or_default(),
+            },
+        };
+        tracing::info!(event = "outbound.delivery_report", instance = %self.instance, job_id = %report.job_id, status = ?report.status, reason = ?report.reason);
+        if !record.report_delete
+            && let Some(to) = &record.report_to
+        {
+            let mut input = self.report_input(
+                kind,
+                &record.rcpt_address,
+                Some(&record),
+                &record.job_id,
+                record.subject.clone(),
+                record.original_message_id.clone(),
+            );
+            input.pages = report.pages.or(record.pages);
+            input.duration = report.duration_s.map(Duration::from_secs);
+            input.attempts = report.attempts;
+            input.remote_id = report.remote_id.clone();
+            input.at = clock::parse_rfc3339(&report.finished_at).unwrap_or_else(clock::now);
+            self.queue_report(to, &input, record.language, record.html)
+                .await?;
         }
+        self.gateway
+            .report_done(incoming)
+            .await
+            .map_err(|e| Temporary(e.to_string()))?;
+        let jobs = self.jobs.clone();
+        let job_id = report.job_id.clone();
+        let removed = tokio::task::spawn_blocking(move || jobs.remove(&job_id)).await;
+        if let Ok(Err(e)) = removed {
+            tracing::warn!(event = "outbound.job_record_remove_failed", instance = %self.instance, job_id = %report.job_id, error = %e);
+        }
+        Ok(())
     }
 
     /// A bare `.eml` dropped in by hand: envelope from `From:` and `To:`/`Cc:`.
@@ -756,13 +791,28 @@ impl Outbound {
         sync_dir(dir)
     }
 
+    /// Removes a processed message. The folder is fsynced once per [`REMOVAL_BATCH`]
+    /// removals and at the end of each round, not per message: a removal undone by a power
+    /// loss only submits the jobs again under the same job ids, which the engine takes once.
     fn remove(&self, entry: &Entry) -> Result<(), Temporary> {
+        use std::sync::atomic::Ordering;
         let json = entry.eml.with_extension("json");
         std::fs::remove_file(&entry.eml)
             .map_err(|e| Temporary(format!("remove {}: {e}", entry.eml.display())))?;
         let _ = std::fs::remove_file(json);
-        let _ = sync_dir(self.smtp_in.dir());
+        if self.removed_unsynced.fetch_add(1, Ordering::SeqCst) + 1 >= REMOVAL_BATCH {
+            self.sync_removals();
+        }
         Ok(())
+    }
+
+    fn sync_removals(&self) {
+        use std::sync::atomic::Ordering;
+        if self.removed_unsynced.swap(0, Ordering::SeqCst) > 0
+            && let Err(e) = sync_dir(self.smtp_in.dir())
+        {
+            tracing::warn!(event = "outbound.sync_failed", instance = %self.instance, error = %e);
+        }
     }
 
     /// Moves a message to `smtp-in/error/` with the reason logged.

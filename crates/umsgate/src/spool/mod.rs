@@ -14,6 +14,7 @@
 
 pub mod admin;
 mod commit;
+pub mod journal;
 pub mod layout;
 pub mod sidecar;
 
