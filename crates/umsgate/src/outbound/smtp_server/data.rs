@@ -109,10 +109,32 @@ impl Receiver {
     /// Consumes bytes; returns how many were used and whether the end marker was reached.
     /// Bytes after the end marker are left for the next command.
     pub fn feed(&mut self, input: &[u8]) -> (usize, bool) {
-        for (i, &b) in input.iter().enumerate() {
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            i += 1;
             match self.state {
                 State::LineStart if b == b'.' => self.state = State::Dot,
-                State::LineStart | State::Text => self.text_byte(b),
+                State::LineStart | State::Text => {
+                    // The run of ordinary bytes up to the next CR, LF or NUL goes in one piece
+                    // (the same checks as byte by byte: line length, size).
+                    let rest = &input[i - 1..];
+                    let run = rest
+                        .iter()
+                        .position(|&c| c == b'\r' || c == b'\n' || c == 0)
+                        .unwrap_or(rest.len());
+                    if run == 0 {
+                        self.text_byte(b);
+                        continue;
+                    }
+                    self.line_len += run;
+                    if self.line_len > self.max_line {
+                        self.fault(DataFault::LineTooLong);
+                    }
+                    self.emit(&rest[..run]);
+                    self.state = State::Text;
+                    i += run - 1;
+                }
                 State::Cr => {
                     if b == b'\n' {
                         self.emit(b"\r\n");
@@ -134,7 +156,7 @@ impl Receiver {
                 }
                 State::DotCr => {
                     if b == b'\n' {
-                        return (i + 1, true);
+                        return (i, true);
                     }
                     // ".\r" followed by anything else: a bare CR inside a line.
                     self.fault(DataFault::BareLineEnding);
