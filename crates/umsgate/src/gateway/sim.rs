@@ -302,7 +302,95 @@ fn done_line(job_id: &str) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::collections::BTreeMap;
+    use umsgate_domain::{Priority, Service};
+
+    fn job(id: &str, e164: &str) -> Job {
+        Job {
+            job_id: id.into(),
+            service: Service::Fax,
+            number: e164.into(),
+            e164: e164.into(),
+            sender: "jane@example.com".into(),
+            priority: Priority::Normal,
+            pages: Some(2),
+            cover: None,
+            headline: None,
+            origin: None,
+            billing: None,
+            text: None,
+            attachments: vec!["doc-1.pdf".into()],
+            fax_sender: None,
+            cover_fields: BTreeMap::new(),
+            subject: None,
+            files: Vec::new(),
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("umsgate-sim-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn ids(reports: &[DeliveryReport]) -> Vec<&str> {
+        reports.iter().map(|r| r.job_id.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn reports_not_mailed_before_a_restart_come_again_and_mailed_ones_do_not() {
+        let d = scratch("restart");
+        let busy = vec!["*666".to_owned()];
+        let g = SimGateway::open(&d, Duration::ZERO, &busy).unwrap();
+        g.submit(&job("A-0", "+4930123456")).await.unwrap();
+        g.submit(&job("B-0", "+4930666")).await.unwrap();
+        // The same job again is not taken twice.
+        g.submit(&job("A-0", "+4930123456")).await.unwrap();
+        assert_eq!(journal::read_lines(&d.join("sent.jsonl")).unwrap().len(), 2);
+        g.complete_due();
+        let reports = g.reports();
+        assert_eq!(ids(&reports), ["A-0", "B-0"]);
+        assert_eq!(reports[0].status, DeliveryStatus::Sent);
+        assert_eq!(reports[1].status, DeliveryStatus::Failed);
+        assert_eq!(reports[1].reason.as_deref(), Some("busy"));
+        g.report_done("A-0").await.unwrap();
+        assert_eq!(ids(&g.reports()), ["B-0"]);
+        drop(g);
+
+        let g = SimGateway::open(&d, Duration::ZERO, &busy).unwrap();
+        g.complete_due();
+        assert_eq!(ids(&g.reports()), ["B-0"]);
+        g.submit(&job("A-0", "+4930123456")).await.unwrap();
+        g.complete_due();
+        assert_eq!(
+            ids(&g.reports()),
+            ["B-0"],
+            "a job of sent.jsonl is not taken again"
+        );
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn the_pending_folder_of_earlier_versions_is_taken_over() {
+        let d = scratch("legacy");
+        std::fs::create_dir_all(d.join("pending")).unwrap();
+        std::fs::create_dir_all(d.join("reports")).unwrap();
+        let line = |j: &Job| format!("{}\n", serde_json::to_string(j).unwrap());
+        let sent: String = ["OLD-0", "WAIT-0", "UNREAD-0"]
+            .iter()
+            .map(|id| line(&job(id, "+4930123456")))
+            .collect();
+        std::fs::write(d.join("sent.jsonl"), sent).unwrap();
+        std::fs::write(d.join("pending/WAIT-0.json"), "{}").unwrap();
+        std::fs::write(d.join("reports/UNREAD-0.json"), "{}").unwrap();
+        let g = SimGateway::open(&d, Duration::ZERO, &[]).unwrap();
+        g.complete_due();
+        assert_eq!(ids(&g.reports()), ["UNREAD-0", "WAIT-0"]);
+        assert!(!d.join("pending").exists() && !d.join("reports").exists());
+        let _ = std::fs::remove_dir_all(d);
+    }
 
     #[test]
     fn fail_patterns() {
