@@ -266,6 +266,10 @@ struct Offer {
     pipelining: bool,
     /// STARTTLS with this certificate; nothing but EHLO and STARTTLS before it.
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Drops the connection, without a word, after each message it took.
+    hang_up_after_message: bool,
+    /// Takes the message and drops the connection before the final reply.
+    hang_up_before_final_reply: bool,
 }
 
 /// Answers 250 to everything except the `RCPT TO` addresses scripted in `rcpt_replies`.
@@ -430,6 +434,15 @@ async fn session<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
                 if let Some(mut t) = tx.take() {
                     t.data = data;
                     received.lock().unwrap().push(t);
+                }
+                if offer.hang_up_before_final_reply {
+                    return Ok(());
+                }
+                if offer.hang_up_after_message {
+                    r.get_mut()
+                        .write_all(b"250 2.0.0 queued as FAKE1\r\n")
+                        .await?;
+                    return Ok(());
                 }
                 "250 2.0.0 queued as FAKE1".to_owned()
             }
@@ -956,6 +969,7 @@ async fn starttls_with_the_configured_ca_carries_the_message() {
     let offer = Offer {
         pipelining: true,
         tls: Some(acceptor),
+        ..Offer::default()
     };
     let server = FakeSmtp::start_with(&[], offer).await;
     let rig = Rig::start("tls", &starttls_mail(server.addr, Some(&ca))).await;
@@ -988,8 +1002,8 @@ async fn starttls_with_an_untrusted_certificate_sends_nothing_and_defers() {
     let certs = Work::new("delivery-tls-untrusted");
     let (acceptor, _ca) = tls_server(&certs.dir);
     let offer = Offer {
-        pipelining: false,
         tls: Some(acceptor),
+        ..Offer::default()
     };
     let server = FakeSmtp::start_with(&[], offer).await;
     let rig = Rig::start("tls-untrusted", &starttls_mail(server.addr, None)).await;
@@ -1038,7 +1052,7 @@ async fn required_starttls_that_the_server_does_not_offer_sends_nothing() {
 async fn pipelined_transaction_gives_each_recipient_its_own_outcome() {
     let offer = Offer {
         pipelining: true,
-        tls: None,
+        ..Offer::default()
     };
     let server = FakeSmtp::start_with(
         &[
@@ -1078,7 +1092,7 @@ async fn pipelined_transaction_gives_each_recipient_its_own_outcome() {
 async fn all_recipients_refused_in_a_pipeline_sends_no_data() {
     let offer = Offer {
         pipelining: true,
-        tls: None,
+        ..Offer::default()
     };
     let server =
         FakeSmtp::start_with(&[("bad@example.com", "550 5.1.1 no such user")], offer).await;
@@ -1193,5 +1207,65 @@ async fn submit_puts_a_permanent_refusal_in_badmail() {
     assert!(rig.log("smtp").contains(&format!(
         "out badmail id={id} reason=550 5.1.1 no such user"
     )));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_pooled_connection_the_server_dropped_is_replaced_without_sending_twice() {
+    let offer = Offer {
+        pipelining: true,
+        hang_up_after_message: true,
+        ..Offer::default()
+    };
+    let server = FakeSmtp::start_with(&[], offer).await;
+    let rig = Rig::start("hangup", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    for n in 1..=3 {
+        let sc = local_sidecar("ums@example.com", &["jane@example.com"]);
+        rig.delivery
+            .submit(
+                sc,
+                message("ums@example.com", "jane@example.com", &format!("hangup{n}")),
+            )
+            .await
+            .unwrap();
+        // Give the client's side time to see the connection closed.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = server.received();
+    assert_eq!(got.len(), 3, "each message exactly once: {got:?}");
+    let smtp = rig.log("smtp");
+    assert_eq!(smtp.matches("out delivered ").count(), 3, "{smtp}");
+    assert!(!smtp.contains("out deferred"), "{smtp}");
+    assert!(files_in(&rig.dirs.smtp_out).is_empty());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_lost_after_the_message_is_not_retried_at_once() {
+    let offer = Offer {
+        pipelining: true,
+        hang_up_before_final_reply: true,
+        ..Offer::default()
+    };
+    let server = FakeSmtp::start_with(&[], offer).await;
+    let rig = Rig::start("lost-reply", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let sc = local_sidecar("ums@example.com", &["jane@example.com"]);
+    let id = sc.id.clone();
+    rig.delivery
+        .submit(sc, message("ums@example.com", "jane@example.com", "lost"))
+        .await
+        .unwrap();
+    // The server may have the message: it is not sent again on another connection at once,
+    // but kept for the retry schedule (at least once, never silently twice in a row).
+    assert_eq!(server.received().len(), 1);
+    let sidecar = sidecar_of(&rig.out(&id, "json"));
+    assert_eq!(sidecar["attempts"], 1);
+    assert!(
+        sidecar["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("closed the connection"),
+        "{sidecar}"
+    );
     rig.stop().await;
 }

@@ -131,12 +131,17 @@ impl JobRecords {
     /// Records a job durably (blocking: an fsync, shared with concurrent writers).
     pub fn write(&self, r: &JobRecord) -> std::io::Result<()> {
         let line = encode(&Line::Put(r.clone()))?;
-        self.inner.journal.append_durably(&line)?;
-        let mut st = self.state();
-        if st.live.insert(r.job_id.clone(), r.clone()).is_some() {
-            st.dead += 1;
-        }
-        Ok(())
+        // Appended under the state lock, so that a compaction (which rewrites the journal from
+        // the live records) never drops a line appended after its snapshot; synced outside it.
+        let ticket = {
+            let mut st = self.state();
+            let ticket = self.inner.journal.append(&line)?;
+            if st.live.insert(r.job_id.clone(), r.clone()).is_some() {
+                st.dead += 1;
+            }
+            ticket
+        };
+        self.inner.journal.sync_to(ticket)
     }
 
     pub fn read(&self, job_id: &str) -> std::io::Result<JobRecord> {
@@ -150,24 +155,18 @@ impl JobRecords {
 
     /// Forgets a record; see the module contract.
     pub fn remove(&self, job_id: &str) -> std::io::Result<()> {
-        let compact = {
-            let mut st = self.state();
-            if st.live.remove(job_id).is_none() {
-                return Ok(());
-            }
-            st.dead += 2;
-            (st.dead > COMPACT_AT && st.dead > st.live.len()).then(|| {
-                st.dead = 0;
-                snapshot(&st.live)
-            })
-        };
-        self.inner
-            .journal
-            .append(&encode(&Line::Del(job_id.to_owned()))?)?;
-        match compact {
-            Some(content) => self.inner.journal.replace(&content),
-            None => Ok(()),
+        let line = encode(&Line::Del(job_id.to_owned()))?;
+        let mut st = self.state();
+        if st.live.remove(job_id).is_none() {
+            return Ok(());
         }
+        st.dead += 2;
+        self.inner.journal.append(&line)?;
+        if st.dead > COMPACT_AT && st.dead > st.live.len() {
+            self.inner.journal.replace(&snapshot(&st.live))?;
+            st.dead = 0;
+        }
+        Ok(())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

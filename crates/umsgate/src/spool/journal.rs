@@ -85,8 +85,9 @@ impl Journal {
 
     /// Replaces the whole journal by `content` (compaction); see the module contract.
     pub fn replace(&self, content: &[u8]) -> io::Result<()> {
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        // Lock order everywhere: `sync`, then `file`.
         let _g = self.sync.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let name = self
             .path

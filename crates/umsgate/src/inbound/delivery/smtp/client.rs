@@ -141,6 +141,8 @@ pub(crate) struct Conn {
     caps: Capabilities,
     limits: Limits,
     broken: bool,
+    /// Replies read in the current transaction.
+    answered: usize,
 }
 
 impl std::fmt::Debug for Conn {
@@ -172,6 +174,7 @@ impl Conn {
             caps: Capabilities::default(),
             limits: ep.limits,
             broken: false,
+            answered: 0,
         };
         let greeting = conn.read(ep.limits.command).await?;
         if greeting.code != 220 {
@@ -199,6 +202,7 @@ impl Conn {
                 caps: Capabilities::default(),
                 limits: ep.limits,
                 broken: false,
+                answered: 0,
             };
             conn.ehlo(&ep.hello).await?;
         }
@@ -210,6 +214,12 @@ impl Conn {
 
     pub(crate) fn is_broken(&self) -> bool {
         self.broken
+    }
+
+    /// The last transaction broke before the server answered anything: nothing of it can
+    /// have been delivered (a pooled connection the server had closed).
+    pub(crate) fn broke_unanswered(&self) -> bool {
+        self.broken && self.answered == 0
     }
 
     async fn ehlo(&mut self, hello: &str) -> Result<(), Failure> {
@@ -284,6 +294,7 @@ impl Conn {
             mail.push_str(" SMTPUTF8");
         }
         mail.push_str("\r\n");
+        self.answered = 0;
         let result = if self.caps.pipelining {
             self.pipelined(&mail, rcpts, eml).await
         } else {
@@ -441,7 +452,10 @@ impl Conn {
 
     async fn read(&mut self, limit: Duration) -> Result<Reply, Failure> {
         match tokio::time::timeout(limit, read_reply(&mut self.stream)).await {
-            Ok(Ok(r)) => Ok(r),
+            Ok(Ok(r)) => {
+                self.answered += 1;
+                Ok(r)
+            }
             Ok(Err(e)) => {
                 self.broken = true;
                 Err(Failure::Io(format!("read: {e}")))

@@ -158,8 +158,7 @@ impl SmtpTarget {
     ) -> Vec<client::RcptOutcome> {
         if let Some(mut conn) = self.take_idle() {
             let outcomes = conn.transaction(from, rcpts, eml).await;
-            let unanswered = outcomes.iter().all(|o| matches!(o, Err(Failure::Io(_))));
-            if !(conn.is_broken() && unanswered) {
+            if !conn.broke_unanswered() {
                 self.give_back(conn);
                 return outcomes;
             }
