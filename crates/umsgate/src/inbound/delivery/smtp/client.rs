@@ -355,17 +355,7 @@ impl Conn {
         if !mail_reply.is_positive() {
             return Ok((refused(&mail_reply, rcpt_replies), false));
         }
-        let outcomes = rcpt_replies
-            .into_iter()
-            .map(|r| {
-                Err(Failure::Reply(if r.is_positive() {
-                    data_reply.clone()
-                } else {
-                    r
-                }))
-            })
-            .collect();
-        Ok((outcomes, false))
+        Ok((data_refused(&data_reply, rcpt_replies), false))
     }
 
     /// Without PIPELINING: each command waits for its reply.
@@ -389,17 +379,7 @@ impl Conn {
         }
         let data_reply = self.command("DATA\r\n").await?;
         if data_reply.code != 354 {
-            let outcomes = rcpt_replies
-                .into_iter()
-                .map(|r| {
-                    Err(Failure::Reply(if r.is_positive() {
-                        data_reply.clone()
-                    } else {
-                        r
-                    }))
-                })
-                .collect();
-            return Ok((outcomes, false));
+            return Ok((data_refused(&data_reply, rcpt_replies), false));
         }
         self.send_data(eml, rcpt_replies).await
     }
@@ -488,6 +468,20 @@ fn refused(mail: &Reply, rcpt_replies: Vec<Reply>) -> Vec<RcptOutcome> {
                 r
             } else {
                 mail.clone()
+            }))
+        })
+        .collect()
+}
+
+/// DATA refused: each accepted recipient gets that reply, each refused one its RCPT reply.
+fn data_refused(data: &Reply, rcpt_replies: Vec<Reply>) -> Vec<RcptOutcome> {
+    rcpt_replies
+        .into_iter()
+        .map(|r| {
+            Err(Failure::Reply(if r.is_positive() {
+                data.clone()
+            } else {
+                r
             }))
         })
         .collect()
