@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! outbound   mail server ─► smtp_server ─► spool(smtp-in) ─► … ─► gateway
-//! inbound    gateway ─► received/ ─► … ─► spool(smtp-out) ─► mail server
+//! inbound    gateway ─► received/ ─► … ─► delivery (spool smtp-out/ for retries) ─► mail server
 //! ```
 //!
 //! The spine both directions share: [`config`] (one validated snapshot), [`spool`] (durable

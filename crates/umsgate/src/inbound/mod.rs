@@ -1,5 +1,5 @@
 //! Inbound: received fax / SMS / voice → e-mail, and the delivery of every mail umsgate
-//! writes (inbound messages, reports) from `smtp-out/` to the mail server.
+//! writes (inbound messages, reports) to the mail server: at once, then from `smtp-out/`.
 
 pub mod compose;
 pub mod delivery;

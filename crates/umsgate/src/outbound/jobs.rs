@@ -11,7 +11,7 @@
 //!
 //! Implementation summary: the journal holds `{"put": record}` and `{"del": "job-id"}` lines;
 //! the live records are kept in memory. It is compacted (only the live records rewritten) when
-//! opened and when removed lines outnumber live ones by [`COMPACT_AT`]. Records of earlier
+//! opened and when removed lines outnumber live ones (and `COMPACT_AT`). Records of earlier
 //! versions, one `jobs/<job-id>.json` file each, are taken into the journal when it opens.
 
 use std::collections::HashMap;

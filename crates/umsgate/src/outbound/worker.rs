@@ -1,4 +1,4 @@
-//! The outbound worker: `smtp-in/` → policy → gateway, and delivery reports → `smtp-out/`.
+//! The outbound worker: `smtp-in/` → policy → gateway, and delivery reports → mail.
 //!
 //! Implementation summary. One loop takes the messages of `smtp-in/` oldest first (woken by
 //! the listener after each commit, and every few seconds for files dropped in by hand and for
@@ -9,11 +9,12 @@
 //! becomes an error report to the sender — always, whatever `report.delete` says. A temporary
 //! failure (directory, store, gateway) keeps the message; the recipients already handled are
 //! removed from its sidecar first, so a retry does not send them twice. Only when every
-//! recipient is handled — and every report is durably in `smtp-out/` — is the message
-//! removed (or archived to `smtp-in/error/`).
+//! recipient is handled — and every report delivered or durably in `smtp-out/`
+//! ([`Delivery::submit`]) — is the message removed (or archived to `smtp-in/error/`).
 //!
-//! A second loop collects delivery reports from the gateway and mails them to the sender
-//! (unless he chose "no delivery reports"), then forgets the job.
+//! A second loop collects delivery reports from the gateway ([`Gateway::reports`]) and mails
+//! them to the sender (unless he chose "no delivery reports"); only then does the engine
+//! forget the report and umsgate the job record.
 //!
 //! Up to eight messages are processed at once (each hand-over costs a few fsyncs, which then
 //! overlap); a scan round ends when all of them are done, so one message is never handled
@@ -599,7 +600,7 @@ impl Outbound {
         }
     }
 
-    /// Renders a report and stores it durably in `smtp-out/`.
+    /// Renders a report and hands it to delivery: sent at once, else durably in `smtp-out/`.
     async fn queue_report(
         &self,
         to: &str,
