@@ -1,6 +1,6 @@
 //! The inbound worker: `received/` → directory → mail to the mail server (or the journal).
 //!
-//! Implementation summary: received messages are taken oldest first, up to eight at once. The called number is
+//! Implementation summary: received messages are taken oldest first, up to sixteen at once. The called number is
 //! normalised and looked up; every user who owns it gets a mail, nobody → the default
 //! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
 //! once, `retry` keeps the message and tries again later. Each mail is composed in the

@@ -235,7 +235,7 @@ impl Delivery {
         if failed.temporary.is_empty() {
             return Ok(());
         }
-        self.pause_direct();
+        self.set_direct_pause(Some(Instant::now() + DIRECT_PAUSE));
         let reason = reasons(&failed.temporary);
         sidecar.rcpts = failed.temporary.into_iter().map(|(r, _)| r).collect();
         sidecar.attempts = attempt;
@@ -270,33 +270,22 @@ impl Delivery {
     }
 
     fn direct_paused(&self) -> bool {
-        let mut until = self
-            .direct_paused_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match *until {
-            Some(t) if Instant::now() < t => true,
-            Some(_) => {
-                *until = None;
-                false
-            }
-            None => false,
+        let mut until = self.pause_lock();
+        if until.is_some_and(|t| Instant::now() >= t) {
+            *until = None;
         }
+        until.is_some()
     }
 
-    fn pause_direct(&self) {
-        *self
-            .direct_paused_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(Instant::now() + DIRECT_PAUSE);
+    /// `Some(deadline)`: spool new mail without trying until then; `None`: try again.
+    fn set_direct_pause(&self, until: Option<Instant>) {
+        *self.pause_lock() = until;
     }
 
-    fn resume_direct(&self) {
-        *self
-            .direct_paused_until
+    fn pause_lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.direct_paused_until
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Delivers until the watch flips to true; woken by `smtp_out.stored()` for new mail, and
@@ -475,7 +464,7 @@ impl Delivery {
             permanent,
         } = self.send_logged(id, sidecar, Arc::clone(&eml)).await;
         if temporary.len() < sidecar.rcpts.len() {
-            self.resume_direct();
+            self.set_direct_pause(None);
         }
 
         if !permanent.is_empty() {
