@@ -150,7 +150,7 @@ fn sigkill_mid_stream(name: &str, first: impl FnOnce(&Work, SocketAddr) -> Daemo
         acked.len(),
         sent.len(),
         read_spool(&dir).len(),
-        names(&dir.join(".tmp")).len()
+        support::files_below(&dir.join(".tmp")).len()
     );
 
     // On disk right after the kill: every acknowledged message, whole.
@@ -244,7 +244,7 @@ fn sigkill_mid_stream(name: &str, first: impl FnOnce(&Work, SocketAddr) -> Daemo
         before.len(),
         now.len()
     );
-    let tmp = names(&dir.join(".tmp"));
+    let tmp = support::files_below(&dir.join(".tmp"));
     assert!(tmp.is_empty(), ".tmp/ not cleaned at restart: {tmp:?}");
     let corrupt = names(&dir.join("corrupt"));
     assert!(

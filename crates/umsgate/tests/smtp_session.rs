@@ -13,6 +13,8 @@
 //! instead of hanging it; nothing here asserts how long anything takes.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -819,7 +821,10 @@ async fn accepted_message_is_spooled_with_sidecar_received_and_msgid_log() {
     let eml_path = srv.smtp_in.join(format!("{id}.eml"));
     let json_path = srv.smtp_in.join(format!("{id}.json"));
     assert!(eml_path.is_file() && json_path.is_file());
-    assert!(!srv.smtp_in.join(".tmp").join(format!("{id}.eml")).exists());
+    assert!(
+        support::files_below(&srv.smtp_in.join(".tmp")).is_empty(),
+        "temporary files left after the commit"
+    );
 
     let eml = std::fs::read(&eml_path).unwrap();
     assert!(eml.len() > body.len());
@@ -887,8 +892,8 @@ async fn every_failed_durable_step_answers_451_and_leaves_no_file() {
         };
         assert_eq!(files(&srv.smtp_in), 0, "{step:?} left a queue file");
         assert_eq!(
-            files(&srv.smtp_in.join(".tmp")),
-            0,
+            support::files_below(&srv.smtp_in.join(".tmp")),
+            Vec::<String>::new(),
             "{step:?} left a temporary file"
         );
         assert!(srv.log("msgid.log").is_empty(), "{step:?}");
@@ -901,15 +906,17 @@ async fn spool_failure_answers_451_and_never_250() {
     let srv = server().start();
     let mut c = srv.greeted().await;
     c.ehlo().await;
-    // Without its .tmp folder the spool cannot write.
+    // With a plain file where its .tmp folder belongs the spool cannot write.
     std::fs::remove_dir_all(srv.smtp_in.join(".tmp")).unwrap();
+    std::fs::write(srv.smtp_in.join(".tmp"), "in the way").unwrap();
     c.send_message(MESSAGE, "451 4.3.0").await;
     assert!(srv.queued().is_empty());
     assert!(srv.log("smtp.log").contains("queue_failed"));
     assert!(srv.log("msgid.log").is_empty());
     // The transaction is over; the session is not.
     c.cmd(&format!("RCPT TO:<{FAX}>"), "503").await;
-    std::fs::create_dir(srv.smtp_in.join(".tmp")).unwrap();
+    // Once the obstacle is gone the spool makes its folder again by itself.
+    std::fs::remove_file(srv.smtp_in.join(".tmp")).unwrap();
     c.send_message(MESSAGE, "250 2.0.0").await;
     c.quit().await;
 }

@@ -33,6 +33,16 @@ use crate::clock;
 
 /// Name of the internal folder where files are written before they are published.
 pub const TMP_DIR: &str = ".tmp";
+/// Sessions write into `.tmp/<0..TMP_SHARDS>/`, chosen by the queue id, so that concurrent
+/// sessions do not all wait for the lock of one folder to create their files.
+const TMP_SHARDS: u32 = 8;
+
+/// The `.tmp/` subfolder a message is written in.
+fn tmp_shard(id: &QueueId) -> String {
+    let last = id.0.bytes().last().map_or(0, u32::from);
+    (last % TMP_SHARDS).to_string()
+}
+
 /// Name of the folder that holds unreadable entries.
 pub const CORRUPT_DIR: &str = "corrupt";
 
@@ -143,7 +153,9 @@ impl Spool {
         faults: Option<FaultHook>,
     ) -> io::Result<(Spool, Recovery)> {
         let tmp = dir.join(TMP_DIR);
-        std::fs::create_dir_all(&tmp)?;
+        for shard in 0..TMP_SHARDS {
+            std::fs::create_dir_all(tmp.join(shard.to_string()))?;
+        }
         let recovery = recover(dir, &tmp)?;
         let committer = commit::Committer::start(dir.to_owned(), faults.clone())?;
         let inner = Inner {
@@ -169,8 +181,9 @@ impl Spool {
     pub async fn store(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<QueueId, SpoolError> {
         let id = QueueId(sidecar.id.clone());
         sidecar.size = eml.len() as u64;
-        let tmp_eml = self.inner.tmp.join(format!("{id}.eml"));
-        let tmp_json = self.inner.tmp.join(format!("{id}.json"));
+        let shard = self.inner.tmp.join(tmp_shard(&id));
+        let tmp_eml = shard.join(format!("{id}.eml"));
+        let tmp_json = shard.join(format!("{id}.json"));
         let (a, b) = (tmp_eml.clone(), tmp_json.clone());
         let json = sidecar.to_bytes();
         let faults = self.inner.faults.clone();
@@ -302,7 +315,15 @@ fn write_steps(
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f: File = opts.open(path).map_err(err(write))?;
+    let mut f: File = match opts.open(path) {
+        // The folder was removed under a running spool: made again, once.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path
+            .parent()
+            .map_or(Err(e), std::fs::create_dir_all)
+            .and_then(|()| opts.open(path)),
+        other => other,
+    }
+    .map_err(err(write))?;
     fault(hook, write)
         .and_then(|()| f.write_all(bytes))
         .map_err(err(write))?;
@@ -366,9 +387,18 @@ fn recover(dir: &Path, tmp: &Path) -> io::Result<Recovery> {
     let mut r = Recovery::default();
     for entry in std::fs::read_dir(tmp)? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
+        let kind = entry.file_type()?;
+        if kind.is_file() {
             std::fs::remove_file(entry.path())?;
             r.tmp_removed += 1;
+        } else if kind.is_dir() {
+            for inner in std::fs::read_dir(entry.path())? {
+                let inner = inner?;
+                if inner.file_type()?.is_file() {
+                    std::fs::remove_file(inner.path())?;
+                    r.tmp_removed += 1;
+                }
+            }
         }
     }
     let corrupt = dir.join(CORRUPT_DIR);
@@ -484,7 +514,10 @@ mod tests {
                 .iter()
                 .all(|e| e.sidecar.as_ref().is_some_and(|s| s.size == e.size))
         );
-        assert_eq!(std::fs::read_dir(dir.join(TMP_DIR)).unwrap().count(), 0);
+        for shard in std::fs::read_dir(dir.join(TMP_DIR)).unwrap() {
+            let shard = shard.unwrap().path();
+            assert_eq!(std::fs::read_dir(&shard).unwrap().count(), 0, "{shard:?}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
