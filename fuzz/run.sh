@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 secs=${1:-60}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session mime_to_job user_settings address_template config tiff_reader)
+[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session smtp_reply mime_to_job user_settings address_template config tiff_reader)
 seed() {   # seed TARGET FILES...
   local dir=corpus/$1; shift
   mkdir -p "$dir"
@@ -18,6 +18,7 @@ seed tiff_reader ../testdata/samples/*.tif
 seed config ../docs/umsgate.example.toml
 mkdir -p corpus/user_settings && printf 'ums1;fax.rights=international;sms.per_day=5;fax.headline=Firma%%3B Marketing' > corpus/user_settings/design
 mkdir -p corpus/smtp_session && printf 'EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<+4930123456@fax.example.com>\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n' > corpus/smtp_session/basic
+mkdir -p corpus/smtp_reply && printf '220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n354 go\r\n550 5.1.1 no\r\n' > corpus/smtp_reply/ehlo
 status=0
 for t in "${targets[@]}"; do
   echo "== $t ($secs s)"

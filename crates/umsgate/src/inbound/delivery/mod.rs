@@ -66,7 +66,7 @@
 mod error;
 mod headers;
 mod maildir;
-mod smtp;
+pub mod smtp;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -19,7 +19,7 @@
 //! module holds the idle connections and a semaphore for the limit.
 
 mod client;
-mod reply;
+pub mod reply;
 mod tls;
 
 use std::sync::Mutex;

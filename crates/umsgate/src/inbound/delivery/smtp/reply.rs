@@ -12,30 +12,30 @@ use std::io;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
 /// Longest reply line read (RFC 5321 allows 512; servers send longer texts).
-pub(crate) const MAX_LINE: usize = 4096;
+pub const MAX_LINE: usize = 4096;
 /// Most lines in one reply (an EHLO reply has one per extension).
-pub(crate) const MAX_LINES: usize = 128;
+pub const MAX_LINES: usize = 128;
 
 /// One reply: its code and its text lines (without code and separator).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reply {
-    pub(crate) code: u16,
-    pub(crate) lines: Vec<String>,
+pub struct Reply {
+    pub code: u16,
+    pub lines: Vec<String>,
 }
 
 impl Reply {
     /// 2xx.
-    pub(crate) fn is_positive(&self) -> bool {
+    pub fn is_positive(&self) -> bool {
         (200..300).contains(&self.code)
     }
 
     /// 5xx: the server will not take it, whatever we do.
-    pub(crate) fn is_permanent(&self) -> bool {
+    pub fn is_permanent(&self) -> bool {
         (500..600).contains(&self.code)
     }
 
     /// `250 2.0.0 Ok: queued as 4F…`: the code and every line, on one line.
-    pub(crate) fn one_line(&self) -> String {
+    pub fn one_line(&self) -> String {
         let text = self
             .lines
             .iter()
@@ -52,7 +52,7 @@ impl Reply {
 }
 
 /// Reads one reply; see the module contract.
-pub(crate) async fn read_reply<R: AsyncBufRead + Unpin>(r: &mut R) -> io::Result<Reply> {
+pub async fn read_reply<R: AsyncBufRead + Unpin>(r: &mut R) -> io::Result<Reply> {
     let mut lines = Vec::new();
     let mut code = None;
     let mut buf = Vec::with_capacity(128);
@@ -114,20 +114,20 @@ fn invalid(what: &str) -> io::Error {
 
 /// What the server offered in its EHLO reply, as far as the client uses it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Capabilities {
-    pub(crate) pipelining: bool,
-    pub(crate) starttls: bool,
-    pub(crate) eight_bit_mime: bool,
-    pub(crate) smtputf8: bool,
+pub struct Capabilities {
+    pub pipelining: bool,
+    pub starttls: bool,
+    pub eight_bit_mime: bool,
+    pub smtputf8: bool,
     /// `SIZE n`: the largest message the server takes (0 = no limit given).
-    pub(crate) size: u64,
-    pub(crate) auth_plain: bool,
-    pub(crate) auth_login: bool,
+    pub size: u64,
+    pub auth_plain: bool,
+    pub auth_login: bool,
 }
 
 impl Capabilities {
     /// From the lines of a 250 EHLO reply (the first line is the greeting, not a keyword).
-    pub(crate) fn from_ehlo(reply: &Reply) -> Capabilities {
+    pub fn from_ehlo(reply: &Reply) -> Capabilities {
         let mut c = Capabilities::default();
         for line in reply.lines.iter().skip(1) {
             let mut words = line.split_ascii_whitespace();
