@@ -6,22 +6,34 @@
 /// at the start or end, at most two blank lines in a row.
 pub(super) fn normalise(input: &str) -> String {
     let unified = input.replace("\r\n", "\n").replace('\r', "\n");
-    let mut lines: Vec<String> = Vec::new();
+    let mut lines: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for raw_line in unified.split('\n') {
-        let cleaned: String = raw_line
-            .chars()
-            .filter_map(|c| match c {
-                '\t' => Some('\t'),
-                '\u{a0}' => Some(' '),
-                '\u{feff}' => None,
-                c if c.is_control() => None,
-                c => Some(c),
-            })
-            .collect();
+        // Plain printable ASCII (most lines) needs no cleaning and no copy.
+        let plain = raw_line
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+        let cleaned: std::borrow::Cow<'_, str> = if plain {
+            raw_line.into()
+        } else {
+            raw_line
+                .chars()
+                .filter_map(|c| match c {
+                    '\t' => Some('\t'),
+                    '\u{a0}' => Some(' '),
+                    '\u{feff}' => None,
+                    c if c.is_control() => None,
+                    c => Some(c),
+                })
+                .collect::<String>()
+                .into()
+        };
         let line = if cleaned == "-- " {
             cleaned
         } else {
-            cleaned.trim_end().to_owned()
+            match cleaned {
+                std::borrow::Cow::Borrowed(b) => b.trim_end().into(),
+                std::borrow::Cow::Owned(o) => o.trim_end().to_owned().into(),
+            }
         };
         lines.push(line);
     }
@@ -156,6 +168,65 @@ pub(super) fn clean_name(name: &str) -> Option<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Each line cleaned character by character, as the contract says, with no shortcut.
+    fn normalise_reference(input: &str) -> String {
+        let unified = input.replace("\r\n", "\n").replace('\r', "\n");
+        let lines: Vec<String> = unified
+            .split('\n')
+            .map(|raw| {
+                let cleaned: String = raw
+                    .chars()
+                    .filter_map(|c| match c {
+                        '\t' => Some('\t'),
+                        '\u{a0}' => Some(' '),
+                        '\u{feff}' => None,
+                        c if c.is_control() => None,
+                        c => Some(c),
+                    })
+                    .collect();
+                if cleaned == "-- " {
+                    cleaned
+                } else {
+                    cleaned.trim_end().to_owned()
+                }
+            })
+            .collect();
+        let (Some(first), Some(last)) = (
+            lines.iter().position(|l| !l.is_empty()),
+            lines.iter().rposition(|l| !l.is_empty()),
+        ) else {
+            return String::new();
+        };
+        let mut out = String::new();
+        let mut blanks = 0;
+        for line in &lines[first..=last] {
+            blanks = if line.is_empty() { blanks + 1 } else { 0 };
+            if blanks > 2 {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.pop();
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn normalise_matches_the_character_by_character_reading(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    4 => proptest::char::range(' ', '~'),
+                    1 => prop::sample::select(vec!['\r', '\n', '\t', '\u{0}', '\u{7f}', '\u{a0}', '\u{feff}', 'ä', '-', ' ']),
+                ],
+                0..200,
+            ).prop_map(|cs| cs.into_iter().collect::<String>())
+        ) {
+            prop_assert_eq!(normalise(&text), normalise_reference(&text));
+        }
+    }
 
     #[test]
     fn normalise_line_endings_and_blanks() {
