@@ -15,7 +15,7 @@
 //! `reports/` folders of earlier versions are read once and removed.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -28,7 +28,6 @@ use crate::spool::journal::{self, Journal};
 
 #[derive(Debug)]
 pub struct SimGateway {
-    dir: PathBuf,
     delay: Duration,
     fail_numbers: Vec<String>,
     sent: Arc<Journal>,
@@ -145,7 +144,6 @@ impl SimGateway {
             })
             .collect();
         Ok(SimGateway {
-            dir: dir.to_owned(),
             delay,
             fail_numbers: fail_numbers.to_vec(),
             sent: Arc::new(Journal::open(&sent_path).map_err(|e| open_err(&sent_path, e))?),
@@ -155,11 +153,6 @@ impl SimGateway {
             completed: Mutex::new(BTreeMap::new()),
             wake: Notify::new(),
         })
-    }
-
-    /// The simulator's folder (`sent.jsonl`, `done.jsonl`).
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     pub async fn submit(&self, job: &Job) -> Result<(), GatewayError> {
@@ -329,7 +322,7 @@ mod tests {
         }
     }
 
-    fn scratch(name: &str) -> PathBuf {
+    fn scratch(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("umsgate-sim-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d
