@@ -127,12 +127,19 @@ impl Instance {
             ))),
         };
         let gateway = Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(err)?);
-        let (smtp_in, recovery) = Spool::open(&dirs.smtp_in)
-            .map_err(|e| err(format!("cannot open {}: {e}", dirs.smtp_in.display())))?;
+        // Held mail must be visible in smtp-in/ as files: no intake log then.
+        let opened = if inst.hold {
+            Spool::open(&dirs.smtp_in)
+        } else {
+            Spool::open_logged(&dirs.smtp_in, None)
+        };
+        let (smtp_in, recovery) =
+            opened.map_err(|e| err(format!("cannot open {}: {e}", dirs.smtp_in.display())))?;
         tracing::info!(
             event = "spool.recovered",
             instance = %id,
             queued = recovery.queued,
+            from_log = recovery.from_log,
             tmp_removed = recovery.tmp_removed,
             orphans_removed = recovery.orphans_removed,
             corrupt = recovery.corrupt.len()

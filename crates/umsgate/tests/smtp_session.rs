@@ -100,6 +100,7 @@ struct Builder {
     tls: bool,
     /// A durable spool step that fails (ENOSPC) in every store.
     fault: Option<umsgate::spool::Step>,
+    logged: bool,
 }
 
 fn server() -> Builder {
@@ -107,6 +108,7 @@ fn server() -> Builder {
         smtp_in: Vec::new(),
         tls: false,
         fault: None,
+        logged: false,
     }
 }
 
@@ -126,6 +128,12 @@ impl Builder {
     /// Makes `step` of every spool commit fail as on a full disk.
     fn failing(mut self, step: umsgate::spool::Step) -> Builder {
         self.fault = Some(step);
+        self
+    }
+
+    /// The spool keeps messages in its intake log, as `smtp-in/` does in an instance.
+    fn logged(mut self) -> Builder {
+        self.logged = true;
         self
     }
 
@@ -192,7 +200,11 @@ report_sender = "ums@example.com"
                 }
             }) as umsgate::spool::FaultHook
         });
-        let (spool, _) = Spool::open_with_faults(&dirs.smtp_in, hook).unwrap();
+        let (spool, _) = if self.logged {
+            Spool::open_logged(&dirs.smtp_in, hook).unwrap()
+        } else {
+            Spool::open_with_faults(&dirs.smtp_in, hook).unwrap()
+        };
         let (shutdown, rx) = watch::channel(false);
         let ctx = SessionContext::new(inst, spool.clone(), logs, rx).unwrap();
         TestServer {
@@ -877,7 +889,7 @@ async fn accepted_message_is_spooled_with_sidecar_received_and_msgid_log() {
 /// in the queue folder or its `.tmp/`.
 #[tokio::test]
 async fn every_failed_durable_step_answers_451_and_leaves_no_file() {
-    for step in umsgate::spool::Step::ALL {
+    for step in umsgate::spool::Step::FILES {
         let srv = server().failing(step).start();
         let mut c = srv.greeted().await;
         c.ehlo().await;
@@ -899,6 +911,39 @@ async fn every_failed_durable_step_answers_451_and_leaves_no_file() {
         assert!(srv.log("msgid.log").is_empty(), "{step:?}");
         c.quit().await;
     }
+}
+
+/// The same with the intake log: a failed write or fdatasync of the group answers 451, and
+/// nothing of the message is live in the log (so nothing comes back after a restart); the
+/// next message, once the step works, is taken.
+#[tokio::test]
+async fn every_failed_intake_log_step_answers_451_and_leaves_nothing_live() {
+    for step in umsgate::spool::Step::LOG {
+        let srv = server().logged().failing(step).start();
+        let mut c = srv.greeted().await;
+        c.ehlo().await;
+        c.send_message(MESSAGE, "451 4.3.0").await;
+        assert!(srv.spool.take_logged().is_empty(), "{step:?}");
+        assert!(srv.queued().is_empty(), "{step:?}");
+        let log = srv.smtp_in.join(umsgate::spool::INTAKE_DIR);
+        assert_eq!(
+            umsgate::spool::intake::count_live(&log).unwrap(),
+            0,
+            "{step:?}"
+        );
+        assert!(srv.log("msgid.log").is_empty(), "{step:?}");
+        c.quit().await;
+    }
+    // Without a fault the message is in the log, handed over from memory.
+    let srv = server().logged().start();
+    let mut c = srv.greeted().await;
+    c.ehlo().await;
+    let id = c.send_message(MESSAGE, "250 2.0.0").await.queue_id();
+    let taken = srv.spool.take_logged();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].id.as_str(), id);
+    assert!(srv.queued().is_empty());
+    c.quit().await;
 }
 
 #[tokio::test]

@@ -104,7 +104,10 @@ impl Outbound {
                 return;
             }
             match self.smtp_in.list() {
-                Ok(entries) => {
+                Ok(files) => {
+                    let mut entries = self.smtp_in.take_logged();
+                    entries.extend(files);
+                    entries.sort_by(|a, b| a.id.cmp(&b.id));
                     let items = entries.into_iter().map(|e| (e.id.to_string(), e));
                     rounds::round(
                         items,
@@ -114,7 +117,13 @@ impl Outbound {
                         ("outbound.deferred", &self.instance),
                         |entry| {
                             let me = Arc::clone(&self);
-                            async move { me.process(&entry).await.map_err(|Temporary(why)| why) }
+                            async move {
+                                let result = me.process(&entry).await;
+                                if result.is_err() {
+                                    me.smtp_in.keep(&entry);
+                                }
+                                result.map_err(|Temporary(why)| why)
+                            }
                         },
                     )
                     .await;
@@ -149,8 +158,10 @@ impl Outbound {
     }
 
     async fn process(&self, entry: &Entry) -> Result<(), Temporary> {
-        let eml = std::fs::read(&entry.eml)
-            .map_err(|e| Temporary(format!("cannot read {}: {e}", entry.eml.display())))?;
+        let eml = self
+            .smtp_in
+            .read(entry)
+            .map_err(|e| Temporary(format!("cannot read {}: {e}", entry.id)))?;
         let mut sc = match &entry.sidecar {
             Some(s) => s.clone(),
             None => self.envelope_from_headers(&entry.id, &eml),
@@ -783,6 +794,9 @@ impl Outbound {
 
     fn rewrite_sidecar(&self, entry: &Entry, sc: &Sidecar) -> std::io::Result<()> {
         let dir = self.smtp_in.dir();
+        if entry.logged.is_some() {
+            return self.smtp_in.write_out(entry, sc, dir);
+        }
         let tmp = dir
             .join(crate::spool::TMP_DIR)
             .join(format!("{}.json.rewrite", entry.id));
@@ -797,6 +811,10 @@ impl Outbound {
     /// loss only submits the jobs again under the same job ids, which the engine takes once.
     fn remove(&self, entry: &Entry) -> Result<(), Temporary> {
         use std::sync::atomic::Ordering;
+        if entry.logged.is_some() {
+            self.smtp_in.retire(entry);
+            return Ok(());
+        }
         let json = entry.eml.with_extension("json");
         std::fs::remove_file(&entry.eml)
             .map_err(|e| Temporary(format!("remove {}: {e}", entry.eml.display())))?;
@@ -819,6 +837,13 @@ impl Outbound {
     /// Moves a message to `smtp-in/error/` with the reason logged.
     fn archive(&self, entry: &Entry, why: &str) -> Result<(), Temporary> {
         let target: PathBuf = self.dirs.smtp_in_error.clone();
+        if let (Some(_), Some(sc)) = (&entry.logged, &entry.sidecar) {
+            self.smtp_in
+                .write_out(entry, sc, &target)
+                .map_err(|e| Temporary(format!("archive {}: {e}", entry.id)))?;
+            tracing::info!(event = "outbound.archived", instance = %self.instance, queue_id = %entry.id, reason = why);
+            return Ok(());
+        }
         let move_one = |from: &std::path::Path| -> std::io::Result<()> {
             match from.file_name() {
                 Some(n) if from.exists() => std::fs::rename(from, target.join(n)),

@@ -11,18 +11,26 @@
 //! On [`Spool::open`], leftovers in `.tmp/` are removed, and pairs that cannot be read (bad
 //! JSON, wrong version, `.eml` length not the recorded `size`) are moved to `corrupt/` with a
 //! log line — never dropped silently.
+//!
+//! A spool opened with [`Spool::open_logged`] (`smtp-in/`) keeps messages of up to 1 MiB in
+//! its intake log instead ([`intake`]: many messages per fdatasync, no file per message). They
+//! are handed to the worker from memory ([`Spool::take_logged`]); what the worker cannot finish
+//! at once is written out as an ordinary pair ([`Spool::write_out`]), and at open every message
+//! still live in the log is written out as a pair before anything else runs.
 
 pub mod admin;
 mod commit;
+pub mod intake;
 pub mod journal;
 pub mod layout;
 pub mod sidecar;
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Notify, oneshot};
 
@@ -45,6 +53,13 @@ fn tmp_shard(id: &QueueId) -> String {
 
 /// Name of the folder that holds unreadable entries.
 pub const CORRUPT_DIR: &str = "corrupt";
+
+/// Name of the intake log's folder inside a logged spool.
+pub const INTAKE_DIR: &str = ".intake";
+
+/// At most this many logged messages wait in memory for the worker; beyond it new messages
+/// are written as files (the worker is far behind, and memory stays bounded).
+const MAX_WAITING: usize = 20_000;
 
 /// A queue id: unique within a spool, sortable by arrival, safe as a file name
 /// (`[0-9A-F]`, 16 characters).
@@ -114,6 +129,8 @@ pub struct Recovery {
     pub corrupt: Vec<(String, String)>,
     /// Complete messages waiting.
     pub queued: usize,
+    /// Of those, messages written out from the intake log.
+    pub from_log: usize,
 }
 
 /// One queued message as found on disk.
@@ -124,6 +141,8 @@ pub struct Entry {
     /// `None` for an `.eml` dropped in by hand.
     pub sidecar: Option<Sidecar>,
     pub size: u64,
+    /// Set for a message held in the intake log (then no file exists at `eml`).
+    pub logged: Option<Arc<intake::Logged>>,
 }
 
 /// One queue folder with durable publication.
@@ -138,6 +157,9 @@ struct Inner {
     committer: commit::Committer,
     notify: Notify,
     faults: Option<FaultHook>,
+    log: Option<intake::Log>,
+    /// Logged messages not yet taken by the worker, oldest first.
+    waiting: Mutex<VecDeque<Entry>>,
 }
 
 impl Spool {
@@ -152,11 +174,49 @@ impl Spool {
         dir: &Path,
         faults: Option<FaultHook>,
     ) -> io::Result<(Spool, Recovery)> {
+        Spool::open_inner(dir, faults, false)
+    }
+
+    /// As [`Spool::open_with_faults`], with an intake log (see the module contract).
+    pub fn open_logged(dir: &Path, faults: Option<FaultHook>) -> io::Result<(Spool, Recovery)> {
+        Spool::open_inner(dir, faults, true)
+    }
+
+    fn open_inner(
+        dir: &Path,
+        faults: Option<FaultHook>,
+        logged: bool,
+    ) -> io::Result<(Spool, Recovery)> {
         let tmp = dir.join(TMP_DIR);
         for shard in 0..TMP_SHARDS {
             std::fs::create_dir_all(tmp.join(shard.to_string()))?;
         }
-        let recovery = recover(dir, &tmp)?;
+        let mut recovery = recover(dir, &tmp)?;
+        // Whatever the log still holds (a spool opened without it, too) becomes files first.
+        let log_dir = dir.join(INTAKE_DIR);
+        let replayed = intake::replay(&log_dir, |p| {
+            let mut sidecar = Sidecar::from_bytes(&p.sidecar).ok();
+            if let Some(s) = &mut sidecar {
+                s.size = p.eml.len() as u64;
+            }
+            let json = sidecar.map(|s| s.to_bytes());
+            write_pair(dir, &tmp, &p.id, json.as_deref(), &p.eml)?;
+            recovery.from_log += 1;
+            Ok(())
+        })?;
+        if !replayed.segments.is_empty() {
+            sync_dir(dir)?;
+            for seg in &replayed.segments {
+                std::fs::remove_file(seg)?;
+            }
+            sync_dir(&log_dir)?;
+            recovery.queued += recovery.from_log;
+        }
+        let log = if logged {
+            Some(intake::Log::start(log_dir, faults.clone())?)
+        } else {
+            None
+        };
         let committer = commit::Committer::start(dir.to_owned(), faults.clone())?;
         let inner = Inner {
             dir: dir.to_owned(),
@@ -164,6 +224,8 @@ impl Spool {
             committer,
             notify: Notify::new(),
             faults,
+            log,
+            waiting: Mutex::new(VecDeque::new()),
         };
         Ok((
             Spool {
@@ -181,6 +243,28 @@ impl Spool {
     pub async fn store(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<QueueId, SpoolError> {
         let id = QueueId(sidecar.id.clone());
         sidecar.size = eml.len() as u64;
+        if let Some(log) = &self.inner.log
+            && eml.len() <= intake::MAX_MESSAGE
+            && self.waiting().len() < MAX_WAITING
+        {
+            let size = sidecar.size;
+            let logged = log
+                .append(id.clone(), sidecar.to_bytes(), eml)
+                .await
+                .map_err(|source| SpoolError {
+                    step: "intake log",
+                    source,
+                })?;
+            self.waiting().push_back(Entry {
+                eml: self.inner.dir.join(format!("{id}.eml")),
+                id: id.clone(),
+                sidecar: Some(sidecar),
+                size,
+                logged: Some(logged),
+            });
+            self.inner.notify.notify_one();
+            return Ok(id);
+        }
         let shard = self.inner.tmp.join(tmp_shard(&id));
         let tmp_eml = shard.join(format!("{id}.eml"));
         let tmp_json = shard.join(format!("{id}.json"));
@@ -251,10 +335,118 @@ impl Spool {
         self.inner.notify.notified().await;
     }
 
-    /// The messages waiting, oldest first.
+    /// The messages waiting as files, oldest first.
     pub fn list(&self) -> io::Result<Vec<Entry>> {
         list_dir(&self.inner.dir)
     }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+        self.inner
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the logged messages waiting in memory, oldest first. Each must end in
+    /// [`Spool::retire`] or [`Spool::write_out`]; one dropped without either is written out
+    /// at the next start.
+    pub fn take_logged(&self) -> Vec<Entry> {
+        self.waiting().drain(..).collect()
+    }
+
+    /// Gives back logged messages that could be neither finished nor written out.
+    pub fn put_back(&self, entries: Vec<Entry>) {
+        let mut w = self.waiting();
+        for e in entries.into_iter().rev() {
+            w.push_front(e);
+        }
+    }
+
+    /// The message's bytes, from its file or from the intake log.
+    pub fn read(&self, entry: &Entry) -> io::Result<Vec<u8>> {
+        match &entry.logged {
+            Some(l) => l.read(),
+            None => std::fs::read(&entry.eml),
+        }
+    }
+
+    /// A logged message is done with (processed): it leaves the log. Nothing for files.
+    pub fn retire(&self, entry: &Entry) {
+        if let (Some(log), Some(l)) = (&self.inner.log, &entry.logged) {
+            log.retire(l);
+        }
+    }
+
+    /// Writes a logged message out as a pair in `target` (the queue folder itself, for a
+    /// retry, or an archive folder), durably, with `sidecar`; then it leaves the log.
+    pub fn write_out(&self, entry: &Entry, sidecar: &Sidecar, target: &Path) -> io::Result<()> {
+        let Some(l) = &entry.logged else {
+            return Err(io::Error::other("not a logged message"));
+        };
+        if l.is_settled() {
+            return Ok(());
+        }
+        let eml = l.read()?;
+        let mut sc = sidecar.clone();
+        sc.size = eml.len() as u64;
+        write_pair(
+            target,
+            &self.inner.tmp,
+            &entry.id,
+            Some(&sc.to_bytes()),
+            &eml,
+        )?;
+        sync_dir(target)?;
+        self.retire(entry);
+        Ok(())
+    }
+}
+
+impl Spool {
+    /// A logged message its worker could not finish now stays queued: written out as a pair
+    /// in the queue folder (to be retried from there) unless that is done already, or, when
+    /// even that fails, given back to memory. Nothing for files.
+    pub fn keep(&self, entry: &Entry) {
+        let (Some(l), Some(sidecar)) = (&entry.logged, &entry.sidecar) else {
+            return;
+        };
+        if l.is_settled() {
+            return;
+        }
+        if let Err(e) = self.write_out(entry, sidecar, &self.inner.dir) {
+            tracing::error!(event = "spool.write_out_failed", dir = %self.inner.dir.display(), id = %entry.id, error = %e, "kept in the intake log");
+            self.put_back(vec![entry.clone()]);
+        }
+    }
+}
+
+/// Writes `id.eml` (and `id.json` when given) into `dir` through `.tmp/`: written, fsynced,
+/// renamed, sidecar first. The caller fsyncs `dir`. An existing pair of that id is replaced.
+fn write_pair(
+    dir: &Path,
+    tmp: &Path,
+    id: &QueueId,
+    json: Option<&[u8]>,
+    eml: &[u8],
+) -> io::Result<()> {
+    let shard = tmp.join(tmp_shard(id));
+    let put = |ext: &str, bytes: &[u8]| -> io::Result<()> {
+        let t = shard.join(format!("{id}.{ext}.out"));
+        let _ = std::fs::remove_file(&t);
+        write_synced(&t, bytes).or_else(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                std::fs::create_dir_all(&shard)?;
+                write_synced(&t, bytes)
+            } else {
+                Err(e)
+            }
+        })?;
+        std::fs::rename(&t, dir.join(format!("{id}.{ext}")))
+    };
+    if let Some(json) = json {
+        put("json", json)?;
+    }
+    put("eml", eml)
 }
 
 /// The durable steps of [`Spool::store`], in the order they happen.
@@ -266,10 +458,14 @@ pub enum Step {
     SyncSidecar,
     Rename,
     SyncDir,
+    /// Intake log: the group's write, and its fdatasync.
+    LogWrite,
+    LogSync,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    /// The steps of a message stored as files.
+    pub const FILES: [Step; 6] = [
         Step::WriteMessage,
         Step::SyncMessage,
         Step::WriteSidecar,
@@ -277,6 +473,8 @@ impl Step {
         Step::Rename,
         Step::SyncDir,
     ];
+    /// The steps of a message stored in the intake log.
+    pub const LOG: [Step; 2] = [Step::LogWrite, Step::LogSync];
 
     fn name(self) -> &'static str {
         match self {
@@ -286,6 +484,8 @@ impl Step {
             Step::SyncSidecar => "sidecar fsync",
             Step::Rename => "rename",
             Step::SyncDir => "folder fsync",
+            Step::LogWrite => "log write",
+            Step::LogSync => "log fsync",
         }
     }
 }
@@ -377,6 +577,7 @@ pub fn list_dir(dir: &Path) -> io::Result<Vec<Entry>> {
             eml: entry.path(),
             sidecar,
             size: meta.len(),
+            logged: None,
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -570,7 +771,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_step_never_acknowledges_and_leaves_nothing_behind() {
         use std::sync::atomic::{AtomicBool, AtomicUsize};
-        for failing in Step::ALL {
+        for failing in Step::FILES {
             let dir = temp(&format!("fault-{failing:?}"));
             let armed = std::sync::Arc::new(AtomicBool::new(true));
             let hits = std::sync::Arc::new(AtomicUsize::new(0));
@@ -623,6 +824,182 @@ mod tests {
             assert_eq!(spool.list().unwrap().len(), 1);
             std::fs::remove_dir_all(&dir).unwrap();
         }
+    }
+
+    /// Waits until the intake log of `dir` holds `n` live messages (retirements are written
+    /// by the log's own thread).
+    fn wait_live(dir: &Path, n: usize) {
+        let log = dir.join(INTAKE_DIR);
+        for _ in 0..500 {
+            if intake::count_live(&log).unwrap() == n {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("intake log never reached {n} live messages");
+    }
+
+    /// Logged messages: handed over from memory with their bytes; one retired, one written
+    /// out with a new sidecar, one left live as by a crash. At the next open the live one
+    /// is written out as a pair, the retired one is gone, and the log is empty.
+    #[tokio::test]
+    async fn logged_messages_are_handed_over_and_the_live_ones_survive_a_restart() {
+        let dir = temp("logged");
+        let (spool, _) = Spool::open_logged(&dir, None).unwrap();
+        let ids: Vec<QueueId> = (0..3).map(|_| QueueId::generate()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let body = format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes();
+            spool.store(sidecar(id), body).await.unwrap();
+        }
+        assert!(
+            spool.list().unwrap().is_empty(),
+            "no file for a logged message"
+        );
+        let taken = spool.take_logged();
+        assert_eq!(
+            taken.iter().map(|e| &e.id).collect::<Vec<_>>(),
+            ids.iter().collect::<Vec<_>>()
+        );
+        assert!(spool.take_logged().is_empty(), "taken once");
+        assert_eq!(
+            spool.read(&taken[1]).unwrap(),
+            b"Subject: 1\r\n\r\nbody 1\r\n".to_vec()
+        );
+        spool.retire(&taken[0]);
+        let mut rewritten = taken[1].sidecar.clone().unwrap();
+        rewritten.mail_from = "other@example.com".into();
+        spool.write_out(&taken[1], &rewritten, &dir).unwrap();
+        wait_live(&dir, 1);
+        let listed = spool.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, ids[1]);
+        assert_eq!(
+            listed[0].sidecar.as_ref().unwrap().mail_from,
+            "other@example.com"
+        );
+        assert_eq!(
+            std::fs::read(&listed[0].eml).unwrap(),
+            b"Subject: 1\r\n\r\nbody 1\r\n"
+        );
+        drop((spool, taken));
+
+        let (spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+        assert_eq!(recovery.from_log, 1);
+        assert_eq!(recovery.queued, 2);
+        let listed: Vec<QueueId> = spool.list().unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(listed, [ids[1].clone(), ids[2].clone()]);
+        assert_eq!(
+            std::fs::read(dir.join(format!("{}.eml", ids[2]))).unwrap(),
+            b"Subject: 2\r\n\r\nbody 2\r\n"
+        );
+        assert!(spool.take_logged().is_empty());
+        assert_eq!(intake::count_live(&dir.join(INTAKE_DIR)).unwrap(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A failed write or fdatasync of the log: the store fails naming the step, nothing is
+    /// live (nothing comes back at the next open), and the next store succeeds.
+    #[tokio::test]
+    async fn a_failed_log_step_never_acknowledges_and_nothing_comes_back() {
+        use std::sync::atomic::AtomicBool;
+        for failing in Step::LOG {
+            let dir = temp(&format!("logfault-{failing:?}"));
+            let armed = std::sync::Arc::new(AtomicBool::new(true));
+            let a = std::sync::Arc::clone(&armed);
+            let hook: FaultHook = std::sync::Arc::new(move |step| {
+                if step == failing && a.load(Ordering::SeqCst) {
+                    return Err(io::Error::from_raw_os_error(28));
+                }
+                Ok(())
+            });
+            let (spool, _) = Spool::open_logged(&dir, Some(hook)).unwrap();
+            let err = spool
+                .store(
+                    sidecar(&QueueId::generate()),
+                    b"Subject: x\r\n\r\n".to_vec(),
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains(failing.name()),
+                "{failing:?}: {err}"
+            );
+            assert!(spool.take_logged().is_empty());
+            armed.store(false, Ordering::SeqCst);
+            let good = QueueId::generate();
+            spool
+                .store(sidecar(&good), b"Subject: y\r\n\r\n".to_vec())
+                .await
+                .unwrap();
+            assert_eq!(spool.take_logged().len(), 1);
+            drop(spool);
+            let (spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+            assert_eq!(recovery.from_log, 1, "{failing:?}");
+            let listed: Vec<QueueId> = spool.list().unwrap().into_iter().map(|e| e.id).collect();
+            assert_eq!(listed, [good], "{failing:?}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    /// A segment whose last record was cut short by a crash: the whole records before it are
+    /// written out, the cut one (never acknowledged) is dropped.
+    #[tokio::test]
+    async fn a_record_cut_short_is_dropped_at_open() {
+        let dir = temp("torn");
+        let (spool, _) = Spool::open_logged(&dir, None).unwrap();
+        let kept = QueueId::generate();
+        spool
+            .store(sidecar(&kept), b"Subject: k\r\n\r\n".to_vec())
+            .await
+            .unwrap();
+        spool
+            .store(
+                sidecar(&QueueId::generate()),
+                b"Subject: cut\r\n\r\n".to_vec(),
+            )
+            .await
+            .unwrap();
+        drop(spool);
+        let log = dir.join(INTAKE_DIR);
+        let seg = std::fs::read_dir(&log)
+            .unwrap()
+            .flatten()
+            .next()
+            .unwrap()
+            .path();
+        let len = std::fs::metadata(&seg).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&seg)
+            .unwrap()
+            .set_len(len - 3)
+            .unwrap();
+        let (spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+        assert_eq!(recovery.from_log, 1);
+        let listed: Vec<QueueId> = spool.list().unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(listed, [kept]);
+        assert_eq!(
+            std::fs::read_dir(&log).unwrap().count(),
+            0,
+            "segments removed"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A message over the log's limit is stored as files, as without a log.
+    #[tokio::test]
+    async fn a_large_message_bypasses_the_log() {
+        let dir = temp("large");
+        let (spool, _) = Spool::open_logged(&dir, None).unwrap();
+        let mut big = b"Subject: big\r\n\r\n".to_vec();
+        big.resize(intake::MAX_MESSAGE + 1, b'x');
+        spool
+            .store(sidecar(&QueueId::generate()), big)
+            .await
+            .unwrap();
+        assert!(spool.take_logged().is_empty());
+        assert_eq!(spool.list().unwrap().len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
