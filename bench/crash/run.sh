@@ -53,10 +53,11 @@ touch "$WORK/stop"
 wait "$CLIENT" 2>/dev/null || true
 wait "$GEN" 2>/dev/null || true
 
-# drain: smtp-in/, received/ and smtp-out/ empty (badmail aside)
+# drain: smtp-in/ (its files and its intake log), received/ and smtp-out/ empty (badmail aside)
 pending() {
   local a b c
-  a=$(find "$ST/smtp-in" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)
+  a=$("$UMSGATE_BIN" --config "$U/umsgate.toml" queue list --json 2>/dev/null \
+    | grep -c '"state": "incoming"' || true)
   b=$( { find "$ST/received" -mindepth 1 -maxdepth 1 -type d ! -name error ! -name '.*' 2>/dev/null || true; } | wc -l)
   c=$(find "$ST/smtp-out" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)
   echo $((a + b + c))

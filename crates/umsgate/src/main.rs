@@ -644,7 +644,7 @@ fn queue(config: &Config, cmd: &QueueCommand) -> ExitCode {
                         "{}",
                         serde_json::to_string_pretty(&item).unwrap_or_default()
                     );
-                    if let Ok(bytes) = std::fs::read(&item.path) {
+                    if let Ok(bytes) = admin::message_bytes(&item) {
                         let end = bytes
                             .windows(4)
                             .position(|w| w == b"\r\n\r\n")

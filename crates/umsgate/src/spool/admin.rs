@@ -3,6 +3,10 @@
 //! These work on the folders directly, so they need no running daemon and are safe beside
 //! one: a move publishes the sidecar before the `.eml` (the order the spool itself uses),
 //! and every rewrite goes through a temporary file, fsync and rename.
+//!
+//! Mail still in `smtp-in/`'s intake log (accepted moments ago, being processed by the
+//! running daemon) is listed and shown, marked `in_intake_log`, but not changed: only the
+//! daemon writes the log. Stopped, it has none: at start the log becomes files.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -10,7 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::layout::{InstanceDirs, QueueState};
-use super::{Entry, QueueId, Sidecar, TMP_DIR, list_dir, sync_dir, write_synced};
+use super::{
+    Entry, INTAKE_DIR, QueueId, Sidecar, TMP_DIR, intake, list_dir, sync_dir, write_synced,
+};
 use crate::config::Config;
 use crate::config::units::InstanceId;
 
@@ -27,7 +33,9 @@ pub struct QueueItem {
     pub attempts: u32,
     pub next_attempt: Option<String>,
     pub last_error: Option<String>,
+    /// The `.eml`, or for a message in the intake log the log segment that holds it.
     pub path: PathBuf,
+    pub in_intake_log: bool,
 }
 
 fn instances<'a>(
@@ -93,11 +101,56 @@ pub fn list(
                     next_attempt: s.and_then(|s| s.next_attempt.clone()),
                     last_error: s.and_then(|s| s.last_error.clone()),
                     path: e.eml.clone(),
+                    in_intake_log: false,
+                });
+            }
+        }
+        if state.is_none_or(|s| s == QueueState::Incoming) {
+            for m in intake::live_messages(&dirs.smtp_in.join(INTAKE_DIR))? {
+                let s = m.sidecar.as_ref();
+                out.push(QueueItem {
+                    instance: id.to_string(),
+                    state: QueueState::Incoming,
+                    id: m.id.to_string(),
+                    size: m.size,
+                    received_at: s.map(|s| s.received_at.clone()),
+                    from: s.map(|s| s.mail_from.clone()),
+                    to: s
+                        .map(|s| s.rcpts.iter().map(|r| r.address.clone()).collect())
+                        .unwrap_or_default(),
+                    attempts: 0,
+                    next_attempt: None,
+                    last_error: None,
+                    path: m.segment,
+                    in_intake_log: true,
                 });
             }
         }
     }
     Ok(out)
+}
+
+/// The message's bytes, from its file or from the intake log.
+pub fn message_bytes(item: &QueueItem) -> io::Result<Vec<u8>> {
+    if item.in_intake_log {
+        let id = QueueId::parse(&item.id).ok_or_else(|| io::Error::other("bad queue id"))?;
+        intake::read_message(&item.path, &id)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no longer in the intake log"))
+    } else {
+        std::fs::read(&item.path)
+    }
+}
+
+/// Refuses to change a message only the running daemon may touch.
+fn changeable(item: &QueueItem) -> io::Result<()> {
+    if item.in_intake_log {
+        return Err(io::Error::other(format!(
+            "{} is in the intake log of the running umsgate and is being processed; it \
+             cannot be changed from outside (stopped, umsgate writes it to smtp-in/ at start)",
+            item.id
+        )));
+    }
+    Ok(())
 }
 
 /// Finds a queued message by id in every folder of every instance.
@@ -159,6 +212,7 @@ pub fn requeue(config: &Config, id: &QueueId) -> io::Result<Option<QueueItem>> {
     let Some((item, dirs)) = find(config, id)? else {
         return Ok(None);
     };
+    changeable(&item)?;
     let target = match item.state {
         QueueState::Badmail | QueueState::Deferred | QueueState::Outgoing => dirs.smtp_out.clone(),
         QueueState::Error | QueueState::Incoming => dirs.smtp_in.clone(),
@@ -214,6 +268,7 @@ pub fn delete(config: &Config, id: &QueueId) -> io::Result<Option<QueueItem>> {
     let Some((item, _)) = find(config, id)? else {
         return Ok(None);
     };
+    changeable(&item)?;
     std::fs::remove_file(&item.path)?;
     match std::fs::remove_file(json_of(&item.path)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),

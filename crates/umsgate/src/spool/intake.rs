@@ -509,22 +509,68 @@ pub(super) fn replay(
     Ok(out)
 }
 
-/// Number of live messages in the segments of `dir` (for the administrator's tools).
-pub fn count_live(dir: &Path) -> io::Result<usize> {
+/// A live message as the administrator's tools see it, read from the segments on disk.
+#[derive(Debug, Clone)]
+pub struct LiveMessage {
+    pub id: QueueId,
+    /// `None` if the recorded sidecar cannot be read.
+    pub sidecar: Option<super::Sidecar>,
+    pub size: u64,
+    pub segment: PathBuf,
+}
+
+/// The live messages in the segments of `dir`, oldest first. A running umsgate may retire
+/// any of them at any moment; this is a snapshot.
+pub fn live_messages(dir: &Path) -> io::Result<Vec<LiveMessage>> {
+    let mut out = Vec::new();
     if !dir.exists() {
-        return Ok(0);
+        return Ok(out);
     }
-    let mut live = 0;
-    for path in segment_paths(dir)? {
-        let bytes = std::fs::read(&path)?;
+    let mut segments = segment_paths(dir)?;
+    segments.sort();
+    for path in segments {
+        let bytes = match std::fs::read(&path) {
+            // Removed by the running umsgate between listing and reading.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            other => other?,
+        };
         let (records, _) = decode(&bytes);
-        let retired = records
+        let retired: std::collections::HashSet<&str> = records
             .iter()
-            .filter(|r| matches!(r, Record::Retired { .. }))
-            .count();
-        live += (records.len() - retired).saturating_sub(retired);
+            .filter_map(|r| match r {
+                Record::Retired { id } => Some(*id),
+                Record::Message { .. } => None,
+            })
+            .collect();
+        for r in &records {
+            if let Record::Message { id, sidecar, eml } = r
+                && !retired.contains(id)
+                && let Some(qid) = QueueId::parse(id)
+            {
+                out.push(LiveMessage {
+                    id: qid,
+                    sidecar: super::Sidecar::from_bytes(sidecar).ok(),
+                    size: eml.len() as u64,
+                    segment: path.clone(),
+                });
+            }
+        }
     }
-    Ok(live)
+    Ok(out)
+}
+
+/// Number of live messages in the segments of `dir`.
+pub fn count_live(dir: &Path) -> io::Result<usize> {
+    Ok(live_messages(dir)?.len())
+}
+
+/// The bytes of message `id` in `segment`, if it is there.
+pub fn read_message(segment: &Path, id: &QueueId) -> io::Result<Option<Vec<u8>>> {
+    let bytes = std::fs::read(segment)?;
+    Ok(decode(&bytes).0.into_iter().find_map(|r| match r {
+        Record::Message { id: i, eml, .. } if i == id.as_str() => Some(eml.to_vec()),
+        _ => None,
+    }))
 }
 
 fn segment_paths(dir: &Path) -> io::Result<Vec<PathBuf>> {
