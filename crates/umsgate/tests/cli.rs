@@ -146,6 +146,70 @@ fn queue_show_and_delete_a_hand_dropped_message() {
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
 }
 
+/// Mail in the intake log of a running umsgate: listed and shown, marked `in_intake_log`;
+/// requeue and delete refuse it with the reason (only the daemon writes the log), exit 3.
+#[tokio::test]
+async fn mail_in_the_intake_log_is_listed_and_shown_but_not_changed() {
+    use umsgate::spool::{Origin, QueueId, Recipient, Sidecar, Spool, sidecar};
+    let work = Work::new("queue-log");
+    work.write_config(&config_text(free_addr(), ""));
+    let (spool, _) = Spool::open_logged(&work.smtp_in(), None).unwrap();
+    let id = QueueId::generate();
+    let sc = Sidecar {
+        v: sidecar::VERSION,
+        id: id.to_string(),
+        instance: "it".into(),
+        received_at: "2026-11-26T10:00:00Z".into(),
+        origin: Origin::Smtp,
+        client: None,
+        helo: None,
+        tls: false,
+        auth: None,
+        mail_from: "jane@example.com".into(),
+        rcpts: vec![Recipient {
+            address: "+4930123456@fax.example.com".into(),
+            orcpt: None,
+        }],
+        size: 0,
+        message_id: None,
+        attempts: 0,
+        next_attempt: None,
+        last_error: None,
+    };
+    let eml = b"Subject: in the log\r\n\r\nbody\r\n".to_vec();
+    spool.store(sc, eml.clone()).await.unwrap();
+
+    let out = work.umsgate(&["queue", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{v}");
+    assert_eq!(items[0]["id"], id.as_str());
+    assert_eq!(items[0]["state"], "incoming");
+    assert_eq!(items[0]["in_intake_log"], true);
+    assert_eq!(items[0]["size"], eml.len() as u64);
+    assert_eq!(items[0]["from"], "jane@example.com");
+
+    let out = work.umsgate(&["queue", "show", id.as_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Subject: in the log"),
+        "{}",
+        describe(&out)
+    );
+    for verb in ["delete", "requeue"] {
+        let out = work.umsgate(&["queue", verb, id.as_str()]);
+        assert_eq!(out.status.code(), Some(3), "{verb}: {}", describe(&out));
+        assert!(
+            stderr(&out).contains("intake log"),
+            "{verb}: {}",
+            describe(&out)
+        );
+    }
+    // Still there, untouched, for the daemon.
+    assert_eq!(spool.take_logged().len(), 1);
+}
+
 fn hash_password(password: &str) -> String {
     let out = run_cli(
         &["hash-password"],

@@ -5,6 +5,11 @@
 //! SIGKILLed mid-stream and started again on the same state. Every acknowledged message must
 //! then be in `smtp-in/` byte for byte, its sidecar valid JSON with the right size, nothing
 //! left in `.tmp/`, nothing in `corrupt/`, and `umsgate queue list --json` must list it.
+//!
+//! Twice: with `hold = true` (messages stored as files), and with processing on, where
+//! messages go through the intake log; there the directory is unreachable, so the worker
+//! writes each message out to `smtp-in/` for a later try, and what is still live in the log
+//! at the kill is written out at the restart.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -100,10 +105,38 @@ fn marker_of(eml: &[u8]) -> Option<String> {
 }
 
 /// The whole scenario; `first` decides how the first process is started.
-fn sigkill_mid_stream(name: &str, first: impl FnOnce(&Work, SocketAddr) -> Daemon) {
+/// How the first process runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Intake {
+    /// `hold = true`: every message is stored as files.
+    Files,
+    /// Processing on, directory unreachable: messages go through the intake log.
+    Log,
+}
+
+fn sigkill_mid_stream(name: &str, intake: Intake, first: impl FnOnce(&Work, SocketAddr) -> Daemon) {
     let work = Work::new(name);
     let addr = free_addr();
-    work.write_config(&config_text(addr, "max_connections_per_client = 100"));
+    let held = config_text(addr, "max_connections_per_client = 100");
+    match intake {
+        Intake::Files => {
+            work.write_config(&held);
+        }
+        Intake::Log => {
+            let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let dead_port = dead.local_addr().unwrap().port();
+            drop(dead);
+            let text = held.replace("hold = true\n", "").replace(
+                "kind = \"file\"\npath = \"users.toml\"",
+                &format!(
+                    "kind = \"ldap\"\nservers = [\"ldap://127.0.0.1:{dead_port}\"]\n\
+                     base_dns = [\"dc=example,dc=com\"]\nconnect_timeout = \"1s\""
+                ),
+            );
+            assert!(text.contains("kind = \"ldap\"") && !text.contains("hold = true"));
+            work.write_config(&text);
+        }
+    }
     let mut d = first(&work, addr);
     d.wait_ready();
 
@@ -152,8 +185,17 @@ fn sigkill_mid_stream(name: &str, first: impl FnOnce(&Work, SocketAddr) -> Daemo
         read_spool(&dir).len(),
         support::files_below(&dir.join(".tmp")).len()
     );
+    if intake == Intake::Log {
+        // The restart writes out what the log still holds; held, nothing is taken away.
+        work.write_config(&held);
+        let mut d = Daemon::run(&work, addr);
+        d.wait_ready();
+        assert!(d.sigterm().success(), "{}", d.output());
+        let log = support::files_below(&dir.join(".intake"));
+        assert!(log.is_empty(), "intake log not emptied at restart: {log:?}");
+    }
 
-    // On disk right after the kill: every acknowledged message, whole.
+    // On disk after the kill: every acknowledged message, whole.
     let spool = read_spool(&dir);
     let by_id: BTreeMap<&str, &support::Queued> =
         spool.iter().map(|q| (q.id.as_str(), q)).collect();
@@ -255,6 +297,7 @@ fn sigkill_mid_stream(name: &str, first: impl FnOnce(&Work, SocketAddr) -> Daemo
         .into_iter()
         .filter(|n| {
             !(n == ".tmp"
+                || n == ".intake"
                 || n == "error"
                 || n.strip_suffix(".eml")
                     .or_else(|| n.strip_suffix(".json"))
@@ -305,14 +348,19 @@ fn sigkill_mid_stream(name: &str, first: impl FnOnce(&Work, SocketAddr) -> Daemo
 
 #[test]
 fn sigkill_mid_stream_loses_no_acknowledged_message() {
-    sigkill_mid_stream("sigkill", Daemon::run);
+    sigkill_mid_stream("sigkill", Intake::Files, Daemon::run);
+}
+
+#[test]
+fn sigkill_mid_stream_through_the_intake_log_loses_no_acknowledged_message() {
+    sigkill_mid_stream("sigkill-log", Intake::Log, Daemon::run);
 }
 
 /// The same with the open-files limit lifted to the hard limit (`ulimit -n`), so that the
 /// result does not depend on the limit the test runner happens to inherit.
 #[test]
 fn sigkill_mid_stream_loses_no_acknowledged_message_without_fd_limit() {
-    sigkill_mid_stream("sigkill-nofile", |work, addr| {
+    sigkill_mid_stream("sigkill-nofile", Intake::Files, |work, addr| {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(r#"ulimit -n "$(ulimit -H -n)" && exec "$0" "$@""#)
