@@ -2,7 +2,9 @@
 //!
 //! Contract: [`Log::append`] returns `Ok` only when the message and its sidecar are written
 //! into the current segment and the segment is fdatasynced; the SMTP listener answers 250 on
-//! nothing else. From then on the message is *live* until it is either retired
+//! nothing else. Every message made durable is put into the spool's waiting queue for the
+//! worker by the log itself, before any session is answered, so that a session that goes
+//! away meanwhile cannot strand it. From then on the message is *live* until it is either retired
 //! ([`Log::retire`]: processed, archived, or written out as an ordinary `.eml` + `.json` pair
 //! in the queue folder by the spool). A retirement is a small record appended to the message's
 //! segment; it is on disk with the next group commit, which follows within one round of the
@@ -33,7 +35,7 @@ use std::sync::{Arc, mpsc};
 
 use tokio::sync::oneshot;
 
-use super::{FaultHook, QueueId, Step, fault, sync_dir};
+use super::{Entry, FaultHook, QueueId, Sidecar, Step, Waiting, fault, sync_dir};
 
 const MAGIC: &[u8; 4] = b"UMSQ";
 const KIND_MESSAGE: u8 = 1;
@@ -88,12 +90,23 @@ impl Logged {
 
 enum Cmd {
     Append {
-        id: QueueId,
-        sidecar: Vec<u8>,
+        sidecar: Box<Sidecar>,
+        json: Vec<u8>,
         eml: Vec<u8>,
-        done: oneshot::Sender<io::Result<Arc<Logged>>>,
+        done: AppendDone,
     },
     Retire(Arc<Logged>),
+}
+
+type AppendDone = oneshot::Sender<io::Result<()>>;
+
+/// A message of the group being committed.
+struct Pending {
+    id: QueueId,
+    sidecar: Sidecar,
+    json: Vec<u8>,
+    eml: Vec<u8>,
+    done: AppendDone,
 }
 
 /// The handle the spool uses; see the module contract.
@@ -105,7 +118,7 @@ pub(super) struct Log {
 impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Cmd::Append { id, .. } => write!(f, "Append({id})"),
+            Cmd::Append { sidecar, .. } => write!(f, "Append({})", sidecar.id),
             Cmd::Retire(l) => write!(f, "Retire({})", l.id),
         }
     }
@@ -113,13 +126,22 @@ impl std::fmt::Debug for Cmd {
 
 impl Log {
     /// Starts the committer thread for the segments in `dir` (which [`replay`] has emptied).
-    pub(super) fn start(dir: PathBuf, faults: Option<FaultHook>) -> io::Result<Log> {
+    /// `queue_dir` is the spool's folder (where a message would be written out); `waiting`
+    /// receives every message made durable.
+    pub(super) fn start(
+        dir: PathBuf,
+        queue_dir: PathBuf,
+        faults: Option<FaultHook>,
+        waiting: Arc<Waiting>,
+    ) -> io::Result<Log> {
         std::fs::create_dir_all(&dir)?;
         let next = next_seq(&dir)?;
         let (tx, rx) = mpsc::channel::<Cmd>();
         let mut committer = Committer {
             dir,
+            queue_dir,
             faults,
+            waiting,
             current: None,
             next,
             live: HashMap::new(),
@@ -130,18 +152,14 @@ impl Log {
         Ok(Log { tx })
     }
 
-    /// Logs one message; see the module contract.
-    pub(super) async fn append(
-        &self,
-        id: QueueId,
-        sidecar: Vec<u8>,
-        eml: Vec<u8>,
-    ) -> io::Result<Arc<Logged>> {
+    /// Logs one message (its sidecar's `size` already set); see the module contract.
+    pub(super) async fn append(&self, sidecar: Sidecar, eml: Vec<u8>) -> io::Result<()> {
         let (done, wait) = oneshot::channel();
+        let json = sidecar.to_bytes();
         self.tx
             .send(Cmd::Append {
-                id,
-                sidecar,
+                sidecar: Box::new(sidecar),
+                json,
                 eml,
                 done,
             })
@@ -163,7 +181,9 @@ impl Log {
 /// Live messages per segment, known only to the committer.
 struct Committer {
     dir: PathBuf,
+    queue_dir: PathBuf,
     faults: Option<FaultHook>,
+    waiting: Arc<Waiting>,
     current: Option<(Arc<Segment>, u64)>,
     next: u64,
     live: HashMap<u64, (Arc<Segment>, usize)>,
@@ -177,13 +197,19 @@ impl Committer {
             let mut bytes = 0;
             let mut take = |cmd: Cmd, bytes: &mut usize| match cmd {
                 Cmd::Append {
-                    id,
                     sidecar,
+                    json,
                     eml,
                     done,
                 } => {
-                    *bytes += eml.len() + sidecar.len();
-                    appends.push((id, sidecar, eml, done));
+                    *bytes += eml.len() + json.len();
+                    appends.push(Pending {
+                        id: QueueId(sidecar.id.clone()),
+                        sidecar: *sidecar,
+                        json,
+                        eml,
+                        done,
+                    });
                 }
                 Cmd::Retire(l) => retires.push(l),
             };
@@ -231,8 +257,12 @@ impl Committer {
                 .and_then(|()| segment.file.sync_data())
             {
                 // The messages are settled in memory; a crash now would write them out once
-                // more at the next start.
+                // more at the next start. Nothing more goes into this segment after a record
+                // that may be torn.
                 tracing::warn!(event = "spool.intake_retire_failed", segment = %segment.path.display(), error = %e);
+                if self.current.as_ref().is_some_and(|(c, _)| c.seq == seq) {
+                    self.current = None;
+                }
             }
             if let Some((_, live)) = self.live.get_mut(&seq) {
                 *live = live.saturating_sub(count);
@@ -241,13 +271,14 @@ impl Committer {
         }
     }
 
-    /// Appends a group of messages to the current segment with one fdatasync and answers each.
-    fn append(&mut self, appends: Vec<(QueueId, Vec<u8>, Vec<u8>, AppendDone)>) {
+    /// Appends a group of messages to the current segment with one fdatasync, hands them to
+    /// the waiting queue and answers each session.
+    fn append(&mut self, appends: Vec<Pending>) {
         let (segment, start) = match self.current_segment() {
             Ok(c) => c,
             Err(e) => {
-                for (.., done) in appends {
-                    let _ = done.send(Err(io::Error::new(e.kind(), e.to_string())));
+                for p in appends {
+                    let _ = p.done.send(Err(io::Error::new(e.kind(), e.to_string())));
                 }
                 return;
             }
@@ -255,13 +286,12 @@ impl Committer {
         let mut buf = Vec::with_capacity(
             appends
                 .iter()
-                .map(|(id, s, m, _)| OVERHEAD + id.as_str().len() + s.len() + m.len())
+                .map(|p| OVERHEAD + p.id.as_str().len() + p.json.len() + p.eml.len())
                 .sum(),
         );
-        let mut placed = Vec::with_capacity(appends.len());
-        for (id, sidecar, eml, done) in appends {
-            let at = encode(&mut buf, KIND_MESSAGE, &id, &sidecar, &eml);
-            placed.push((id, start + at as u64, eml.len() as u64, done));
+        let mut offsets = Vec::with_capacity(appends.len());
+        for p in &appends {
+            offsets.push(start + encode(&mut buf, KIND_MESSAGE, &p.id, &p.json, &p.eml) as u64);
         }
         let written = fault(self.faults.as_ref(), Step::LogWrite)
             .and_then(|()| segment.file.write_all_at(&buf, start))
@@ -278,21 +308,34 @@ impl Committer {
                     *len = end;
                 }
                 if let Some((_, live)) = self.live.get_mut(&segment.seq) {
-                    *live += placed.len();
+                    *live += appends.len();
                 }
-                for (id, offset, len, done) in placed {
-                    let logged = Arc::new(Logged {
-                        segment: Arc::clone(&segment),
-                        id,
-                        offset,
-                        len,
-                        settled: AtomicBool::new(false),
-                    });
-                    if done.send(Ok(logged)).is_err() {
-                        // The session is gone (its client never hears 250): nothing will
-                        // process this message from memory, so the next start writes it out.
-                        tracing::warn!(event = "spool.intake_unclaimed", segment = %segment.path.display());
+                let mut dones = Vec::with_capacity(appends.len());
+                {
+                    let mut queue = self.waiting.queue();
+                    for (p, offset) in appends.into_iter().zip(offsets) {
+                        let len = p.eml.len() as u64;
+                        queue.push_back(Entry {
+                            eml: self.queue_dir.join(format!("{}.eml", p.id)),
+                            logged: Some(Arc::new(Logged {
+                                segment: Arc::clone(&segment),
+                                id: p.id.clone(),
+                                offset,
+                                len,
+                                settled: AtomicBool::new(false),
+                            })),
+                            id: p.id,
+                            sidecar: Some(p.sidecar),
+                            size: len,
+                        });
+                        dones.push(p.done);
                     }
+                }
+                self.waiting.notify.notify_one();
+                for done in dones {
+                    // A session gone meanwhile never answers 250; the message is processed
+                    // all the same (at least once, as with a file committed at that moment).
+                    let _ = done.send(Ok(()));
                 }
                 if end >= SEGMENT_BYTES {
                     self.close_current();
@@ -310,8 +353,8 @@ impl Committer {
                 {
                     self.close_current();
                 }
-                for (.., done) in placed {
-                    let _ = done.send(Err(io::Error::new(
+                for p in appends {
+                    let _ = p.done.send(Err(io::Error::new(
                         e.kind(),
                         format!("{}: {e}", step.name()),
                     )));
@@ -370,8 +413,6 @@ impl Committer {
     }
 }
 
-type AppendDone = oneshot::Sender<io::Result<Arc<Logged>>>;
-
 /// Appends one record to `buf`; returns the offset of its message bytes within `buf`.
 fn encode(buf: &mut Vec<u8>, kind: u8, id: &QueueId, sidecar: &[u8], eml: &[u8]) -> usize {
     let start = buf.len();
@@ -397,7 +438,7 @@ fn encode(buf: &mut Vec<u8>, kind: u8, id: &QueueId, sidecar: &[u8], eml: &[u8])
 
 /// One record read back from a segment.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Record<'a> {
+pub enum Record<'a> {
     Message {
         id: &'a str,
         sidecar: &'a [u8],
@@ -410,7 +451,7 @@ pub(super) enum Record<'a> {
 
 /// Reads the records of a segment's bytes in order. Returns them and the number of bytes at
 /// the end that do not form a whole, intact record (a write cut short by a crash).
-pub(super) fn decode(bytes: &[u8]) -> (Vec<Record<'_>>, usize) {
+pub fn decode(bytes: &[u8]) -> (Vec<Record<'_>>, usize) {
     let mut out = Vec::new();
     let mut rest = bytes;
     while let Some((record, used)) = decode_one(rest) {
@@ -450,7 +491,7 @@ fn decode_one(b: &[u8]) -> Option<(Record<'_>, usize)> {
 }
 
 /// A live message found in the segments at open.
-pub(super) struct Pending {
+pub(super) struct Found {
     pub(super) id: QueueId,
     pub(super) sidecar: Vec<u8>,
     pub(super) eml: Vec<u8>,
@@ -468,7 +509,7 @@ pub(super) struct Replayed {
 /// Returns the segments read (to be removed once what was written out is durable).
 pub(super) fn replay(
     dir: &Path,
-    mut write_out: impl FnMut(Pending) -> io::Result<()>,
+    mut write_out: impl FnMut(Found) -> io::Result<()>,
 ) -> io::Result<Replayed> {
     let mut out = Replayed::default();
     if !dir.exists() {
@@ -497,7 +538,7 @@ pub(super) fn replay(
                 let Some(id) = QueueId::parse(id) else {
                     continue;
                 };
-                write_out(Pending {
+                write_out(Found {
                     id,
                     sidecar: sidecar.to_vec(),
                     eml: eml.to_vec(),

@@ -155,11 +155,23 @@ struct Inner {
     dir: PathBuf,
     tmp: PathBuf,
     committer: commit::Committer,
-    notify: Notify,
     faults: Option<FaultHook>,
     log: Option<intake::Log>,
-    /// Logged messages not yet taken by the worker, oldest first.
-    waiting: Mutex<VecDeque<Entry>>,
+    waiting: Arc<Waiting>,
+}
+
+/// What the worker is woken for: logged messages not yet taken (oldest first), and a wake-up
+/// after each store.
+#[derive(Default)]
+struct Waiting {
+    queue: Mutex<VecDeque<Entry>>,
+    notify: Notify,
+}
+
+impl Waiting {
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Spool {
@@ -212,8 +224,14 @@ impl Spool {
             sync_dir(&log_dir)?;
             recovery.queued += recovery.from_log;
         }
+        let waiting = Arc::new(Waiting::default());
         let log = if logged {
-            Some(intake::Log::start(log_dir, faults.clone())?)
+            Some(intake::Log::start(
+                log_dir,
+                dir.to_owned(),
+                faults.clone(),
+                Arc::clone(&waiting),
+            )?)
         } else {
             None
         };
@@ -222,10 +240,9 @@ impl Spool {
             dir: dir.to_owned(),
             tmp,
             committer,
-            notify: Notify::new(),
             faults,
             log,
-            waiting: Mutex::new(VecDeque::new()),
+            waiting,
         };
         Ok((
             Spool {
@@ -247,22 +264,12 @@ impl Spool {
             && eml.len() <= intake::MAX_MESSAGE
             && self.waiting().len() < MAX_WAITING
         {
-            let size = sidecar.size;
-            let logged = log
-                .append(id.clone(), sidecar.to_bytes(), eml)
+            log.append(sidecar, eml)
                 .await
                 .map_err(|source| SpoolError {
                     step: "intake log",
                     source,
                 })?;
-            self.waiting().push_back(Entry {
-                eml: self.inner.dir.join(format!("{id}.eml")),
-                id: id.clone(),
-                sidecar: Some(sidecar),
-                size,
-                logged: Some(logged),
-            });
-            self.inner.notify.notify_one();
             return Ok(id);
         }
         let shard = self.inner.tmp.join(tmp_shard(&id));
@@ -316,7 +323,7 @@ impl Spool {
         }
         match wait.await {
             Ok(Ok(())) => {
-                self.inner.notify.notify_one();
+                self.inner.waiting.notify.notify_one();
                 Ok(id)
             }
             Ok(Err(source)) => Err(SpoolError {
@@ -332,7 +339,7 @@ impl Spool {
 
     /// Wakes when a message has been stored (for the worker that processes this folder).
     pub async fn stored(&self) {
-        self.inner.notify.notified().await;
+        self.inner.waiting.notify.notified().await;
     }
 
     /// The messages waiting as files, oldest first.
@@ -341,10 +348,7 @@ impl Spool {
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
-        self.inner
-            .waiting
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.waiting.queue()
     }
 
     /// Takes the logged messages waiting in memory, oldest first. Each must end in
@@ -983,6 +987,31 @@ mod tests {
             0,
             "segments removed"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A session that goes away while its message is being committed (its client never hears
+    /// 250) does not strand the message: the log hands it to the worker all the same.
+    #[tokio::test]
+    async fn a_message_whose_session_went_away_is_still_handed_over() {
+        let dir = temp("gone");
+        let (spool, _) = Spool::open_logged(&dir, None).unwrap();
+        let id = QueueId::generate();
+        let store = spool.store(sidecar(&id), b"Subject: gone\r\n\r\n".to_vec());
+        // One poll sends the message to the log's thread (whose fdatasync takes far longer
+        // than this poll); then the session is dropped.
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, store).await;
+        let mut taken = Vec::new();
+        for _ in 0..500 {
+            taken = spool.take_logged();
+            if !taken.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].id, id);
+        assert_eq!(spool.read(&taken[0]).unwrap(), b"Subject: gone\r\n\r\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
