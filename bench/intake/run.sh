@@ -9,8 +9,9 @@
 #      delivery report per job to smtp-sink; 0: report.delete=1), PROFILE (perf: record umsgate
 #      with perf during each umsgate run; the top of the report is printed and kept in
 #      $PROFILE_OUT, default bench/intake/profile-<size>.txt), UMSGATE_HOLD=true (umsgate keeps
-#      accepted mail in smtp-in/: intake alone, without the worker competing for the CPU;
-#      umsgate's "processed" column is then the count found durable in smtp-in/),
+#      accepted mail in smtp-in/ as files, without the intake log and without the worker:
+#      the file path alone; umsgate's "processed" column is then the count found durable in
+#      smtp-in/),
 #      UMSGATE_BIN, BENCH_KEEP=1.
 # Needs root (private Postfix), a release build of umsgate, postfix (smtp-source, smtp-sink).
 set -euo pipefail
