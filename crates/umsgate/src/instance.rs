@@ -46,6 +46,8 @@ pub struct Shared {
 /// changes nothing. Sustained overload does not grow memory: beyond 20 000 messages waiting,
 /// the intake log is bypassed and new mail takes the slower file path.
 pub struct Processing {
+    handle: tokio::runtime::Handle,
+    /// Only `None` while being dropped.
     rt: Option<tokio::runtime::Runtime>,
 }
 
@@ -64,7 +66,10 @@ impl Processing {
             })
             .enable_all()
             .build()?;
-        Ok(Processing { rt: Some(rt) })
+        Ok(Processing {
+            handle: rt.handle().clone(),
+            rt: Some(rt),
+        })
     }
 
     fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
@@ -72,11 +77,7 @@ impl Processing {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match &self.rt {
-            Some(rt) => rt.spawn(task),
-            // Only after drop; never reached while an instance holds it.
-            None => tokio::spawn(task),
-        }
+        self.handle.spawn(task)
     }
 }
 

@@ -6,7 +6,8 @@
 //! twice at the same time (the next scan only begins after the round). A temporary failure
 //! makes the item wait before its next try — 15 s, doubling up to 10 min — logged with the
 //! worker's event name; success forgets it. A panic in one item's work is logged and the item
-//! is simply tried again in a later round.
+//! is simply tried again in a later round. The items not started (still waiting, or the
+//! round cut short by shutdown) are given back to the caller.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -61,7 +62,8 @@ pub async fn round<I, F, Fut>(
     shutdown: &watch::Receiver<bool>,
     (event, instance): (&'static str, &str),
     work: F,
-) where
+) -> Vec<I>
+where
     F: Fn(I) -> Fut,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
@@ -71,11 +73,10 @@ pub async fn round<I, F, Fut>(
         Ok((id, outcome)) => backoff.settle(id, outcome, event, instance),
         Err(e) => tracing::error!(event = "worker.task_failed", instance, error = %e),
     };
+    let mut not_started = Vec::new();
     for (id, item) in items {
-        if *shutdown.borrow() {
-            break;
-        }
-        if !backoff.due(&id) {
+        if *shutdown.borrow() || !backoff.due(&id) {
+            not_started.push(item);
             continue;
         }
         while tasks.len() >= parallel.max(1) {
@@ -89,6 +90,7 @@ pub async fn round<I, F, Fut>(
     while let Some(done) = tasks.join_next().await {
         settle(done, backoff);
     }
+    not_started
 }
 
 #[cfg(test)]
@@ -104,7 +106,7 @@ mod tests {
         let peak = Arc::new(AtomicUsize::new(0));
         let mut backoff = Backoff::default();
         let items = (0..20).map(|i| (format!("m{i}"), i));
-        round(items, 3, &mut backoff, &rx, ("test.deferred", "t"), |i| {
+        let work = |i: i32| {
             let (running, peak) = (Arc::clone(&running), Arc::clone(&peak));
             async move {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
@@ -117,12 +119,17 @@ mod tests {
                     Ok(())
                 }
             }
-        })
-        .await;
+        };
+        let not_started = round(items, 3, &mut backoff, &rx, ("test.deferred", "t"), work).await;
+        assert!(not_started.is_empty());
         assert!(peak.load(Ordering::SeqCst) <= 3);
         assert_eq!(running.load(Ordering::SeqCst), 0);
         // The failed ones wait; the others are forgotten and due at once.
         assert!(!backoff.due("m0") && !backoff.due("m15"));
         assert!(backoff.due("m1"));
+        // A second round gives back the waiting ones, untouched.
+        let items = (0..20).map(|i| (format!("m{i}"), i));
+        let not_started = round(items, 3, &mut backoff, &rx, ("test.deferred", "t"), work).await;
+        assert_eq!(not_started, [0, 5, 10, 15]);
     }
 }

@@ -75,6 +75,16 @@ pub struct Outbound {
 /// Removals from `smtp-in/` made durable together, with one folder fsync.
 const REMOVAL_BATCH: usize = 64;
 
+/// Gives a logged message back to the spool's waiting queue when its work ends without
+/// settling it (the write-out after a failure failed too, or the work panicked).
+struct Release<'a>(&'a Spool, &'a Entry);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.release(self.1);
+    }
+}
+
 /// A condition that may clear: keep the message and try again later.
 #[derive(Debug)]
 struct Temporary(String);
@@ -109,7 +119,7 @@ impl Outbound {
                     entries.extend(files);
                     entries.sort_by(|a, b| a.id.cmp(&b.id));
                     let items = entries.into_iter().map(|e| (e.id.to_string(), e));
-                    rounds::round(
+                    let not_started = rounds::round(
                         items,
                         PARALLEL,
                         &mut backoff,
@@ -118,6 +128,7 @@ impl Outbound {
                         |entry| {
                             let me = Arc::clone(&self);
                             async move {
+                                let _unfinished = Release(&me.smtp_in, &entry);
                                 let result = me.process(&entry).await;
                                 if result.is_err() {
                                     me.smtp_in.keep(&entry);
@@ -127,6 +138,9 @@ impl Outbound {
                         },
                     )
                     .await;
+                    for entry in &not_started {
+                        self.smtp_in.release(entry);
+                    }
                     let me = Arc::clone(&self);
                     let _ = tokio::task::spawn_blocking(move || me.sync_removals()).await;
                 }
@@ -837,9 +851,14 @@ impl Outbound {
     /// Moves a message to `smtp-in/error/` with the reason logged.
     fn archive(&self, entry: &Entry, why: &str) -> Result<(), Temporary> {
         let target: PathBuf = self.dirs.smtp_in_error.clone();
-        if let (Some(_), Some(sc)) = (&entry.logged, &entry.sidecar) {
+        if entry.logged.is_some() {
+            let eml = self.smtp_in.read(entry).unwrap_or_default();
+            let sc = entry
+                .sidecar
+                .clone()
+                .unwrap_or_else(|| self.envelope_from_headers(&entry.id, &eml));
             self.smtp_in
-                .write_out(entry, sc, &target)
+                .write_out(entry, &sc, &target)
                 .map_err(|e| Temporary(format!("archive {}: {e}", entry.id)))?;
             tracing::info!(event = "outbound.archived", instance = %self.instance, queue_id = %entry.id, reason = why);
             return Ok(());

@@ -5,8 +5,9 @@
 //! and every rewrite goes through a temporary file, fsync and rename.
 //!
 //! Mail still in `smtp-in/`'s intake log (accepted moments ago, being processed by the
-//! running daemon) is listed and shown, marked `in_intake_log`, but not changed: only the
-//! daemon writes the log. Stopped, it has none: at start the log becomes files.
+//! running daemon, or left by one that was killed) is listed and shown, marked
+//! `in_intake_log`, but not changed: only the daemon writes the log, and at start it writes
+//! whatever is left in it out as files.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -145,8 +146,9 @@ pub fn message_bytes(item: &QueueItem) -> io::Result<Vec<u8>> {
 fn changeable(item: &QueueItem) -> io::Result<()> {
     if item.in_intake_log {
         return Err(io::Error::other(format!(
-            "{} is in the intake log of the running umsgate and is being processed; it \
-             cannot be changed from outside (stopped, umsgate writes it to smtp-in/ at start)",
+            "{} is in smtp-in/'s intake log, which only umsgate itself changes: a running \
+             umsgate is processing it; otherwise umsgate writes it to smtp-in/ when it next \
+             starts, and it can be changed there",
             item.id
         )));
     }

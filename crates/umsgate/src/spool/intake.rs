@@ -7,14 +7,21 @@
 //! away meanwhile cannot strand it. From then on the message is *live* until it is either retired
 //! ([`Log::retire`]: processed, archived, or written out as an ordinary `.eml` + `.json` pair
 //! in the queue folder by the spool). A retirement is a small record appended to the message's
-//! segment; it is on disk with the next group commit, which follows within one round of the
-//! committer. A segment is removed when it is no longer written and holds no live message.
+//! segment, with an fdatasync per segment and committer round. A segment is removed when it
+//! is no longer written and holds no live message. A segment where a write may have left a torn
+//! record gets nothing more appended: its later retirements are lost (the messages come back
+//! once at the next start, never lost).
+//!
+//! A group whose write or fdatasync fails is answered 4xx and cut off the segment again; if
+//! even that fails, a retirement of each of its messages is written after it, so that the
+//! messages refused to the client do not come back at the next start.
 //!
 //! At open ([`replay`]), every live message of every segment is written out as a pair in the
 //! queue folder, durably, and only then are the segments removed: after a restart the queue
 //! folder alone holds what is waiting, and the administrator's tools see it there. A record cut
-//! short by a crash (bad length or checksum at the end of a segment) was never acknowledged:
-//! it is dropped with a log line.
+//! short by a crash (bad length or checksum at the end of a segment, nothing whole after it)
+//! was never acknowledged: it is dropped with a log line. Damage followed by whole records is
+//! not a crash: that segment is kept in `corrupt/` for the administrator.
 //!
 //! Why: on ext4 without a journal, creating, renaming and deleting two files per message cost
 //! far more than their fsync (every new inode is found by scanning past the recently deleted
@@ -38,7 +45,7 @@ use tokio::sync::oneshot;
 use super::{Entry, FaultHook, QueueId, Sidecar, Step, Waiting, fault, sync_dir};
 
 const MAGIC: &[u8; 4] = b"UMSQ";
-const KIND_MESSAGE: u8 = 1;
+pub(super) const KIND_MESSAGE: u8 = 1;
 const KIND_RETIRED: u8 = 2;
 /// Fixed part of a record: magic, kind, id length, sidecar length, message length, CRC.
 const OVERHEAD: usize = 4 + 1 + 1 + 4 + 8 + 4;
@@ -135,16 +142,17 @@ impl Log {
         waiting: Arc<Waiting>,
     ) -> io::Result<Log> {
         std::fs::create_dir_all(&dir)?;
-        let next = next_seq(&dir)?;
+        sync_dir(&queue_dir)?;
         let (tx, rx) = mpsc::channel::<Cmd>();
+        // `replay` has emptied the folder: numbering starts again.
         let mut committer = Committer {
             dir,
             queue_dir,
             faults,
             waiting,
             current: None,
-            next,
-            live: HashMap::new(),
+            next: 1,
+            segs: HashMap::new(),
         };
         std::thread::Builder::new()
             .name("umsgate-intake".into())
@@ -178,15 +186,27 @@ impl Log {
     }
 }
 
-/// Live messages per segment, known only to the committer.
+/// What the committer knows of each segment that still exists.
+struct SegState {
+    seg: Arc<Segment>,
+    /// Messages appended and not yet retired.
+    live: usize,
+    /// Bytes written (the offset of the next record).
+    len: u64,
+    /// A write may have left a torn record: nothing more is appended.
+    broken: bool,
+}
+
+/// The one writer of the segments.
 struct Committer {
     dir: PathBuf,
     queue_dir: PathBuf,
     faults: Option<FaultHook>,
     waiting: Arc<Waiting>,
-    current: Option<(Arc<Segment>, u64)>,
+    /// The segment being appended to.
+    current: Option<u64>,
     next: u64,
-    live: HashMap<u64, (Arc<Segment>, usize)>,
+    segs: HashMap<u64, SegState>,
 }
 
 impl Committer {
@@ -220,7 +240,11 @@ impl Committer {
                     Err(_) => break,
                 }
             }
-            self.retire(&retires);
+            let ids: Vec<(u64, QueueId)> = retires
+                .iter()
+                .map(|l| (l.segment.seq, l.id.clone()))
+                .collect();
+            self.retire(&ids);
             if !appends.is_empty() {
                 self.append(appends);
             }
@@ -229,43 +253,36 @@ impl Committer {
 
     /// Writes retirement records, one write and one fdatasync per segment, and removes the
     /// segments left without live messages.
-    fn retire(&mut self, retires: &[Arc<Logged>]) {
-        let mut by_segment: HashMap<u64, (Arc<Segment>, Vec<u8>, usize)> = HashMap::new();
-        for l in retires {
-            let slot = by_segment
-                .entry(l.segment.seq)
-                .or_insert_with(|| (Arc::clone(&l.segment), Vec::new(), 0));
-            encode(&mut slot.1, KIND_RETIRED, &l.id, &[], &[]);
-            slot.2 += 1;
+    fn retire(&mut self, ids: &[(u64, QueueId)]) {
+        let mut by_segment: HashMap<u64, (Vec<u8>, usize)> = HashMap::new();
+        for (seq, id) in ids {
+            let slot = by_segment.entry(*seq).or_default();
+            encode(&mut slot.0, KIND_RETIRED, id, &[], &[]);
+            slot.1 += 1;
         }
-        for (seq, (segment, buf, count)) in by_segment {
-            let at = match &mut self.current {
-                Some((cur, len)) if cur.seq == seq => {
-                    let at = *len;
-                    *len += buf.len() as u64;
-                    Some(at)
-                }
-                _ => None,
+        for (seq, (buf, count)) in by_segment {
+            let Some(st) = self.segs.get_mut(&seq) else {
+                continue;
             };
-            let at = match at {
-                Some(at) => at,
-                None => segment.file.metadata().map_or(0, |m| m.len()),
-            };
-            if let Err(e) = segment
-                .file
-                .write_all_at(&buf, at)
-                .and_then(|()| segment.file.sync_data())
-            {
-                // The messages are settled in memory; a crash now would write them out once
-                // more at the next start. Nothing more goes into this segment after a record
-                // that may be torn.
-                tracing::warn!(event = "spool.intake_retire_failed", segment = %segment.path.display(), error = %e);
-                if self.current.as_ref().is_some_and(|(c, _)| c.seq == seq) {
-                    self.current = None;
+            if !st.broken {
+                match st
+                    .seg
+                    .file
+                    .write_all_at(&buf, st.len)
+                    .and_then(|()| st.seg.file.sync_data())
+                {
+                    Ok(()) => st.len += buf.len() as u64,
+                    Err(e) => {
+                        // The messages are settled in memory; after a crash they would be
+                        // written out once more at the next start.
+                        tracing::warn!(event = "spool.intake_retire_failed", segment = %st.seg.path.display(), error = %e);
+                        st.broken = true;
+                    }
                 }
             }
-            if let Some((_, live)) = self.live.get_mut(&seq) {
-                *live = live.saturating_sub(count);
+            st.live = st.live.saturating_sub(count);
+            if st.broken && self.current == Some(seq) {
+                self.current = None;
             }
             self.remove_if_done(seq);
         }
@@ -274,7 +291,7 @@ impl Committer {
     /// Appends a group of messages to the current segment with one fdatasync, hands them to
     /// the waiting queue and answers each session.
     fn append(&mut self, appends: Vec<Pending>) {
-        let (segment, start) = match self.current_segment() {
+        let (seq, start) = match self.current_segment() {
             Ok(c) => c,
             Err(e) => {
                 for p in appends {
@@ -282,6 +299,9 @@ impl Committer {
                 }
                 return;
             }
+        };
+        let Some(segment) = self.segs.get(&seq).map(|st| Arc::clone(&st.seg)) else {
+            return;
         };
         let mut buf = Vec::with_capacity(
             appends
@@ -301,14 +321,12 @@ impl Committer {
                     .and_then(|()| segment.file.sync_data())
                     .map_err(|e| (Step::LogSync, e))
             });
-        match written {
+        let (step, e) = match written {
             Ok(()) => {
                 let end = start + buf.len() as u64;
-                if let Some((_, len)) = &mut self.current {
-                    *len = end;
-                }
-                if let Some((_, live)) = self.live.get_mut(&segment.seq) {
-                    *live += appends.len();
+                if let Some(st) = self.segs.get_mut(&seq) {
+                    st.len = end;
+                    st.live += appends.len();
                 }
                 let mut dones = Vec::with_capacity(appends.len());
                 {
@@ -340,34 +358,55 @@ impl Committer {
                 if end >= SEGMENT_BYTES {
                     self.close_current();
                 }
+                return;
             }
-            Err((step, e)) => {
-                tracing::error!(event = "spool.intake_failed", step = step.name(), segment = %segment.path.display(), error = %e);
-                // What was written must not come back after a restart: cut it off. If even
-                // that fails, the segment is closed, so its torn end stays its end.
-                if segment
+            Err(failed) => failed,
+        };
+        tracing::error!(event = "spool.intake_failed", step = step.name(), segment = %segment.path.display(), error = %e);
+        // What was written must not come back after a restart: cut it off again.
+        if segment
+            .file
+            .set_len(start)
+            .and_then(|()| segment.file.sync_data())
+            .is_err()
+        {
+            // The group may be whole on disk (a failed fdatasync): cancel each message after
+            // it. The segment takes no more messages either way.
+            let end = start + buf.len() as u64;
+            let mut cancel = Vec::new();
+            for p in &appends {
+                encode(&mut cancel, KIND_RETIRED, &p.id, &[], &[]);
+            }
+            let cancelled = step == Step::LogSync
+                && segment
                     .file
-                    .set_len(start)
+                    .write_all_at(&cancel, end)
                     .and_then(|()| segment.file.sync_data())
-                    .is_err()
-                {
-                    self.close_current();
-                }
-                for p in appends {
-                    let _ = p.done.send(Err(io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", step.name()),
-                    )));
-                }
+                    .is_ok();
+            if !cancelled {
+                let ids: Vec<&str> = appends.iter().map(|p| p.id.as_str()).collect();
+                tracing::error!(event = "spool.intake_uncancelled", segment = %segment.path.display(), ids = ?ids, "refused to the client (4xx) but possibly whole on disk: these may be processed after the next start");
             }
+            if let Some(st) = self.segs.get_mut(&seq) {
+                st.broken = true;
+            }
+            self.close_current();
+        }
+        for p in appends {
+            let _ = p.done.send(Err(io::Error::new(
+                e.kind(),
+                format!("{}: {e}", step.name()),
+            )));
         }
     }
 
     /// The segment being written and its length; a new one (created and its folder fsynced)
     /// when there is none.
-    fn current_segment(&mut self) -> io::Result<(Arc<Segment>, u64)> {
-        if let Some((seg, len)) = &self.current {
-            return Ok((Arc::clone(seg), *len));
+    fn current_segment(&mut self) -> io::Result<(u64, u64)> {
+        if let Some(seq) = self.current
+            && let Some(st) = self.segs.get(&seq)
+        {
+            return Ok((seq, st.len));
         }
         let seq = self.next;
         let path = self.dir.join(format!("{seq:016}.{EXT}"));
@@ -375,10 +414,10 @@ impl Committer {
         opts.read(true).write(true).create_new(true);
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let file = match opts.open(&path) {
-            // The folder was removed under a running spool: made again, once.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&self.dir).and_then(|()| opts.open(&path))
-            }
+            // The folder was removed under a running spool: made again (and made durable).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::create_dir_all(&self.dir)
+                .and_then(|()| sync_dir(&self.queue_dir))
+                .and_then(|()| opts.open(&path)),
             other => other,
         }?;
         if let Err(e) = sync_dir(&self.dir) {
@@ -387,34 +426,46 @@ impl Committer {
         }
         self.next += 1;
         let seg = Arc::new(Segment { seq, path, file });
-        self.live.insert(seq, (Arc::clone(&seg), 0));
-        self.current = Some((Arc::clone(&seg), 0));
-        Ok((seg, 0))
+        self.segs.insert(
+            seq,
+            SegState {
+                seg,
+                live: 0,
+                len: 0,
+                broken: false,
+            },
+        );
+        self.current = Some(seq);
+        Ok((seq, 0))
     }
 
     fn close_current(&mut self) {
-        if let Some((seg, _)) = self.current.take() {
-            self.remove_if_done(seg.seq);
+        if let Some(seq) = self.current.take() {
+            self.remove_if_done(seq);
         }
     }
 
     /// Removes a segment that is not being written and holds no live message.
     fn remove_if_done(&mut self, seq: u64) {
-        if self.current.as_ref().is_some_and(|(c, _)| c.seq == seq) {
+        if self.current == Some(seq) || self.segs.get(&seq).is_none_or(|st| st.live > 0) {
             return;
         }
-        let Some((seg, 0)) = self.live.get(&seq).map(|(s, n)| (Arc::clone(s), *n)) else {
-            return;
-        };
-        self.live.remove(&seq);
-        if let Err(e) = std::fs::remove_file(&seg.path).and_then(|()| sync_dir(&self.dir)) {
-            tracing::warn!(event = "spool.intake_remove_failed", segment = %seg.path.display(), error = %e);
+        if let Some(st) = self.segs.remove(&seq)
+            && let Err(e) = std::fs::remove_file(&st.seg.path).and_then(|()| sync_dir(&self.dir))
+        {
+            tracing::warn!(event = "spool.intake_remove_failed", segment = %st.seg.path.display(), error = %e);
         }
     }
 }
 
 /// Appends one record to `buf`; returns the offset of its message bytes within `buf`.
-fn encode(buf: &mut Vec<u8>, kind: u8, id: &QueueId, sidecar: &[u8], eml: &[u8]) -> usize {
+pub(super) fn encode(
+    buf: &mut Vec<u8>,
+    kind: u8,
+    id: &QueueId,
+    sidecar: &[u8],
+    eml: &[u8],
+) -> usize {
     let start = buf.len();
     let id = id.as_str().as_bytes();
     buf.extend_from_slice(MAGIC);
@@ -500,13 +551,13 @@ pub(super) struct Found {
 /// What [`replay`] found.
 #[derive(Debug, Default)]
 pub(super) struct Replayed {
+    /// Segments read, to be removed once what was written out is durable.
     pub(super) segments: Vec<PathBuf>,
-    /// Bytes at segment ends that were not whole records, dropped.
-    pub(super) torn_bytes: usize,
+    /// Segments with damage before whole records, to be kept in `corrupt/` instead.
+    pub(super) damaged: Vec<PathBuf>,
 }
 
 /// Reads every segment in `dir` and calls `write_out` with the live messages, oldest first.
-/// Returns the segments read (to be removed once what was written out is durable).
 pub(super) fn replay(
     dir: &Path,
     mut write_out: impl FnMut(Found) -> io::Result<()>,
@@ -519,10 +570,12 @@ pub(super) fn replay(
     segments.sort();
     for path in segments {
         let bytes = std::fs::read(&path)?;
-        let (records, torn) = decode(&bytes);
+        let (records, damaged, torn) = decode_resync(&bytes);
+        if damaged > 0 {
+            tracing::error!(event = "spool.intake_damaged", segment = %path.display(), bytes = damaged, "unreadable bytes between whole records: every whole message is written out, the segment is kept in corrupt/");
+        }
         if torn > 0 {
             tracing::warn!(event = "spool.intake_torn", segment = %path.display(), bytes = torn, "end of a write cut short by a crash dropped; it was never acknowledged");
-            out.torn_bytes += torn;
         }
         let retired: std::collections::HashSet<&str> = records
             .iter()
@@ -545,9 +598,41 @@ pub(super) fn replay(
                 })?;
             }
         }
-        out.segments.push(path);
+        if damaged > 0 {
+            out.damaged.push(path);
+        } else {
+            out.segments.push(path);
+        }
     }
     Ok(out)
+}
+
+/// Where the next whole record starts after `from` (past the first byte there), if anywhere.
+fn next_whole_record(bytes: &[u8], from: usize) -> Option<usize> {
+    (from + 1..bytes.len().saturating_sub(OVERHEAD - 1))
+        .find(|&p| bytes[p..].starts_with(MAGIC) && decode_one(&bytes[p..]).is_some())
+}
+
+/// As [`decode`], reading on past damage: the whole records, the number of unreadable bytes
+/// followed by whole records (damage), and the number at the end (a torn last write).
+fn decode_resync(bytes: &[u8]) -> (Vec<Record<'_>>, usize, usize) {
+    let mut records = Vec::new();
+    let (mut pos, mut damaged) = (0, 0);
+    loop {
+        let (mut found, rest) = decode(&bytes[pos..]);
+        records.append(&mut found);
+        if rest == 0 {
+            return (records, damaged, 0);
+        }
+        let bad = bytes.len() - rest;
+        match next_whole_record(bytes, bad) {
+            Some(next) => {
+                damaged += next - bad;
+                pos = next;
+            }
+            None => return (records, damaged, rest),
+        }
+    }
 }
 
 /// A live message as the administrator's tools see it, read from the segments on disk.
@@ -571,11 +656,15 @@ pub fn live_messages(dir: &Path) -> io::Result<Vec<LiveMessage>> {
     segments.sort();
     for path in segments {
         let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
             // Removed by the running umsgate between listing and reading.
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            other => other?,
+            Err(e) => {
+                tracing::warn!(event = "spool.intake_unreadable", segment = %path.display(), error = %e, "not listed");
+                continue;
+            }
         };
-        let (records, _) = decode(&bytes);
+        let (records, _, _) = decode_resync(&bytes);
         let retired: std::collections::HashSet<&str> = records
             .iter()
             .filter_map(|r| match r {
@@ -625,14 +714,6 @@ fn segment_paths(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn next_seq(dir: &Path) -> io::Result<u64> {
-    Ok(segment_paths(dir)?
-        .iter()
-        .filter_map(|p| p.file_stem()?.to_str()?.parse::<u64>().ok())
-        .max()
-        .map_or(1, |m| m + 1))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -675,12 +756,33 @@ mod tests {
             let (records, torn) = decode(&buf[..cut]);
             assert_eq!(records.len(), 2);
             assert_eq!(torn, cut - whole);
+            assert_eq!(decode_resync(&buf[..cut]), (records, 0, cut - whole));
         }
         // A flipped byte is caught by the checksum.
         let mut bad = buf.clone();
         let last = bad.len() - 6;
         bad[last] ^= 0x20;
         assert_eq!(decode(&bad).0.len(), 2);
+        // Damage in the first record, whole records after it: not a torn end; reading on
+        // past it finds the two records behind it.
+        let mut bad = buf.clone();
+        bad[at] ^= 0x20;
+        let (records, torn) = decode(&bad);
+        assert!(records.is_empty() && torn == bad.len());
+        let (records, damaged, torn) = decode_resync(&bad);
+        assert_eq!(damaged, at + 14 + 4);
+        assert_eq!(torn, 0);
+        assert_eq!(
+            records,
+            [
+                Record::Retired { id: "A1" },
+                Record::Message {
+                    id: "B2",
+                    sidecar: b"{}",
+                    eml: b"body"
+                }
+            ]
+        );
     }
 
     proptest! {

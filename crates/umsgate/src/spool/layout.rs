@@ -28,7 +28,7 @@ impl InstanceDirs {
         InstanceDirs {
             root: root.to_owned(),
             smtp_in: root.join("smtp-in"),
-            smtp_in_error: root.join("smtp-in").join("error"),
+            smtp_in_error: root.join("smtp-in").join(super::ARCHIVE_DIR),
             received: root.join("received"),
             smtp_out: root.join("smtp-out"),
             badmail: root.join("smtp-out").join("badmail"),

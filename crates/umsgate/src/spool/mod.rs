@@ -54,6 +54,9 @@ fn tmp_shard(id: &QueueId) -> String {
 /// Name of the folder that holds unreadable entries.
 pub const CORRUPT_DIR: &str = "corrupt";
 
+/// Name of the archive folder inside `smtp-in/` (`smtp-in/error/`).
+pub const ARCHIVE_DIR: &str = "error";
+
 /// Name of the intake log's folder inside a logged spool.
 pub const INTAKE_DIR: &str = ".intake";
 
@@ -206,20 +209,46 @@ impl Spool {
         let mut recovery = recover(dir, &tmp)?;
         // Whatever the log still holds (a spool opened without it, too) becomes files first.
         let log_dir = dir.join(INTAKE_DIR);
+        let corrupt = dir.join(CORRUPT_DIR);
         let replayed = intake::replay(&log_dir, |p| {
-            let mut sidecar = Sidecar::from_bytes(&p.sidecar).ok();
-            if let Some(s) = &mut sidecar {
-                s.size = p.eml.len() as u64;
+            let name = format!("{}.eml", p.id);
+            // Written out before the crash and not yet retired: the pair (perhaps rewritten
+            // since, or archived) is the newer state.
+            if dir.join(&name).exists() || dir.join(ARCHIVE_DIR).join(&name).exists() {
+                return Ok(());
             }
-            let json = sidecar.map(|s| s.to_bytes());
-            write_pair(dir, &tmp, &p.id, json.as_deref(), &p.eml)?;
-            recovery.from_log += 1;
+            match Sidecar::from_bytes(&p.sidecar) {
+                Ok(mut sidecar) => {
+                    sidecar.size = p.eml.len() as u64;
+                    write_pair(dir, &tmp, &p.id, Some(&sidecar.to_bytes()), &p.eml)?;
+                    recovery.from_log += 1;
+                }
+                Err(reason) => {
+                    // Without its envelope the message must not be guessed from its headers.
+                    std::fs::create_dir_all(&corrupt)?;
+                    write_pair(&corrupt, &tmp, &p.id, Some(&p.sidecar), &p.eml)?;
+                    sync_dir(&corrupt)?;
+                    tracing::error!(event = "spool.corrupt", dir = %dir.display(), id = %p.id, reason = %reason, "sidecar in the intake log unreadable; moved to corrupt/");
+                    recovery.corrupt.push((p.id.to_string(), reason));
+                }
+            }
             Ok(())
         })?;
-        if !replayed.segments.is_empty() {
+        if !replayed.segments.is_empty() || !replayed.damaged.is_empty() {
             sync_dir(dir)?;
             for seg in &replayed.segments {
                 std::fs::remove_file(seg)?;
+            }
+            for seg in &replayed.damaged {
+                std::fs::create_dir_all(&corrupt)?;
+                if let Some(name) = seg.file_name() {
+                    std::fs::rename(seg, corrupt.join(name))?;
+                    recovery.corrupt.push((
+                        name.to_string_lossy().into_owned(),
+                        "intake log segment damaged before whole records".to_owned(),
+                    ));
+                }
+                sync_dir(&corrupt)?;
             }
             sync_dir(&log_dir)?;
             recovery.queued += recovery.from_log;
@@ -358,11 +387,11 @@ impl Spool {
         self.waiting().drain(..).collect()
     }
 
-    /// Gives back logged messages that could be neither finished nor written out.
-    pub fn put_back(&self, entries: Vec<Entry>) {
-        let mut w = self.waiting();
-        for e in entries.into_iter().rev() {
-            w.push_front(e);
+    /// Gives back a logged message taken by [`Spool::take_logged`] and not settled (neither
+    /// retired nor written out): it waits in memory again. Nothing for files or settled ones.
+    pub fn release(&self, entry: &Entry) {
+        if entry.logged.as_ref().is_some_and(|l| !l.is_settled()) {
+            self.waiting().push_front(entry.clone());
         }
     }
 
@@ -393,14 +422,21 @@ impl Spool {
         let eml = l.read()?;
         let mut sc = sidecar.clone();
         sc.size = eml.len() as u64;
-        write_pair(
+        if let Err(e) = write_pair(
             target,
             &self.inner.tmp,
             &entry.id,
             Some(&sc.to_bytes()),
             &eml,
-        )?;
-        sync_dir(target)?;
+        )
+        .and_then(|()| sync_dir(target))
+        {
+            // The message stays in the log only: no half-published copy to be taken as well.
+            for ext in ["eml", "json"] {
+                let _ = std::fs::remove_file(target.join(format!("{}.{ext}", entry.id)));
+            }
+            return Err(e);
+        }
         self.retire(entry);
         Ok(())
     }
@@ -408,8 +444,8 @@ impl Spool {
 
 impl Spool {
     /// A logged message its worker could not finish now stays queued: written out as a pair
-    /// in the queue folder (to be retried from there) unless that is done already, or, when
-    /// even that fails, given back to memory. Nothing for files.
+    /// in the queue folder (to be retried from there) unless that is done already. When even
+    /// that fails it stays unsettled, for the caller to [`Spool::release`]. Nothing for files.
     pub fn keep(&self, entry: &Entry) {
         let (Some(l), Some(sidecar)) = (&entry.logged, &entry.sidecar) else {
             return;
@@ -419,7 +455,6 @@ impl Spool {
         }
         if let Err(e) = self.write_out(entry, sidecar, &self.inner.dir) {
             tracing::error!(event = "spool.write_out_failed", dir = %self.inner.dir.display(), id = %entry.id, error = %e, "kept in the intake log");
-            self.put_back(vec![entry.clone()]);
         }
     }
 }
@@ -1012,6 +1047,91 @@ mod tests {
         assert_eq!(taken.len(), 1);
         assert_eq!(taken[0].id, id);
         assert_eq!(spool.read(&taken[0]).unwrap(), b"Subject: gone\r\n\r\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Writes a segment by hand into `dir`'s intake log.
+    fn segment(dir: &Path, records: &[(&QueueId, &[u8], &[u8])], garbage_after_first: bool) {
+        let mut buf = Vec::new();
+        for (i, (id, json, eml)) in records.iter().enumerate() {
+            intake::encode(&mut buf, intake::KIND_MESSAGE, id, json, eml);
+            if i == 0 && garbage_after_first {
+                buf.extend_from_slice(b"UMSQ\x01 damaged by the disk");
+            }
+        }
+        let log = dir.join(INTAKE_DIR);
+        std::fs::create_dir_all(&log).unwrap();
+        std::fs::write(log.join("0000000000000007.seg"), buf).unwrap();
+    }
+
+    /// At open: a pair already written out (its retirement lost in a crash) is the newer
+    /// state and stays; a message whose sidecar cannot be read goes to `corrupt/` instead of
+    /// being guessed from its headers; damage between whole records loses none of them and
+    /// keeps the segment in `corrupt/`.
+    #[tokio::test]
+    async fn replay_keeps_newer_pairs_refuses_to_guess_and_reads_past_damage() {
+        let dir = temp("replay-cases");
+        std::fs::create_dir_all(&dir).unwrap();
+        let (written, unreadable, first, second) = (
+            QueueId::generate(),
+            QueueId::generate(),
+            QueueId::generate(),
+            QueueId::generate(),
+        );
+        let json = sidecar(&written).to_bytes();
+        segment(
+            &dir,
+            &[
+                (&written, &json, b"Subject: old\r\n\r\n"),
+                (&unreadable, b"{not json", b"Subject: u\r\n\r\n"),
+            ],
+            false,
+        );
+        let mut newer = sidecar(&written);
+        newer.mail_from = "rewritten@example.com".into();
+        newer.size = 18;
+        std::fs::write(dir.join(format!("{written}.json")), newer.to_bytes()).unwrap();
+        std::fs::write(
+            dir.join(format!("{written}.eml")),
+            b"Subject: newer\r\n\r\n",
+        )
+        .unwrap();
+        let (spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+        assert_eq!(recovery.from_log, 0);
+        let listed = spool.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            listed[0].sidecar.as_ref().unwrap().mail_from,
+            "rewritten@example.com"
+        );
+        assert_eq!(recovery.corrupt.len(), 1, "{:?}", recovery.corrupt);
+        assert!(
+            dir.join(CORRUPT_DIR)
+                .join(format!("{unreadable}.eml"))
+                .exists()
+        );
+        drop(spool);
+
+        let (j1, j2) = (sidecar(&first).to_bytes(), sidecar(&second).to_bytes());
+        segment(
+            &dir,
+            &[
+                (&first, &j1, b"Subject: 1\r\n\r\n"),
+                (&second, &j2, b"Subject: 2\r\n\r\n"),
+            ],
+            true,
+        );
+        let (spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+        assert_eq!(recovery.from_log, 2);
+        let ids: Vec<QueueId> = spool.list().unwrap().into_iter().map(|e| e.id).collect();
+        assert!(ids.contains(&first) && ids.contains(&second), "{ids:?}");
+        assert!(dir.join(CORRUPT_DIR).join("0000000000000007.seg").exists());
+        assert!(
+            recovery
+                .corrupt
+                .iter()
+                .any(|(n, _)| n == "0000000000000007.seg")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
