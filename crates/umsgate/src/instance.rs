@@ -42,9 +42,10 @@ pub struct Shared {
 /// The runtime that processes mail (see the module documentation).
 ///
 /// Its threads run at nice [`Processing::NICE`]: when intake and processing compete for a CPU,
-/// processing gets about a tenth of it, so it never stops; when they do not compete, nice
-/// changes nothing. Sustained overload does not grow memory: beyond 20 000 messages waiting,
-/// the intake log is bypassed and new mail takes the slower file path.
+/// intake gets it; when they do not compete, nice changes nothing. Processing is never shut
+/// out for long: from 10 000 messages waiting, each new message waits a second before it is
+/// taken (the spool's [`crate::spool::Backlog`]), which frees the CPU for processing, and
+/// from 20 000 new mail takes the file path, so memory stays bounded.
 pub struct Processing {
     handle: tokio::runtime::Handle,
     /// Only `None` while being dropped.
@@ -52,8 +53,10 @@ pub struct Processing {
 }
 
 impl Processing {
-    /// The nice value of processing threads (intake runs at the process's own, normally 0).
-    pub const NICE: i32 = 10;
+    /// The nice value of processing threads (intake runs at the process's own, normally 0):
+    /// the lowest, so that intake never waits for processing. Sustained overload is handled
+    /// by the spool's backlog marks ([`crate::spool::Backlog`]), which slow intake down.
+    pub const NICE: i32 = 19;
 
     pub fn start() -> std::io::Result<Processing> {
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -60,9 +60,30 @@ pub const ARCHIVE_DIR: &str = "error";
 /// Name of the intake log's folder inside a logged spool.
 pub const INTAKE_DIR: &str = ".intake";
 
-/// At most this many logged messages wait in memory for the worker; beyond it new messages
-/// are written as files (the worker is far behind, and memory stays bounded).
-const MAX_WAITING: usize = 20_000;
+/// How much mail may wait in memory for the worker before intake gives way.
+///
+/// A burst is accepted at the speed of the disk and processed behind it. When the worker
+/// falls this far behind for good, intake slows down (as Postfix's `in_flow_delay` does), so
+/// that sustained overload hands the CPU to processing instead of growing the queue; and
+/// beyond a second mark new mail is written as files, so that memory stays bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// From this many messages waiting, each new one waits `delay` before it is taken.
+    pub slow_from: usize,
+    pub delay: std::time::Duration,
+    /// From this many messages waiting, new ones are written as files.
+    pub files_from: usize,
+}
+
+impl Default for Backlog {
+    fn default() -> Backlog {
+        Backlog {
+            slow_from: 10_000,
+            delay: std::time::Duration::from_secs(1),
+            files_from: 20_000,
+        }
+    }
+}
 
 /// A queue id: unique within a spool, sortable by arrival, safe as a file name
 /// (`[0-9A-F]`, 16 characters).
@@ -159,7 +180,7 @@ struct Inner {
     tmp: PathBuf,
     committer: commit::Committer,
     faults: Option<FaultHook>,
-    log: Option<intake::Log>,
+    log: Option<(intake::Log, Backlog)>,
     waiting: Arc<Waiting>,
 }
 
@@ -189,18 +210,27 @@ impl Spool {
         dir: &Path,
         faults: Option<FaultHook>,
     ) -> io::Result<(Spool, Recovery)> {
-        Spool::open_inner(dir, faults, false)
+        Spool::open_inner(dir, faults, None)
     }
 
     /// As [`Spool::open_with_faults`], with an intake log (see the module contract).
     pub fn open_logged(dir: &Path, faults: Option<FaultHook>) -> io::Result<(Spool, Recovery)> {
-        Spool::open_inner(dir, faults, true)
+        Spool::open_logged_with(dir, faults, Backlog::default())
+    }
+
+    /// As [`Spool::open_logged`], with other backlog marks.
+    pub fn open_logged_with(
+        dir: &Path,
+        faults: Option<FaultHook>,
+        backlog: Backlog,
+    ) -> io::Result<(Spool, Recovery)> {
+        Spool::open_inner(dir, faults, Some(backlog))
     }
 
     fn open_inner(
         dir: &Path,
         faults: Option<FaultHook>,
-        logged: bool,
+        logged: Option<Backlog>,
     ) -> io::Result<(Spool, Recovery)> {
         let tmp = dir.join(TMP_DIR);
         for shard in 0..TMP_SHARDS {
@@ -254,15 +284,17 @@ impl Spool {
             recovery.queued += recovery.from_log;
         }
         let waiting = Arc::new(Waiting::default());
-        let log = if logged {
-            Some(intake::Log::start(
-                log_dir,
-                dir.to_owned(),
-                faults.clone(),
-                Arc::clone(&waiting),
-            )?)
-        } else {
-            None
+        let log = match logged {
+            Some(backlog) => Some((
+                intake::Log::start(
+                    log_dir,
+                    dir.to_owned(),
+                    faults.clone(),
+                    Arc::clone(&waiting),
+                )?,
+                backlog,
+            )),
+            None => None,
         };
         let committer = commit::Committer::start(dir.to_owned(), faults.clone())?;
         let inner = Inner {
@@ -289,10 +321,17 @@ impl Spool {
     pub async fn store(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<QueueId, SpoolError> {
         let id = QueueId(sidecar.id.clone());
         sidecar.size = eml.len() as u64;
-        if let Some(log) = &self.inner.log
-            && eml.len() <= intake::MAX_MESSAGE
-            && self.waiting().len() < MAX_WAITING
-        {
+        let mut log = None;
+        if let Some((l, backlog)) = &self.inner.log {
+            let waiting = self.waiting().len();
+            if waiting >= backlog.slow_from {
+                tokio::time::sleep(backlog.delay).await;
+            }
+            if eml.len() <= intake::MAX_MESSAGE && waiting < backlog.files_from {
+                log = Some(l);
+            }
+        }
+        if let Some(log) = log {
             log.append(sidecar, eml)
                 .await
                 .map_err(|source| SpoolError {
@@ -405,7 +444,7 @@ impl Spool {
 
     /// A logged message is done with (processed): it leaves the log. Nothing for files.
     pub fn retire(&self, entry: &Entry) {
-        if let (Some(log), Some(l)) = (&self.inner.log, &entry.logged) {
+        if let (Some((log, _)), Some(l)) = (&self.inner.log, &entry.logged) {
             log.retire(l);
         }
     }
@@ -1132,6 +1171,44 @@ mod tests {
                 .iter()
                 .any(|(n, _)| n == "0000000000000007.seg")
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Far behind, intake gives way: from `slow_from` messages waiting each new one waits
+    /// `delay` (measured on tokio's paused clock), from `files_from` it is written as files.
+    #[tokio::test(start_paused = true)]
+    async fn a_long_backlog_slows_intake_then_moves_it_to_files() {
+        let dir = temp("backlog");
+        let backlog = Backlog {
+            slow_from: 1,
+            delay: std::time::Duration::from_secs(7),
+            files_from: 2,
+        };
+        let (spool, _) = Spool::open_logged_with(&dir, None, backlog).unwrap();
+        let body = || b"Subject: b\r\n\r\n".to_vec();
+        let t0 = tokio::time::Instant::now();
+        spool
+            .store(sidecar(&QueueId::generate()), body())
+            .await
+            .unwrap();
+        assert!(t0.elapsed() < backlog.delay, "nothing waiting: no delay");
+        let t1 = tokio::time::Instant::now();
+        spool
+            .store(sidecar(&QueueId::generate()), body())
+            .await
+            .unwrap();
+        assert!(t1.elapsed() >= backlog.delay, "one waiting: delayed");
+        assert!(spool.list().unwrap().is_empty());
+        spool
+            .store(sidecar(&QueueId::generate()), body())
+            .await
+            .unwrap();
+        assert_eq!(
+            spool.list().unwrap().len(),
+            1,
+            "two waiting: written as files"
+        );
+        assert_eq!(spool.take_logged().len(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
