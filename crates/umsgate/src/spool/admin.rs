@@ -39,6 +39,34 @@ pub struct QueueItem {
     pub in_intake_log: bool,
 }
 
+impl QueueItem {
+    fn new(
+        instance: &InstanceId,
+        state: QueueState,
+        id: &QueueId,
+        size: u64,
+        s: Option<&Sidecar>,
+        path: PathBuf,
+    ) -> QueueItem {
+        QueueItem {
+            instance: instance.to_string(),
+            state,
+            id: id.to_string(),
+            size,
+            received_at: s.map(|s| s.received_at.clone()),
+            from: s.map(|s| s.mail_from.clone()),
+            to: s
+                .map(|s| s.rcpts.iter().map(|r| r.address.clone()).collect())
+                .unwrap_or_default(),
+            attempts: s.map_or(0, |s| s.attempts),
+            next_attempt: s.and_then(|s| s.next_attempt.clone()),
+            last_error: s.and_then(|s| s.last_error.clone()),
+            path,
+            in_intake_log: false,
+        }
+    }
+}
+
 fn instances<'a>(
     config: &'a Config,
     only: Option<&'a InstanceId>,
@@ -87,43 +115,29 @@ pub fn list(
                 if state.is_some_and(|s| s != st) {
                     continue;
                 }
-                let s = e.sidecar.as_ref();
-                out.push(QueueItem {
-                    instance: id.to_string(),
-                    state: st,
-                    id: e.id.to_string(),
-                    size: e.size,
-                    received_at: s.map(|s| s.received_at.clone()),
-                    from: s.map(|s| s.mail_from.clone()),
-                    to: s
-                        .map(|s| s.rcpts.iter().map(|r| r.address.clone()).collect())
-                        .unwrap_or_default(),
-                    attempts: s.map_or(0, |s| s.attempts),
-                    next_attempt: s.and_then(|s| s.next_attempt.clone()),
-                    last_error: s.and_then(|s| s.last_error.clone()),
-                    path: e.eml.clone(),
-                    in_intake_log: false,
-                });
+                out.push(QueueItem::new(
+                    id,
+                    st,
+                    &e.id,
+                    e.size,
+                    e.sidecar.as_ref(),
+                    e.eml,
+                ));
             }
         }
         if state.is_none_or(|s| s == QueueState::Incoming) {
             for m in intake::live_messages(&dirs.smtp_in.join(INTAKE_DIR))? {
-                let s = m.sidecar.as_ref();
+                let item = QueueItem::new(
+                    id,
+                    QueueState::Incoming,
+                    &m.id,
+                    m.size,
+                    m.sidecar.as_ref(),
+                    m.segment,
+                );
                 out.push(QueueItem {
-                    instance: id.to_string(),
-                    state: QueueState::Incoming,
-                    id: m.id.to_string(),
-                    size: m.size,
-                    received_at: s.map(|s| s.received_at.clone()),
-                    from: s.map(|s| s.mail_from.clone()),
-                    to: s
-                        .map(|s| s.rcpts.iter().map(|r| r.address.clone()).collect())
-                        .unwrap_or_default(),
-                    attempts: 0,
-                    next_attempt: None,
-                    last_error: None,
-                    path: m.segment,
                     in_intake_log: true,
+                    ..item
                 });
             }
         }

@@ -577,26 +577,12 @@ pub(super) fn replay(
         if torn > 0 {
             tracing::warn!(event = "spool.intake_torn", segment = %path.display(), bytes = torn, "end of a write cut short by a crash dropped; it was never acknowledged");
         }
-        let retired: std::collections::HashSet<&str> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Retired { id } => Some(*id),
-                Record::Message { .. } => None,
-            })
-            .collect();
-        for r in &records {
-            if let Record::Message { id, sidecar, eml } = r
-                && !retired.contains(id)
-            {
-                let Some(id) = QueueId::parse(id) else {
-                    continue;
-                };
-                write_out(Found {
-                    id,
-                    sidecar: sidecar.to_vec(),
-                    eml: eml.to_vec(),
-                })?;
-            }
+        for (id, sidecar, eml) in live(&records) {
+            write_out(Found {
+                id,
+                sidecar: sidecar.to_vec(),
+                eml: eml.to_vec(),
+            })?;
         }
         if damaged > 0 {
             out.damaged.push(path);
@@ -605,6 +591,23 @@ pub(super) fn replay(
         }
     }
     Ok(out)
+}
+
+/// The messages of a segment's records that are not retired: id, sidecar, message.
+fn live<'a>(records: &'a [Record<'a>]) -> impl Iterator<Item = (QueueId, &'a [u8], &'a [u8])> {
+    let retired: std::collections::HashSet<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Retired { id } => Some(*id),
+            Record::Message { .. } => None,
+        })
+        .collect();
+    records.iter().filter_map(move |r| match r {
+        Record::Message { id, sidecar, eml } if !retired.contains(id) => {
+            Some((QueueId::parse(id)?, *sidecar, *eml))
+        }
+        _ => None,
+    })
 }
 
 /// Where the next whole record starts after `from` (past the first byte there), if anywhere.
@@ -665,25 +668,13 @@ pub fn live_messages(dir: &Path) -> io::Result<Vec<LiveMessage>> {
             }
         };
         let (records, _, _) = decode_resync(&bytes);
-        let retired: std::collections::HashSet<&str> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Retired { id } => Some(*id),
-                Record::Message { .. } => None,
-            })
-            .collect();
-        for r in &records {
-            if let Record::Message { id, sidecar, eml } = r
-                && !retired.contains(id)
-                && let Some(qid) = QueueId::parse(id)
-            {
-                out.push(LiveMessage {
-                    id: qid,
-                    sidecar: super::Sidecar::from_bytes(sidecar).ok(),
-                    size: eml.len() as u64,
-                    segment: path.clone(),
-                });
-            }
+        for (id, sidecar, eml) in live(&records) {
+            out.push(LiveMessage {
+                id,
+                sidecar: super::Sidecar::from_bytes(sidecar).ok(),
+                size: eml.len() as u64,
+                segment: path.clone(),
+            });
         }
     }
     Ok(out)
