@@ -4,7 +4,7 @@
 //! into the current segment and the segment is fdatasynced; the SMTP listener answers 250 on
 //! nothing else. Every message made durable is put into the spool's waiting queue for the
 //! worker by the log itself, before any session is answered, so that a session that goes
-//! away meanwhile cannot strand it. From then on the message is *live* until it is either retired
+//! away meanwhile cannot strand it. From then on the message is *live* until it is retired
 //! ([`Log::retire`]: processed, archived, or written out as an ordinary `.eml` + `.json` pair
 //! in the queue folder by the spool). A retirement is a small record appended to the message's
 //! segment, with an fdatasync per segment and committer round. A segment is removed when it
@@ -21,7 +21,9 @@
 //! folder alone holds what is waiting, and the administrator's tools see it there. A record cut
 //! short by a crash (bad length or checksum at the end of a segment, nothing whole after it)
 //! was never acknowledged: it is dropped with a log line. Damage followed by whole records is
-//! not a crash: that segment is kept in `corrupt/` for the administrator.
+//! not a crash: every whole record is still read, and the segment is kept in `corrupt/` for
+//! the administrator. A pair already in the queue folder (or its archive) under a message's id
+//! is the newer state (written out before the crash) and is left as it is.
 //!
 //! Why: on ext4 without a journal, creating, renaming and deleting two files per message cost
 //! far more than their fsync (every new inode is found by scanning past the recently deleted
