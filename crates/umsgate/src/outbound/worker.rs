@@ -1,8 +1,10 @@
 //! The outbound worker: `smtp-in/` → policy → gateway, and delivery reports → mail.
 //!
-//! Implementation summary. One loop takes the messages of `smtp-in/` oldest first (woken by
-//! the listener after each commit, and every few seconds for files dropped in by hand and for
-//! retries). For each message: parse the MIME once; look the sender up (a directory failure
+//! Implementation summary. One loop takes the messages of `smtp-in/` oldest first — those in
+//! the spool's intake log from memory, the others from their files — woken by the listener
+//! after each commit, and every few seconds for files dropped in by hand and for retries. A
+//! logged message that is not finished at once is written out as files and retried from
+//! there ([`Spool::keep`]). For each message: parse the MIME once; look the sender up (a directory failure
 //! keeps the message for a later try); then for every recipient: read service and number
 //! from the address, normalise and classify the number, build the payload, decide with the
 //! policy, reserve the per-day slot, write the job record, submit to the gateway. A refusal
