@@ -263,6 +263,12 @@ impl Committer {
             slot.1 += 1;
         }
         for (seq, (buf, count)) in by_segment {
+            let _ = self
+                .waiting
+                .live
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    Some(n.saturating_sub(count))
+                });
             let Some(st) = self.segs.get_mut(&seq) else {
                 continue;
             };
@@ -351,6 +357,7 @@ impl Committer {
                         dones.push(p.done);
                     }
                 }
+                self.waiting.live.fetch_add(dones.len(), Ordering::SeqCst);
                 self.waiting.notify.notify_one();
                 for done in dones {
                     // A session gone meanwhile never answers 250; the message is processed
