@@ -43,9 +43,9 @@ pub struct Shared {
 ///
 /// Its threads run at nice [`Processing::NICE`]: when intake and processing compete for a CPU,
 /// intake gets it; when they do not compete, nice changes nothing. Processing is never shut
-/// out for long: from 10 000 messages not yet processed, each new message waits a second before it is
-/// taken (the spool's [`crate::spool::Backlog`]), which frees the CPU for processing, and
-/// from 20 000 new mail takes the file path, so memory stays bounded.
+/// out for long: from 10 000 messages not yet processed, each new message waits a second
+/// before it is taken (the spool's [`crate::spool::Backlog`]), which frees the CPU for
+/// processing, and from 20 000 new mail takes the file path, so memory stays bounded.
 pub struct Processing {
     handle: tokio::runtime::Handle,
     /// Only `None` while being dropped.
