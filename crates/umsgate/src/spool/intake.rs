@@ -36,7 +36,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, IoSlice};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,7 +100,7 @@ impl Logged {
 enum Cmd {
     Append {
         sidecar: Box<Sidecar>,
-        json: Vec<u8>,
+        frame: Frame,
         eml: Vec<u8>,
         done: AppendDone,
     },
@@ -113,7 +113,7 @@ type AppendDone = oneshot::Sender<io::Result<()>>;
 struct Pending {
     id: QueueId,
     sidecar: Sidecar,
-    json: Vec<u8>,
+    frame: Frame,
     eml: Vec<u8>,
     done: AppendDone,
 }
@@ -165,11 +165,17 @@ impl Log {
     /// Logs one message (its sidecar's `size` already set); see the module contract.
     pub(super) async fn append(&self, sidecar: Sidecar, eml: Vec<u8>) -> io::Result<()> {
         let (done, wait) = oneshot::channel();
-        let json = sidecar.to_bytes();
+        // Framed here, in the session, so that the committer only writes.
+        let frame = Frame::new(
+            KIND_MESSAGE,
+            &QueueId(sidecar.id.clone()),
+            &sidecar.to_bytes(),
+            &eml,
+        );
         self.tx
             .send(Cmd::Append {
                 sidecar: Box::new(sidecar),
-                json,
+                frame,
                 eml,
                 done,
             })
@@ -220,15 +226,15 @@ impl Committer {
             let mut take = |cmd: Cmd, bytes: &mut usize| match cmd {
                 Cmd::Append {
                     sidecar,
-                    json,
+                    frame,
                     eml,
                     done,
                 } => {
-                    *bytes += eml.len() + json.len();
+                    *bytes += eml.len() + frame.head.len();
                     appends.push(Pending {
                         id: QueueId(sidecar.id.clone()),
                         sidecar: *sidecar,
-                        json,
+                        frame,
                         eml,
                         done,
                     });
@@ -311,27 +317,31 @@ impl Committer {
         let Some(segment) = self.segs.get(&seq).map(|st| Arc::clone(&st.seg)) else {
             return;
         };
-        let mut buf = Vec::with_capacity(
-            appends
-                .iter()
-                .map(|p| OVERHEAD + p.id.as_str().len() + p.json.len() + p.eml.len())
-                .sum(),
-        );
+        // The group in one vectored write: each record's head, its message, its CRC.
+        let mut slices = Vec::with_capacity(appends.len() * 3);
         let mut offsets = Vec::with_capacity(appends.len());
+        let mut at = start;
         for p in &appends {
-            offsets.push(start + encode(&mut buf, KIND_MESSAGE, &p.id, &p.json, &p.eml) as u64);
+            offsets.push(at + p.frame.head.len() as u64);
+            at += (p.frame.head.len() + p.eml.len() + p.frame.crc.len()) as u64;
+            slices.extend([
+                IoSlice::new(&p.frame.head),
+                IoSlice::new(&p.eml),
+                IoSlice::new(&p.frame.crc),
+            ]);
         }
+        let end = at;
         let written = fault(self.faults.as_ref(), Step::LogWrite)
-            .and_then(|()| segment.file.write_all_at(&buf, start))
+            .and_then(|()| write_all_vectored_at(&segment.file, &mut slices, start))
             .map_err(|e| (Step::LogWrite, e))
             .and_then(|()| {
                 fault(self.faults.as_ref(), Step::LogSync)
                     .and_then(|()| segment.file.sync_data())
                     .map_err(|e| (Step::LogSync, e))
             });
+        drop(slices);
         let (step, e) = match written {
             Ok(()) => {
-                let end = start + buf.len() as u64;
                 if let Some(st) = self.segs.get_mut(&seq) {
                     st.len = end;
                     st.live += appends.len();
@@ -381,7 +391,6 @@ impl Committer {
         {
             // The group may be whole on disk (a failed fdatasync): cancel each message after
             // it. The segment takes no more messages either way.
-            let end = start + buf.len() as u64;
             let mut cancel = Vec::new();
             for p in &appends {
                 encode(&mut cancel, KIND_RETIRED, &p.id, &[], &[]);
@@ -471,6 +480,39 @@ impl Committer {
     }
 }
 
+/// A record around its message, which is never copied: what comes before the message
+/// (magic … sidecar) and the CRC after it.
+struct Frame {
+    head: Vec<u8>,
+    crc: [u8; 4],
+}
+
+impl Frame {
+    fn new(kind: u8, id: &QueueId, sidecar: &[u8], eml: &[u8]) -> Frame {
+        let id = id.as_str().as_bytes();
+        let mut head = Vec::with_capacity(OVERHEAD + id.len() + sidecar.len());
+        head.extend_from_slice(MAGIC);
+        head.push(kind);
+        // Queue ids are at most 128 bytes (QueueId::parse), so the length fits.
+        head.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
+        head.extend_from_slice(&id[..id.len().min(usize::from(u8::MAX))]);
+        head.extend_from_slice(
+            &u32::try_from(sidecar.len())
+                .unwrap_or(u32::MAX)
+                .to_le_bytes(),
+        );
+        head.extend_from_slice(&(eml.len() as u64).to_le_bytes());
+        head.extend_from_slice(sidecar);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head);
+        crc.update(eml);
+        Frame {
+            head,
+            crc: crc.finalize().to_le_bytes(),
+        }
+    }
+}
+
 /// Appends one record to `buf`; returns the offset of its message bytes within `buf`.
 pub(super) fn encode(
     buf: &mut Vec<u8>,
@@ -479,25 +521,29 @@ pub(super) fn encode(
     sidecar: &[u8],
     eml: &[u8],
 ) -> usize {
-    let start = buf.len();
-    let id = id.as_str().as_bytes();
-    buf.extend_from_slice(MAGIC);
-    buf.push(kind);
-    // Queue ids are at most 128 bytes (QueueId::parse), so the length fits.
-    buf.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
-    buf.extend_from_slice(&id[..id.len().min(usize::from(u8::MAX))]);
-    buf.extend_from_slice(
-        &u32::try_from(sidecar.len())
-            .unwrap_or(u32::MAX)
-            .to_le_bytes(),
-    );
-    buf.extend_from_slice(&(eml.len() as u64).to_le_bytes());
-    buf.extend_from_slice(sidecar);
+    let frame = Frame::new(kind, id, sidecar, eml);
+    buf.extend_from_slice(&frame.head);
     let at = buf.len();
     buf.extend_from_slice(eml);
-    let crc = crc32fast::hash(&buf[start..]);
-    buf.extend_from_slice(&crc.to_le_bytes());
+    buf.extend_from_slice(&frame.crc);
     at
+}
+
+/// Writes all of `slices` at `offset` (`pwritev`, again after a short write).
+fn write_all_vectored_at(
+    file: &File,
+    mut slices: &mut [IoSlice<'_>],
+    mut offset: u64,
+) -> io::Result<()> {
+    while !slices.is_empty() {
+        let n = rustix::io::pwritev(file, slices, offset)?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        offset += n as u64;
+        IoSlice::advance_slices(&mut slices, n);
+    }
+    Ok(())
 }
 
 /// One record read back from a segment.
