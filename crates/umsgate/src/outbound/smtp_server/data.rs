@@ -106,11 +106,43 @@ impl Receiver {
         }
     }
 
+    /// From the start of a line: takes the whole ordinary lines that follow — CRLF-ended, no
+    /// other CR, no LF, no NUL, within the length limit, not starting with a dot — and keeps
+    /// them in one copy. Returns the bytes taken (ending at the start of a line); whatever is
+    /// not ordinary is left to the byte-by-byte reading, which has the same result.
+    fn whole_lines(&mut self, rest: &[u8]) -> usize {
+        let mut pos = 0;
+        while pos < rest.len() && rest[pos] != b'.' {
+            let Some(nl) = memchr::memchr(b'\n', &rest[pos..]) else {
+                break;
+            };
+            let end = pos + nl;
+            if nl == 0 || rest[end - 1] != b'\r' {
+                break;
+            }
+            let content = &rest[pos..end - 1];
+            if content.len() > self.max_line || memchr::memchr2(b'\r', 0, content).is_some() {
+                break;
+            }
+            pos = end + 1;
+        }
+        if pos > 0 {
+            self.emit(&rest[..pos]);
+        }
+        pos
+    }
+
     /// Consumes bytes; returns how many were used and whether the end marker was reached.
     /// Bytes after the end marker are left for the next command.
     pub fn feed(&mut self, input: &[u8]) -> (usize, bool) {
         let mut i = 0;
         while i < input.len() {
+            if self.state == State::LineStart {
+                i += self.whole_lines(&input[i..]);
+                if i == input.len() {
+                    break;
+                }
+            }
             let b = input[i];
             i += 1;
             match self.state {
@@ -265,6 +297,36 @@ mod tests {
             let (u1, d1) = r.feed(&input[..cut]);
             let (u2, d2) = if d1 { (0, true) } else { r.feed(&input[cut..]) };
             prop_assert_eq!((u1 + u2, d1 || d2, r.finish()), whole);
+        }
+
+        /// Whole lines taken in one piece read exactly as byte by byte: messages made of
+        /// lines with dots, CRs, LFs and NULs in them, some over the line limit.
+        #[test]
+        fn whole_lines_read_as_byte_by_byte(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(b"ab.\r\n\0".to_vec()), 0..24),
+                0..12)
+        ) {
+            let mut input = Vec::new();
+            for l in &lines {
+                input.extend_from_slice(l);
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend_from_slice(b".\r\nNEXT");
+            let mut whole = Receiver::new(1 << 20, 16);
+            let (used, done) = whole.feed(&input);
+            let mut single = Receiver::new(1 << 20, 16);
+            let (mut used1, mut done1) = (0, false);
+            for b in &input {
+                let (u, d) = single.feed(std::slice::from_ref(b));
+                used1 += u;
+                if d {
+                    done1 = true;
+                    break;
+                }
+            }
+            prop_assert_eq!((used, done, whole.total()), (used1, done1, single.total()));
+            prop_assert_eq!(whole.finish(), single.finish());
         }
 
         #[test]
