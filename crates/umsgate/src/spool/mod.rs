@@ -327,11 +327,11 @@ impl Spool {
         sidecar.size = eml.len() as u64;
         let mut log = None;
         if let Some((l, backlog)) = &self.inner.log {
-            let waiting = self.inner.waiting.live.load(Ordering::SeqCst);
-            if waiting >= backlog.slow_from {
+            let unprocessed = self.inner.waiting.live.load(Ordering::SeqCst);
+            if unprocessed >= backlog.slow_from {
                 tokio::time::sleep(backlog.delay).await;
             }
-            if eml.len() <= intake::MAX_MESSAGE && waiting < backlog.files_from {
+            if eml.len() <= intake::MAX_MESSAGE && unprocessed < backlog.files_from {
                 log = Some(l);
             }
         }
