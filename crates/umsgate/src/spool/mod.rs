@@ -847,24 +847,36 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A fault hook that fails `failing` with ENOSPC (a full disk) while armed, and counts
+    /// the failures.
+    fn full_disk_at(
+        failing: Step,
+    ) -> (
+        FaultHook,
+        Arc<std::sync::atomic::AtomicBool>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let armed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (a, h) = (Arc::clone(&armed), Arc::clone(&hits));
+        let hook: FaultHook = Arc::new(move |step| {
+            if step == failing && a.load(Ordering::SeqCst) {
+                h.fetch_add(1, Ordering::SeqCst);
+                return Err(io::Error::from_raw_os_error(28));
+            }
+            Ok(())
+        });
+        (hook, armed, hits)
+    }
+
     /// Every durable step failing (ENOSPC, as with a full disk): the store fails naming the
     /// step, no file is left behind (neither published nor in `.tmp/`), and the next store
     /// succeeds once the step works again.
     #[tokio::test]
     async fn a_failed_step_never_acknowledges_and_leaves_nothing_behind() {
-        use std::sync::atomic::{AtomicBool, AtomicUsize};
         for failing in Step::FILES {
             let dir = temp(&format!("fault-{failing:?}"));
-            let armed = std::sync::Arc::new(AtomicBool::new(true));
-            let hits = std::sync::Arc::new(AtomicUsize::new(0));
-            let (a, h) = (std::sync::Arc::clone(&armed), std::sync::Arc::clone(&hits));
-            let hook: FaultHook = std::sync::Arc::new(move |step| {
-                if step == failing && a.load(Ordering::SeqCst) {
-                    h.fetch_add(1, Ordering::SeqCst);
-                    return Err(io::Error::from_raw_os_error(28));
-                }
-                Ok(())
-            });
+            let (hook, armed, hits) = full_disk_at(failing);
             let (spool, _) = Spool::open_with_faults(&dir, Some(hook)).unwrap();
             let id = QueueId::generate();
             let err = spool
@@ -983,17 +995,9 @@ mod tests {
     /// live (nothing comes back at the next open), and the next store succeeds.
     #[tokio::test]
     async fn a_failed_log_step_never_acknowledges_and_nothing_comes_back() {
-        use std::sync::atomic::AtomicBool;
         for failing in Step::LOG {
             let dir = temp(&format!("logfault-{failing:?}"));
-            let armed = std::sync::Arc::new(AtomicBool::new(true));
-            let a = std::sync::Arc::clone(&armed);
-            let hook: FaultHook = std::sync::Arc::new(move |step| {
-                if step == failing && a.load(Ordering::SeqCst) {
-                    return Err(io::Error::from_raw_os_error(28));
-                }
-                Ok(())
-            });
+            let (hook, armed, _) = full_disk_at(failing);
             let (spool, _) = Spool::open_logged(&dir, Some(hook)).unwrap();
             let err = spool
                 .store(

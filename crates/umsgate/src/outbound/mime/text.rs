@@ -1,6 +1,18 @@
 //! Plain-text helpers: normalising a body, unwrapping `format=flowed`, estimating text pages,
 //! cleaning names and header values for display.
 
+/// One character of a body line as kept: tab kept, NBSP as space, BOM and other control
+/// characters dropped.
+fn clean_char(c: char) -> Option<char> {
+    match c {
+        '\t' => Some('\t'),
+        '\u{a0}' => Some(' '),
+        '\u{feff}' => None,
+        c if c.is_control() => None,
+        c => Some(c),
+    }
+}
+
 /// Normalises a body: `\n` line endings, no control characters but tab, NBSP as space, no
 /// BOM, no blanks at line ends (the `-- ` signature separator keeps its space), no blank lines
 /// at the start or end, at most two blank lines in a row.
@@ -17,13 +29,7 @@ pub(super) fn normalise(input: &str) -> String {
         } else {
             raw_line
                 .chars()
-                .filter_map(|c| match c {
-                    '\t' => Some('\t'),
-                    '\u{a0}' => Some(' '),
-                    '\u{feff}' => None,
-                    c if c.is_control() => None,
-                    c => Some(c),
-                })
+                .filter_map(clean_char)
                 .collect::<String>()
                 .into()
         };
@@ -176,16 +182,7 @@ mod tests {
         let lines: Vec<String> = unified
             .split('\n')
             .map(|raw| {
-                let cleaned: String = raw
-                    .chars()
-                    .filter_map(|c| match c {
-                        '\t' => Some('\t'),
-                        '\u{a0}' => Some(' '),
-                        '\u{feff}' => None,
-                        c if c.is_control() => None,
-                        c => Some(c),
-                    })
-                    .collect();
+                let cleaned: String = raw.chars().filter_map(clean_char).collect();
                 if cleaned == "-- " {
                     cleaned
                 } else {
