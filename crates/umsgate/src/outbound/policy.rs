@@ -5,8 +5,9 @@
 //! as `None` by the caller, so it grants nothing beyond the defaults). [`decide`] then checks,
 //! in this order: emergency mode (VIP only), the send right for the service against the
 //! number's class, the page limit (fax), and the per-day limit; the first failing check is
-//! the refusal. The granted priority is the requested one (or the default) capped at the
-//! user's highest allowed priority. The per-day check here uses the count passed in; the
+//! the refusal. The granted priority is the requested one (normal when the mail asks for
+//! none) capped at the user's highest allowed priority — his own setting, else the
+//! instance's `defaults.priority`, which only ever limits. The per-day check here uses the count passed in; the
 //! worker then reserves the slot atomically in the store.
 
 use umsgate_domain::{Language, NumberClass, PerDay, Priority, Rights, Service, UserSettings};
@@ -22,9 +23,10 @@ pub struct Effective {
     pub per_day: Option<u32>,
     /// Fax pages per job; `None` = unlimited.
     pub max_pages: Option<u32>,
-    /// Highest priority the user may ask for.
+    /// Highest priority the user may ask for: his own setting, else the instance's
+    /// `defaults.priority`. It only limits; mail that asks for nothing goes at normal
+    /// priority (or lower, when the limit is lower).
     pub priority_cap: Priority,
-    pub default_priority: Priority,
     pub vip: bool,
     pub report_lang: Language,
     pub report_html: bool,
@@ -72,8 +74,7 @@ impl Effective {
             max_pages,
             priority_cap: s
                 .and_then(UserSettings::priority)
-                .unwrap_or(defaults.priority.max(Priority::Normal)),
-            default_priority: defaults.priority,
+                .unwrap_or(defaults.priority),
             vip: s.and_then(UserSettings::vip).unwrap_or(false),
             report_lang: s
                 .and_then(UserSettings::report_lang)
@@ -156,7 +157,7 @@ pub fn decide(eff: &Effective, emergency_mode: bool, job: &JobFacts, sent_today:
             limit,
         });
     }
-    let wanted = job.requested_priority.unwrap_or(eff.default_priority);
+    let wanted = job.requested_priority.unwrap_or(Priority::Normal);
     Decision::Accept {
         priority: wanted.min(eff.priority_cap),
     }
@@ -357,5 +358,51 @@ mod tests {
             decide(&unlimited, false, &job, 10_000),
             Decision::Accept { .. }
         ));
+    }
+
+    /// The instance's priority only limits (the allowed send priority): mail that asks for
+    /// nothing goes at normal priority — lower only when the limit is lower — and a user's own
+    /// setting replaces the limit.
+    #[test]
+    fn the_default_priority_limits_and_never_raises() {
+        let job = |requested| JobFacts {
+            service: Service::Fax,
+            class: NumberClass::National,
+            pages: Some(1),
+            requested_priority: requested,
+        };
+        let granted = |defaults: Priority, user: Option<&str>, requested| {
+            let d = DefaultsConfig {
+                priority: defaults,
+                ..DefaultsConfig::default()
+            };
+            let s = user.map(settings);
+            match decide(
+                &Effective::resolve(s.as_ref(), &d, Service::Fax),
+                false,
+                &job(requested),
+                0,
+            ) {
+                Decision::Accept { priority } => priority,
+                other => panic!("{other:?}"),
+            }
+        };
+        use Priority::{High, Low, Normal};
+        assert_eq!(
+            granted(High, None, None),
+            Normal,
+            "unmarked mail is not raised"
+        );
+        assert_eq!(granted(High, None, Some(High)), High);
+        assert_eq!(granted(Normal, None, Some(High)), Normal);
+        assert_eq!(
+            granted(Low, None, None),
+            Low,
+            "the limit lowers unmarked mail"
+        );
+        assert_eq!(granted(Low, None, Some(High)), Low);
+        assert_eq!(granted(Low, Some("ums1;priority=high"), Some(High)), High);
+        assert_eq!(granted(High, Some("ums1;priority=high"), None), Normal);
+        assert_eq!(granted(High, Some("ums1;priority=low"), Some(High)), Low);
     }
 }
