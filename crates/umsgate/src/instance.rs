@@ -248,7 +248,6 @@ impl Instance {
             jobs,
             hostname: hostname.clone(),
             limits: mime::Limits::default(),
-            removed_unsynced: std::sync::atomic::AtomicUsize::new(0),
         });
         let received = Arc::new(tokio::sync::Notify::new());
         let inbound = Arc::new(Inbound {

@@ -18,6 +18,13 @@ use tokio::sync::watch;
 const RETRY_MIN: Duration = Duration::from_secs(15);
 const RETRY_MAX: Duration = Duration::from_secs(600);
 
+/// How long an item waits after its `attempt`-th failure (1 = the first): 15 s, doubling up
+/// to 10 min.
+pub fn retry_delay(attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(16);
+    RETRY_MIN.saturating_mul(1 << doublings).min(RETRY_MAX)
+}
+
 /// When each deferred item may be tried again.
 #[derive(Debug, Default)]
 pub struct Backoff {

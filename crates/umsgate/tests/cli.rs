@@ -166,10 +166,11 @@ async fn mail_in_the_intake_log_is_listed_and_shown_but_not_changed() {
         tls: false,
         auth: None,
         mail_from: "jane@example.com".into(),
-        rcpts: vec![Recipient {
-            address: "+4930123456@fax.example.com".into(),
-            orcpt: None,
-        }],
+        rcpts: vec![Recipient::new(
+            "+4930123456@fax.example.com".into(),
+            None,
+            0,
+        )],
         size: 0,
         message_id: None,
         attempts: 0,

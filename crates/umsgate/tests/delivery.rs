@@ -165,10 +165,8 @@ fn local_sidecar(from: &str, rcpts: &[&str]) -> Sidecar {
         mail_from: from.into(),
         rcpts: rcpts
             .iter()
-            .map(|r| Recipient {
-                address: (*r).into(),
-                orcpt: None,
-            })
+            .zip(0..)
+            .map(|(r, key)| Recipient::new((*r).into(), None, key))
             .collect(),
         size: 0,
         message_id: None,

@@ -31,6 +31,23 @@ struct Gate {
 fn start(name: &str, users: &str, instance_extra: &str, defaults: &str) -> Gate {
     let work = Work::new(name);
     let addr = free_addr();
+    write_config(&work, addr, users, instance_extra, defaults, SIM);
+    let mut daemon = Daemon::run(&work, addr);
+    daemon.wait_ready();
+    Gate { work, daemon, addr }
+}
+
+const SIM: &str = "kind = \"sim\"\ndelay = \"100ms\"";
+
+/// Writes `users.toml` and `umsgate.toml` with `gateway` as `[instance.gateway]`.
+fn write_config(
+    work: &Work,
+    addr: SocketAddr,
+    users: &str,
+    instance_extra: &str,
+    defaults: &str,
+    gateway: &str,
+) {
     std::fs::write(work.dir.join("users.toml"), users).unwrap();
     let config = format!(
         r#"# umsgate outbound end-to-end test
@@ -69,14 +86,10 @@ path = "users.toml"
 {defaults}
 
 [instance.gateway]
-kind = "sim"
-delay = "100ms"
+{gateway}
 "#
     );
     std::fs::write(work.config_path(), config).unwrap();
-    let mut daemon = Daemon::run(&work, addr);
-    daemon.wait_ready();
-    Gate { work, daemon, addr }
 }
 
 impl Gate {
@@ -770,4 +783,88 @@ ums = "ums1;fax.rights=international"
     );
     assert!(g.jobs_of(&q_staff).is_empty(), "{:?}", g.jobs_of(&q_staff));
     g.stop();
+}
+
+/// A message to two numbers whose second job fails for a while after the first was handed
+/// over: the retry hands over the second job under its own job id. (Were the job ids numbered
+/// by position among the recipients still to do, the retry would reuse the first job's id, the
+/// engine would take it for a duplicate, and the second fax would never be sent.)
+#[test]
+fn a_retry_after_a_partial_hand_over_sends_the_remaining_job_under_its_own_id() {
+    let users = r#"
+[[user]]
+mail = "jane@example.com"
+name = "Jane Doe"
+ums = "ums1;fax.rights=international"
+"#;
+    let gateway = "kind = \"spool\"\ndir = \"engine\"";
+    let work = Work::new("out-partial");
+    let addr = free_addr();
+    let outbox = work.dir.join("engine/outbox");
+    // Held: the message waits in smtp-in/ while the engine is made to fail.
+    write_config(&work, addr, users, "hold = true", "", gateway);
+    let mut daemon = Daemon::run(&work, addr);
+    daemon.wait_ready();
+    let run = nonce();
+    let qid = submit(
+        addr,
+        "jane@example.com",
+        &["+4930111111@fax.example.com", "+4930222222@fax.example.com"],
+        &text_mail(
+            "jane@example.com",
+            "+4930111111@fax.example.com",
+            &format!("partial-{run}"),
+            &[],
+            "two faxes",
+        ),
+    );
+    assert!(daemon.sigterm().success(), "{}", daemon.output());
+
+    // The second job's temporary folder is blocked by a file: its hand-over fails, temporarily.
+    std::fs::create_dir_all(&outbox).unwrap();
+    let blocker = outbox.join(format!(".{qid}-1.tmp"));
+    std::fs::write(&blocker, b"in the way").unwrap();
+    write_config(&work, addr, users, "", "", gateway);
+    let mut daemon = Daemon::run(&work, addr);
+    daemon.wait_ready();
+    daemon.wait_stdout("outbound.deferred");
+    assert!(daemon.sigterm().success(), "{}", daemon.output());
+    assert!(
+        outbox.join(format!("{qid}-0")).is_dir(),
+        "first job handed over"
+    );
+    assert!(
+        work.smtp_in().join(format!("{qid}.eml")).exists(),
+        "the message waits for its second job"
+    );
+
+    // The engine recovers; the message is tried again at once.
+    std::fs::remove_file(&blocker).unwrap();
+    let requeued = work.umsgate(&["queue", "requeue", &qid]);
+    assert!(
+        requeued.status.success(),
+        "{}",
+        support::describe(&requeued)
+    );
+    let mut daemon = Daemon::run(&work, addr);
+    daemon.wait_ready();
+    support::wait_for("the message processed", || {
+        (!work.smtp_in().join(format!("{qid}.eml")).exists()).then_some(())
+    });
+    assert!(daemon.sigterm().success(), "{}", daemon.output());
+
+    let job = |id: String| -> Value {
+        let path = outbox.join(&id).join("job.json");
+        let bytes = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("job {id} not in the engine's outbox ({e})"));
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    assert_eq!(job(format!("{qid}-0"))["e164"], "+4930111111");
+    assert_eq!(job(format!("{qid}-1"))["e164"], "+4930222222");
+    let jobs = std::fs::read_dir(&outbox)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .count();
+    assert_eq!(jobs, 2, "one job per number, none twice");
 }

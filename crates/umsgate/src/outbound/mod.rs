@@ -1,12 +1,20 @@
 //! Outbound: e-mail → fax / SMS / voice job.
 //!
 //! The mail server relays to the [`smtp_server`]; accepted mail waits durably in `smtp-in/`
-//! until it is read ([`mime`]), checked against the sender's rights and turned into gateway
-//! jobs; a [`refusal`] ends in an error report to the sender.
+//! until the [`worker`] takes it: the message is read ([`mime`]), the [`sender`] resolved,
+//! each recipient's job planned ([`plan`], with the [`policy`], no I/O) and handed to the
+//! engine ([`handover`]); a job not sent ends in a report to the sender ([`tell`], with the
+//! [`refusal`]'s reason). The [`collector`] mails the engine's delivery reports.
 
+mod collector;
+pub mod error;
+mod handover;
 pub mod jobs;
 pub mod mime;
+pub mod plan;
 pub mod policy;
 pub mod refusal;
+pub mod sender;
 pub mod smtp_server;
+mod tell;
 pub mod worker;

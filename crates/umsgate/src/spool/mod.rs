@@ -19,11 +19,13 @@
 //! still live in the log is written out as a pair before anything else runs.
 
 pub mod admin;
+pub mod adopt;
 mod commit;
 pub mod intake;
 pub mod journal;
 pub mod layout;
 pub mod sidecar;
+mod transitions;
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -35,7 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{Notify, oneshot};
 
 pub use commit::sync_dir;
-pub use sidecar::{Origin, Recipient, Sidecar};
+pub use sidecar::{Origin, Recipient, RecipientOutcome, Sidecar};
 
 use crate::clock;
 
@@ -183,6 +185,8 @@ struct Inner {
     faults: Option<FaultHook>,
     log: Option<(intake::Log, Backlog)>,
     waiting: Arc<Waiting>,
+    /// Files retired since the folder was last fsynced ([`Spool::sync_removals`]).
+    removed_unsynced: std::sync::atomic::AtomicUsize,
 }
 
 /// What the worker is woken for: logged messages not yet taken (oldest first), and a wake-up
@@ -308,6 +312,7 @@ impl Spool {
             faults,
             log,
             waiting,
+            removed_unsynced: std::sync::atomic::AtomicUsize::new(0),
         };
         Ok((
             Spool {
@@ -446,13 +451,6 @@ impl Spool {
         }
     }
 
-    /// A logged message is done with (processed): it leaves the log. Nothing for files.
-    pub fn retire(&self, entry: &Entry) {
-        if let (Some((log, _)), Some(l)) = (&self.inner.log, &entry.logged) {
-            log.retire(l);
-        }
-    }
-
     /// Writes a logged message out as a pair in `target` (the queue folder itself, for a
     /// retry, or an archive folder), durably, with `sidecar`; then it leaves the log.
     pub fn write_out(&self, entry: &Entry, sidecar: &Sidecar, target: &Path) -> io::Result<()> {
@@ -480,7 +478,9 @@ impl Spool {
             }
             return Err(e);
         }
-        self.retire(entry);
+        if let Some((log, _)) = &self.inner.log {
+            log.retire(l);
+        }
         Ok(())
     }
 }
@@ -751,10 +751,7 @@ mod tests {
             tls: false,
             auth: None,
             mail_from: "a@example.com".into(),
-            rcpts: vec![Recipient {
-                address: "+4930@fax.example.com".into(),
-                orcpt: None,
-            }],
+            rcpts: vec![Recipient::new("+4930@fax.example.com".into(), None, 0)],
             size: 0,
             message_id: None,
             attempts: 0,
@@ -959,7 +956,7 @@ mod tests {
             spool.read(&taken[1]).unwrap(),
             b"Subject: 1\r\n\r\nbody 1\r\n".to_vec()
         );
-        spool.retire(&taken[0]);
+        spool.retire(&taken[0]).unwrap();
         let mut rewritten = taken[1].sidecar.clone().unwrap();
         rewritten.mail_from = "other@example.com".into();
         spool.write_out(&taken[1], &rewritten, &dir).unwrap();
@@ -1223,7 +1220,7 @@ mod tests {
         let taken = spool.take_logged();
         assert_eq!(taken.len(), 2);
         for e in &taken {
-            spool.retire(e);
+            spool.retire(e).unwrap();
         }
         for _ in 0..500 {
             if spool.inner.waiting.live.load(Ordering::SeqCst) == 0 {

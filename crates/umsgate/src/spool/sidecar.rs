@@ -62,6 +62,48 @@ pub struct Recipient {
     /// ORCPT, xtext-decoded, without the `rfc822;` type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orcpt: Option<String>,
+    /// The recipient's number within the message, given when the message is queued and never
+    /// changed: a job for this recipient is `<queue id>-<key>` however many of the other
+    /// recipients are done, so that a retry never reuses another recipient's job id. Sidecars
+    /// written without keys get them by position when read.
+    #[serde(default = "unset_key")]
+    pub key: u32,
+    /// What has become of this recipient; none while it is still to be handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RecipientOutcome>,
+}
+
+/// What has become of one recipient of a message in `smtp-in/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientOutcome {
+    /// The job was handed to the engine (its delivery report follows).
+    Submitted,
+    /// The job was refused (rights, limits, bad number, engine refusal); the sender was told.
+    Refused,
+}
+
+const UNSET_KEY: u32 = u32::MAX;
+
+fn unset_key() -> u32 {
+    UNSET_KEY
+}
+
+impl Recipient {
+    /// A recipient still to be handled, numbered `key` within its message.
+    pub fn new(address: String, orcpt: Option<String>, key: u32) -> Recipient {
+        Recipient {
+            address,
+            orcpt,
+            key,
+            outcome: None,
+        }
+    }
+
+    /// Still to be handled.
+    pub fn is_pending(&self) -> bool {
+        self.outcome.is_none()
+    }
 }
 
 impl Sidecar {
@@ -86,10 +128,7 @@ impl Sidecar {
             tls: false,
             auth: None,
             mail_from: mail_from.to_owned(),
-            rcpts: vec![Recipient {
-                address: to.to_owned(),
-                orcpt: None,
-            }],
+            rcpts: vec![Recipient::new(to.to_owned(), None, 0)],
             size: 0,
             message_id: Some(format!("<{message_id}>")),
             attempts: 0,
@@ -107,7 +146,7 @@ impl Sidecar {
 
     /// Parses a sidecar; a wrong version is an error.
     pub fn from_bytes(b: &[u8]) -> Result<Sidecar, String> {
-        let s: Sidecar =
+        let mut s: Sidecar =
             serde_json::from_slice(b).map_err(|e| format!("unreadable sidecar: {e}"))?;
         if s.v != VERSION {
             return Err(format!(
@@ -115,6 +154,21 @@ impl Sidecar {
                 s.v
             ));
         }
+        s.number_recipients();
         Ok(s)
+    }
+
+    /// Gives every recipient without a key one, by position, skipping the keys in use.
+    fn number_recipients(&mut self) {
+        let used: std::collections::BTreeSet<u32> = self
+            .rcpts
+            .iter()
+            .map(|r| r.key)
+            .filter(|&k| k != UNSET_KEY)
+            .collect();
+        let mut free = (0..).filter(|k| !used.contains(k));
+        for r in self.rcpts.iter_mut().filter(|r| r.key == UNSET_KEY) {
+            r.key = free.next().unwrap_or(UNSET_KEY - 1);
+        }
     }
 }

@@ -64,7 +64,6 @@
 //! again) or a sidecar without `.eml`, which the spool removes when it opens.
 
 mod error;
-mod headers;
 mod maildir;
 pub mod smtp;
 
@@ -84,7 +83,7 @@ use crate::clock;
 use crate::config::{MailConfig, MailTlsMode};
 use crate::logs::InstanceLogs;
 use crate::spool::{
-    CORRUPT_DIR, Entry, Origin, Recipient, Sidecar, Spool, TMP_DIR, sidecar, sync_dir, write_synced,
+    CORRUPT_DIR, Entry, QueueId, Recipient, Sidecar, Spool, TMP_DIR, adopt, sync_dir, write_synced,
 };
 use maildir::MaildirTarget;
 use smtp::SmtpTarget;
@@ -442,7 +441,7 @@ impl Delivery {
             let message_id = sidecar
                 .message_id
                 .clone()
-                .or_else(|| headers::message_id(&eml));
+                .or_else(|| crate::spool::adopt::message_id(&eml));
             self.logs.msgid.line(&format!(
                 "out delivered id={id} message-id={} rcpts={delivered}",
                 message_id.map_or_else(|| "-".to_owned(), |m| bracket(&m))
@@ -543,32 +542,10 @@ impl Delivery {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Adopted::Gone),
             Err(e) => return Err(e),
         };
-        let env = headers::envelope(&eml);
-        let mut s = Sidecar {
-            v: sidecar::VERSION,
-            id: id.to_owned(),
-            instance: self.instance.clone(),
-            received_at: clock::rfc3339(modified),
-            origin: Origin::File,
-            client: None,
-            helo: None,
-            tls: false,
-            auth: None,
-            mail_from: env.mail_from,
-            rcpts: env
-                .rcpts
-                .into_iter()
-                .map(|address| Recipient {
-                    address,
-                    orcpt: None,
-                })
-                .collect(),
-            size: eml.len() as u64,
-            message_id: env.message_id,
-            attempts: 0,
-            next_attempt: None,
-            last_error: None,
+        let Some(qid) = QueueId::parse(id) else {
+            return Ok(Adopted::Gone);
         };
+        let mut s = adopt::sidecar(&qid, &self.instance, modified, &eml);
         self.logs.smtp.line(&format!(
             "out adopted id={id} from=<{}> to=<{}> (dropped in without sidecar; envelope from headers)",
             s.mail_from,
@@ -794,10 +771,7 @@ mod tests {
 
     #[test]
     fn reasons_name_each_recipient_when_several() {
-        let r = |a: &str| Recipient {
-            address: a.into(),
-            orcpt: None,
-        };
+        let r = |a: &str| Recipient::new(a.into(), None, 0);
         let one = [(r("a@x"), DeliveryError::permanent("550 no"))];
         assert_eq!(reasons(&one), "550 no");
         let two = [

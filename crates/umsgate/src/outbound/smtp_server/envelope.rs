@@ -65,7 +65,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
         let orcpt = to.orcpt.filter(|o| !o.chars().any(char::is_control));
         if let Phase::Transaction(tx) = &mut self.phase {
-            tx.rcpts.push(Recipient { address, orcpt });
+            let key = u32::try_from(tx.rcpts.len()).unwrap_or(u32::MAX - 1);
+            tx.rcpts.push(Recipient::new(address, orcpt, key));
         }
         self.ok(Outcome::RecipientOk)
     }

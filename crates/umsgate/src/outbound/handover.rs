@@ -1,0 +1,90 @@
+//! Handing a planned job to the engine.
+//!
+//! Contract: [`Outbound::hand_over`] reserves the job's per-day slot (atomically, in the
+//! store), writes the job record durably, then submits the job to the engine, in that order,
+//! so that a delivery report always finds its record and a limit can never be passed by
+//! concurrent workers. A used-up limit and an engine that refuses the job for good are
+//! [`HandedOver::Refused`]; anything that may clear (store, record, engine busy) is a
+//! [`WorkError`], after the slot and the record were given back. Submitting is idempotent per
+//! job id, so handing over the same job again after a crash sends it once.
+
+use umsgate_domain::Service;
+
+use super::error::WorkError;
+use super::plan::Planned;
+use super::refusal::Refusal;
+use super::worker::Outbound;
+use crate::reports::ReportKind;
+
+/// What became of a planned job.
+#[derive(Debug)]
+pub(super) enum HandedOver {
+    Submitted,
+    /// Not sent; the sender is told with a report of this kind.
+    Refused(ReportKind),
+}
+
+impl Outbound {
+    pub(super) async fn hand_over(&self, planned: &Planned) -> Result<HandedOver, WorkError> {
+        let (job, record) = (&planned.job, &planned.record);
+        let user = &record.user;
+        let granted = self
+            .store
+            .reserve(&self.instance, user, job.service, planned.per_day)
+            .await
+            .map_err(WorkError::Store)?;
+        if !granted {
+            return Ok(HandedOver::Refused(ReportKind::Refused(
+                Refusal::DailyLimit {
+                    service: job.service,
+                    limit: planned.per_day.unwrap_or(0),
+                },
+            )));
+        }
+        let written = {
+            let (jobs, record) = (self.jobs.clone(), record.clone());
+            tokio::task::spawn_blocking(move || jobs.write(&record))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        };
+        if let Err(e) = written {
+            self.give_back(user, job.service, None).await;
+            return Err(WorkError::JobRecord(e));
+        }
+        match self.gateway.submit(job).await {
+            Ok(()) => {
+                tracing::info!(event = "outbound.submitted", instance = %self.instance, job_id = %job.job_id, service = %job.service, number = %job.e164, pages = ?job.pages, priority = %job.priority);
+                self.logs.msgid.line(&format!(
+                    "job id={} message-id={} service={} number={} sender=<{user}>",
+                    job.job_id,
+                    record.original_message_id.as_deref().unwrap_or("-"),
+                    job.service,
+                    job.e164
+                ));
+                Ok(HandedOver::Submitted)
+            }
+            Err(e) => {
+                self.give_back(user, job.service, Some(&job.job_id)).await;
+                if e.temporary {
+                    Err(WorkError::Gateway(e))
+                } else {
+                    Ok(HandedOver::Refused(ReportKind::Failed { reason: e.detail }))
+                }
+            }
+        }
+    }
+
+    /// Gives back the slot (and forgets the record) of a job that was not handed over. A
+    /// failure here is logged: the count stays one too high for today, and a record without
+    /// a job is never asked for.
+    async fn give_back(&self, user: &str, service: Service, job_id: Option<&str>) {
+        if let Err(e) = self.store.release(&self.instance, user, service).await {
+            tracing::error!(event = "outbound.release_failed", instance = %self.instance, user, service = %service, error = %e, "a per-day slot stays counted");
+        }
+        if let Some(job_id) = job_id
+            && let Err(e) = self.jobs.remove(job_id)
+        {
+            tracing::warn!(event = "outbound.job_record_remove_failed", instance = %self.instance, job_id, error = %e);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The plan for one recipient of a message: the job for the engine, or the refusal the sender
+//! is told — decided without any I/O.
+//!
+//! Contract: [`plan`] is a pure function of the instance's configuration and number plan, the
+//! sender (his directory entry and settings), the message's content, the recipient and the
+//! sender's count of jobs today. It reads the service and number from the recipient address,
+//! normalises and classifies the number, builds the payload, and asks the policy; the first
+//! failing step is the refusal. A planned job carries everything the hand-over needs: the job
+//! for the engine, the record kept until its delivery report is mailed, and the per-day limit
+//! to reserve against. The caller asks the store for the count only when [`Target::per_day`]
+//! says there is a limit.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use umsgate_domain::{Language, PhoneNumber, Priority, Service, SitePlan};
+
+use super::jobs::JobRecord;
+use super::mime::{self, MessageContent, Payload};
+use super::policy::{Decision, Effective, JobFacts, decide};
+use super::refusal::Refusal;
+use super::sender::Sender;
+use crate::clock;
+use crate::config::InstanceConfig;
+use crate::gateway::Job;
+
+/// What the plan reads besides the message: one instance's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub config: &'a InstanceConfig,
+    pub plan: &'a SitePlan,
+    pub limits: &'a mime::Limits,
+}
+
+/// What the message says, read once for all its recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFacts {
+    pub subject: Option<String>,
+    /// Without `<>`.
+    pub message_id: Option<String>,
+}
+
+/// The service a recipient address asks for and the sender's settings for it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub service: Service,
+    pub effective: Effective,
+}
+
+impl Target {
+    /// The sender's per-day limit for this service (`None` = unlimited: no count needed).
+    pub fn per_day(&self) -> Option<u32> {
+        self.effective.per_day
+    }
+}
+
+/// How the sender wants to be told (language, HTML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportPrefs {
+    pub language: Language,
+    pub html: bool,
+}
+
+/// A job ready to be handed over.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub job: Job,
+    pub record: JobRecord,
+    pub per_day: Option<u32>,
+    pub prefs: ReportPrefs,
+}
+
+/// The outcome of [`plan`].
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Job(Box<Planned>),
+    Refuse(Refusal, ReportPrefs),
+}
+
+/// The service and settings for `address` (a recipient that does not parse is taken as fax,
+/// for the refusal's wording).
+pub fn target(ctx: Context<'_>, sender: &Sender, address: &str) -> Target {
+    let service = ctx
+        .config
+        .mail
+        .sender_template
+        .parse(address, &ctx.config.mail.domain)
+        .map_or(Service::Fax, |p| p.service);
+    let effective = Effective::resolve(sender.settings.as_ref(), &ctx.config.defaults, service);
+    Target { service, effective }
+}
+
+/// One recipient's job or refusal; see the module contract.
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
+    ctx: Context<'_>,
+    job_id: &str,
+    address: &str,
+    sender: &Sender,
+    content: &Result<MessageContent, Refusal>,
+    facts: &MessageFacts,
+    sent_today: u32,
+    now: SystemTime,
+) -> Plan {
+    let target = target(ctx, sender, address);
+    let eff = &target.effective;
+    let prefs = ReportPrefs {
+        language: eff.report_lang,
+        html: eff.report_html,
+    };
+    let refuse = |r: Refusal| Plan::Refuse(r, prefs);
+    let parsed = match ctx
+        .config
+        .mail
+        .sender_template
+        .parse(address, &ctx.config.mail.domain)
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return refuse(Refusal::BadNumber {
+                number: address.to_owned(),
+                detail: e.to_string(),
+            });
+        }
+    };
+    let number = match ctx.plan.normalise(&parsed.number) {
+        Ok(n) => n,
+        Err(e) => {
+            return refuse(Refusal::BadNumber {
+                number: parsed.number.clone(),
+                detail: e.to_string(),
+            });
+        }
+    };
+    let content = match content {
+        Ok(c) => c,
+        Err(r) => return refuse(r.clone()),
+    };
+    let payload = match mime::build(content, target.service, ctx.limits) {
+        Ok(p) => p,
+        Err(r) => return refuse(r),
+    };
+    let pages = match &payload {
+        Payload::Fax(f) => Some(f.pages),
+        _ => None,
+    };
+    let job_facts = JobFacts {
+        service: target.service,
+        class: ctx.plan.classify(&number),
+        pages,
+        requested_priority: content.priority,
+    };
+    let priority = match decide(eff, ctx.config.emergency_mode, &job_facts, sent_today) {
+        Decision::Accept { priority } => priority,
+        Decision::Refuse(r) => return refuse(r),
+    };
+    let job = job(
+        ctx, job_id, &target, &number, sender, priority, payload, content,
+    );
+    let record = JobRecord {
+        job_id: job_id.to_owned(),
+        service: target.service,
+        e164: number.e164(),
+        rcpt_address: address.to_owned(),
+        report_to: sender.report_to.clone(),
+        user: sender.user.mail.clone(),
+        language: eff.report_lang,
+        html: eff.report_html,
+        report_delete: eff.report_delete,
+        subject: facts.subject.clone(),
+        original_message_id: facts.message_id.clone(),
+        pages,
+        queued_at: clock::rfc3339(now),
+    };
+    Plan::Job(Box::new(Planned {
+        job,
+        record,
+        per_day: eff.per_day,
+        prefs,
+    }))
+}
+
+/// The cover-page fields the directory holds for the sender, by field name.
+fn cover_fields(ctx: Context<'_>, sender: &Sender) -> BTreeMap<String, String> {
+    let map = &ctx.config.directory.coverpage;
+    let mut fields = BTreeMap::new();
+    for (field, attr) in [
+        ("company", &map.company),
+        ("street", &map.street),
+        ("zip", &map.zip),
+        ("city", &map.city),
+        ("department", &map.department),
+        ("office", &map.office),
+        ("phone", &map.phone),
+        ("fax", &map.fax),
+        ("custom1", &map.custom1),
+        ("custom2", &map.custom2),
+        ("custom3", &map.custom3),
+    ] {
+        if let Some(v) = sender.user.attribute(attr) {
+            fields.insert(field.to_owned(), v.to_owned());
+        }
+    }
+    if !sender.user.name.is_empty() {
+        fields.insert("name".to_owned(), sender.user.name.clone());
+    }
+    fields
+}
+
+/// A document for the engine: its generated file name and bytes.
+type Document = (String, Vec<u8>);
+
+#[allow(clippy::too_many_arguments)]
+fn job(
+    ctx: Context<'_>,
+    job_id: &str,
+    target: &Target,
+    number: &PhoneNumber,
+    sender: &Sender,
+    priority: Priority,
+    payload: Payload,
+    content: &MessageContent,
+) -> Job {
+    let eff = &target.effective;
+    let (text, pages, files): (Option<String>, Option<u32>, Vec<Document>) = match payload {
+        Payload::Fax(f) => (
+            None,
+            Some(f.pages),
+            f.documents.into_iter().map(|d| (d.name, d.data)).collect(),
+        ),
+        Payload::Sms(s) => (Some(s.text), None, Vec::new()),
+        Payload::Voice(v) => (
+            v.text,
+            None,
+            v.wav.into_iter().map(|d| (d.name, d.data)).collect(),
+        ),
+    };
+    let cover = match (&eff.cover, eff.cover_force) {
+        (Some(c), _) => Some(c.clone()),
+        (None, true) => Some("default".to_owned()),
+        (None, false) => None,
+    };
+    Job {
+        job_id: job_id.to_owned(),
+        service: target.service,
+        number: ctx.plan.spaced(number),
+        e164: number.e164(),
+        sender: sender.user.mail.clone(),
+        priority,
+        pages,
+        cover: if target.service == Service::Fax {
+            cover
+        } else {
+            None
+        },
+        headline: eff.headline.clone(),
+        origin: eff.origin.clone(),
+        billing: eff.billing.clone(),
+        text,
+        attachments: files.iter().map(|(n, _)| n.clone()).collect(),
+        fax_sender: eff.fax_sender.clone(),
+        cover_fields: cover_fields(ctx, sender),
+        subject: content.subject.clone(),
+        files,
+    }
+}
