@@ -84,6 +84,11 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// Closes the store: waits for queries in flight; every later one fails.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Counts one job for `user` and `service` today unless that would pass `limit`
     /// (`None` = unlimited). Returns whether the job may go.
     pub async fn reserve(

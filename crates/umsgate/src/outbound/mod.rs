@@ -18,3 +18,6 @@ pub mod sender;
 pub mod smtp_server;
 mod tell;
 pub mod worker;
+
+#[cfg(test)]
+mod tests;

@@ -143,7 +143,7 @@ impl Outbound {
     }
 
     /// One message; see the module contract. `Err` = kept for a later attempt (recorded).
-    async fn process(&self, entry: &Entry) -> Result<(), WorkError> {
+    pub(super) async fn process(&self, entry: &Entry) -> Result<(), WorkError> {
         let eml = self.smtp_in.read(entry).map_err(WorkError::Read)?;
         let mut sc = match &entry.sidecar {
             Some(s) => s.clone(),

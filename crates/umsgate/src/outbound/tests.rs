@@ -1,0 +1,185 @@
+//! The outbound worker in process: a real spool, file directory, simulated engine, state
+//! store and Maildir delivery in a scratch folder, one message processed at a time — what
+//! the worker records when something stops it, without the listener or the binary.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::error::WorkError;
+use super::jobs::JobRecords;
+use super::mime;
+use super::worker::Outbound;
+use crate::config::Config;
+use crate::directory::{Directory, FileDirectory};
+use crate::gateway::Gateway;
+use crate::inbound::delivery::Delivery;
+use crate::logs::InstanceLogs;
+use crate::reports::Reports;
+use crate::spool::layout::InstanceDirs;
+use crate::spool::{QueueId, Spool, adopt};
+use crate::store::Store;
+
+struct Harness {
+    dir: PathBuf,
+    out: Arc<Outbound>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+const USERS: &str = r#"
+[[user]]
+mail = "jane@example.com"
+name = "Jane Doe"
+ums = "ums1;fax.rights=national;fax.per_day=5"
+"#;
+
+async fn harness(name: &str) -> Harness {
+    let dir = std::env::temp_dir().join(format!("umsgate-worker-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("users.toml"), USERS).unwrap();
+    let text = r#"
+[service]
+state_dir = "state"
+log_dir = "log"
+
+[site]
+country_code = "49"
+area_code = "8142"
+subscriber = "4799"
+extension_digits = 3
+
+[[instance]]
+id = "t"
+
+[instance.smtp_in]
+listen = ["127.0.0.1:0"]
+
+[instance.mail]
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+maildir = "maildir/"
+
+[instance.directory]
+kind = "file"
+path = "users.toml"
+
+[instance.gateway]
+kind = "sim"
+delay = "1h"
+"#;
+    let path = dir.join("umsgate.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::parse(text, &path).unwrap();
+    let inst = config.instances[0].clone();
+    let dirs = InstanceDirs::new(&config.instance_state_dir(inst.id.get_ref()));
+    dirs.create().unwrap();
+    let plan = config.site.plan().unwrap();
+    let logs = Arc::new(InstanceLogs::open(&dir.join("log"), config.service.log_rotate).unwrap());
+    let (smtp_in, _) = Spool::open(&dirs.smtp_in).unwrap();
+    let (smtp_out, _) = Spool::open(&dirs.smtp_out).unwrap();
+    let mailer = Delivery::new(
+        "t".into(),
+        &inst.mail,
+        smtp_out,
+        dirs.badmail.clone(),
+        Arc::clone(&logs),
+    )
+    .unwrap();
+    let out = Outbound {
+        instance: "t".into(),
+        plan: plan.clone(),
+        smtp_in,
+        mailer: Arc::new(mailer),
+        directory: Arc::new(Directory::File(
+            FileDirectory::open(&dir.join("users.toml"), plan).unwrap(),
+        )),
+        gateway: Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).unwrap()),
+        store: Store::open(&dir.join("umsgate.db")).await.unwrap(),
+        reports: Arc::new(Reports::load(None).unwrap()),
+        logs,
+        jobs: JobRecords::open(&dirs.root.join("jobs")).unwrap(),
+        hostname: "umsgate.test".into(),
+        limits: mime::Limits::default(),
+        dirs,
+        config: inst,
+    };
+    Harness {
+        dir,
+        out: Arc::new(out),
+    }
+}
+
+const EML: &[u8] = b"From: jane@example.com\r\nTo: +4930111111@fax.example.com, \
++4930222222@fax.example.com\r\nSubject: offer\r\nMessage-ID: <m1@example.com>\r\n\r\nbody\r\n";
+
+impl Harness {
+    /// Queues [`EML`] as a pair (as the listener would) and returns its entry.
+    async fn queue(&self) -> crate::spool::Entry {
+        let id = QueueId::generate();
+        let sc = adopt::sidecar(&id, "t", crate::clock::now(), EML);
+        self.out.smtp_in.store(sc, EML.to_vec()).await.unwrap();
+        self.out.smtp_in.list().unwrap().remove(0)
+    }
+
+    fn sent_jobs(&self) -> Vec<String> {
+        let p = self.out.dirs.gateway.join("sim/sent.jsonl");
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["job_id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+}
+
+fn sidecar_of(dir: &Path, id: &QueueId) -> crate::spool::Sidecar {
+    crate::spool::Sidecar::from_bytes(&std::fs::read(dir.join(format!("{id}.json"))).unwrap())
+        .unwrap()
+}
+
+/// A state store that cannot be read stops the message — it never counts as "nothing sent
+/// today" — and the attempt, its reason and the next try are in the sidecar.
+#[tokio::test]
+async fn a_store_that_cannot_be_read_keeps_the_message_with_its_retry_state() {
+    let h = harness("store").await;
+    let entry = h.queue().await;
+    h.out.store.close().await;
+    let err = h.out.process(&entry).await.unwrap_err();
+    assert!(matches!(err, WorkError::Store(_)), "{err:?}");
+    let sc = sidecar_of(h.out.smtp_in.dir(), &entry.id);
+    assert_eq!(sc.attempts, 1);
+    assert!(
+        sc.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("per-day counters")),
+        "{sc:?}"
+    );
+    assert!(sc.next_attempt.is_some());
+    assert!(sc.rcpts.iter().all(|r| r.is_pending()), "{sc:?}");
+    assert!(h.sent_jobs().is_empty());
+}
+
+/// A message handled completely leaves the queue; each job carries its recipient's key.
+#[tokio::test]
+async fn every_recipient_handled_retires_the_message() {
+    let h = harness("done").await;
+    let entry = h.queue().await;
+    h.out.process(&entry).await.unwrap();
+    h.out.smtp_in.sync_removals().unwrap();
+    assert!(h.out.smtp_in.list().unwrap().is_empty());
+    assert_eq!(
+        h.sent_jobs(),
+        [format!("{}-0", entry.id), format!("{}-1", entry.id)]
+    );
+}
