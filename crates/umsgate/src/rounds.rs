@@ -11,9 +11,11 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
+// tokio's clock, so that tests can run the backoff on a paused clock.
+use tokio::time::Instant;
 
 const RETRY_MIN: Duration = Duration::from_secs(15);
 const RETRY_MAX: Duration = Duration::from_secs(600);
@@ -138,5 +140,35 @@ mod tests {
         let items = (0..20).map(|i| (format!("m{i}"), i));
         let not_started = round(items, 3, &mut backoff, &rx, ("test.deferred", "t"), work).await;
         assert_eq!(not_started, [0, 5, 10, 15]);
+    }
+
+    /// Failures wait 15 s, doubling up to 10 min; on tokio's paused clock, no real waiting.
+    #[tokio::test(start_paused = true)]
+    async fn backoff_doubles_up_to_ten_minutes() {
+        let (_tx, rx) = watch::channel(false);
+        let mut backoff = Backoff::default();
+        let fail = |_: ()| async { Err::<(), _>("busy".to_owned()) };
+        let mut waited = Vec::new();
+        for _ in 0..8 {
+            let left = round(
+                [("m".to_owned(), ())],
+                1,
+                &mut backoff,
+                &rx,
+                ("t", "t"),
+                fail,
+            )
+            .await;
+            assert!(left.is_empty(), "due, so tried");
+            let mut secs = 0;
+            while !backoff.due("m") {
+                tokio::time::advance(Duration::from_secs(1)).await;
+                secs += 1;
+            }
+            waited.push(secs);
+        }
+        assert_eq!(waited, [15, 30, 60, 120, 240, 480, 600, 600]);
+        let delays: Vec<u64> = (1..=8).map(|a| retry_delay(a).as_secs()).collect();
+        assert_eq!(delays, waited);
     }
 }
