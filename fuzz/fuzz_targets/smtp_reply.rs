@@ -7,7 +7,7 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
-use umsgate::inbound::delivery::smtp::reply::{Capabilities, MAX_LINE, MAX_LINES, read_reply};
+use umsgate::delivery::smtp::reply::{Capabilities, MAX_LINE, MAX_LINES, read_reply};
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = tokio::io::BufReader::new(data);

@@ -18,9 +18,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, DirectoryKind, InstanceConfig};
+use crate::delivery::Delivery;
 use crate::directory::{Directory, FileDirectory, LdapDirectory};
 use crate::gateway::Gateway;
-use crate::inbound::delivery::Delivery;
 use crate::inbound::worker::Inbound;
 use crate::logs::InstanceLogs;
 use crate::outbound::jobs::JobRecords;

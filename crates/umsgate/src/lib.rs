@@ -1,28 +1,36 @@
-//! umsgate: a unified-messaging mail connector.
+//! umsgate: a unified-messaging mail connector — the application.
 //!
 //! Mail in, fax/SMS/voice out — and back. Read the tree in the direction the data flows:
 //!
 //! ```text
-//! outbound   mail server ─► smtp_server ─► spool(smtp-in) ─► … ─► gateway
-//! inbound    gateway ─► received/ ─► … ─► delivery (spool smtp-out/ for retries) ─► mail server
+//! outbound   mail server ─► smtp server ─► spool(smtp-in) ─► outbound ─► gateway
+//! inbound    gateway ─► received/ ─► inbound ─► delivery (spool smtp-out/) ─► mail server
+//!                                     reports ─┘
 //! ```
 //!
-//! The spine both directions share: [`config`] (one validated snapshot), [`spool`] (durable
-//! queue folders), [`logs`] (category files), [`address`] (address templates) and
-//! [`clock`]. [`instance`] wires one `[[instance]]` from its configuration.
+//! The spine both directions share is a crate each, so that it cannot depend on the
+//! application or on itself in a circle: `umsgate-domain` (pure types, the clock, refusals),
+//! `umsgate-config` (one validated snapshot, address templates, LDAP settings),
+//! `umsgate-logs`, `umsgate-spool` (durable queue folders, journals, work rounds),
+//! `umsgate-directory` (users file and LDAP) and `umsgate-smtp` (the listener and the client).
+//! They are re-exported here under the names the application uses. This crate holds what
+//! gives the mail a meaning: [`outbound`] (mail → jobs), [`inbound`] (received messages →
+//! mail), [`delivery`] (mail to the mail server, with retries), [`gateway`] (the engines),
+//! [`reports`], the per-day [`store`], and [`instance`], which wires one `[[instance]]` from
+//! its configuration.
 #![forbid(unsafe_code)]
 
-pub mod address;
-pub mod clock;
-pub mod config;
+pub use umsgate_config::{self as config, address};
+pub use umsgate_directory as directory;
+pub use umsgate_domain::clock;
+pub use umsgate_logs as logs;
+pub use umsgate_spool::{self as spool, rounds};
+
+pub mod delivery;
 pub mod demo;
-pub mod directory;
 pub mod gateway;
 pub mod inbound;
 pub mod instance;
-pub mod logs;
 pub mod outbound;
 pub mod reports;
-pub mod rounds;
-pub mod spool;
 pub mod store;

@@ -345,7 +345,7 @@ fn check(config: &Config) -> ExitCode {
         report(
             &id,
             "mail server",
-            rt.block_on(umsgate::inbound::delivery::check_mail_server(&inst.mail)),
+            rt.block_on(umsgate::delivery::check_mail_server(&inst.mail)),
         );
         let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
             (umsgate::config::GatewayKind::Spool, Some(d)) if !d.is_dir() => {

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use support::{DEADLINE, Work, free_addr, nonce, peer_env};
 use umsgate::config::{Config, MailConfig};
-use umsgate::inbound::delivery::{Delivery, check_mail_server};
+use umsgate::delivery::{Delivery, check_mail_server};
 use umsgate::logs::InstanceLogs;
 use umsgate::spool::layout::InstanceDirs;
 use umsgate::spool::{Origin, QueueId, Recipient, Sidecar, Spool, sidecar};

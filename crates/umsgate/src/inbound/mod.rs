@@ -1,8 +1,7 @@
-//! Inbound: received fax / SMS / voice → e-mail, and the delivery of every mail umsgate
-//! writes (inbound messages, reports) to the mail server: at once, then from `smtp-out/`.
+//! Inbound: received fax / SMS / voice → e-mail. The mail is handed to [`crate::delivery`],
+//! which sends it to the mail server at once, then from `smtp-out/`.
 
 pub mod compose;
-pub mod delivery;
 pub mod received;
 mod texts;
 pub mod worker;

@@ -21,10 +21,10 @@ use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 
 use super::compose::{InboundMail, Part, compose};
-use super::delivery::Delivery;
 use super::received::ReceivedMessage;
 use super::texts;
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
+use crate::delivery::Delivery;
 use crate::directory::{Directory, User};
 use crate::logs::InstanceLogs;
 use crate::spool::layout::InstanceDirs;

@@ -13,9 +13,9 @@ pub mod jobs;
 pub mod mime;
 pub mod plan;
 pub mod policy;
-pub mod refusal;
+pub use umsgate_domain::refusal;
 pub mod sender;
-pub mod smtp_server;
+pub use umsgate_smtp::server as smtp_server;
 mod tell;
 pub mod worker;
 

@@ -1,0 +1,736 @@
+//! Reading `umsgate.toml`: parse, locate errors, validate across fields, resolve paths.
+//!
+//! Contract: every error names the file, the line (when the file has one for it) and the
+//! dotted key, e.g. `umsgate.toml:14: instance.smtp_in.max_message_size: "5 furlongs" has an
+//! unknown unit`. All errors of the validation pass are collected, not only the first.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::{Config, DirectoryKind, GatewayKind, Secret};
+
+/// One problem in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": {}", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Every problem found, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+pub(super) fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: path.to_owned(),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read the configuration: {e}"),
+        }])
+    })?;
+    parse(&text, path)
+}
+
+pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
+    let locate = Locator { text, file: path };
+    let mut config: Config = toml::from_str(text).map_err(|e| {
+        let (line, key) = match e.span() {
+            Some(span) => (Some(locate.line(&span)), locate.key_at(&span)),
+            None => (None, String::new()),
+        };
+        ConfigErrors(vec![ConfigError {
+            file: path.to_owned(),
+            line,
+            key,
+            message: e.message().trim_end().to_owned(),
+        }])
+    })?;
+    config.path = path.to_owned();
+    let base = path.parent().map(Path::to_owned).unwrap_or_default();
+    let mut errors = Vec::new();
+    validate(&mut config, &base, &locate, &mut errors);
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// Maps byte spans of the text to lines and dotted keys.
+struct Locator<'a> {
+    text: &'a str,
+    file: &'a Path,
+}
+
+impl Locator<'_> {
+    fn line(&self, span: &Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text
+            .get(..end)
+            .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count())
+            + 1
+    }
+
+    /// The dotted key that a span belongs to: the enclosing `[table]` header, the key that
+    /// starts the line, and the innermost key before the span when it sits in an inline table.
+    fn key_at(&self, span: &Range<usize>) -> String {
+        let start = span.start.min(self.text.len());
+        let before = self.text.get(..start).unwrap_or("");
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[line_start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| line_start + i);
+        let line = &self.text[line_start..line_end];
+        let mut header = String::new();
+        for l in before[..line_start].lines().rev() {
+            let t = l.trim();
+            if let Some(h) = t.strip_prefix("[[").and_then(|t| t.split("]]").next()) {
+                header = h.trim().to_owned();
+                break;
+            }
+            if let Some(h) = t.strip_prefix('[').and_then(|t| t.split(']').next()) {
+                header = h.trim().to_owned();
+                break;
+            }
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            return trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned();
+        }
+        let key_of = |s: &str| s.trim().trim_matches('"').to_owned();
+        let mut key = String::new();
+        if let Some((k, _)) = line.split_once('=') {
+            key = key_of(k);
+        }
+        // Inside an inline table on this line: the innermost `name =` before the span.
+        let col = start - line_start;
+        let head = &line[..col.min(line.len())];
+        if head.contains('{') {
+            if let Some(eq) = head.rfind('=') {
+                let name_start = head[..eq].rfind([',', '{']).map_or(0, |i| i + 1);
+                let inner = key_of(&head[name_start..eq]);
+                if !inner.is_empty() && inner != key {
+                    key = format!("{key}.{inner}");
+                }
+            }
+        } else if key.is_empty() || !head.contains('=') {
+            // The span is the key itself (an unknown field).
+            let tail = &line[col.min(line.len())..];
+            let k = tail.split(['=', ' ', '\t']).next().unwrap_or("");
+            if !k.is_empty() {
+                key = key_of(k);
+            }
+        }
+        match (header.is_empty(), key.is_empty()) {
+            (true, _) => key,
+            (false, true) => header,
+            (false, false) => format!("{header}.{key}"),
+        }
+    }
+
+    fn error(&self, span: Option<&Range<usize>>, key: &str, message: String) -> ConfigError {
+        ConfigError {
+            file: self.file.to_owned(),
+            line: span.filter(|s| !s.is_empty()).map(|s| self.line(s)),
+            key: key.to_owned(),
+            message,
+        }
+    }
+}
+
+fn resolve(base: &Path, p: &mut PathBuf) {
+    if p.is_relative() {
+        *p = base.join(&*p);
+    }
+}
+
+fn read_secret(base: &Path, file: &Path) -> Result<Secret, String> {
+    let path = if file.is_relative() {
+        base.join(file)
+    } else {
+        file.to_owned()
+    };
+    let s = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let s = s.trim_end_matches(['\r', '\n']).to_owned();
+    if s.is_empty() {
+        return Err(format!(
+            "{} is empty; an empty password never binds",
+            path.display()
+        ));
+    }
+    Ok(Secret::new(s))
+}
+
+/// An empty string where a path or URL is optional means "not set".
+fn blank_is_none(c: &mut Config) {
+    for inst in &mut c.instances {
+        let d = &mut inst.directory;
+        if d.ca.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            d.ca = None;
+        }
+        if d.write_url.as_ref().is_some_and(String::is_empty) {
+            d.write_url = None;
+        }
+        if d.bind_password_file
+            .as_ref()
+            .is_some_and(|p| p.get_ref().as_os_str().is_empty())
+        {
+            d.bind_password_file = None;
+        }
+        if d.write_bind_password_file
+            .as_ref()
+            .is_some_and(|p| p.get_ref().as_os_str().is_empty())
+        {
+            d.write_bind_password_file = None;
+        }
+        let m = &mut inst.mail;
+        if m.auth
+            .password_file
+            .as_ref()
+            .is_some_and(|p| p.get_ref().as_os_str().is_empty())
+        {
+            m.auth.password_file = None;
+        }
+        if m.tls.ca.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            m.tls.ca = None;
+        }
+    }
+}
+
+fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<ConfigError>) {
+    blank_is_none(c);
+    resolve(base, &mut c.service.state_dir);
+    resolve(base, &mut c.service.log_dir);
+    if let Some(t) = &mut c.service.templates_dir {
+        resolve(base, t);
+    }
+
+    let store = c.service.store.get_ref();
+    if store != "sqlite" && !store.starts_with("postgres://") && !store.starts_with("postgresql://")
+    {
+        errors.push(at.error(
+            Some(&c.service.store.span()),
+            "service.store",
+            format!("`{store}` is neither \"sqlite\" nor a postgres:// URL"),
+        ));
+    }
+
+    if let Err(e) = c.site.plan() {
+        let span = match e.field() {
+            "country_code" => Some(c.site.country_code.span()),
+            "area_code" => Some(c.site.area_code.span()),
+            "subscriber" => Some(c.site.subscriber.span()),
+            "international_prefix" => Some(c.site.international_prefix.span()),
+            "national_prefix" => Some(c.site.national_prefix.span()),
+            "outside_line" => Some(c.site.outside_line.span()),
+            _ => None,
+        };
+        errors.push(at.error(span.as_ref(), &format!("site.{}", e.field()), e.to_string()));
+    }
+    if c.instances.is_empty() {
+        errors.push(at.error(None, "instance", "no [[instance]] is configured".to_owned()));
+    }
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut listeners: HashMap<std::net::SocketAddr, String> = HashMap::new();
+    for inst in &mut c.instances {
+        let id = inst.id.get_ref().to_string();
+        let id_span = inst.id.span();
+        if ids.insert(id.clone(), id_span.start).is_some() {
+            errors.push(at.error(
+                Some(&id_span),
+                "instance.id",
+                format!("instance id `{id}` is used twice"),
+            ));
+        }
+        let listen_span = inst.smtp_in.listen.span();
+        if inst.smtp_in.listen.get_ref().is_empty() {
+            errors.push(at.error(
+                Some(&listen_span),
+                "instance.smtp_in.listen",
+                "needs at least one address".into(),
+            ));
+        }
+        if inst.enabled {
+            for addr in inst.smtp_in.listen.get_ref() {
+                // Wildcard binds collide with every address on the same port.
+                let clash = listeners.iter().find(|(other, _)| {
+                    other.port() == addr.port()
+                        && (other.ip() == addr.ip()
+                            || other.ip().is_unspecified()
+                            || addr.ip().is_unspecified())
+                });
+                if let Some((other, owner)) = clash {
+                    errors.push(at.error(
+                        Some(&listen_span),
+                        "instance.smtp_in.listen",
+                        format!("{addr} collides with {other} of instance `{owner}`"),
+                    ));
+                } else {
+                    listeners.insert(*addr, id.clone());
+                }
+            }
+        }
+        let smtp = &mut inst.smtp_in;
+        if let Some(tls) = &mut smtp.tls {
+            resolve(base, &mut tls.cert);
+            resolve(base, &mut tls.key);
+        }
+        if !smtp.auth.users.is_empty() && smtp.auth.require_tls && smtp.tls.is_none() {
+            errors.push(at.error(
+                Some(&id_span),
+                "instance.smtp_in.auth.require_tls",
+                format!("instance `{id}` requires TLS for AUTH but has no tls.cert/tls.key"),
+            ));
+        }
+        if smtp.max_connections == 0
+            || smtp.max_connections_per_client == 0
+            || smtp.max_recipients == 0
+        {
+            errors.push(at.error(
+                Some(&id_span),
+                "instance.smtp_in",
+                "max_connections, max_connections_per_client and max_recipients must be at least 1".into(),
+            ));
+        }
+
+        let mail = &mut inst.mail;
+        if let Some(m) = &mut mail.maildir {
+            resolve(base, m);
+        }
+        if let Some(ca) = &mut mail.tls.ca {
+            resolve(base, ca);
+        }
+        for (key, value) in [
+            ("default_recipient", &mail.default_recipient),
+            ("report_sender", &mail.report_sender),
+        ] {
+            if !is_plain_address(value) {
+                errors.push(at.error(
+                    Some(&id_span),
+                    &format!("instance.mail.{key}"),
+                    format!("`{value}` is not a mail address"),
+                ));
+            }
+        }
+        if mail.domain.is_empty()
+            || mail
+                .domain
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'@')
+        {
+            errors.push(at.error(
+                Some(&id_span),
+                "instance.mail.domain",
+                format!("`{}` is not a domain", mail.domain),
+            ));
+        }
+        for (key, v) in [
+            ("display_name", &mail.display_name),
+            ("report_display_name", &mail.report_display_name),
+        ] {
+            if v.chars().any(char::is_control) {
+                errors.push(at.error(
+                    Some(&id_span),
+                    &format!("instance.mail.{key}"),
+                    "contains control characters".into(),
+                ));
+            }
+        }
+        match (&mail.auth.password, &mail.auth.password_file) {
+            (Some(_), Some(f)) => errors.push(at.error(
+                Some(&f.span()),
+                "instance.mail.auth",
+                "give password or password_file, not both".into(),
+            )),
+            (Some(p), None) if !p.is_empty() => mail.auth.secret = Some(Secret::new(p.clone())),
+            (None, Some(f)) => match read_secret(base, f.get_ref()) {
+                Ok(s) => mail.auth.secret = Some(s),
+                Err(e) => {
+                    errors.push(at.error(Some(&f.span()), "instance.mail.auth.password_file", e))
+                }
+            },
+            _ => {}
+        }
+        if !mail.auth.user.is_empty() && mail.auth.secret.is_none() {
+            errors.push(at.error(
+                Some(&id_span),
+                "instance.mail.auth",
+                "a user needs a password or password_file (empty passwords never bind)".into(),
+            ));
+        }
+
+        let dir = &mut inst.directory;
+        match dir.kind {
+            DirectoryKind::File => match &mut dir.path {
+                Some(p) => resolve(base, p),
+                None => errors.push(at.error(
+                    Some(&id_span),
+                    "instance.directory.path",
+                    "kind = \"file\" needs path".into(),
+                )),
+            },
+            DirectoryKind::Ldap => {
+                if dir.servers.is_empty() {
+                    errors.push(at.error(
+                        Some(&id_span),
+                        "instance.directory.servers",
+                        "kind = \"ldap\" needs servers".into(),
+                    ));
+                }
+                for s in dir.servers.iter().chain(&dir.write_url) {
+                    if let Err(e) = crate::ldap::ServerUrl::parse(s) {
+                        let key = if dir.write_url.as_ref() == Some(s) {
+                            "instance.directory.write_url"
+                        } else {
+                            "instance.directory.servers"
+                        };
+                        errors.push(at.error(Some(&id_span), key, e));
+                    }
+                }
+                if dir.base_dns.is_empty() {
+                    errors.push(at.error(
+                        Some(&id_span),
+                        "instance.directory.base_dns",
+                        "kind = \"ldap\" needs base_dns".into(),
+                    ));
+                }
+                if let Some(ca) = &mut dir.ca {
+                    resolve(base, ca);
+                }
+                match (&dir.bind_password, &dir.bind_password_file) {
+                    (Some(_), Some(f)) => errors.push(at.error(
+                        Some(&f.span()),
+                        "instance.directory.bind_password",
+                        "give bind_password or bind_password_file, not both".into(),
+                    )),
+                    (Some(p), None) if !p.is_empty() => {
+                        dir.bind_secret = Some(Secret::new(p.clone()))
+                    }
+                    (None, Some(f)) => match read_secret(base, f.get_ref()) {
+                        Ok(s) => dir.bind_secret = Some(s),
+                        Err(e) => errors.push(at.error(
+                            Some(&f.span()),
+                            "instance.directory.bind_password_file",
+                            e,
+                        )),
+                    },
+                    _ => {}
+                }
+                if !dir.bind_dn.is_empty() && dir.bind_secret.is_none() {
+                    errors.push(at.error(
+                        Some(&id_span),
+                        "instance.directory.bind_dn",
+                        "a bind DN needs bind_password or bind_password_file (empty passwords never bind)".into(),
+                    ));
+                }
+                match (&dir.write_bind_password, &dir.write_bind_password_file) {
+                    (Some(_), Some(f)) => errors.push(at.error(
+                        Some(&f.span()),
+                        "instance.directory.write_bind_password",
+                        "give write_bind_password or write_bind_password_file, not both".into(),
+                    )),
+                    (Some(p), None) if !p.is_empty() => {
+                        dir.write_secret = Some(Secret::new(p.clone()))
+                    }
+                    (None, Some(f)) => match read_secret(base, f.get_ref()) {
+                        Ok(s) => dir.write_secret = Some(s),
+                        Err(e) => errors.push(at.error(
+                            Some(&f.span()),
+                            "instance.directory.write_bind_password_file",
+                            e,
+                        )),
+                    },
+                    _ => {}
+                }
+                if !dir.write_bind_dn.is_empty() && dir.write_secret.is_none() {
+                    errors.push(
+                        at.error(
+                            Some(&id_span),
+                            "instance.directory.write_bind_dn",
+                            "a write bind DN needs write_bind_password or write_bind_password_file"
+                                .into(),
+                        ),
+                    );
+                }
+                if dir.timeout.is_zero() || dir.connect_timeout.is_zero() {
+                    errors.push(at.error(
+                        Some(&id_span),
+                        "instance.directory.timeout",
+                        "timeout and connect_timeout must be above zero".into(),
+                    ));
+                }
+                // Filter templates were compiled while parsing; the preset fills the rest.
+                crate::ldap::apply_preset(dir);
+            }
+        }
+
+        let us = &inst.defaults.unknown_sender;
+        if *us.action.get_ref() == super::UnknownSenderAction::SendAs && us.send_as.is_empty() {
+            errors.push(at.error(
+                Some(&us.action.span()),
+                "instance.defaults.unknown_sender.send_as",
+                "action = \"send_as\" needs send_as = \"<user address>\"".into(),
+            ));
+        }
+        if inst.defaults.inbound_fax.get_ref().is_empty() {
+            errors.push(at.error(
+                Some(&inst.defaults.inbound_fax.span()),
+                "instance.defaults.inbound_fax",
+                "needs \"pdf\", \"tif\" or both".into(),
+            ));
+        }
+
+        let gw = &mut inst.gateway;
+        if let Some(d) = &mut gw.dir {
+            resolve(base, d);
+        }
+        if matches!(gw.kind, GatewayKind::Hylafax | GatewayKind::Kannel) {
+            errors.push(
+                at.error(
+                    Some(&id_span),
+                    "instance.gateway.kind",
+                    format!(
+                        "gateway kind `{:?}` is not available in this release; use sim or spool",
+                        gw.kind
+                    )
+                    .to_lowercase(),
+                ),
+            );
+        }
+    }
+}
+
+/// `local@domain` with no spaces, brackets or control characters.
+fn is_plain_address(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((l, d)) => {
+            !l.is_empty()
+                && !d.is_empty()
+                && !s
+                    .bytes()
+                    .any(|b| b.is_ascii_control() || b" <>()[],;\"".contains(&b))
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[service]
+state_dir = "state"
+log_dir = "log"
+
+[[instance]]
+id = "inst1"
+
+[instance.smtp_in]
+listen = ["127.0.0.1:10025"]
+
+[instance.mail]
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigErrors> {
+        Config::parse(text, Path::new("/etc/umsgate/umsgate.toml"))
+    }
+
+    fn only_error(text: &str) -> ConfigError {
+        let errs = parse(text).unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs}");
+        errs.0.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn minimal_config_gets_the_documented_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.service.state_dir, Path::new("/etc/umsgate/state"));
+        let i = &c.instances[0];
+        assert_eq!(i.smtp_in.max_message_size.0, 50 << 20);
+        assert_eq!(i.mail.retry.intervals().len(), 5);
+        assert_eq!(
+            i.mail.sender_template.as_str(),
+            "$(number)@$(addrtype).$(maildomain)"
+        );
+        assert_eq!(i.directory.kind, DirectoryKind::File);
+        assert_eq!(
+            i.directory.path.as_deref(),
+            Some(Path::new("/etc/umsgate/users.toml"))
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let e = only_error(&MINIMAL.replace("max_message_size", "x").replace(
+            "listen = [\"127.0.0.1:10025\"]",
+            "listen = [\"127.0.0.1:10025\"]\nmax_mesage_size = \"5MB\"",
+        ));
+        assert_eq!(e.line, Some(11));
+        assert_eq!(e.key, "instance.smtp_in.max_mesage_size");
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+        assert!(
+            e.to_string()
+                .starts_with("/etc/umsgate/umsgate.toml:11: instance.smtp_in.max_mesage_size:")
+        );
+    }
+
+    #[test]
+    fn bad_duration_names_file_line_and_key() {
+        let text = MINIMAL.to_owned() + "retry = [\"60s\", \"ten minutes\"]\n";
+        let e = only_error(&text);
+        assert_eq!(e.line, Some(16));
+        assert_eq!(e.key, "instance.mail.retry");
+        assert!(e.message.contains("ten minutes"), "{}", e.message);
+    }
+
+    #[test]
+    fn bad_value_in_inline_table_names_the_inner_key() {
+        let text = MINIMAL.to_owned() + "tls = { mode = \"sometimes\" }\n";
+        let e = only_error(&text);
+        assert_eq!(e.key, "instance.mail.tls.mode");
+        assert_eq!(e.line, Some(16));
+    }
+
+    #[test]
+    fn two_instances_on_one_port_collide() {
+        let second = MINIMAL
+            .replace("[service]\nstate_dir = \"state\"\nlog_dir = \"log\"\n", "")
+            .replace("inst1", "inst2");
+        let e = only_error(&(MINIMAL.to_owned() + &second));
+        assert_eq!(e.key, "instance.smtp_in.listen");
+        assert!(e.message.contains("collides"), "{}", e.message);
+        let wildcard = second.replace("127.0.0.1:10025", "0.0.0.0:10025");
+        assert!(parse(&(MINIMAL.to_owned() + &wildcard)).is_err());
+        let other_port = second.replace("127.0.0.1:10025", "127.0.0.1:10026");
+        assert_eq!(
+            parse(&(MINIMAL.to_owned() + &other_port))
+                .unwrap()
+                .instances
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        let auth = MINIMAL.replace(
+            "[instance.mail]",
+            "auth.users = [{ name = \"mx\", password_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$S3JYRmWz4WUpbfwnFNlqIHT+FzpZtUjbWSfK3K4bvkM\" }]\n\n[instance.mail]",
+        );
+        let e = only_error(&auth);
+        assert_eq!(e.key, "instance.smtp_in.auth.require_tls");
+        let bad_hash = MINIMAL.replace(
+            "[instance.mail]",
+            "auth.users = [{ name = \"mx\", password_hash = \"secret\" }]\n\n[instance.mail]",
+        );
+        assert_eq!(
+            only_error(&bad_hash).key,
+            "instance.smtp_in.auth.users.password_hash"
+        );
+        let empty_secret = MINIMAL.to_owned() + "auth = { user = \"gw\", password = \"\" }\n";
+        assert_eq!(only_error(&empty_secret).key, "instance.mail.auth");
+        let ldap = MINIMAL.to_owned()
+            + "[instance.directory]\nkind = \"ldap\"\nservers = [\"ldap://127.0.0.1\"]\nbase_dns = [\"dc=x\"]\nnumber_filter = \"(fax=${NUMBER})\"\n";
+        assert_eq!(only_error(&ldap).key, "instance.directory.number_filter");
+        let retry = MINIMAL.to_owned() + "retry = []\n";
+        assert_eq!(only_error(&retry).key, "instance.mail.retry");
+    }
+
+    #[test]
+    fn filter_templates() {
+        let ldap = MINIMAL.to_owned()
+            + "[instance.directory]\nkind = \"ldap\"\nservers = [\"ldap+starttls://127.0.0.1\"]\nbase_dns = [\"dc=x\"]\n";
+        let c = parse(&ldap).unwrap();
+        let d = &c.instances[0].directory;
+        assert_eq!(d.ums_attribute.as_deref(), Some("umsUserData"));
+        assert!(
+            d.number_filter
+                .as_ref()
+                .unwrap()
+                .0
+                .source()
+                .contains("${UMS}_wHTSPC")
+        );
+        for (extra, key) in [
+            (
+                "sender_filter = \"(mail=${MAIL}\"\n",
+                "instance.directory.sender_filter",
+            ),
+            (
+                "sender_filter = \"(mail=${UMS})\"\n",
+                "instance.directory.sender_filter",
+            ),
+            (
+                "number_filter = \"(|(fax=${UMS})\"\n",
+                "instance.directory.number_filter",
+            ),
+            (
+                "write_url = \"ldapx://h\"\n",
+                "instance.directory.write_url",
+            ),
+        ] {
+            assert_eq!(only_error(&(ldap.clone() + extra)).key, key, "{extra}");
+        }
+    }
+
+    #[test]
+    fn the_design_example_parses() {
+        let text = include_str!("../../../docs/umsgate.example.toml");
+        let dir = std::env::temp_dir().join(format!("umsgate-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("secrets")).unwrap();
+        std::fs::write(dir.join("secrets/ldap"), "readonly-secret\n").unwrap();
+        let c = Config::parse(text, &dir.join("umsgate.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.instances[0]
+                .directory
+                .bind_secret
+                .as_ref()
+                .map(Secret::expose),
+            Some("readonly-secret")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(c.instances.len(), 1);
+    }
+}

@@ -1,0 +1,534 @@
+//! The LDAP directory (`kind = "ldap"`): Active Directory, OpenLDAP, Domino.
+//!
+//! Implementation summary:
+//! - [`config`]: presets and server URLs; [`filter`]: templates compiled at load, every value
+//!   escaped per RFC 4515 at the point of interpolation; [`pool`]: one bound, multiplexed
+//!   connection with failover in `servers` order and failback after `failback`; [`cache`]:
+//!   found and not-found answers for `cache_ttl`, one search per key at a time.
+//! - Inbound: the called number (already E.164) fills `number_filter` as `${UMS}` =
+//!   [`SitePlan::spaced`] and `${UMS}_wHTSPC` = E.164; each of `base_dns` is searched (subtree,
+//!   paged when `page_size > 0`), and every distinct entry with a mail address is a recipient.
+//! - Outbound: the sender address fills `sender_filter` as `${MAIL}`; several entries → the
+//!   first (in `base_dns` order, then server order) with a warning in `ldap.log`.
+//! - A search that fails on the connection (I/O, timeout, `busy`/`unavailable`) drops the
+//!   connection and runs once more on a new one, which the pool opens on the same or the next
+//!   server. Every failure reaching the caller is a [`DirectoryError`]: temporary.
+//! - `ldap.log`: every connect, search (server, base, filter, duration, result count, DNs),
+//!   cache hit, write and error. Bind DNs are logged, passwords never.
+//! - Writes ([`LdapDirectory::update_settings`]) go to `write_url` with the write account,
+//!   replace the UMS attribute atomically (delete old value + add new value in one modify, so
+//!   a concurrent change is detected and retried) and invalidate the cache entries holding
+//!   the DN in this process. Another umsgate process (the running instance, when the command
+//!   line wrote) sees the change after its `cache_ttl`.
+
+mod cache;
+pub use umsgate_config::ldap as config;
+pub use umsgate_config::ldap_filter as filter;
+mod log;
+mod pool;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use ldap3::adapters::PagedResults;
+use ldap3::{Ldap, LdapError, Mod, Scope, SearchEntry};
+use umsgate_domain::{PhoneNumber, SitePlan, UserSettings};
+
+use super::{DirectoryError, User};
+use cache::{Cache, Key, Source};
+pub use config::{LdapSettings, NumberFilter, SenderFilter, ServerUrl, Transport, apply_preset};
+pub use filter::{FilterTemplate, TemplateKind, Values, escape};
+pub use log::LdapLog;
+use pool::{Lease, Pool};
+use umsgate_config::DirectoryConfig;
+use umsgate_logs::InstanceLogs;
+
+/// An LDAP directory with its connection and cache.
+#[derive(Debug)]
+pub struct LdapDirectory {
+    settings: Arc<LdapSettings>,
+    plan: SitePlan,
+    pool: Pool,
+    cache: Cache,
+    log: LdapLog,
+    attributes: Vec<String>,
+    searches: AtomicU64,
+}
+
+/// Why one search attempt failed.
+enum Failure {
+    /// The connection or the server is unusable: try again on a new connection.
+    Connection(String),
+    /// The server answered with an error that another server would give too.
+    Answer(String),
+}
+
+impl LdapDirectory {
+    /// Builds the directory; nothing is connected until the first lookup.
+    pub fn new(
+        cfg: &DirectoryConfig,
+        plan: SitePlan,
+        logs: Option<Arc<InstanceLogs>>,
+    ) -> Result<LdapDirectory, String> {
+        let settings = Arc::new(LdapSettings::from_config(cfg)?);
+        let log = LdapLog::new(logs);
+        let pool = Pool::new(Arc::clone(&settings), log.clone())?;
+        Ok(LdapDirectory {
+            attributes: settings.attributes(),
+            cache: Cache::new(settings.cache_ttl, settings.cache_entries),
+            settings,
+            plan,
+            pool,
+            log,
+            searches: AtomicU64::new(0),
+        })
+    }
+
+    /// The resolved settings.
+    pub fn settings(&self) -> &LdapSettings {
+        &self.settings
+    }
+
+    /// LDAP searches sent so far (one per base DN and attempt); cache hits send none.
+    pub fn searches(&self) -> u64 {
+        self.searches.load(Ordering::Relaxed)
+    }
+
+    /// The user who sends from `address`; several entries: the first, with a warning.
+    pub async fn by_sender(&self, address: &str) -> Result<Option<User>, DirectoryError> {
+        let address = address.trim().trim_start_matches('<').trim_end_matches('>');
+        if address.is_empty() {
+            return Ok(None);
+        }
+        let key = Key::Sender(address.to_lowercase());
+        let (users, src) = self
+            .cache
+            .get_or_search(key, || self.sender_search(address))
+            .await?;
+        if src == Source::Cache {
+            self.log
+                .line(&format!("cached sender={address} results={}", users.len()));
+        }
+        Ok(users.first().cloned())
+    }
+
+    async fn sender_search(&self, address: &str) -> Result<Vec<User>, DirectoryError> {
+        let filter = self
+            .settings
+            .sender_filter
+            .fill(Values::Sender { mail: address });
+        let mut users = self.search(&filter).await?;
+        if users.len() > 1 {
+            self.log.line(&format!(
+                "warning several entries for sender={address}: using dn={:?}, ignoring {}",
+                users[0].id,
+                users[1..]
+                    .iter()
+                    .map(|u| format!("{:?}", u.id))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        for u in &mut users {
+            if u.mail.is_empty() {
+                u.mail = address.to_owned();
+            }
+        }
+        Ok(users)
+    }
+
+    /// Every user the number reaches (entries without a mail address are skipped and logged).
+    pub async fn by_number(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
+        let key = Key::Number(number.e164());
+        let (users, src) = self
+            .cache
+            .get_or_search(key, || self.number_search(number))
+            .await?;
+        if src == Source::Cache {
+            self.log.line(&format!(
+                "cached number={} results={}",
+                number.e164(),
+                users.len()
+            ));
+        }
+        Ok(users.as_ref().clone())
+    }
+
+    async fn number_search(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
+        let spaced = self.plan.spaced(number);
+        let compact = number.e164();
+        let filter = self.settings.number_filter.fill(Values::Number {
+            spaced: &spaced,
+            compact: &compact,
+        });
+        let users = self.search(&filter).await?;
+        Ok(users
+            .into_iter()
+            .filter(|u| {
+                if u.mail.is_empty() {
+                    self.log.line(&format!(
+                        "skipped dn={:?} number={compact}: no {} attribute",
+                        u.id, self.settings.mail_attribute
+                    ));
+                }
+                !u.mail.is_empty()
+            })
+            .collect())
+    }
+
+    /// Runs `filter` under every base DN; distinct entries in base order.
+    async fn search(&self, filter: &str) -> Result<Vec<User>, DirectoryError> {
+        let mut last = String::new();
+        for _ in 0..2 {
+            let lease = self.pool.get().await?;
+            match self.search_bases(&lease, filter).await {
+                Ok(users) => return Ok(users),
+                Err(Failure::Answer(e)) => {
+                    return Err(DirectoryError { detail: e });
+                }
+                Err(Failure::Connection(e)) => {
+                    self.pool.broken(&lease);
+                    last = e;
+                }
+            }
+        }
+        Err(DirectoryError { detail: last })
+    }
+
+    async fn search_bases(&self, lease: &Lease, filter: &str) -> Result<Vec<User>, Failure> {
+        let mut users: Vec<User> = Vec::new();
+        for base in &self.settings.base_dns {
+            for u in self.search_one(lease, base, filter).await? {
+                if !users.iter().any(|x| x.id.eq_ignore_ascii_case(&u.id)) {
+                    users.push(u);
+                }
+            }
+        }
+        Ok(users)
+    }
+
+    async fn search_one(
+        &self,
+        lease: &Lease,
+        base: &str,
+        filter: &str,
+    ) -> Result<Vec<User>, Failure> {
+        self.searches.fetch_add(1, Ordering::Relaxed);
+        let server = self.pool.server(lease.server);
+        let started = Instant::now();
+        let r = self.run_search(lease.ldap.clone(), base, filter).await;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let fail = |kind: &str, e: String| {
+            self.log.line(&format!(
+                "error op=search server={server} base={base:?} filter={filter:?} ms={ms:.2} error={e}"
+            ));
+            let detail = format!("{kind} on {server}: {e}");
+            detail
+        };
+        match r {
+            Ok((entries, rc, text)) => {
+                let note = match rc {
+                    0 => String::new(),
+                    4 => " warning=size limit exceeded, results incomplete".to_owned(),
+                    32 => " warning=base DN does not exist".to_owned(),
+                    10 => " warning=referral not followed".to_owned(),
+                    _ => String::new(),
+                };
+                let dns: Vec<String> = entries.iter().map(|e| format!("{:?}", e.dn)).collect();
+                self.log.line(&format!(
+                    "search server={server} base={base:?} filter={filter:?} ms={ms:.2} results={} dns=[{}]{note}",
+                    entries.len(),
+                    dns.join(",")
+                ));
+                match rc {
+                    0 | 4 | 10 | 32 => Ok(entries.into_iter().map(|e| self.to_user(e)).collect()),
+                    // busy, unavailable, unwilling, other: another server may do better
+                    51 | 52 | 53 | 80 => Err(Failure::Connection(fail(
+                        "search",
+                        format!("result {rc} {text}"),
+                    ))),
+                    _ => Err(Failure::Answer(fail(
+                        "search",
+                        format!("result {rc} {text}"),
+                    ))),
+                }
+            }
+            Err(e) => Err(Failure::Connection(fail("search", e))),
+        }
+    }
+
+    async fn run_search(
+        &self,
+        mut ldap: Ldap,
+        base: &str,
+        filter: &str,
+    ) -> Result<(Vec<SearchEntry>, u32, String), String> {
+        let timeout = self.settings.timeout;
+        let attrs: &[String] = &self.attributes;
+        let fut = async {
+            let mut entries = Vec::new();
+            if self.settings.page_size > 0 {
+                let page = i32::try_from(self.settings.page_size).unwrap_or(i32::MAX);
+                let mut stream = ldap
+                    .with_timeout(timeout)
+                    .streaming_search_with(
+                        PagedResults::new(page),
+                        base,
+                        Scope::Subtree,
+                        filter,
+                        attrs,
+                    )
+                    .await?;
+                while let Some(e) = stream.next().await? {
+                    if !e.is_ref() && !e.is_intermediate() {
+                        entries.push(SearchEntry::construct(e));
+                    }
+                }
+                let res = stream.finish().await;
+                Ok((entries, res.rc, res.text))
+            } else {
+                let res = ldap
+                    .with_timeout(timeout)
+                    .search(base, Scope::Subtree, filter, attrs)
+                    .await?;
+                let entries = res
+                    .0
+                    .into_iter()
+                    .filter(|e| !e.is_ref() && !e.is_intermediate())
+                    .map(SearchEntry::construct)
+                    .collect();
+                Ok((entries, res.1.rc, res.1.text))
+            }
+        };
+        let r: Result<_, LdapError> = match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => return Err(format!("no answer within {timeout:?}")),
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    fn to_user(&self, e: SearchEntry) -> User {
+        let mut attributes = BTreeMap::new();
+        for (k, v) in e.attrs {
+            if let Some(first) = v.into_iter().next() {
+                attributes.insert(k, first);
+            }
+        }
+        let get = |name: &str| {
+            attributes
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        User {
+            mail: get(&self.settings.mail_attribute).unwrap_or_default(),
+            name: get(&self.settings.name_attribute).unwrap_or_default(),
+            ums: get(&self.settings.ums_attribute),
+            id: e.dn,
+            attributes,
+        }
+    }
+
+    /// The entries `target` (an address, or a number as typed) finds, bypassing the cache.
+    pub async fn find(&self, target: &str) -> Result<Vec<User>, String> {
+        if target.contains('@') {
+            self.sender_search(target).await.map_err(|e| e.to_string())
+        } else {
+            let n = self
+                .plan
+                .normalise(target)
+                .map_err(|e| format!("`{target}` is neither an address nor a number: {e}"))?;
+            self.number_search(&n).await.map_err(|e| e.to_string())
+        }
+    }
+
+    /// Rewrites the UMS attribute of the sender `address` with `edit` applied to its current
+    /// settings; returns the entry's DN and the new attribute value. Unknown keys are kept.
+    pub async fn update_settings(
+        &self,
+        address: &str,
+        edit: impl Fn(&mut UserSettings) -> Result<(), String>,
+    ) -> Result<(String, String), String> {
+        let users = self
+            .sender_search(address)
+            .await
+            .map_err(|e| e.to_string())?;
+        let user = users
+            .first()
+            .ok_or_else(|| format!("no directory entry for {address}"))?;
+        let dn = user.id.clone();
+        let s = &self.settings;
+        let mut errors = Vec::new();
+        let mut conn = None;
+        for server in &s.write_urls {
+            match pool::connect(
+                server,
+                &s.write,
+                self.pool.tls(),
+                s.connect_timeout,
+                s.timeout,
+            )
+            .await
+            {
+                Ok(l) => {
+                    conn = Some((server, l));
+                    break;
+                }
+                Err(e) => {
+                    self.log
+                        .line(&format!("error op=connect server={server} error={e}"));
+                    errors.push(format!("{server}: {e}"));
+                }
+            }
+        }
+        let Some((server, mut ldap)) = conn else {
+            return Err(errors.join("; "));
+        };
+        let attr = s.ums_attribute.clone();
+        // Read from the server we write to; retry once if someone changed it in between.
+        let mut result = Err(String::new());
+        for _ in 0..3 {
+            let (entries, _) = ldap
+                .with_timeout(s.timeout)
+                .search(&dn, Scope::Base, "(objectClass=*)", vec![attr.as_str()])
+                .await
+                .and_then(|r| r.success())
+                .map_err(|e| format!("read {dn}: {e}"))?;
+            let current = entries
+                .into_iter()
+                .next()
+                .map(SearchEntry::construct)
+                .and_then(|e| {
+                    e.attrs
+                        .into_iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&attr))
+                        .and_then(|(_, v)| v.into_iter().next())
+                });
+            let mut settings = match current.as_deref() {
+                None | Some("") => UserSettings::new(),
+                Some(v) => UserSettings::parse(v).map_err(|e| {
+                    format!("{attr} of {dn} is malformed ({e}); fix or clear it first: `{v}`")
+                })?,
+            };
+            edit(&mut settings)?;
+            let new = settings.to_attribute();
+            let mut mods = Vec::new();
+            if let Some(old) = &current {
+                mods.push(Mod::Delete(attr.clone(), HashSet::from([old.clone()])));
+            }
+            mods.push(Mod::Add(attr.clone(), HashSet::from([new.clone()])));
+            let started = Instant::now();
+            let r = ldap.with_timeout(s.timeout).modify(&dn, mods).await;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            match r {
+                Ok(res) if res.rc == 0 => {
+                    self.log.line(&format!(
+                        "modify server={server} bind_dn={} dn={dn:?} attribute={attr} ms={ms:.2} value={new:?}",
+                        s.write.dn
+                    ));
+                    result = Ok((dn.clone(), new));
+                    break;
+                }
+                // noSuchAttribute / attributeOrValueExists: changed meanwhile, read again
+                Ok(res) if res.rc == 16 || res.rc == 20 => {
+                    self.log.line(&format!(
+                        "retry op=modify dn={dn:?} reason=changed concurrently"
+                    ));
+                    result = Err(format!("{dn} changed concurrently, try again"));
+                }
+                Ok(res) => {
+                    let e = format!("modify {dn}: result {} {}", res.rc, res.text.trim());
+                    self.log
+                        .line(&format!("error op=modify server={server} {e}"));
+                    result = Err(e);
+                    break;
+                }
+                Err(e) => {
+                    let e = format!("modify {dn}: {e}");
+                    self.log
+                        .line(&format!("error op=modify server={server} {e}"));
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        let _ = ldap.unbind().await;
+        if result.is_ok() {
+            let n = self
+                .cache
+                .invalidate(&dn, &[Key::Sender(address.to_lowercase())]);
+            self.log
+                .line(&format!("invalidate dn={dn:?} cache_entries={n}"));
+        }
+        result
+    }
+
+    /// `umsgate check`: connect to every server, bind, and run both templates once.
+    pub async fn check(&self) -> Result<String, String> {
+        let s = &self.settings;
+        let mut ok = Vec::new();
+        let mut failed = Vec::new();
+        for server in &s.servers {
+            match pool::connect(
+                server,
+                &s.read,
+                self.pool.tls(),
+                s.connect_timeout,
+                s.timeout,
+            )
+            .await
+            {
+                Ok(mut l) => {
+                    ok.push(format!("{server} bound"));
+                    let _ = l.unbind().await;
+                }
+                Err(e) => failed.push(format!("{server}: {e}")),
+            }
+        }
+        let sample_number = self
+            .plan
+            .normalise(&format!(
+                "+{}{}{}",
+                self.plan.country_code(),
+                self.plan.area_code(),
+                self.plan.subscriber()
+            ))
+            .map_err(|e| e.to_string());
+        let mut lines = Vec::new();
+        match sample_number {
+            Ok(n) => match self.number_search(&n).await {
+                Ok(u) => lines.push(format!(
+                    "number_filter ok ({} entries for {})",
+                    u.len(),
+                    self.plan.spaced(&n)
+                )),
+                Err(e) => failed.push(format!("number_filter: {e}")),
+            },
+            Err(e) => failed.push(format!("number_filter: no sample number: {e}")),
+        }
+        match self.sender_search("umsgate-check@invalid").await {
+            Ok(u) => lines.push(format!("sender_filter ok ({} entries)", u.len())),
+            Err(e) => failed.push(format!("sender_filter: {e}")),
+        }
+        if failed.is_empty() {
+            Ok(format!("{}; {}", ok.join(", "), lines.join(", ")))
+        } else {
+            Err(format!(
+                "{}{}",
+                failed.join("; "),
+                if ok.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (ok: {})", ok.join(", "))
+                }
+            ))
+        }
+    }
+}
+
+/// `umsgate check` for an LDAP directory: bind to every server and run both templates once.
+pub async fn check(cfg: &DirectoryConfig, plan: &SitePlan) -> Result<String, String> {
+    LdapDirectory::new(cfg, plan.clone(), None)?.check().await
+}

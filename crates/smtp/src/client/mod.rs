@@ -1,0 +1,256 @@
+//! SMTP towards the mail server: umsgate's own client, pooled, with PIPELINING.
+//!
+//! Contract:
+//! - [`SmtpTarget::new`] builds the endpoint once from `[instance.mail]` (server, port,
+//!   `tls.mode` none / starttls (required) / tls (implicit), `tls.ca` added to the public
+//!   roots, `tls.accept_invalid`, AUTH with `auth.user` and the secret); a bad `tls.ca` is a
+//!   configuration error here, not a delivery failure later.
+//! - [`SmtpTarget::send`] delivers one message in one transaction for all its recipients and
+//!   returns one outcome per recipient, in order: `Ok(server's final reply)` or a
+//!   [`DeliveryError`] (a 5xx reply is permanent, anything else temporary). Each recipient
+//!   gets its own RCPT reply, so a refused one never holds back the others and nobody
+//!   receives the message twice.
+//! - Connections are reused: at most [`POOL_SIZE`] at once, an idle one closed after
+//!   [`POOL_IDLE`]. A pooled connection the server has closed meanwhile is noticed on the
+//!   first command and the transaction is started once more on a fresh connection — only
+//!   when nothing of it had been answered, so that cannot send a message twice.
+//!
+//! Implementation summary: [`conn::Conn`] speaks the protocol (see its contract); this
+//! module holds the idle connections and a semaphore for the limit.
+
+mod conn;
+pub mod reply;
+mod tls;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use super::error::DeliveryError;
+use conn::{Conn, Endpoint, Failure, Limits, Security};
+use umsgate_config::{MailConfig, MailTlsMode};
+
+/// Time allowed to connect, and for each reply to a command.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to write a message and get the reply after it (Postfix's
+/// `smtp_data_done_timeout`).
+pub(crate) const DATA_TIMEOUT: Duration = Duration::from_secs(600);
+/// Connections at most (one per message delivered in parallel; Postfix allows 20 per
+/// destination by default).
+pub const POOL_SIZE: u32 = 16;
+/// An idle pooled connection is closed after this long.
+pub const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// The mail server, ready to send.
+pub struct SmtpTarget {
+    endpoint: Endpoint,
+    /// `host:port`, for logs.
+    server: String,
+    idle: Mutex<Vec<(Conn, Instant)>>,
+    slots: Semaphore,
+}
+
+impl std::fmt::Debug for SmtpTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpTarget")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpTarget {
+    /// Builds the endpoint; fails on a bad `tls.ca` or TLS setup (a configuration error).
+    pub fn new(mail: &MailConfig, hello: &str) -> Result<SmtpTarget, String> {
+        let security = match mail.tls.mode {
+            MailTlsMode::None => Security::None,
+            MailTlsMode::Starttls => Security::StartTls(conn::connector(tls::client_config(mail)?)),
+            MailTlsMode::Tls => Security::Implicit(conn::connector(tls::client_config(mail)?)),
+        };
+        let credentials = (!mail.auth.user.is_empty()).then(|| {
+            let secret = mail.auth.secret.as_ref().map(|s| s.expose().to_owned());
+            (mail.auth.user.clone(), secret.unwrap_or_default())
+        });
+        let endpoint = Endpoint {
+            host: mail.server.clone(),
+            port: mail.port,
+            hello: hello.to_owned(),
+            security,
+            tls_name: tls::server_name(&mail.server)?,
+            credentials,
+            limits: Limits {
+                command: COMMAND_TIMEOUT,
+                data: DATA_TIMEOUT,
+            },
+        };
+        Ok(SmtpTarget {
+            server: format!("{}:{}", mail.server, mail.port),
+            endpoint,
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(POOL_SIZE as usize),
+        })
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Connects, EHLO, STARTTLS and AUTH as configured, NOOP, QUIT.
+    pub async fn check(&self) -> Result<(), String> {
+        let mut conn = Conn::open(&self.endpoint)
+            .await
+            .map_err(|f| format!("{}: {}", self.server, f.reason()))?;
+        let r = conn.noop().await;
+        conn.quit().await;
+        r.map(|_| ())
+            .map_err(|f| format!("{}: {}", self.server, f.reason()))
+    }
+
+    /// Sends `eml` from `from` (empty = the null sender) to each of `rcpts`; see the module
+    /// contract.
+    pub async fn send(
+        &self,
+        from: &str,
+        rcpts: &[String],
+        eml: &[u8],
+    ) -> Vec<Result<String, DeliveryError>> {
+        if !from.is_empty() && !usable_address(from) {
+            let err = DeliveryError::permanent(format!("invalid sender <{from}>"));
+            return rcpts.iter().map(|_| Err(err.clone())).collect();
+        }
+        let mut out: Vec<Result<String, DeliveryError>> = Vec::with_capacity(rcpts.len());
+        let mut valid = Vec::new();
+        for (i, r) in rcpts.iter().enumerate() {
+            if usable_address(r) {
+                valid.push((i, r.clone()));
+                out.push(Err(DeliveryError::temporary("not attempted")));
+            } else {
+                out.push(Err(DeliveryError::permanent(format!(
+                    "invalid recipient <{r}>"
+                ))));
+            }
+        }
+        if valid.is_empty() {
+            return out;
+        }
+        let Ok(_slot) = self.slots.acquire().await else {
+            return out;
+        };
+        let addresses: Vec<String> = valid.iter().map(|(_, a)| a.clone()).collect();
+        let outcomes = self.transaction(from, &addresses, eml).await;
+        for ((i, _), outcome) in valid.into_iter().zip(outcomes) {
+            out[i] = outcome
+                .map(|r| r.one_line())
+                .map_err(|f| failure_to_error(&f));
+        }
+        out
+    }
+
+    /// One transaction on a pooled connection, or on a fresh one when the pooled one turns
+    /// out to be closed before anything was answered.
+    async fn transaction(
+        &self,
+        from: &str,
+        rcpts: &[String],
+        eml: &[u8],
+    ) -> Vec<conn::RcptOutcome> {
+        if let Some(mut conn) = self.take_idle() {
+            let outcomes = conn.transaction(from, rcpts, eml).await;
+            if !conn.broke_unanswered() {
+                self.give_back(conn);
+                return outcomes;
+            }
+            // Stale: nothing was answered, so nothing can have been delivered; try afresh.
+        }
+        match Conn::open(&self.endpoint).await {
+            Ok(mut conn) => {
+                let outcomes = conn.transaction(from, rcpts, eml).await;
+                self.give_back(conn);
+                outcomes
+            }
+            Err(f) => {
+                let reason = f.reason();
+                let permanent = f.is_permanent();
+                rcpts
+                    .iter()
+                    .map(|_| {
+                        Err(match &f {
+                            Failure::Reply(r) if permanent => Failure::Reply(r.clone()),
+                            _ => Failure::Io(reason.clone()),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn take_idle(&self) -> Option<Conn> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        idle.retain(|(_, since)| now.duration_since(*since) < POOL_IDLE);
+        idle.pop().map(|(c, _)| c)
+    }
+
+    fn give_back(&self, conn: Conn) {
+        if conn.is_broken() {
+            return;
+        }
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < POOL_SIZE as usize {
+            idle.push((conn, Instant::now()));
+        }
+    }
+}
+
+/// 5xx → permanent; everything else temporary.
+fn failure_to_error(f: &Failure) -> DeliveryError {
+    if f.is_permanent() {
+        DeliveryError::permanent(f.reason())
+    } else {
+        DeliveryError::temporary(f.reason())
+    }
+}
+
+/// An address that can go between `<` and `>` in MAIL/RCPT: `local@domain`, no spaces,
+/// controls or angle brackets, at most 254 bytes.
+fn usable_address(a: &str) -> bool {
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return false;
+    };
+    a.len() <= 254
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !a
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_that_cannot_go_into_a_command_are_refused() {
+        assert!(usable_address("jane@example.com"));
+        assert!(!usable_address("\"odd local\"@example.com"));
+        for bad in [
+            "",
+            "jane",
+            "@example.com",
+            "jane@",
+            "a b@example.com",
+            "jane@example.com>\r\nRCPT TO:<x@y",
+            "jane@exa\0mple.com",
+            "<jane@example.com>",
+        ] {
+            assert!(!usable_address(bad), "{bad:?}");
+        }
+        assert!(!usable_address(&format!("{}@example.com", "a".repeat(250))));
+    }
+}
