@@ -374,7 +374,7 @@ fn send_test(
     text: Option<&str>,
     file: Option<&Path>,
 ) -> ExitCode {
-    use umsgate::inbound::received::{self, ReceivedMessage};
+    use umsgate::gateway::received::{self, ReceivedMessage};
     use umsgate_domain::Service;
     if !config.instances.iter().any(|i| i.id.get_ref() == instance) {
         eprintln!("no instance `{instance}` in {}", config.path.display());

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::{DEADLINE, Daemon, Work, free_addr};
-use umsgate::inbound::received::{self, ReceivedMessage};
+use umsgate::gateway::received::{self, ReceivedMessage};
 use umsgate_domain::Service;
 
 const MESSAGES: usize = 300;

@@ -110,7 +110,7 @@ impl Target {
             Some(root) => Target::Maildir(MaildirTarget::new(root.clone())),
             None => Target::Smtp(Box::new(SmtpTarget::new(
                 mail,
-                &crate::outbound::smtp_server::host_name(),
+                &umsgate_smtp::server::host_name(),
             )?)),
         })
     }

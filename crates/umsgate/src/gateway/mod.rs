@@ -11,9 +11,13 @@
 //! them from `reports/<job-id>.json` files (written by the engine with a `.tmp` name and
 //! renamed); the simulator hands them over from memory.
 //!
+//! A received message is a folder in `received/` ([`received`], DESIGN.md §6): what every
+//! engine delivers and the inbound worker reads.
+//!
 //! The backends are a closed set dispatched here; a site-specific engine plugs in through the
 //! documented spool interface (`docs/gateway-spool.md`).
 
+pub mod received;
 mod sim;
 mod spool;
 

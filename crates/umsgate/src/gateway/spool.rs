@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DeliveryReport, GatewayError, IncomingReport, Job};
+use super::{DeliveryReport, GatewayError, IncomingReport, Job, received};
 use crate::spool::{sync_dir, write_synced};
 
 #[derive(Debug)]
@@ -116,7 +116,7 @@ fn take_inbox(inbox: &Path, received: &Path) -> std::io::Result<usize> {
         if name.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
-        if !crate::inbound::received::safe_name(name) {
+        if !received::safe_name(name) {
             tracing::error!(
                 event = "gateway.inbox_bad_name",
                 name,

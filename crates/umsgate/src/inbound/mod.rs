@@ -2,6 +2,5 @@
 //! which sends it to the mail server at once, then from `smtp-out/`.
 
 pub mod compose;
-pub mod received;
 mod texts;
 pub mod worker;

@@ -21,11 +21,11 @@ use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 
 use super::compose::{InboundMail, Part, compose};
-use super::received::ReceivedMessage;
 use super::texts;
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::delivery::Delivery;
 use crate::directory::{Directory, User};
+use crate::gateway::received::ReceivedMessage;
 use crate::logs::InstanceLogs;
 use crate::spool::layout::InstanceDirs;
 use crate::spool::{QueueId, Sidecar, sync_dir, write_synced};

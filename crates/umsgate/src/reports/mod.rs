@@ -87,7 +87,7 @@ use std::time::{Duration, SystemTime};
 
 use umsgate_domain::{Language, Service};
 
-use crate::outbound::refusal::Refusal;
+use umsgate_domain::Refusal;
 
 pub use compose::{MailParts, compose};
 pub use error::ReportError;

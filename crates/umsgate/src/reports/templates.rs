@@ -17,7 +17,7 @@ use umsgate_domain::{Language, NumberClass, Rights, Service};
 use super::error::{Origin, ReportError};
 use super::strings::{LANGUAGES, Strings};
 use super::{Rendered, ReportInput, ReportKind};
-use crate::outbound::refusal::Refusal;
+use umsgate_domain::Refusal;
 
 /// The templates, by name, with their embedded text.
 pub(crate) const TEMPLATES: [(&str, &str); 10] = [
