@@ -228,7 +228,7 @@ fn sigkill_mid_stream(name: &str, intake: Intake, first: impl FnOnce(&Work, Sock
         assert_eq!(s["origin"], "smtp", "{id}: {s}");
         assert_eq!(
             s["rcpts"],
-            serde_json::json!([{ "address": a.rcpt }]),
+            serde_json::json!([{ "address": a.rcpt, "key": 0 }]),
             "{id}: {s}"
         );
         assert_eq!(

@@ -243,7 +243,7 @@ fn xtext_orcpt_is_stored_decoded() {
     let s = q.sidecar();
     assert_eq!(
         s["rcpts"],
-        serde_json::json!([{ "address": "+4930123456@fax.example.com", "orcpt": "+4930123456@fax.example.com" }]),
+        serde_json::json!([{ "address": "+4930123456@fax.example.com", "orcpt": "+4930123456@fax.example.com", "key": 0 }]),
         "{s}"
     );
     assert!(d.sigterm().success(), "{}", d.output());
