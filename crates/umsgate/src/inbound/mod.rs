@@ -5,4 +5,5 @@ pub mod compose;
 pub mod delivery;
 pub mod received;
 mod texts;
+pub mod voice;
 pub mod worker;
