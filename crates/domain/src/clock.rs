@@ -3,9 +3,20 @@
 //!
 //! Contract: [`now`] is the only place umsgate reads the system clock (clippy's
 //! `disallowed-methods` bans `SystemTime::now` elsewhere), so that tests can reason about
-//! time and formatting is done in one place. Times are UTC; no time-zone database is needed.
+//! time and formatting is done in one place. Times are UTC, to the whole second; no
+//! time-zone database is needed (the per-day limits count local days in SQLite, not here).
+//! Times before 1970 are written as the epoch, times after 9999 as its last second.
+//! [`parse_rfc3339`] reads exactly what [`rfc3339`] writes and refuses dates that do not
+//! exist.
+//!
+//! Implementation summary: the `time` crate does the calendar ([`utc`]); the two layouts are
+//! spelled out with `format!` from its fields, so that writing cannot fail, and parsing is
+//! `time`'s RFC 3339 parser behind a check of the one shape umsgate writes.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use time::format_description::well_known::Rfc3339;
+use time::{Month, OffsetDateTime, Weekday};
 
 /// The current time.
 #[allow(clippy::disallowed_methods)]
@@ -20,106 +31,92 @@ pub fn unix_seconds(t: SystemTime) -> u64 {
         .as_secs()
 }
 
-/// Days since 1970-01-01 → (year, month 1..=12, day 1..=31); H. Hinnant's civil_from_days.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+/// The last second `time` represents without its `large-dates` feature: 9999-12-31T23:59:59Z.
+const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 
-struct Parts {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u64,
-    min: u64,
-    sec: u64,
-    weekday: usize,
-}
-
-fn parts(t: SystemTime) -> Parts {
-    let secs = unix_seconds(t);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    Parts {
-        year,
-        month,
-        day,
-        hour: rem / 3600,
-        min: rem % 3600 / 60,
-        sec: rem % 60,
-        // 1970-01-01 was a Thursday.
-        weekday: ((days + 4).rem_euclid(7)) as usize,
-    }
+/// `t` in UTC, to the whole second. Times before 1970 count as the epoch, times after the
+/// year 9999 as its last second.
+pub fn utc(t: SystemTime) -> OffsetDateTime {
+    let secs = i64::try_from(unix_seconds(t))
+        .unwrap_or(i64::MAX)
+        .min(MAX_UNIX_SECONDS);
+    // Cannot fail: 0..=MAX_UNIX_SECONDS is inside time's range.
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2026-11-26T10:15:00Z`.
 pub fn rfc3339(t: SystemTime) -> String {
-    let p = parts(t);
+    let d = utc(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        p.year, p.month, p.day, p.hour, p.min, p.sec
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
     )
 }
 
 /// `Thu, 26 Nov 2026 10:15:00 +0000`.
 pub fn rfc5322(t: SystemTime) -> String {
-    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let p = parts(t);
+    let d = utc(t);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
-        DAYS[p.weekday % 7],
-        p.day,
-        MONTHS[(p.month as usize + 11) % 12],
-        p.year,
-        p.hour,
-        p.min,
-        p.sec
+        weekday_name(d.weekday()),
+        d.day(),
+        month_name(d.month()),
+        d.year(),
+        d.hour(),
+        d.minute(),
+        d.second()
     )
 }
 
-/// Parses the form [`rfc3339`] writes (UTC, `Z`, whole seconds).
+/// Parses the form [`rfc3339`] writes (UTC, `Z`, whole seconds); a date that does not
+/// exist (`2026-02-30`) is refused.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    // RFC 3339 also allows fractions, offsets and a lowercase `t`/`z`; umsgate never writes
+    // them, so a string of any other shape is not one of ours.
     let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    if b.len() != 20 || b.get(10) != Some(&b'T') || b.get(19) != Some(&b'Z') {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    // days_from_civil
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
-    u64::try_from(secs)
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp())
         .ok()
         .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+}
+
+/// The English abbreviation RFC 5322 uses.
+fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    }
+}
+
+/// The English abbreviation RFC 5322 uses.
+fn month_name(m: Month) -> &'static str {
+    match m {
+        Month::January => "Jan",
+        Month::February => "Feb",
+        Month::March => "Mar",
+        Month::April => "Apr",
+        Month::May => "May",
+        Month::June => "Jun",
+        Month::July => "Jul",
+        Month::August => "Aug",
+        Month::September => "Sep",
+        Month::October => "Oct",
+        Month::November => "Nov",
+        Month::December => "Dec",
+    }
 }
 
 #[cfg(test)]
@@ -138,9 +135,97 @@ mod tests {
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
+    /// Leap days, century years and the ends of the range, as GNU `date -u` writes them.
+    #[test]
+    fn dates_across_the_calendar() {
+        for (secs, iso, mail) in [
+            (
+                951_782_400,
+                "2000-02-29T00:00:00Z",
+                "Tue, 29 Feb 2000 00:00:00 +0000",
+            ),
+            (
+                951_868_799,
+                "2000-02-29T23:59:59Z",
+                "Tue, 29 Feb 2000 23:59:59 +0000",
+            ),
+            (
+                4_107_542_400,
+                "2100-03-01T00:00:00Z",
+                "Mon, 01 Mar 2100 00:00:00 +0000",
+            ),
+            (
+                4_102_444_799,
+                "2099-12-31T23:59:59Z",
+                "Thu, 31 Dec 2099 23:59:59 +0000",
+            ),
+            (
+                68_256_000,
+                "1972-03-01T00:00:00Z",
+                "Wed, 01 Mar 1972 00:00:00 +0000",
+            ),
+            (
+                1_709_164_800,
+                "2024-02-29T00:00:00Z",
+                "Thu, 29 Feb 2024 00:00:00 +0000",
+            ),
+            (
+                946_684_799,
+                "1999-12-31T23:59:59Z",
+                "Fri, 31 Dec 1999 23:59:59 +0000",
+            ),
+            (
+                253_402_300_799,
+                "9999-12-31T23:59:59Z",
+                "Fri, 31 Dec 9999 23:59:59 +0000",
+            ),
+        ] {
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(rfc3339(t), iso);
+            assert_eq!(rfc5322(t), mail);
+            assert_eq!(parse_rfc3339(iso), Some(t));
+        }
+    }
+
+    #[test]
+    fn out_of_range_times_are_clamped() {
+        let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+        assert_eq!(rfc3339(last), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc5322(last), "Fri, 31 Dec 9999 23:59:59 +0000");
+        assert_eq!(
+            rfc3339(last + Duration::from_secs(86_400 * 400)),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - Duration::from_secs(1)),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_nanos(1_795_687_200_999_999_999)),
+            "2026-11-26T10:00:00Z"
+        );
+    }
+
+    #[test]
+    fn parse_refuses_other_shapes_and_dates_that_do_not_exist() {
+        for s in [
+            "2026-11-26T10:00:00+00:00",
+            "2026-11-26T10:00:00.5Z",
+            "2026-11-26t10:00:00z",
+            "2026-11-26 10:00:00Z",
+            "2026-02-30T10:00:00Z",
+            "2026-11-26T24:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "+026-11-26T10:00:00Z",
+            "",
+        ] {
+            assert_eq!(parse_rfc3339(s), None, "{s}");
+        }
+    }
+
     proptest! {
         #[test]
-        fn rfc3339_round_trips(secs in 0u64..8_000_000_000) {
+        fn rfc3339_round_trips(secs in 0u64..=253_402_300_799) {
             let t = UNIX_EPOCH + Duration::from_secs(secs);
             prop_assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
         }

@@ -1,5 +1,6 @@
-//! The command line as an administrator uses it: `check`, `queue`, `hash-password`, with
-//! their exit codes (0 ok, 1 config, 4 queue entry not found) and messages.
+//! The command line as an administrator uses it: `check`, `queue`, `hash-password`, `info`,
+//! `send-test`, `fax`, with their exit codes (0 ok, 1 config, 2 usage, 3 runtime, 4
+//! queue entry not found) and messages.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -280,4 +281,259 @@ fn a_bad_password_hash_is_a_config_error() {
         line,
         "instance.smtp_in.auth.users.password_hash",
     );
+}
+
+fn sample(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/samples")
+        .join(name)
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_wrong_command_line_exits_2_and_help_exits_0() {
+    let cwd = std::env::temp_dir();
+    let out = run_cli(&["no-such-command"], None, &cwd);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no-such-command"),
+        "{}",
+        describe(&out)
+    );
+    let out = run_cli(&["queue", "list", "--state", "lost"], None, &cwd);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let out = run_cli(&["--help"], None, &cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(stdout(&out).contains("hash-password"), "{}", describe(&out));
+    let out = run_cli(&["--version"], None, &cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("umsgate {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn info_names_the_instance_its_folders_and_queue_counts() {
+    let work = Work::new("info");
+    let addr = free_addr();
+    work.write_config(&config_text(addr, ""));
+    std::fs::create_dir_all(work.smtp_in()).unwrap();
+    std::fs::write(
+        work.smtp_in().join("HAND1.eml"),
+        "Subject: x\r\n\r\nbody\r\n",
+    )
+    .unwrap();
+
+    let out = work.umsgate(&["info"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let state = work.dir.join("state").join("it");
+    let log = work.dir.join("log").join("it");
+    let want = format!(
+        "umsgate {}\nconfig: {}\ninstance it (umsgate integration test): listen {addr}\n  state: {}\n  logs:  {}\n  queues: badmail=0 deferred=0 error=0 incoming=1 outgoing=0\n",
+        env!("CARGO_PKG_VERSION"),
+        work.config_path().display(),
+        state.display(),
+        log.display(),
+    );
+    assert_eq!(stdout(&out), want, "{}", describe(&out));
+
+    let out = work.umsgate(&["info", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["instances"][0]["id"], "it");
+    assert_eq!(v["instances"][0]["enabled"], true);
+    assert_eq!(v["instances"][0]["listen"][0], addr.to_string());
+    assert_eq!(v["instances"][0]["queues"]["incoming"], 1);
+    assert_eq!(v["instances"][0]["state_dir"], state.to_str().unwrap());
+}
+
+/// The one message folder in `received/` of instance `it`, and its `message.json`.
+fn received_one(work: &Work) -> (std::path::PathBuf, serde_json::Value) {
+    let received = work.dir.join("state").join("it").join("received");
+    let dirs: Vec<_> = std::fs::read_dir(&received)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let json = std::fs::read(dirs[0].join("message.json")).unwrap();
+    (dirs[0].clone(), serde_json::from_slice(&json).unwrap())
+}
+
+#[test]
+fn send_test_voice_needs_a_wav_and_records_its_length() {
+    let work = Work::new("send-voice");
+    work.write_config(&config_text(free_addr(), ""));
+    let base = [
+        "send-test",
+        "--instance",
+        "it",
+        "--type",
+        "voice",
+        "--calling",
+        "+4930111",
+        "--called",
+        "+4981424799123",
+    ];
+    let out = work.umsgate(&base);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("voice needs --file with a WAV file"),
+        "{}",
+        describe(&out)
+    );
+
+    let tif = sample("fax_1p_g3_1d.tif");
+    let out = work.umsgate(&[&base[..], &["--file", tif.to_str().unwrap()]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a TIFF is no WAV: {}",
+        describe(&out)
+    );
+
+    let missing = work.dir.join("missing.wav");
+    let out = work.umsgate(&[&base[..], &["--file", missing.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("cannot read the file"),
+        "{}",
+        describe(&out)
+    );
+
+    let wav = sample("voice_message_8k.wav");
+    let out = work.umsgate(&[&base[..], &["--file", wav.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("voice from +4930111 to +4981424799123 written to"),
+        "{}",
+        describe(&out)
+    );
+    let (dir, msg) = received_one(&work);
+    let len = std::fs::metadata(&wav).unwrap().len();
+    assert_eq!(msg["service"], "voice");
+    assert_eq!(msg["duration_s"], (len - 44) / 16_000);
+    assert_eq!(msg["files"], serde_json::json!(["voice.wav"]));
+    assert_eq!(msg["pages"], serde_json::Value::Null);
+    assert_eq!(
+        std::fs::read(dir.join("voice.wav")).unwrap(),
+        std::fs::read(&wav).unwrap()
+    );
+    let at = msg["received_at"].as_str().unwrap();
+    assert!(umsgate::clock::parse_rfc3339(at).is_some(), "{at}");
+}
+
+#[test]
+fn send_test_fax_and_sms_write_a_received_message() {
+    let work = Work::new("send-fax");
+    work.write_config(&config_text(free_addr(), ""));
+    let out = work.umsgate(&[
+        "send-test",
+        "--instance",
+        "it",
+        "--type",
+        "fax",
+        "--calling",
+        "+4930111",
+        "--called",
+        "+4981424799123",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let (dir, msg) = received_one(&work);
+    assert_eq!(msg["service"], "fax");
+    assert_eq!(msg["pages"], 1);
+    assert_eq!(msg["csid"], "+4930111");
+    assert_eq!(
+        std::fs::read(dir.join("fax.tif")).unwrap(),
+        std::fs::read(sample("fax_1p_g3_1d.tif")).unwrap()
+    );
+
+    let work = Work::new("send-sms");
+    work.write_config(&config_text(free_addr(), ""));
+    let out = work.umsgate(&[
+        "send-test",
+        "--instance",
+        "it",
+        "--type",
+        "sms",
+        "--calling",
+        "+4930111",
+        "--called",
+        "+4981424799123",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let (_, msg) = received_one(&work);
+    assert_eq!(msg["text"], "umsgate test message");
+    assert_eq!(msg["csid"], serde_json::Value::Null);
+
+    let out = work.umsgate(&[
+        "send-test",
+        "--instance",
+        "nope",
+        "--type",
+        "sms",
+        "--calling",
+        "1",
+        "--called",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no instance `nope`"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn fax_pages_and_to_pdf() {
+    let work = Work::new("fax");
+    let tif = sample("fax_3p_g4.tif");
+    let out = run_cli(&["fax", "pages", tif.to_str().unwrap()], None, &work.dir);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(stdout(&out), "3\n");
+
+    let pdf = work.dir.join("out.pdf");
+    let out = run_cli(
+        &[
+            "fax",
+            "to-pdf",
+            tif.to_str().unwrap(),
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+        None,
+        &work.dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = run_cli(&["fax", "pages", pdf.to_str().unwrap()], None, &work.dir);
+    assert_eq!(stdout(&out), "3\n", "{}", describe(&out));
+
+    let wav = sample("voice_message_8k.wav");
+    let out = run_cli(&["fax", "pages", wav.to_str().unwrap()], None, &work.dir);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let out = run_cli(
+        &[
+            "fax",
+            "to-pdf",
+            wav.to_str().unwrap(),
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+        None,
+        &work.dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("cannot convert"),
+        "{}",
+        describe(&out)
+    );
+    let out = run_cli(&["fax", "pages", "/nonexistent/x.tif"], None, &work.dir);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
 }

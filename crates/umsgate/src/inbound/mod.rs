@@ -3,4 +3,5 @@
 
 pub mod compose;
 mod texts;
+pub mod voice;
 pub mod worker;

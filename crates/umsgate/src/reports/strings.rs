@@ -169,13 +169,13 @@ impl Strings {
 
     /// `at` in UTC as the language writes it (message `datetime`).
     pub(crate) fn datetime(&self, lang: Language, at: SystemTime) -> Result<String, ReportError> {
-        let c = Civil::from_time(at);
+        let c = crate::clock::utc(at);
         let mut args = FluentArgs::new();
-        args.set("year", format!("{:04}", c.year));
-        args.set("month", format!("{:02}", c.month));
-        args.set("day", format!("{:02}", c.day));
-        args.set("hour", format!("{:02}", c.hour));
-        args.set("minute", format!("{:02}", c.minute));
+        args.set("year", format!("{:04}", c.year()));
+        args.set("month", format!("{:02}", u8::from(c.month())));
+        args.set("day", format!("{:02}", c.day()));
+        args.set("hour", format!("{:02}", c.hour()));
+        args.set("minute", format!("{:02}", c.minute()));
         self.format(lang, "datetime", &args)
     }
 
@@ -199,41 +199,6 @@ impl Strings {
 /// Whole seconds, half a second rounds up.
 pub(crate) fn rounded_seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_millis() >= 500)
-}
-
-/// A point in time as UTC calendar fields.
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u64,
-    minute: u64,
-}
-
-impl Civil {
-    // XXX the same arithmetic as `crate::clock` (H. Hinnant's civil_from_days), which keeps
-    // its fields private; duplicated here rather than parsing its RFC 3339 string back.
-    fn from_time(t: SystemTime) -> Civil {
-        let secs = crate::clock::unix_seconds(t);
-        let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-        let rem = secs % 86_400;
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-        let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Civil {
-            year,
-            month,
-            day,
-            hour: rem / 3600,
-            minute: rem % 3600 / 60,
-        }
-    }
 }
 
 /// The message ids defined in an `.ftl` text: lines that start with an identifier followed

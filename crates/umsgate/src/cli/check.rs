@@ -1,0 +1,69 @@
+//! `umsgate check`: the configuration is valid, and every enabled instance reaches its peers.
+//!
+//! Contract: by the time this runs, [`load`](super::load) has validated the configuration
+//! (an invalid one already ended in [`Exit::Config`] with file, line and key). Each peer of
+//! each enabled instance — the directory, the mail server, the gateway's folder — is asked
+//! once and gets one line, `ok` or `FAILED` with the reason; any failure answers
+//! [`Exit::Config`].
+//!
+//! Implementation summary: the probes are the library's (`directory::ldap::check`,
+//! `delivery::check_mail_server`); the file directory is opened as the instance
+//! would open it.
+
+use umsgate::config::{Config, DirectoryKind, GatewayKind};
+use umsgate::directory::{self, FileDirectory};
+use umsgate::delivery;
+
+use super::{Exit, runtime};
+
+pub(crate) fn check(config: &Config) -> Exit {
+    println!(
+        "{}: configuration is valid ({} instance(s))",
+        config.path.display(),
+        config.instances.len()
+    );
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return e,
+    };
+    let mut failed = false;
+    let mut report = |inst: &str, what: &str, r: Result<String, String>| match r {
+        Ok(s) => println!("instance {inst}: {what}: ok: {s}"),
+        Err(e) => {
+            failed = true;
+            println!("instance {inst}: {what}: FAILED: {e}");
+        }
+    };
+    let plan = match config.site.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return Exit::Config;
+        }
+    };
+    for inst in config.enabled_instances() {
+        let id = inst.id.get_ref().to_string();
+        let dir = match inst.directory.kind {
+            DirectoryKind::File => {
+                let path = inst.directory.path.clone().unwrap_or_default();
+                FileDirectory::open(&path, plan.clone())
+                    .map(|_| format!("users file {}", path.display()))
+            }
+            DirectoryKind::Ldap => rt.block_on(directory::ldap::check(&inst.directory, &plan)),
+        };
+        report(&id, "directory", dir);
+        report(
+            &id,
+            "mail server",
+            rt.block_on(delivery::check_mail_server(&inst.mail)),
+        );
+        let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
+            (GatewayKind::Spool, Some(d)) if !d.is_dir() => {
+                Err(format!("spool folder {} does not exist", d.display()))
+            }
+            (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
+        };
+        report(&id, "gateway", gw);
+    }
+    if failed { Exit::Config } else { Exit::Success }
+}
