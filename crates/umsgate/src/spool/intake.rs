@@ -58,7 +58,7 @@ pub const MAX_MESSAGE: usize = 1 << 20;
 /// At most this many bytes of messages go into one group commit.
 const BATCH_BYTES: usize = 16 << 20;
 /// Extension of segment files.
-const EXT: &str = "seg";
+pub(super) const EXT: &str = "seg";
 
 /// One segment file, shared by the committer (writes) and readers of its messages.
 #[derive(Debug)]
