@@ -1123,14 +1123,8 @@ mod tests {
             .await
             .unwrap();
         drop(spool);
-        let log = dir.join(INTAKE_DIR);
-        let seg = std::fs::read_dir(&log)
-            .unwrap()
-            .flatten()
-            .next()
-            .unwrap()
-            .path();
-        // The written end (the segment is preallocated: zeros follow), cut by 3 bytes.
+        let seg = segment_files(&dir).remove(0);
+        // The written end (the segment is zeroed room after it), cut by 3 bytes.
         let bytes = std::fs::read(&seg).unwrap();
         let written = bytes.len() - bytes.iter().rev().take_while(|&&b| b == 0).count();
         std::fs::OpenOptions::new()
@@ -1143,11 +1137,64 @@ mod tests {
         assert_eq!(recovery.from_log, 1);
         let listed: Vec<QueueId> = spool.list().unwrap().into_iter().map(|e| e.id).collect();
         assert_eq!(listed, [kept]);
+        assert!(segment_files(&dir).is_empty(), "segments removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The `.seg` files of `dir`'s intake log, in order.
+    fn segment_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join(INTAKE_DIR))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "seg"))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every segment is filled with real zeros and fsynced before a message goes into it, so
+    /// that the fdatasync of a group commit only overwrites written blocks. An unwritten
+    /// extent (as `fallocate` leaves) reads as a hole; none may be left, in the first segment
+    /// nor in the next one (taken when the first is full).
+    #[tokio::test]
+    async fn intake_segments_are_zero_filled_before_use() {
+        let dir = temp("zeroed");
+        let (spool, _) = Spool::open_logged(&dir, None).unwrap();
+        let mut big = b"Subject: big\r\n\r\n".to_vec();
+        big.resize(intake::MAX_MESSAGE, b'x');
+        let mut seen = 0;
+        for _ in 0..9 {
+            spool
+                .store(sidecar(&QueueId::generate()), big.clone())
+                .await
+                .unwrap();
+            let segments = segment_files(&dir);
+            for seg in &segments[seen..] {
+                let f = File::open(seg).unwrap();
+                let len = f.metadata().unwrap().len();
+                assert!(len >= intake::SEGMENT_BYTES, "{seg:?}: {len}");
+                let hole = rustix::fs::seek(&f, rustix::fs::SeekFrom::Hole(0)).unwrap();
+                assert_eq!(hole, len, "{seg:?}: unwritten room from {hole}");
+            }
+            seen = segments.len();
+        }
         assert_eq!(
-            std::fs::read_dir(&log).unwrap().count(),
-            0,
-            "segments removed"
+            seen, 2,
+            "nine messages of 1 MiB fill more than one 8 MiB segment"
         );
+        // The next segment is already being zeroed, off the commit path.
+        assert!(dir.join(INTAKE_DIR).join("0000000000000003.spare").exists());
+        drop(spool);
+        // A spare left by a run that stopped is removed at the next start, unread.
+        std::fs::write(
+            dir.join(INTAKE_DIR).join("0000000000000009.spare"),
+            b"anything",
+        )
+        .unwrap();
+        let (_spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+        assert_eq!(recovery.from_log, 9);
+        assert!(!dir.join(INTAKE_DIR).join("0000000000000009.spare").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
