@@ -36,7 +36,7 @@
 //! commit only overwrites allocated, written blocks, and its fdatasync carries no metadata but
 //! the file size when a group runs past the 8 MiB. Segments are not recycled, as PostgreSQL
 //! recycles its files: an old segment's records would read back as valid ones. A spare left by
-//! a run that stopped was never written to and is removed at start ([`Log::start`]).
+//! a run that stopped was never written to and is removed at start ([`replay`]).
 //!
 //! Measured (`python3 bench/intake/segment.py`, `/tmp` on ext4 without a journal, five runs of
 //! 20 segments each, load average 10 from other builds; figures in `bench/README.md`): making
@@ -169,7 +169,6 @@ impl Log {
     ) -> io::Result<Log> {
         std::fs::create_dir_all(&dir)?;
         sync_dir(&queue_dir)?;
-        remove_spares(&dir)?;
         let (tx, rx) = mpsc::channel::<Cmd>();
         // `replay` has emptied the folder: numbering starts again.
         let mut committer = Committer {
@@ -739,7 +738,8 @@ pub(super) struct Replayed {
     pub(super) damaged: Vec<PathBuf>,
 }
 
-/// Reads every segment in `dir` and calls `write_out` with the live messages, oldest first.
+/// Removes spares left in `dir` by a run that stopped, reads every segment there and calls
+/// `write_out` with the live messages, oldest first.
 pub(super) fn replay(
     dir: &Path,
     mut write_out: impl FnMut(Found) -> io::Result<()>,
@@ -748,6 +748,8 @@ pub(super) fn replay(
     if !dir.exists() {
         return Ok(out);
     }
+    // Whether the log is started after this or not (a held spool): no spare stays behind.
+    remove_spares(dir)?;
     let mut segments = segment_paths(dir)?;
     segments.sort();
     for path in segments {
