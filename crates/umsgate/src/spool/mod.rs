@@ -588,9 +588,32 @@ pub fn move_to_corrupt(corrupt: &Path, stem: &str, files: &[(&Path, &str)]) -> i
     }
     Err(io::Error::new(
         io::ErrorKind::AlreadyExists,
-        format!("{}: no free name for {stem}", corrupt.display()),
+        NoFreeName {
+            folder: corrupt.to_owned(),
+            stem: stem.to_owned(),
+        },
     ))
 }
+
+/// [`move_to_corrupt`] found every name for a stem taken.
+#[derive(Debug)]
+pub struct NoFreeName {
+    folder: PathBuf,
+    stem: String,
+}
+
+impl std::fmt::Display for NoFreeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no free name for {} in {}",
+            self.stem,
+            self.folder.display()
+        )
+    }
+}
+
+impl std::error::Error for NoFreeName {}
 
 /// `rename` that fails with `AlreadyExists` instead of replacing `to`. Where the file system
 /// cannot rename so (`EINVAL`), a hard link (which never replaces) and an unlink do it.
