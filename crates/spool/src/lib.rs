@@ -10,7 +10,9 @@
 //!
 //! On [`Spool::open`], leftovers in `.tmp/` are removed, and pairs that cannot be read (bad
 //! JSON, wrong version, `.eml` length not the recorded `size`) are moved to `corrupt/` with a
-//! log line — never dropped silently.
+//! log line — never dropped silently. Nothing in `corrupt/` is ever replaced: a name already
+//! taken there gets a suffix (`<id>-1.json`, `0000000000000007-1.seg`), see
+//! [`move_to_corrupt`].
 //!
 //! A spool opened with [`Spool::open_logged`] (`smtp-in/`) keeps messages of up to 1 MiB in
 //! its intake log instead ([`intake`]: many messages per fdatasync, no file per message). They
@@ -265,10 +267,14 @@ impl Spool {
                 }
                 Err(reason) => {
                     // Without its envelope the message must not be guessed from its headers.
-                    std::fs::create_dir_all(&corrupt)?;
-                    write_pair(&corrupt, &tmp, &p.id, Some(&p.sidecar), &p.eml)?;
-                    sync_dir(&corrupt)?;
-                    tracing::error!(event = "spool.corrupt", dir = %dir.display(), id = %p.id, reason = %reason, "sidecar in the intake log unreadable; moved to corrupt/");
+                    let json = write_tmp(&tmp, &p.id, "json", &p.sidecar)?;
+                    let eml = write_tmp(&tmp, &p.id, "eml", &p.eml)?;
+                    let stem = move_to_corrupt(
+                        &corrupt,
+                        p.id.as_str(),
+                        &[(&json, "json"), (&eml, "eml")],
+                    )?;
+                    tracing::error!(event = "spool.corrupt", dir = %dir.display(), id = %p.id, reason = %reason, kept_as = %stem, "sidecar in the intake log unreadable; moved to corrupt/");
                     recovery.corrupt.push((p.id.to_string(), reason));
                 }
             }
@@ -280,15 +286,17 @@ impl Spool {
                 std::fs::remove_file(seg)?;
             }
             for seg in &replayed.damaged {
-                std::fs::create_dir_all(&corrupt)?;
-                if let Some(name) = seg.file_name() {
-                    std::fs::rename(seg, corrupt.join(name))?;
-                    recovery.corrupt.push((
-                        name.to_string_lossy().into_owned(),
-                        "intake log segment damaged before whole records".to_owned(),
-                    ));
-                }
-                sync_dir(&corrupt)?;
+                // Segment numbers start again each run: the name may be taken in corrupt/.
+                let stem = seg
+                    .file_stem()
+                    .map_or_else(|| "segment".into(), |n| n.to_string_lossy().into_owned());
+                let stem = move_to_corrupt(&corrupt, &stem, &[(seg, intake::EXT)])?;
+                let name = format!("{stem}.{}", intake::EXT);
+                tracing::error!(event = "spool.corrupt", dir = %dir.display(), segment = %seg.display(), kept_as = %name, "intake log segment damaged before whole records; moved to corrupt/");
+                recovery.corrupt.push((
+                    name,
+                    "intake log segment damaged before whole records".to_owned(),
+                ));
             }
             sync_dir(&log_dir)?;
             recovery.queued += recovery.from_log;
@@ -513,24 +521,115 @@ fn write_pair(
     json: Option<&[u8]>,
     eml: &[u8],
 ) -> io::Result<()> {
-    let shard = tmp.join(tmp_shard(id));
     let put = |ext: &str, bytes: &[u8]| -> io::Result<()> {
-        let t = shard.join(format!("{id}.{ext}.out"));
-        let _ = std::fs::remove_file(&t);
-        write_synced(&t, bytes).or_else(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                std::fs::create_dir_all(&shard)?;
-                write_synced(&t, bytes)
-            } else {
-                Err(e)
-            }
-        })?;
+        let t = write_tmp(tmp, id, ext, bytes)?;
         std::fs::rename(&t, dir.join(format!("{id}.{ext}")))
     };
     if let Some(json) = json {
         put("json", json)?;
     }
     put("eml", eml)
+}
+
+/// Writes `bytes` to `.tmp/<shard>/<id>.<ext>.out` and fsyncs it; returns its path.
+fn write_tmp(tmp: &Path, id: &QueueId, ext: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    let shard = tmp.join(tmp_shard(id));
+    let t = shard.join(format!("{id}.{ext}.out"));
+    let _ = std::fs::remove_file(&t);
+    write_synced(&t, bytes).or_else(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            std::fs::create_dir_all(&shard)?;
+            write_synced(&t, bytes)
+        } else {
+            Err(e)
+        }
+    })?;
+    Ok(t)
+}
+
+/// Moves `files` (each a path and the extension it gets) into the folder `corrupt` as
+/// `<stem>.<ext>`, or `<stem>-<n>.<ext>` with the smallest `n` for which none of those names
+/// exists yet: nothing already in `corrupt/` is ever replaced (the names there are not unique
+/// over time: segment numbers start again each run, a pair can be moved there twice), and the
+/// files of a pair keep one stem. Each move is a rename that refuses to replace
+/// (`RENAME_NOREPLACE`); `corrupt` is created if needed and fsynced. The caller fsyncs the
+/// folders the files came from. Returns the stem used.
+pub fn move_to_corrupt(corrupt: &Path, stem: &str, files: &[(&Path, &str)]) -> io::Result<String> {
+    /// More than any administrator lets pile up; past it the move fails (and is retried at
+    /// the next start) instead of looking further.
+    const MAX_SUFFIX: u32 = 100_000;
+    std::fs::create_dir_all(corrupt)?;
+    'names: for n in 0..MAX_SUFFIX {
+        let candidate = if n == 0 {
+            stem.to_owned()
+        } else {
+            format!("{stem}-{n}")
+        };
+        let target = |ext: &str| corrupt.join(format!("{candidate}.{ext}"));
+        if files
+            .iter()
+            .any(|(_, ext)| target(ext).symlink_metadata().is_ok())
+        {
+            continue;
+        }
+        for (i, (from, ext)) in files.iter().enumerate() {
+            match rename_noreplace(from, &target(ext)) {
+                Ok(()) => {}
+                // Taken meanwhile: the files moved so far go back, and the next name is tried.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    for (back, ext) in &files[..i] {
+                        rename_noreplace(&target(ext), back)?;
+                    }
+                    continue 'names;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        sync_dir(corrupt)?;
+        return Ok(candidate);
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        NoFreeName {
+            folder: corrupt.to_owned(),
+            stem: stem.to_owned(),
+        },
+    ))
+}
+
+/// [`move_to_corrupt`] found every name for a stem taken.
+#[derive(Debug)]
+pub struct NoFreeName {
+    folder: PathBuf,
+    stem: String,
+}
+
+impl std::fmt::Display for NoFreeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no free name for {} in {}",
+            self.stem,
+            self.folder.display()
+        )
+    }
+}
+
+impl std::error::Error for NoFreeName {}
+
+/// `rename` that fails with `AlreadyExists` instead of replacing `to`. Where the file system
+/// cannot rename so (`EINVAL`), a hard link (which never replaces) and an unlink do it.
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(e) if e == Errno::INVAL || e == Errno::NOSYS || e == Errno::OPNOTSUPP => {
+            std::fs::hard_link(from, to)?;
+            std::fs::remove_file(from)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The durable steps of [`Spool::store`], in the order they happen.
@@ -722,12 +821,13 @@ fn recover(dir: &Path, tmp: &Path) -> io::Result<Recovery> {
         match problem {
             None => r.queued += 1,
             Some(reason) => {
-                std::fs::create_dir_all(&corrupt)?;
-                std::fs::rename(entry.path(), corrupt.join(name))?;
+                let json = entry.path();
+                let mut files = vec![(json.as_path(), "json")];
                 if eml.exists() {
-                    std::fs::rename(&eml, corrupt.join(format!("{stem}.eml")))?;
+                    files.push((eml.as_path(), "eml"));
                 }
-                tracing::error!(event = "spool.corrupt", dir = %dir.display(), id = stem, reason = %reason, "moved to corrupt/");
+                let kept = move_to_corrupt(&corrupt, stem, &files)?;
+                tracing::error!(event = "spool.corrupt", dir = %dir.display(), id = stem, reason = %reason, kept_as = %kept, "moved to corrupt/");
                 r.corrupt.push((stem.to_owned(), reason));
             }
         }
@@ -1045,14 +1145,8 @@ mod tests {
             .await
             .unwrap();
         drop(spool);
-        let log = dir.join(INTAKE_DIR);
-        let seg = std::fs::read_dir(&log)
-            .unwrap()
-            .flatten()
-            .next()
-            .unwrap()
-            .path();
-        // The written end (the segment is preallocated: zeros follow), cut by 3 bytes.
+        let seg = segment_files(&dir).remove(0);
+        // The written end (the segment is zeroed room after it), cut by 3 bytes.
         let bytes = std::fs::read(&seg).unwrap();
         let written = bytes.len() - bytes.iter().rev().take_while(|&&b| b == 0).count();
         std::fs::OpenOptions::new()
@@ -1065,11 +1159,70 @@ mod tests {
         assert_eq!(recovery.from_log, 1);
         let listed: Vec<QueueId> = spool.list().unwrap().into_iter().map(|e| e.id).collect();
         assert_eq!(listed, [kept]);
+        assert!(segment_files(&dir).is_empty(), "segments removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The `.seg` files of `dir`'s intake log, in order.
+    fn segment_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join(INTAKE_DIR))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "seg"))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every segment is filled with real zeros and fsynced before a message goes into it, so
+    /// that the fdatasync of a group commit only overwrites written blocks. An unwritten
+    /// extent (as `fallocate` leaves) reads as a hole; none may be left, in the first segment
+    /// nor in the next one (taken when the first is full).
+    #[tokio::test]
+    async fn intake_segments_are_zero_filled_before_use() {
+        let dir = temp("zeroed");
+        let (spool, _) = Spool::open_logged(&dir, None).unwrap();
+        let mut big = b"Subject: big\r\n\r\n".to_vec();
+        big.resize(intake::MAX_MESSAGE, b'x');
+        let mut seen = 0;
+        for _ in 0..9 {
+            spool
+                .store(sidecar(&QueueId::generate()), big.clone())
+                .await
+                .unwrap();
+            let segments = segment_files(&dir);
+            for seg in &segments[seen..] {
+                let f = File::open(seg).unwrap();
+                let len = f.metadata().unwrap().len();
+                assert!(len >= intake::SEGMENT_BYTES, "{seg:?}: {len}");
+                let hole = rustix::fs::seek(&f, rustix::fs::SeekFrom::Hole(0)).unwrap();
+                assert_eq!(hole, len, "{seg:?}: unwritten room from {hole}");
+            }
+            seen = segments.len();
+        }
         assert_eq!(
-            std::fs::read_dir(&log).unwrap().count(),
-            0,
-            "segments removed"
+            seen, 2,
+            "nine messages of 1 MiB fill more than one 8 MiB segment"
         );
+        // The next segment is already being zeroed, off the commit path.
+        assert!(dir.join(INTAKE_DIR).join("0000000000000003.spare").exists());
+        drop(spool);
+        // Spares left by a run that stopped are removed at the next start, unread, also when
+        // that start keeps no log (a held spool).
+        std::fs::write(
+            dir.join(INTAKE_DIR).join("0000000000000009.spare"),
+            b"anything",
+        )
+        .unwrap();
+        let (_spool, recovery) = Spool::open(&dir).unwrap();
+        assert_eq!(recovery.from_log, 9);
+        let left: Vec<_> = std::fs::read_dir(dir.join(INTAKE_DIR))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1179,6 +1332,62 @@ mod tests {
                 .corrupt
                 .iter()
                 .any(|(n, _)| n == "0000000000000007.seg")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Segment numbers start again each run, and a pair's id can come back: two runs that
+    /// each move a damaged segment of the same name, and a damaged pair of the same id, into
+    /// `corrupt/` keep both of each, every pair still together.
+    #[tokio::test]
+    async fn corrupt_never_overwrites_an_earlier_file() {
+        let dir = temp("corrupt-twice");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut segments = Vec::new();
+        for round in 0..2 {
+            let (a, b) = (QueueId::generate(), QueueId::generate());
+            let (ja, jb) = (sidecar(&a).to_bytes(), sidecar(&b).to_bytes());
+            segment(
+                &dir,
+                &[
+                    (&a, &ja, b"Subject: 1\r\n\r\n"),
+                    (&b, &jb, b"Subject: 2\r\n\r\n"),
+                ],
+                true,
+            );
+            segments
+                .push(std::fs::read(dir.join(INTAKE_DIR).join("0000000000000007.seg")).unwrap());
+            std::fs::write(dir.join("BAD.json"), format!("{{not json {round}")).unwrap();
+            std::fs::write(dir.join("BAD.eml"), format!("message {round}")).unwrap();
+            let (spool, recovery) = Spool::open_logged(&dir, None).unwrap();
+            assert_eq!(recovery.corrupt.len(), 2, "{:?}", recovery.corrupt);
+            drop(spool);
+        }
+        let corrupt = dir.join(CORRUPT_DIR);
+        let mut kept_segments = Vec::new();
+        let mut pairs = Vec::new();
+        for e in std::fs::read_dir(&corrupt).unwrap() {
+            let path = e.unwrap().path();
+            match path.extension().and_then(|x| x.to_str()) {
+                Some("seg") => kept_segments.push(std::fs::read(&path).unwrap()),
+                Some("json") => pairs.push((
+                    std::fs::read_to_string(&path).unwrap(),
+                    std::fs::read_to_string(path.with_extension("eml")).unwrap(),
+                )),
+                _ => {}
+            }
+        }
+        kept_segments.sort();
+        segments.sort();
+        assert_eq!(kept_segments.len(), 2, "both damaged segments kept");
+        assert!(kept_segments == segments, "each kept as it was");
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                ("{not json 0".to_owned(), "message 0".to_owned()),
+                ("{not json 1".to_owned(), "message 1".to_owned())
+            ]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

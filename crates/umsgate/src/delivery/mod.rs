@@ -571,10 +571,8 @@ impl Delivery {
     /// at start-up; it is never sent with a guessed envelope.
     fn quarantine(&self, id: &str, eml: &Path, json: &Path) -> io::Result<()> {
         let dir = self.smtp_out.dir().join(CORRUPT_DIR);
-        std::fs::create_dir_all(&dir)?;
-        std::fs::rename(json, dir.join(format!("{id}.json")))?;
-        std::fs::rename(eml, dir.join(format!("{id}.eml")))?;
-        sync_dir(&dir)?;
+        // Never over an earlier file of the same name there.
+        crate::spool::move_to_corrupt(&dir, id, &[(json, "json"), (eml, "eml")])?;
         sync_dir(self.smtp_out.dir())?;
         self.logs.smtp.line(&format!(
             "out corrupt id={id} reason=unreadable sidecar, moved to {}",
