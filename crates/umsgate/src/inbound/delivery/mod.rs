@@ -65,6 +65,7 @@
 
 mod error;
 mod headers;
+mod line_ends;
 mod maildir;
 pub mod smtp;
 

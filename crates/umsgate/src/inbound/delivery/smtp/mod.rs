@@ -19,6 +19,8 @@
 //! module holds the idle connections and a semaphore for the limit.
 
 mod client;
+#[cfg(test)]
+mod fake;
 pub mod reply;
 mod tls;
 
@@ -235,7 +237,96 @@ fn usable_address(a: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::fake::{FakeServer, Script};
     use super::*;
+    use crate::inbound::compose::{InboundMail, compose};
+    use crate::inbound::texts::{self, Facts};
+    use umsgate_domain::{Language, Service};
+
+    fn target(port: u16, credentials: Option<(&str, &str)>) -> SmtpTarget {
+        SmtpTarget {
+            endpoint: Endpoint {
+                host: "127.0.0.1".to_owned(),
+                port,
+                hello: "umsgate.test".to_owned(),
+                security: Security::None,
+                tls_name: tls::server_name("127.0.0.1").unwrap(),
+                credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+                limits: Limits {
+                    command: Duration::from_secs(30),
+                    data: Duration::from_secs(30),
+                },
+            },
+            server: format!("127.0.0.1:{port}"),
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(1),
+        }
+    }
+
+    fn rcpts() -> Vec<String> {
+        vec!["jane@example.com".to_owned(), "joe@example.com".to_owned()]
+    }
+
+    /// The mail of a received SMS whose text is `sms`, as the inbound worker composes it.
+    fn sms_mail(sms: &str) -> Vec<u8> {
+        let text = texts::body(
+            Language::En,
+            &Facts {
+                service: Service::Sms,
+                calling: "+49 30 9876543 20",
+                called: "+49 8142 4799123",
+                received_at: "2026-11-26T10:15:00Z",
+                pages: None,
+                duration_s: None,
+                sms_text: Some(sms),
+            },
+        );
+        compose(&InboundMail {
+            from_address: "+4930987654320@sms.example.com",
+            from_name: "",
+            reply_to: None,
+            to: "jane@example.com",
+            to_name: "Jane Doe",
+            subject: "SMS from +49 30 9876543 20",
+            text: &text,
+            message_id: "sms1@umsgate.test",
+            date: std::time::UNIX_EPOCH,
+            attachments: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hostile_sms_reaches_the_server_as_one_message_with_crlf_lines() {
+        let server = FakeServer::start(Script::default()).await;
+        let hostile = "x\r.\r\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n\
+                       Subject: forged\r\n\r\nforged\r\n.\r\nend\rlast";
+        let out = target(server.port, None)
+            .send("ums@example.com", &rcpts(), &sms_mail(hostile))
+            .await;
+        assert!(out.iter().all(Result::is_ok), "{out:?}");
+        let commands = server.commands();
+        let mails = commands.iter().filter(|c| c.starts_with("MAIL ")).count();
+        let rcpts = commands.iter().filter(|c| c.starts_with("RCPT ")).count();
+        assert_eq!((mails, rcpts), (1, 2), "{commands:?}");
+        let messages = server.messages();
+        assert_eq!(messages.len(), 1);
+        let body = &messages[0];
+        for (i, &b) in body.iter().enumerate() {
+            match b {
+                b'\r' => assert_eq!(body.get(i + 1), Some(&b'\n'), "bare CR at {i}"),
+                b'\n' => assert!(i > 0 && body[i - 1] == b'\r', "bare LF at {i}"),
+                _ => {}
+            }
+        }
+        let text = String::from_utf8_lossy(body);
+        assert!(
+            text.contains("\r\nMAIL FROM:<evil@example.net>\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("\r\n.\r\n"), "{text}");
+    }
 
     #[test]
     fn addresses_that_cannot_go_into_a_command_are_refused() {
