@@ -13,6 +13,8 @@
 //!   without it, each command waits for its reply and `DATA` is not sent when no recipient
 //!   was accepted. The message goes out with CRLF line ends only (a bare LF or CR is sent
 //!   as CRLF), dot-stuffed, ended by `CRLF.CRLF`, in one write.
+//! - A refused greeting or AUTH (any code, 5xx included) is [`Failure::Deferred`]: temporary,
+//!   never a reason to give up on the mail (see [`SoftStep`]).
 //! - A connection that failed mid-way is marked broken and never reused; a refused
 //!   transaction is followed by `RSET` so the next one starts clean.
 
@@ -62,11 +64,32 @@ pub(crate) struct Endpoint {
     pub limits: Limits,
 }
 
+/// A step of opening a connection where even a 5xx only defers the mail: the mail server
+/// refusing everybody for now (a 5xx greeting: overload, maintenance) or refusing umsgate's
+/// credentials says nothing about the mail, so, like Postfix with `smtp_skip_5xx_greeting`
+/// and `smtp_sasl_auth_soft_bounce`, it waits for the next retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SoftStep {
+    Greeting,
+    Auth,
+}
+
+impl std::fmt::Display for SoftStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SoftStep::Greeting => "greeting",
+            SoftStep::Auth => "AUTH",
+        })
+    }
+}
+
 /// Why a connection or a transaction failed.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// The server answered with this reply.
     Reply(Reply),
+    /// The server refused the greeting or AUTH with this reply: temporary, whatever its code.
+    Deferred(SoftStep, Reply),
     /// No answer could be had (network, timeout, TLS, a broken reply), with the step.
     Io(String),
     /// Something this client will not do (no STARTTLS offered, no AUTH mechanism in common).
@@ -77,6 +100,12 @@ impl Failure {
     pub(crate) fn reason(&self) -> String {
         match self {
             Failure::Reply(r) => r.one_line(),
+            Failure::Deferred(step, r) => {
+                format!(
+                    "{step} refused (the mail waits for the next retry): {}",
+                    r.one_line()
+                )
+            }
             Failure::Io(s) | Failure::Refused(s) => s.clone(),
         }
     }
@@ -178,7 +207,7 @@ impl Conn {
         };
         let greeting = conn.read(ep.limits.command).await?;
         if greeting.code != 220 {
-            return Err(Failure::Reply(greeting));
+            return Err(Failure::Deferred(SoftStep::Greeting, greeting));
         }
         conn.ehlo(&ep.hello).await?;
         if let Security::StartTls(tls) = &ep.security {
@@ -239,13 +268,13 @@ impl Conn {
         } else if self.caps.auth_login {
             let r = self.command("AUTH LOGIN\r\n").await?;
             if r.code != 334 {
-                return Err(Failure::Reply(r));
+                return Err(Failure::Deferred(SoftStep::Auth, r));
             }
             let r = self
                 .command(&format!("{}\r\n", b64(user.as_bytes())))
                 .await?;
             if r.code != 334 {
-                return Err(Failure::Reply(r));
+                return Err(Failure::Deferred(SoftStep::Auth, r));
             }
             self.command(&format!("{}\r\n", b64(password.as_bytes())))
                 .await?
@@ -257,7 +286,7 @@ impl Conn {
         if r.code == 235 {
             Ok(())
         } else {
-            Err(Failure::Reply(r))
+            Err(Failure::Deferred(SoftStep::Auth, r))
         }
     }
 

@@ -7,7 +7,8 @@
 //!   configuration error here, not a delivery failure later.
 //! - [`SmtpTarget::send`] delivers one message in one transaction for all its recipients and
 //!   returns one outcome per recipient, in order: `Ok(server's final reply)` or a
-//!   [`DeliveryError`] (a 5xx reply is permanent, anything else temporary). Each recipient
+//!   [`DeliveryError`] (a 5xx reply is permanent, anything else temporary — a 5xx greeting
+//!   and a refused AUTH included: the mail waits for the next retry). Each recipient
 //!   gets its own RCPT reply, so a refused one never holds back the others and nobody
 //!   receives the message twice.
 //! - Connections are reused: at most [`POOL_SIZE`] at once, an idle one closed after
@@ -212,7 +213,8 @@ impl SmtpTarget {
     }
 }
 
-/// 5xx → permanent; everything else temporary.
+/// A 5xx reply to the mail → permanent; everything else (a refused greeting or AUTH
+/// included) temporary.
 fn failure_to_error(f: &Failure) -> DeliveryError {
     if f.is_permanent() {
         DeliveryError::permanent(f.reason())
@@ -326,6 +328,56 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("\r\n.\r\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_5xx_greeting_defers_every_recipient() {
+        let server = FakeServer::start(Script {
+            greeting: "554 5.3.2 fake.test busy, try later\r\n",
+            ..Script::default()
+        })
+        .await;
+        let out = target(server.port, None)
+            .send("ums@example.com", &rcpts(), b"Subject: x\r\n\r\nbody\r\n")
+            .await;
+        assert_eq!(out.len(), 2);
+        for r in out {
+            let e = r.unwrap_err();
+            assert!(e.is_temporary(), "{e}");
+            assert!(e.reason().contains("554 5.3.2"), "{e}");
+            assert!(e.reason().contains("greeting"), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_auth_defers_every_recipient() {
+        for reply in [
+            "535 5.7.8 Authentication credentials invalid\r\n",
+            "504 5.5.4 Unrecognized authentication type\r\n",
+            "534 5.7.9 Authentication mechanism is too weak\r\n",
+        ] {
+            let server = FakeServer::start(Script {
+                auth: reply,
+                ..Script::default()
+            })
+            .await;
+            let out = target(server.port, Some(("umsgate", "secret")))
+                .send("ums@example.com", &rcpts(), b"Subject: x\r\n\r\nbody\r\n")
+                .await;
+            assert_eq!(out.len(), 2);
+            for r in out {
+                let e = r.unwrap_err();
+                assert!(e.is_temporary(), "{reply:?}: {e}");
+                assert!(e.reason().contains(&reply[..3]), "{e}");
+                assert!(e.reason().contains("AUTH"), "{e}");
+                assert!(!e.reason().contains("secret"), "{e}");
+            }
+            let commands = server.commands();
+            assert!(
+                !commands.iter().any(|c| c.starts_with("MAIL ")),
+                "{commands:?}"
+            );
+        }
     }
 
     #[test]
