@@ -23,7 +23,7 @@ use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 use super::compose::{InboundMail, Part, compose};
 use super::delivery::Delivery;
 use super::received::ReceivedMessage;
-use super::texts;
+use super::{called, texts};
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::directory::{Directory, User};
 use crate::logs::InstanceLogs;
@@ -256,11 +256,11 @@ impl Inbound {
             name: String::new(),
             settings: None,
         };
-        let Ok(called) = self.plan.normalise(&msg.called) else {
+        let Ok(query) = called::query(&self.plan, &msg.called) else {
             tracing::warn!(event = "inbound.bad_called_number", instance = %self.instance, called = %msg.called);
             return Ok(vec![default()]);
         };
-        let users = match self.directory.by_number(&called).await {
+        let users = match self.directory.by_number(&query).await {
             Ok(u) => u,
             Err(e) => match self.config.mail.ldap_error {
                 LdapErrorPolicy::Retry => return Err(Temporary(e.to_string())),
@@ -271,7 +271,7 @@ impl Inbound {
             },
         };
         if users.is_empty() {
-            tracing::info!(event = "inbound.unknown_number", instance = %self.instance, called = %called.e164());
+            tracing::info!(event = "inbound.unknown_number", instance = %self.instance, called = %query.number().e164(), spaced = %query.spaced());
             return Ok(vec![default()]);
         }
         Ok(users.into_iter().map(|u| self.addressee(u)).collect())
