@@ -100,12 +100,7 @@ impl Failure {
     pub(crate) fn reason(&self) -> String {
         match self {
             Failure::Reply(r) => r.one_line(),
-            Failure::Deferred(step, r) => {
-                format!(
-                    "{step} refused (the mail waits for the next retry): {}",
-                    r.one_line()
-                )
-            }
+            Failure::Deferred(step, r) => format!("{step} refused: {}", r.one_line()),
             Failure::Io(s) | Failure::Refused(s) => s.clone(),
         }
     }
