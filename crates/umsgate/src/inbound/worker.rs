@@ -1,11 +1,12 @@
 //! The inbound worker: `received/` → directory → mail to the mail server (or the journal).
 //!
 //! Implementation summary: received messages are taken oldest first, up to sixteen at once. The called number is
-//! normalised and looked up; every user who owns it gets a mail, nobody → the default
+//! normalised and looked up (spaced as signalled when the engine signalled it spaced, else by
+//! the site's plan: `called`); every user who owns it gets a mail, nobody → the default
 //! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
 //! once, `retry` keeps the message and tries again later. Each mail is composed in the
-//! recipient's language with the fax as PDF, TIFF or both (the user's `fax.inbound`, else the
-//! instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
+//! recipient's language (an SMS text cleaned of control characters) with the fax as PDF,
+//! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
 //! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
 //! removed only after every copy is delivered or durable (mail goes through
