@@ -11,7 +11,9 @@
 //!
 //! Placeholders: `${UMS}` is the called number in the site's spaced canonical form
 //! (`+49 8142 4799123`), `${UMS}_wHTSPC` the same without white space (`+4981424799123`),
-//! `${MAIL}` the sender address. Numbers are normalised with the site plan before they get here.
+//! `${MAIL}` the sender address. Numbers are normalised with the site plan before they get here;
+//! the spaced form is the called number as the engine signalled it when that was already spaced
+//! canonically (another site's spacing), else this site's (`crate::directory::NumberQuery`).
 
 use std::fmt;
 

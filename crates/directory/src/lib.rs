@@ -15,7 +15,46 @@ use std::collections::BTreeMap;
 
 pub use file::FileDirectory;
 pub use ldap::LdapDirectory;
-use umsgate_domain::PhoneNumber;
+use umsgate_domain::{PhoneNumber, SitePlan};
+
+/// A number to look up: the number, and the spaced form a filter's `${UMS}` stands for
+/// (`${UMS}_wHTSPC` is always [`PhoneNumber::e164`]).
+///
+/// Contract: the spaced form spells exactly the number's digits; [`NumberQuery::as_signalled`]
+/// refuses one that does not, so `${UMS}` and `${UMS}_wHTSPC` always name the same number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberQuery {
+    number: PhoneNumber,
+    spaced: String,
+}
+
+impl NumberQuery {
+    /// Spaced by this site's plan ([`SitePlan::spaced`]).
+    pub fn by_plan(plan: &SitePlan, number: PhoneNumber) -> NumberQuery {
+        NumberQuery {
+            spaced: plan.spaced(&number),
+            number,
+        }
+    }
+
+    /// Spaced as given (a number another site's plan spaced); `None` if `spaced` does not
+    /// spell `number`.
+    pub fn as_signalled(number: PhoneNumber, spaced: &str) -> Option<NumberQuery> {
+        (spaced.replace(' ', "") == number.e164()).then(|| NumberQuery {
+            spaced: spaced.to_owned(),
+            number,
+        })
+    }
+
+    pub fn number(&self) -> &PhoneNumber {
+        &self.number
+    }
+
+    /// What `${UMS}` stands for.
+    pub fn spaced(&self) -> &str {
+        &self.spaced
+    }
+}
 
 /// A directory entry as umsgate needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,11 +113,12 @@ impl Directory {
         }
     }
 
-    /// Every user whose numbers include `number`.
-    pub async fn by_number(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
+    /// Every user whose numbers include the query's number (LDAP: the number filter filled
+    /// with the query's spaced and compact forms).
+    pub async fn by_number(&self, query: &NumberQuery) -> Result<Vec<User>, DirectoryError> {
         match self {
-            Directory::File(d) => d.by_number(number),
-            Directory::Ldap(d) => d.by_number(number).await,
+            Directory::File(d) => d.by_number(query.number()),
+            Directory::Ldap(d) => d.by_query(query).await,
         }
     }
 }

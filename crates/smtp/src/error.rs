@@ -5,8 +5,9 @@ use std::fmt;
 /// A failed delivery to one recipient.
 ///
 /// Temporary failures (4xx replies, connection refused, timeouts, TLS failures, local I/O
-/// errors) are retried on the schedule; permanent ones (5xx replies, a recipient address that
-/// cannot be used) go to Badmail at once. Anything not known to be permanent is temporary.
+/// errors, and a refused greeting or AUTH whatever its code) are retried on the schedule;
+/// permanent ones (a 5xx reply to MAIL, RCPT or DATA, a recipient address that cannot be used)
+/// go to Badmail at once. Anything not known to be permanent is temporary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryError {
     kind: Kind,

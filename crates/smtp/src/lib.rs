@@ -10,6 +10,7 @@
 
 pub mod client;
 mod error;
+pub mod line_ends;
 pub mod server;
 
 pub use error::DeliveryError;

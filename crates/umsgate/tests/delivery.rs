@@ -277,6 +277,8 @@ struct Offer {
     hang_up_after_message: bool,
     /// Takes the message and drops the connection before the final reply.
     hang_up_before_final_reply: bool,
+    /// Greets with this (CRLF included) instead of `220`, and then answers `503` to anything.
+    greeting: Option<&'static str>,
 }
 
 /// Answers 250 to everything except the `RCPT TO` addresses scripted in `rcpt_replies`.
@@ -349,6 +351,18 @@ async fn connection(
     received: &Mutex<Vec<Received>>,
 ) -> std::io::Result<()> {
     let mut r = BufReader::new(sock);
+    if let Some(greeting) = offer.greeting {
+        // Like Postfix with smtpd_delay_open_until_valid_rcpt off and a 554 greeting.
+        r.get_mut().write_all(greeting.as_bytes()).await?;
+        let mut line = String::new();
+        while r.read_line(&mut line).await? > 0 {
+            line.clear();
+            r.get_mut()
+                .write_all(b"503 5.5.0 Error: service not available\r\n")
+                .await?;
+        }
+        return Ok(());
+    }
     r.get_mut().write_all(b"220 fake.test ESMTP\r\n").await?;
     let Some(acceptor) = offer.tls.clone() else {
         return session(r, &offer, false, replies, received).await;
@@ -1164,6 +1178,38 @@ async fn submit_spools_on_schedule_when_the_server_is_down_and_then_stops_trying
     let smtp = rig.log("smtp");
     assert_eq!(smtp.matches("out attempt ").count(), 1, "{smtp}");
     assert!(smtp.contains(&format!("out deferred id={a} attempt=1 next=")));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn a_5xx_greeting_defers_on_schedule_instead_of_badmail() {
+    let offer = Offer {
+        greeting: Some("554 5.3.2 fake.test overloaded\r\n"),
+        ..Offer::default()
+    };
+    let server = FakeSmtp::start_with(&[], offer).await;
+    let rig = Rig::start("greeting-554", &smtp_mail(server.addr, r#"["1h"]"#)).await;
+    let sc = local_sidecar("ums@example.com", &["jane@example.com", "joe@example.com"]);
+    let id = sc.id.clone();
+    rig.delivery
+        .submit(sc, message("ums@example.com", "jane@example.com", "greet"))
+        .await
+        .unwrap();
+    let s = sidecar_of(&rig.out(&id, "json"));
+    assert_eq!(s["attempts"], 1);
+    assert!(s["next_attempt"].as_str().is_some(), "{s}");
+    assert_eq!(rcpts_of(&s), ["jane@example.com", "joe@example.com"]);
+    let reason = s["last_error"].as_str().unwrap();
+    assert!(
+        reason.contains("greeting refused: 554 5.3.2 fake.test overloaded"),
+        "{reason}"
+    );
+    assert!(!rig.bad(&id, "json").exists());
+    assert!(server.received().is_empty());
+    assert!(
+        rig.log("smtp")
+            .contains(&format!("out deferred id={id} attempt=1 next="))
+    );
     rig.stop().await;
 }
 

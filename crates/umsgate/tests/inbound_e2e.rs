@@ -420,6 +420,57 @@ fn sms_from_send_test_lands_in_the_owners_maildir_as_utf8_text() {
     g.stop();
 }
 
+/// An SMS may hold a bare CR (the GSM alphabet has one). This one tries to end the mail after
+/// a bare CR and smuggle a second one in: it must reach Postfix as one mail, its text intact
+/// as text, and no bare CR left in it.
+#[test]
+fn a_hostile_sms_reaches_postfix_as_one_mail_without_a_bare_cr() {
+    let p = postfix();
+    let g = start_behind_postfix("in-sms-cr", POSTFIX_USERS, &p);
+    let marker = format!("smuggle-{}", nonce());
+    let text = format!(
+        "x\r.\r\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<postmaster@example.com>\r\n\
+         DATA\r\nSubject: forged {marker}\r\n\r\nforged\r\n.\r\nend {marker}\rlast"
+    );
+    g.send_test(&[
+        "--type",
+        "sms",
+        "--calling",
+        "+49 170 1234567",
+        "--called",
+        "+49 8142 4799123",
+        "--text",
+        &text,
+    ]);
+    let id = g.wait_message_id("jane@example.com", "sms", "+49 170 1234567");
+    let mail = wait_mail(&p.inbox("jane"), &id);
+    let raw = mail.raw();
+    assert!(
+        !raw.replace("\r\n", "\n").contains('\r'),
+        "a bare CR reached the mailbox:\n{raw:?}"
+    );
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        body.contains(&format!(
+            "x\n.\nMAIL FROM:<evil@example.net>\nRCPT TO:<postmaster@example.com>\nDATA\n\
+             Subject: forged {marker}\n\nforged\n.\nend {marker}\nlast"
+        )),
+        "{body}"
+    );
+    g.stop();
+    let forged = std::fs::read_dir(p.inbox("postmaster"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path())
+                .is_ok_and(|m| m.contains(&format!("Subject: forged {marker}")))
+        })
+        .count();
+    assert_eq!(forged, 0, "a second mail was smuggled through");
+}
+
 const POSTFIX_USERS: &str = r#"
 [[user]]
 mail = "jane@example.com"

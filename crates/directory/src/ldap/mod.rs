@@ -36,7 +36,7 @@ use ldap3::adapters::PagedResults;
 use ldap3::{Ldap, LdapError, Mod, Scope, SearchEntry};
 use umsgate_domain::{PhoneNumber, SitePlan, UserSettings};
 
-use super::{DirectoryError, User};
+use super::{DirectoryError, NumberQuery, User};
 use cache::{Cache, Key, Source};
 pub use config::{LdapSettings, NumberFilter, SenderFilter, ServerUrl, Transport, apply_preset};
 pub use filter::{FilterTemplate, TemplateKind, Values, escape};
@@ -139,28 +139,37 @@ impl LdapDirectory {
         Ok(users)
     }
 
-    /// Every user the number reaches (entries without a mail address are skipped and logged).
+    /// Every user the number reaches, `${UMS}` spaced by this site's plan (entries without a
+    /// mail address are skipped and logged).
     pub async fn by_number(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
-        let key = Key::Number(number.e164());
+        self.by_query(&NumberQuery::by_plan(&self.plan, number.clone()))
+            .await
+    }
+
+    /// Every user the query reaches, `${UMS}` as the query spaces it (entries without a mail
+    /// address are skipped and logged). Cached per spaced form: another spacing of the same
+    /// number may find other entries.
+    pub async fn by_query(&self, query: &NumberQuery) -> Result<Vec<User>, DirectoryError> {
+        let key = Key::Number(query.spaced().to_owned());
         let (users, src) = self
             .cache
-            .get_or_search(key, || self.number_search(number))
+            .get_or_search(key, || self.number_search(query))
             .await?;
         if src == Source::Cache {
             self.log.line(&format!(
-                "cached number={} results={}",
-                number.e164(),
+                "cached number={} spaced={:?} results={}",
+                query.number().e164(),
+                query.spaced(),
                 users.len()
             ));
         }
         Ok(users.as_ref().clone())
     }
 
-    async fn number_search(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
-        let spaced = self.plan.spaced(number);
-        let compact = number.e164();
+    async fn number_search(&self, query: &NumberQuery) -> Result<Vec<User>, DirectoryError> {
+        let compact = query.number().e164();
         let filter = self.settings.number_filter.fill(Values::Number {
-            spaced: &spaced,
+            spaced: query.spaced(),
             compact: &compact,
         });
         let users = self.search(&filter).await?;
@@ -340,7 +349,9 @@ impl LdapDirectory {
                 .plan
                 .normalise(target)
                 .map_err(|e| format!("`{target}` is neither an address nor a number: {e}"))?;
-            self.number_search(&n).await.map_err(|e| e.to_string())
+            self.number_search(&NumberQuery::by_plan(&self.plan, n))
+                .await
+                .map_err(|e| e.to_string())
         }
     }
 
@@ -498,7 +509,10 @@ impl LdapDirectory {
             .map_err(|e| e.to_string());
         let mut lines = Vec::new();
         match sample_number {
-            Ok(n) => match self.number_search(&n).await {
+            Ok(n) => match self
+                .number_search(&NumberQuery::by_plan(&self.plan, n.clone()))
+                .await
+            {
                 Ok(u) => lines.push(format!(
                     "number_filter ok ({} entries for {})",
                     u.len(),

@@ -11,8 +11,10 @@
 //!   order: the final reply for each accepted recipient, the RCPT reply for each refused one.
 //!   With PIPELINING, `MAIL`, every `RCPT` and `DATA` go out in one write (RFC 2920 §3.1);
 //!   without it, each command waits for its reply and `DATA` is not sent when no recipient
-//!   was accepted. The message goes out dot-stuffed, bare LF sent as CRLF, ended by
-//!   `CRLF.CRLF`, in one write.
+//!   was accepted. The message goes out with CRLF line ends only (a bare LF or CR is sent
+//!   as CRLF), dot-stuffed, ended by `CRLF.CRLF`, in one write.
+//! - A refused greeting or AUTH (any code, 5xx included) is [`Failure::Deferred`]: temporary,
+//!   never a reason to give up on the mail (see [`SoftStep`]).
 //! - A connection that failed mid-way is marked broken and never reused; a refused
 //!   transaction is followed by `RSET` so the next one starts clean.
 
@@ -62,11 +64,32 @@ pub(crate) struct Endpoint {
     pub limits: Limits,
 }
 
+/// A step of opening a connection where even a 5xx only defers the mail: the mail server
+/// refusing everybody for now (a 5xx greeting: overload, maintenance) or refusing umsgate's
+/// credentials says nothing about the mail, so, like Postfix with `smtp_skip_5xx_greeting`
+/// and `smtp_sasl_auth_soft_bounce`, it waits for the next retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SoftStep {
+    Greeting,
+    Auth,
+}
+
+impl std::fmt::Display for SoftStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SoftStep::Greeting => "greeting",
+            SoftStep::Auth => "AUTH",
+        })
+    }
+}
+
 /// Why a connection or a transaction failed.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// The server answered with this reply.
     Reply(Reply),
+    /// The server refused the greeting or AUTH with this reply: temporary, whatever its code.
+    Deferred(SoftStep, Reply),
     /// No answer could be had (network, timeout, TLS, a broken reply), with the step.
     Io(String),
     /// Something this client will not do (no STARTTLS offered, no AUTH mechanism in common).
@@ -77,6 +100,7 @@ impl Failure {
     pub(crate) fn reason(&self) -> String {
         match self {
             Failure::Reply(r) => r.one_line(),
+            Failure::Deferred(step, r) => format!("{step} refused: {}", r.one_line()),
             Failure::Io(s) | Failure::Refused(s) => s.clone(),
         }
     }
@@ -178,7 +202,7 @@ impl Conn {
         };
         let greeting = conn.read(ep.limits.command).await?;
         if greeting.code != 220 {
-            return Err(Failure::Reply(greeting));
+            return Err(Failure::Deferred(SoftStep::Greeting, greeting));
         }
         conn.ehlo(&ep.hello).await?;
         if let Security::StartTls(tls) = &ep.security {
@@ -239,13 +263,13 @@ impl Conn {
         } else if self.caps.auth_login {
             let r = self.command("AUTH LOGIN\r\n").await?;
             if r.code != 334 {
-                return Err(Failure::Reply(r));
+                return Err(Failure::Deferred(SoftStep::Auth, r));
             }
             let r = self
                 .command(&format!("{}\r\n", b64(user.as_bytes())))
                 .await?;
             if r.code != 334 {
-                return Err(Failure::Reply(r));
+                return Err(Failure::Deferred(SoftStep::Auth, r));
             }
             self.command(&format!("{}\r\n", b64(password.as_bytes())))
                 .await?
@@ -257,7 +281,7 @@ impl Conn {
         if r.code == 235 {
             Ok(())
         } else {
-            Err(Failure::Reply(r))
+            Err(Failure::Deferred(SoftStep::Auth, r))
         }
     }
 
@@ -487,22 +511,19 @@ fn data_refused(data: &Reply, rcpt_replies: Vec<Reply>) -> Vec<RcptOutcome> {
         .collect()
 }
 
-/// The message as sent after 354: lines starting with `.` get another `.`, a bare LF
-/// becomes CRLF, and `CRLF.CRLF` ends it (a missing last line break is added).
+/// The message as sent after 354: every line end CRLF (a bare LF or a bare CR becomes CRLF,
+/// so the stuffing sees every line start a lenient server would see), lines starting with
+/// `.` get another `.`, and `CRLF.CRLF` ends it (a missing last line break is added).
 pub(crate) fn encode_data(eml: &[u8]) -> Vec<u8> {
+    let eml = crate::line_ends::crlf(eml);
     let mut out = Vec::with_capacity(eml.len() + eml.len() / 64 + 8);
     let mut line_start = true;
-    let mut prev = 0u8;
-    for &b in eml {
+    for &b in eml.iter() {
         if line_start && b == b'.' {
             out.push(b'.');
         }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
         out.push(b);
         line_start = b == b'\n';
-        prev = b;
     }
     if !line_start {
         out.extend_from_slice(b"\r\n");
@@ -529,6 +550,19 @@ mod tests {
         assert_eq!(encode_data(b""), b".\r\n");
     }
 
+    #[test]
+    fn a_bare_cr_ends_a_line_so_a_dot_after_it_is_stuffed() {
+        assert_eq!(
+            encode_data(b"x\r.\r\nMAIL FROM:<e@x>\r\n"),
+            b"x\r\n..\r\nMAIL FROM:<e@x>\r\n.\r\n"
+        );
+        assert_eq!(encode_data(b"a\rb"), b"a\r\nb\r\n.\r\n");
+        assert_eq!(encode_data(b"a\r"), b"a\r\n.\r\n");
+        assert_eq!(encode_data(b"a\r\r\nb\n\r"), b"a\r\n\r\nb\r\n\r\n.\r\n");
+        assert_eq!(encode_data(b"\r.\r"), b"\r\n..\r\n.\r\n");
+        assert_eq!(encode_data(b"\n.\n"), b"\r\n..\r\n.\r\n");
+    }
+
     /// What a server does with DATA: undo the stuffing up to the terminator.
     fn decode(data: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::new();
@@ -541,6 +575,38 @@ mod tests {
         None
     }
 
+    /// Bytes with many line ends, dots and CRs, so that every combination is met.
+    fn arbitrary_mail() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'\r'),
+                Just(b'\n'),
+                Just(b'.'),
+                any::<u8>(),
+                Just(b'a')
+            ],
+            0..400,
+        )
+    }
+
+    /// The reference line-end rule: CRLF stays, a bare CR or a bare LF becomes CRLF.
+    fn crlf_lines(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                    out.extend_from_slice(b"\r\n");
+                    i += 1;
+                }
+                b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        out
+    }
+
     proptest! {
         #[test]
         fn any_crlf_message_survives_stuffing(lines in proptest::collection::vec("[.a-z ]{0,12}", 0..20)) {
@@ -551,16 +617,34 @@ mod tests {
         }
 
         #[test]
-        fn no_bare_lf_and_one_terminator(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        fn no_bare_cr_or_lf_and_one_terminator(bytes in arbitrary_mail()) {
             let sent = encode_data(&bytes);
             for (i, &b) in sent.iter().enumerate() {
                 if b == b'\n' {
-                    prop_assert!(i > 0 && sent[i - 1] == b'\r');
+                    prop_assert!(i > 0 && sent[i - 1] == b'\r', "bare LF at {}", i);
+                }
+                if b == b'\r' {
+                    prop_assert_eq!(sent.get(i + 1), Some(&b'\n'), "bare CR at {}", i);
                 }
             }
+            prop_assert!(sent.ends_with(b".\r\n"));
             let body = &sent[..sent.len() - 3];
+            prop_assert!(body.is_empty() || body.ends_with(b"\r\n"));
+            // No line of the body is a lone `.`: the terminator is the only one.
             prop_assert!(!body.windows(5).any(|w| w == b"\r\n.\r\n"));
             prop_assert!(!body.starts_with(b".\r\n"));
+            // Nor does a lenient reader (LF or CR as line end) find an earlier end.
+            prop_assert!(!body.windows(3).any(|w| w == b"\r.\r" || w == b"\n.\r" || w == b"\n.\n"));
+        }
+
+        #[test]
+        fn stuffing_round_trips_to_the_crlf_form(bytes in arbitrary_mail()) {
+            let sent = encode_data(&bytes);
+            let mut expected = crlf_lines(&bytes);
+            if !expected.is_empty() && !expected.ends_with(b"\r\n") {
+                expected.extend_from_slice(b"\r\n");
+            }
+            prop_assert_eq!(decode(&sent), Some(expected));
         }
     }
 }

@@ -7,7 +7,8 @@
 //!   configuration error here, not a delivery failure later.
 //! - [`SmtpTarget::send`] delivers one message in one transaction for all its recipients and
 //!   returns one outcome per recipient, in order: `Ok(server's final reply)` or a
-//!   [`DeliveryError`] (a 5xx reply is permanent, anything else temporary). Each recipient
+//!   [`DeliveryError`] (a 5xx reply is permanent, anything else temporary — a 5xx greeting
+//!   and a refused AUTH included: the mail waits for the next retry). Each recipient
 //!   gets its own RCPT reply, so a refused one never holds back the others and nobody
 //!   receives the message twice.
 //! - Connections are reused: at most [`POOL_SIZE`] at once, an idle one closed after
@@ -19,6 +20,8 @@
 //! module holds the idle connections and a semaphore for the limit.
 
 mod conn;
+#[cfg(test)]
+mod fake;
 pub mod reply;
 mod tls;
 
@@ -208,7 +211,8 @@ impl SmtpTarget {
     }
 }
 
-/// 5xx → permanent; everything else temporary.
+/// A 5xx reply to the mail → permanent; everything else (a refused greeting or AUTH
+/// included) temporary.
 fn failure_to_error(f: &Failure) -> DeliveryError {
     if f.is_permanent() {
         DeliveryError::permanent(f.reason())
@@ -233,7 +237,124 @@ fn usable_address(a: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::fake::{FakeServer, Script};
     use super::*;
+
+    fn target(port: u16, credentials: Option<(&str, &str)>) -> SmtpTarget {
+        SmtpTarget {
+            endpoint: Endpoint {
+                host: "127.0.0.1".to_owned(),
+                port,
+                hello: "umsgate.test".to_owned(),
+                security: Security::None,
+                tls_name: tls::server_name("127.0.0.1").unwrap(),
+                credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+                limits: Limits {
+                    command: Duration::from_secs(30),
+                    data: Duration::from_secs(30),
+                },
+            },
+            server: format!("127.0.0.1:{port}"),
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(1),
+        }
+    }
+
+    fn rcpts() -> Vec<String> {
+        vec!["jane@example.com".to_owned(), "joe@example.com".to_owned()]
+    }
+
+    /// A mail whose body holds `text` as it is — bare CRs and all, as if nothing before the
+    /// client had cleaned it.
+    fn raw_mail(text: &str) -> Vec<u8> {
+        format!(
+            "From: <+4930987654320@sms.example.com>\r\nTo: <jane@example.com>\r\n\
+             Subject: SMS from +49 30 9876543 20\r\n\r\n{text}\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_body_with_bare_crs_reaches_the_server_as_one_message_with_crlf_lines() {
+        let server = FakeServer::start(Script::default()).await;
+        let hostile = "x\r.\r\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n\
+                       Subject: forged\r\n\r\nforged\r\n.\r\nend\rlast";
+        let out = target(server.port, None)
+            .send("ums@example.com", &rcpts(), &raw_mail(hostile))
+            .await;
+        assert!(out.iter().all(Result::is_ok), "{out:?}");
+        let commands = server.commands();
+        let mails = commands.iter().filter(|c| c.starts_with("MAIL ")).count();
+        let rcpts = commands.iter().filter(|c| c.starts_with("RCPT ")).count();
+        assert_eq!((mails, rcpts), (1, 2), "{commands:?}");
+        let messages = server.messages();
+        assert_eq!(messages.len(), 1);
+        let body = &messages[0];
+        for (i, &b) in body.iter().enumerate() {
+            match b {
+                b'\r' => assert_eq!(body.get(i + 1), Some(&b'\n'), "bare CR at {i}"),
+                b'\n' => assert!(i > 0 && body[i - 1] == b'\r', "bare LF at {i}"),
+                _ => {}
+            }
+        }
+        let text = String::from_utf8_lossy(body);
+        assert!(
+            text.contains("\r\nMAIL FROM:<evil@example.net>\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("\r\n.\r\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_5xx_greeting_defers_every_recipient() {
+        let server = FakeServer::start(Script {
+            greeting: "554 5.3.2 fake.test busy, try later\r\n",
+            ..Script::default()
+        })
+        .await;
+        let out = target(server.port, None)
+            .send("ums@example.com", &rcpts(), b"Subject: x\r\n\r\nbody\r\n")
+            .await;
+        assert_eq!(out.len(), 2);
+        for r in out {
+            let e = r.unwrap_err();
+            assert!(e.is_temporary(), "{e}");
+            assert!(e.reason().contains("554 5.3.2"), "{e}");
+            assert!(e.reason().contains("greeting"), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_auth_defers_every_recipient() {
+        for reply in [
+            "535 5.7.8 Authentication credentials invalid\r\n",
+            "504 5.5.4 Unrecognized authentication type\r\n",
+            "534 5.7.9 Authentication mechanism is too weak\r\n",
+        ] {
+            let server = FakeServer::start(Script {
+                auth: reply,
+                ..Script::default()
+            })
+            .await;
+            let out = target(server.port, Some(("umsgate", "secret")))
+                .send("ums@example.com", &rcpts(), b"Subject: x\r\n\r\nbody\r\n")
+                .await;
+            assert_eq!(out.len(), 2);
+            for r in out {
+                let e = r.unwrap_err();
+                assert!(e.is_temporary(), "{reply:?}: {e}");
+                assert!(e.reason().contains(&reply[..3]), "{e}");
+                assert!(e.reason().contains("AUTH"), "{e}");
+                assert!(!e.reason().contains("secret"), "{e}");
+            }
+            let commands = server.commands();
+            assert!(
+                !commands.iter().any(|c| c.starts_with("MAIL ")),
+                "{commands:?}"
+            );
+        }
+    }
 
     #[test]
     fn addresses_that_cannot_go_into_a_command_are_refused() {

@@ -1,7 +1,8 @@
 //! `maildir = <path>`: delivery into `<maildir>/<recipient address>/new/` instead of SMTP
 //! (the demo and tests).
 //!
-//! Implementation summary: each recipient's copy is written to `<maildir>/<rcpt>/tmp/<unique>`,
+//! Implementation summary: each recipient's copy is written to `<maildir>/<rcpt>/tmp/<unique>`
+//! with CRLF line ends only (a bare LF or CR becomes CRLF, as the SMTP client sends it),
 //! fsynced, renamed into `new/`, and `new/` is fsynced (the Maildir protocol; a reader never
 //! sees a partial file). The recipient address becomes a folder name, so it is checked first:
 //! an empty address, one without `@`, one starting with `.`, or one holding `/`, `\`, `..`,
@@ -77,7 +78,7 @@ impl MaildirTarget {
             SEQUENCE.fetch_add(1, Ordering::Relaxed)
         );
         let tmp_file = tmp.join(&name);
-        if let Err(e) = write_synced(&tmp_file, eml) {
+        if let Err(e) = write_synced(&tmp_file, &umsgate_smtp::line_ends::crlf(eml)) {
             let _ = std::fs::remove_file(&tmp_file);
             return Err(e);
         }
@@ -158,6 +159,29 @@ mod tests {
             0
         );
         assert!(!root.join("b@example.com").exists());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn stored_mail_has_crlf_line_ends_only() {
+        let root =
+            std::env::temp_dir().join(format!("umsgate-maildir-crlf-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let t = MaildirTarget::new(root.clone());
+        let out = t.deliver(
+            "ID2",
+            &["a@example.com".into()],
+            b"Subject: x\n\nline\rx\r.\r\nend\n",
+        );
+        assert!(out[0].is_ok(), "{out:?}");
+        let new: Vec<_> = std::fs::read_dir(root.join("a@example.com/new"))
+            .unwrap()
+            .collect();
+        let stored = std::fs::read(new[0].as_ref().unwrap().path()).unwrap();
+        assert_eq!(
+            stored,
+            b"Subject: x\r\n\r\nline\r\nx\r\n.\r\nend\r\n".to_vec()
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -12,8 +12,9 @@
 //! - **Per recipient.** A delivered recipient is removed from the sidecar (tmp, fsync, rename,
 //!   directory fsync) before anything else happens to the pair, so a retry goes only to the
 //!   rest.
-//! - **Temporary vs permanent** is [`DeliveryError`]'s kind: a 5xx reply or an unusable address
-//!   is permanent, everything else (4xx, refused connection, timeout, TLS) temporary.
+//! - **Temporary vs permanent** is [`DeliveryError`]'s kind: a 5xx reply to MAIL, RCPT or DATA
+//!   or an unusable address is permanent, everything else (4xx, refused connection, timeout,
+//!   TLS, a 5xx greeting, a refused AUTH) temporary.
 //! - **Retry schedule** (`[instance.mail] retry`, 1..10 intervals): after a temporary failure
 //!   `attempts += 1`, `next_attempt = now + retry[attempts-1]`, `last_error` = the reason. When
 //!   a failure happens with every interval used (`attempts > retry.len()`) the pair moves to

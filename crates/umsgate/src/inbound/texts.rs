@@ -6,6 +6,8 @@
 
 use umsgate_domain::{Language, Service};
 
+use crate::outbound::mime::clean_char;
+
 struct Words {
     fax: &'static str,
     sms: &'static str,
@@ -180,16 +182,23 @@ pub(super) struct Facts<'a> {
 }
 
 /// The text body: the facts, then the SMS text or a note that the message is attached.
+///
+/// Values from the engine are cleaned with the rule of outbound body text
+/// ([`clean_char`]): the SMS text keeps its lines (CRLF and a bare CR become LF) and loses
+/// every other control character, the one-line values lose their line breaks too. So no
+/// bare CR of an SMS (the GSM alphabet has one) reaches the mail.
 pub(super) fn body(lang: Language, f: &Facts<'_>) -> String {
+    let calling = clean_value(f.calling);
+    let called = clean_value(f.called);
+    let received_at = clean_value(f.received_at);
+    let sms_text = f.sms_text.map(clean_text);
     let Facts {
         service,
-        calling,
-        called,
-        received_at,
         pages,
         duration_s,
-        sms_text,
+        ..
     } = *f;
+    let (calling, called, received_at) = (calling.as_str(), called.as_str(), received_at.as_str());
     let w = words(lang);
     let caller = if calling.is_empty() {
         w.unknown_caller
@@ -212,7 +221,7 @@ pub(super) fn body(lang: Language, f: &Facts<'_>) -> String {
     out.push('\n');
     match sms_text {
         Some(t) => {
-            out.push_str(t);
+            out.push_str(&t);
             out.push('\n');
         }
         None => {
@@ -221,6 +230,21 @@ pub(super) fn body(lang: Language, f: &Facts<'_>) -> String {
         }
     }
     out
+}
+
+/// A one-line value: every control character (CR and LF included) dropped.
+fn clean_value(v: &str) -> String {
+    v.chars().filter_map(clean_char).collect()
+}
+
+/// A text of lines: CRLF and a bare CR become LF, other control characters are dropped.
+fn clean_text(t: &str) -> String {
+    let unified = t.replace("\r\n", "\n").replace('\r', "\n");
+    unified
+        .split('\n')
+        .map(clean_value)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -260,5 +284,35 @@ mod tests {
             subject(Language::En, Service::Fax, "+49 30 1", Some(1)),
             "Fax from +49 30 1 (1 page)"
         );
+    }
+
+    #[test]
+    fn sms_text_and_engine_values_are_cleaned_like_body_text() {
+        let facts = Facts {
+            service: Service::Sms,
+            calling: "+49 30 1\r\nX: y",
+            called: "+49 8142\r4799123",
+            received_at: "2026-11-26T10:15:00Z\0",
+            pages: None,
+            duration_s: None,
+            sms_text: Some(
+                "x\r.\r\nMAIL FROM:<e@x>\r\n\u{7}bell\u{feff}\tnbsp\u{a0}end\rlast\u{1b}[0m",
+            ),
+        };
+        let b = body(Language::En, &facts);
+        assert!(!b.contains('\r'), "{b:?}");
+        assert!(
+            !b.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{b:?}"
+        );
+        assert!(
+            b.ends_with("\n\nx\n.\nMAIL FROM:<e@x>\nbell\tnbsp end\nlast[0m\n"),
+            "{b:?}"
+        );
+        assert!(
+            b.starts_with("SMS from +49 30 1X: y\nTo: +49 81424799123\n"),
+            "{b:?}"
+        );
+        assert!(b.contains("Received: 2026-11-26T10:15:00Z\n"), "{b:?}");
     }
 }

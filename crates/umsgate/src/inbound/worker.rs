@@ -1,11 +1,12 @@
 //! The inbound worker: `received/` → directory → mail to the mail server (or the journal).
 //!
 //! Implementation summary: received messages are taken oldest first, up to sixteen at once. The called number is
-//! normalised and looked up; every user who owns it gets a mail, nobody → the default
+//! normalised and looked up (spaced as signalled when the engine signalled it spaced, else by
+//! the site's plan: `called`); every user who owns it gets a mail, nobody → the default
 //! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
 //! once, `retry` keeps the message and tries again later. Each mail is composed in the
-//! recipient's language with the fax as PDF, TIFF or both (the user's `fax.inbound`, else the
-//! instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
+//! recipient's language (an SMS text cleaned of control characters) with the fax as PDF,
+//! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
 //! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
 //! removed only after every copy is delivered or durable (mail goes through
@@ -21,7 +22,7 @@ use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 
 use super::compose::{InboundMail, Part, compose};
-use super::texts;
+use super::{called, texts};
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::delivery::Delivery;
 use crate::directory::{Directory, User};
@@ -256,11 +257,11 @@ impl Inbound {
             name: String::new(),
             settings: None,
         };
-        let Ok(called) = self.plan.normalise(&msg.called) else {
+        let Ok(query) = called::query(&self.plan, &msg.called) else {
             tracing::warn!(event = "inbound.bad_called_number", instance = %self.instance, called = %msg.called);
             return Ok(vec![default()]);
         };
-        let users = match self.directory.by_number(&called).await {
+        let users = match self.directory.by_number(&query).await {
             Ok(u) => u,
             Err(e) => match self.config.mail.ldap_error {
                 LdapErrorPolicy::Retry => return Err(Temporary(e.to_string())),
@@ -271,7 +272,7 @@ impl Inbound {
             },
         };
         if users.is_empty() {
-            tracing::info!(event = "inbound.unknown_number", instance = %self.instance, called = %called.e164());
+            tracing::info!(event = "inbound.unknown_number", instance = %self.instance, called = %query.number().e164(), spaced = %query.spaced());
             return Ok(vec![default()]);
         }
         Ok(users.into_iter().map(|u| self.addressee(u)).collect())

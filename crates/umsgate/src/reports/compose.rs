@@ -4,7 +4,10 @@
 //! parts (the `Date:` is [`MailParts::date`], the MIME boundary is derived from the
 //! Message-ID). Header values are checked, not cleaned: CR, LF or NUL in any of them is
 //! [`ReportError::is_header_injection`]; an address or Message-ID that is not well-formed is
-//! an error too. Non-ASCII subjects and display names are RFC 2047-encoded by `mail-builder`.
+//! an error too. The exceptions are the two values that come from the user's mail: its
+//! subject never gets here unusable (rendering leaves it out), and an unusable original
+//! Message-ID only leaves out `In-Reply-To`/`References` (logged) — a report is never lost
+//! for them. Non-ASCII subjects and display names are RFC 2047-encoded by `mail-builder`.
 
 use std::time::SystemTime;
 
@@ -31,9 +34,10 @@ pub struct MailParts<'a> {
 }
 
 /// RFC 5322 mail, CRLF: multipart/alternative (text + HTML) or text/plain; Subject and names
-/// RFC 2047-encoded as needed; `In-Reply-To`/`References` to the original Message-ID;
-/// `Auto-Submitted: auto-replied` (RFC 3834). Any value that would put CR, LF or NUL into a
-/// header is refused with an error (never stripped silently).
+/// RFC 2047-encoded as needed; `In-Reply-To`/`References` to the original Message-ID (left
+/// out if that is not a usable Message-ID); `Auto-Submitted: auto-replied` (RFC 3834). Any
+/// other value that would put CR, LF or NUL into a header is refused with an error (never
+/// stripped silently).
 pub fn compose(
     parts: &MailParts<'_>,
     rendered: &Rendered,
@@ -44,17 +48,19 @@ pub fn compose(
     single_line("to", parts.to)?;
     single_line("message_id", parts.message_id)?;
     single_line("subject", &rendered.subject)?;
-    if let Some(id) = &input.original_message_id {
-        single_line("original_message_id", id)?;
-    }
     address("from_address", parts.from_address)?;
     address("to", parts.to)?;
     let message_id = message_id("message_id", parts.message_id)?;
-    let original = input
-        .original_message_id
-        .as_deref()
-        .map(|id| message_id_of("original_message_id", id))
-        .transpose()?;
+    // The user's Message-ID came from outside: one that is not a Message-ID only costs the
+    // threading, never the report.
+    let original = input.original_message_id.as_deref().and_then(|id| {
+        let usable = single_line("original_message_id", id)
+            .and_then(|()| message_id_of("original_message_id", id));
+        if let Err(e) = &usable {
+            tracing::warn!(event = "report.threading_left_out", job_id = %input.job_id, error = %e, "the report is sent without In-Reply-To and References");
+        }
+        usable.ok()
+    });
 
     let text = crlf(&rendered.text);
     let html = rendered.html.as_deref().map(crlf);

@@ -18,8 +18,12 @@
 //!   mail with `In-Reply-To`/`References` and marked `Auto-Submitted: auto-replied`
 //!   (RFC 3834) so that vacation responders do not answer it. A header value with CR, LF or
 //!   NUL is refused with an error ([`ReportError::is_header_injection`]), never cleaned up
-//!   silently; the MIME boundary is derived from the Message-ID, so the output is
-//!   deterministic too.
+//!   silently — except the two that come from the user's mail, so that only a bad recipient
+//!   address (or a broken configuration) can cost a report: a subject with CR, LF or NUL is
+//!   left out when rendering (the report's own subject, and "no subject" in the details, in
+//!   the report's language), an unusable original Message-ID leaves out the threading
+//!   headers; both are logged. The MIME boundary is derived from the Message-ID, so the
+//!   output is deterministic too.
 //! - Whether a report is sent at all is the caller's decision (DESIGN.md §1 and §5: a
 //!   refusal is always reported, delivery reports only unless the user chose
 //!   `report.delete`), as is the language (`report.lang`, else `[instance.defaults]
@@ -52,7 +56,7 @@
 //! | `kind` | `sent`, `failed`, `refused` |
 //! | `service`, `service_name` | `fax`/`sms`/`voice`, and its localized name |
 //! | `number`, `recipient_address` | E.164 number; the address the user wrote |
-//! | `subject`, `original_message_id` | of the user's mail, or `none` |
+//! | `subject`, `original_message_id` | of the user's mail, or `none` (also for a subject with CR, LF or NUL) |
 //! | `job_id`, `at`, `at_rfc3339` | the job; when it ended, localized and as RFC 3339 |
 //! | `pages`, `duration_seconds`, `attempts`, `remote_id` | numbers and text, or `none` |
 //! | `heading` | the localized heading (`Fax sent`) |

@@ -331,6 +331,9 @@ impl Templates {
                 .map_err(|e| ReportError::render(describe(&e)))?;
             Ok(format!("{}\n", out.trim_end()))
         };
+        if input.subject.is_some() && usable_subject(input).is_none() {
+            tracing::warn!(event = "report.subject_left_out", job_id = %input.job_id, "the subject of the user's mail holds CR, LF or NUL; the report is sent without it");
+        }
         let text = run("txt")?;
         let html = if html { Some(run("html")?) } else { None };
         Ok(Rendered {
@@ -346,14 +349,14 @@ impl Templates {
         let report = self
             .strings
             .format(lang, &format!("subject-{}", input.kind.stem()), &args)?;
-        match input.subject.as_deref().map(str::trim) {
-            Some(subject) if !subject.is_empty() => {
+        match usable_subject(input) {
+            Some(subject) => {
                 let mut args = FluentArgs::new();
                 args.set("report", report);
                 args.set("subject", subject.to_owned());
                 self.strings.format(lang, "subject-with-original", &args)
             }
-            _ => Ok(report),
+            None => Ok(report),
         }
     }
 
@@ -460,11 +463,7 @@ impl Templates {
         let at = s.datetime(lang, input.at)?;
         let pages_text = input.pages.map(|p| s.pages(lang, p)).transpose()?;
         let duration_text = input.duration.map(|d| s.duration(lang, d)).transpose()?;
-        let subject = input
-            .subject
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
+        let subject = usable_subject(input);
 
         let mut details: Vec<Value> = Vec::new();
         let mut row = |id: &str, value: Option<String>| -> Result<(), ReportError> {
@@ -633,4 +632,15 @@ pub(crate) fn samples() -> Vec<ReportInput> {
         .map(refused),
     );
     out
+}
+
+/// The subject of the user's mail as the report may use it: trimmed, not empty, and without
+/// CR, LF or NUL. It came from outside; one that would break the report's `Subject:` header
+/// is left out (the report says "no subject") so that the report is still sent.
+fn usable_subject(input: &ReportInput) -> Option<&str> {
+    input
+        .subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.contains(['\r', '\n', '\0']))
 }

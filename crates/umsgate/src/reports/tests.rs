@@ -366,3 +366,62 @@ fn all_template_names_are_embedded_once() {
         }
     }
 }
+
+#[test]
+fn a_subject_that_cannot_be_a_header_is_left_out_and_the_report_still_composed() {
+    let r = reports();
+    for bad in ["\r", "\n", "\0", "Hi\r\nBcc: victim@example.org"] {
+        let evil = ReportInput {
+            subject: Some(format!("Quarterly{bad}figures")),
+            ..input(ReportKind::Sent)
+        };
+        for lang in [Language::En, Language::De, Language::Fr] {
+            let rendered = r.render(&evil, lang, false).unwrap();
+            let none = r
+                .render(
+                    &ReportInput {
+                        subject: None,
+                        ..evil.clone()
+                    },
+                    lang,
+                    false,
+                )
+                .unwrap();
+            assert_eq!(rendered, none, "{bad:?} {lang}");
+            assert!(
+                !rendered.subject.contains("Quarterly"),
+                "{}",
+                rendered.subject
+            );
+            let parts = MailParts {
+                from_address: "ums@example.com",
+                from_name: "",
+                to: "jane@example.com",
+                message_id: "r1@umsgate.test",
+                date: UNIX_EPOCH,
+            };
+            let mail = compose(&parts, &rendered, &evil).unwrap();
+            let mail = String::from_utf8(mail).unwrap();
+            assert!(!mail.contains("Quarterly"), "{mail}");
+        }
+        // English says so in the details.
+        let text = r.render(&evil, Language::En, false).unwrap().text;
+        assert!(text.contains("(no subject)"), "{text}");
+    }
+    // A bad recipient address still refuses.
+    let rendered = r
+        .render(&input(ReportKind::Sent), Language::En, false)
+        .unwrap();
+    let parts = MailParts {
+        from_address: "ums@example.com",
+        from_name: "",
+        to: "jane@example.com\r\nBcc: x@y",
+        message_id: "r1@umsgate.test",
+        date: UNIX_EPOCH,
+    };
+    assert!(
+        compose(&parts, &rendered, &input(ReportKind::Sent))
+            .unwrap_err()
+            .is_header_injection()
+    );
+}

@@ -2,8 +2,8 @@
 //! cleaning names and header values for display.
 
 /// One character of a body line as kept: tab kept, NBSP as space, BOM and other control
-/// characters dropped.
-fn clean_char(c: char) -> Option<char> {
+/// characters dropped. Also the rule for text from the engine in inbound mail.
+pub(crate) fn clean_char(c: char) -> Option<char> {
     match c {
         '\t' => Some('\t'),
         '\u{a0}' => Some(' '),
