@@ -716,6 +716,64 @@ async fn message_size_limit_is_enforced_on_the_data_itself() {
     c.quit().await;
 }
 
+/// Waits until the listener holds at least `bytes` of message data for its sessions.
+async fn until_held(srv: &TestServer, bytes: usize) {
+    tokio::time::timeout(PATIENCE, async {
+        while srv.ctx.data_budget.in_use() < bytes {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("held {} bytes", srv.ctx.data_budget.in_use()));
+}
+
+#[tokio::test]
+async fn data_beyond_the_memory_budget_is_read_to_its_end_and_deferred_with_452() {
+    let srv = server().set(r#"max_data_memory = "100KB""#).start();
+    let body = body_of(60_000);
+    // A is in the middle of its message: 60 000 bytes held, the end not sent yet.
+    let mut a = srv.greeted().await;
+    a.ehlo().await;
+    a.cmd("MAIL FROM:<sender@example.com>", "250").await;
+    a.cmd(&format!("RCPT TO:<{FAX}>"), "250").await;
+    a.cmd("DATA", "354").await;
+    a.send_raw(body.as_bytes()).await;
+    until_held(&srv, 60_000).await;
+    // B's message does not fit beside it: read to its real end, then 452, never 250; the
+    // session goes on.
+    let mut b = srv.greeted().await;
+    b.ehlo().await;
+    b.send_message(&body, "452 4.3.1").await;
+    b.cmd("NOOP", "250").await;
+    assert!(srv.queued().is_empty());
+    assert!(srv.log("smtp.log").contains("memory"));
+    // A ends its message and is accepted; what it held is given back …
+    a.send_raw(b".\r\n").await;
+    a.expect("250 2.0.0").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    // … so B's retry fits, and afterwards nothing is held.
+    b.send_message(&body, "250 2.0.0").await;
+    assert_eq!(srv.queued().len(), 2);
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    a.quit().await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn refused_messages_give_their_memory_back() {
+    let srv = server().set(r#"max_data_memory = "100KB""#).start();
+    let max = usize::try_from(srv.max_size).unwrap();
+    let mut c = srv.greeted().await;
+    c.ehlo().await;
+    c.send_message(&body_of(max + 1), "552 5.3.4").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    c.send_message("Subject: x\r\n\r\nbare\nLF\r\n", "554 5.6.0").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    c.send_message(&body_of(max), "250 2.0.0").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    c.quit().await;
+}
+
 // ---------------------------------------------------------------------------------------
 // RCPT
 // ---------------------------------------------------------------------------------------

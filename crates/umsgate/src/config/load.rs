@@ -319,6 +319,19 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                 format!("instance `{id}` requires TLS for AUTH but has no tls.cert/tls.key"),
             ));
         }
+        let memory = smtp.max_data_memory.get_ref().0;
+        if memory < smtp.max_message_size.0 {
+            let span = smtp.max_data_memory.span();
+            errors.push(at.error(
+                Some(if span.is_empty() { &id_span } else { &span }),
+                "instance.smtp_in.max_data_memory",
+                format!(
+                    "{} is less than max_message_size ({}): a message of the largest allowed size could never be accepted",
+                    smtp.max_data_memory.get_ref(),
+                    smtp.max_message_size
+                ),
+            ));
+        }
         if smtp.max_connections == 0
             || smtp.max_connections_per_client == 0
             || smtp.max_recipients == 0
@@ -676,6 +689,28 @@ report_sender = "ums@example.com"
         assert_eq!(only_error(&ldap).key, "instance.directory.number_filter");
         let retry = MINIMAL.to_owned() + "retry = []\n";
         assert_eq!(only_error(&retry).key, "instance.mail.retry");
+    }
+
+    #[test]
+    fn the_memory_budget_must_hold_one_largest_message() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.instances[0].smtp_in.max_data_memory.get_ref().0, 128 << 20);
+        let small = MINIMAL.replace(
+            "listen = [\"127.0.0.1:10025\"]",
+            "listen = [\"127.0.0.1:10025\"]\nmax_message_size = \"10MB\"\nmax_data_memory = \"5MB\"",
+        );
+        let e = only_error(&small);
+        assert_eq!(e.key, "instance.smtp_in.max_data_memory");
+        assert_eq!(e.line, Some(12));
+        assert!(e.message.contains("max_message_size (10MB)"), "{}", e.message);
+        // The default message size does not fit a budget below it either.
+        let below_default = MINIMAL.replace(
+            "listen = [\"127.0.0.1:10025\"]",
+            "listen = [\"127.0.0.1:10025\"]\nmax_data_memory = \"20MB\"",
+        );
+        assert_eq!(only_error(&below_default).key, "instance.smtp_in.max_data_memory");
+        let fine = small.replace("\"5MB\"", "\"10MB\"");
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod accept;
 mod auth;
+pub mod budget;
 mod conn;
 pub mod data;
 mod ehlo;
@@ -32,6 +33,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use accept::header_value;
 pub use auth::AuthLimiter;
+pub use budget::MemoryBudget;
 pub use session::serve;
 
 use crate::address::AddressTemplate;
@@ -56,6 +58,8 @@ pub struct SessionContext {
     pub spool: Spool,
     pub logs: Arc<InstanceLogs>,
     pub auth_limiter: AuthLimiter,
+    /// Room for message data, shared by every session of the listener.
+    pub data_budget: Arc<MemoryBudget>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -84,6 +88,9 @@ impl SessionContext {
             auth_limiter: AuthLimiter::new(
                 inst.smtp_in.auth.max_failures,
                 inst.smtp_in.auth.failure_window,
+            ),
+            data_budget: MemoryBudget::new(
+                usize::try_from(inst.smtp_in.max_data_memory.get_ref().0).unwrap_or(usize::MAX),
             ),
             shutdown,
         })

@@ -29,6 +29,8 @@ pub enum Outcome {
     TooManyErrors,
     ShuttingDown,
     QueueWriteError,
+    /// No memory left for the message (the listener's budget): try again later.
+    InsufficientStorage,
     TooManyRecipients { max: u32 },
     AuthRateLimited,
     TlsUnavailable,
@@ -121,6 +123,11 @@ impl Outcome {
                 451,
                 Some("4.3.0"),
                 "Queue write error, try again later".into(),
+            ),
+            O::InsufficientStorage => (
+                452,
+                Some("4.3.1"),
+                "Insufficient system storage, try again later".into(),
             ),
             O::TooManyRecipients { max } => (
                 452,
@@ -257,6 +264,7 @@ mod tests {
         let all = [
             Outcome::Ok,
             Outcome::QueueWriteError,
+            Outcome::InsufficientStorage,
             Outcome::AuthFailed,
             Outcome::SizeLimit { max: 1 },
             Outcome::TooManyRecipients { max: 1 },
