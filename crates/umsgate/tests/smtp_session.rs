@@ -767,7 +767,8 @@ async fn refused_messages_give_their_memory_back() {
     c.ehlo().await;
     c.send_message(&body_of(max + 1), "552 5.3.4").await;
     assert_eq!(srv.ctx.data_budget.in_use(), 0);
-    c.send_message("Subject: x\r\n\r\nbare\nLF\r\n", "554 5.6.0").await;
+    c.send_message("Subject: x\r\n\r\nbare\nLF\r\n", "554 5.6.0")
+        .await;
     assert_eq!(srv.ctx.data_budget.in_use(), 0);
     c.send_message(&body_of(max), "250 2.0.0").await;
     assert_eq!(srv.ctx.data_budget.in_use(), 0);
@@ -1429,6 +1430,61 @@ async fn auth_failures_are_rate_limited_per_client_address() {
     .await;
     b.quit().await;
     assert!(srv.log("smtp.log").contains("auth_blocked"));
+}
+
+#[tokio::test]
+async fn concurrent_auth_attempts_count_before_their_check_ends() {
+    let srv = server()
+        .auth(false, r#"max_failures = 2, failure_window = "1h""#)
+        .start();
+    // Five sessions from one address each send a guess before any check has ended.
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let mut c = srv.greeted().await;
+        c.ehlo().await;
+        clients.push(c);
+    }
+    for c in &mut clients {
+        c.send(&format!("AUTH PLAIN {}", plain(USER, "guess")))
+            .await;
+    }
+    let mut codes = Vec::new();
+    for c in &mut clients {
+        codes.push(c.read_reply().await.last()[..3].to_owned());
+    }
+    codes.sort();
+    assert_eq!(codes, ["454", "454", "454", "535", "535"]);
+    // The limit holds for the right password too, from a neighbour in the same /64.
+    let mut n = srv.connect_from("[2001:db8::1]:40003");
+    n.expect("220").await;
+    n.ehlo().await;
+    for guess in ["a", "b"] {
+        n.cmd(&format!("AUTH PLAIN {}", plain(USER, guess)), "535")
+            .await;
+    }
+    n.quit().await;
+    let mut m = srv.connect_from("[2001:db8::2]:40004");
+    m.expect("220").await;
+    m.ehlo().await;
+    m.cmd(
+        &format!("AUTH PLAIN {}", plain(USER, PASSWORD)),
+        "454 4.7.0",
+    )
+    .await;
+    m.quit().await;
+    // Another /64 is not affected.
+    let mut o = srv.connect_from("[2001:db8:0:1::2]:40005");
+    o.expect("220").await;
+    o.ehlo().await;
+    o.cmd(
+        &format!("AUTH PLAIN {}", plain(USER, PASSWORD)),
+        "235 2.7.0",
+    )
+    .await;
+    o.quit().await;
+    for c in &mut clients {
+        c.quit().await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------

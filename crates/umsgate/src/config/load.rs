@@ -694,7 +694,10 @@ report_sender = "ums@example.com"
     #[test]
     fn the_memory_budget_must_hold_one_largest_message() {
         let c = parse(MINIMAL).unwrap();
-        assert_eq!(c.instances[0].smtp_in.max_data_memory.get_ref().0, 128 << 20);
+        assert_eq!(
+            c.instances[0].smtp_in.max_data_memory.get_ref().0,
+            128 << 20
+        );
         let small = MINIMAL.replace(
             "listen = [\"127.0.0.1:10025\"]",
             "listen = [\"127.0.0.1:10025\"]\nmax_message_size = \"10MB\"\nmax_data_memory = \"5MB\"",
@@ -702,13 +705,20 @@ report_sender = "ums@example.com"
         let e = only_error(&small);
         assert_eq!(e.key, "instance.smtp_in.max_data_memory");
         assert_eq!(e.line, Some(12));
-        assert!(e.message.contains("max_message_size (10MB)"), "{}", e.message);
+        assert!(
+            e.message.contains("max_message_size (10MB)"),
+            "{}",
+            e.message
+        );
         // The default message size does not fit a budget below it either.
         let below_default = MINIMAL.replace(
             "listen = [\"127.0.0.1:10025\"]",
             "listen = [\"127.0.0.1:10025\"]\nmax_data_memory = \"20MB\"",
         );
-        assert_eq!(only_error(&below_default).key, "instance.smtp_in.max_data_memory");
+        assert_eq!(
+            only_error(&below_default).key,
+            "instance.smtp_in.max_data_memory"
+        );
         let fine = small.replace("\"5MB\"", "\"10MB\"");
         assert!(parse(&fine).is_ok());
     }

@@ -378,7 +378,12 @@ mod tests {
         let budget = super::super::budget::MemoryBudget::new(1000);
         let mut other = budget.reservation();
         assert!(other.grow(600));
-        let mut r = Receiver::with_budget(b"Received: x\r\n".to_vec(), 10_000, 1000, budget.reservation());
+        let mut r = Receiver::with_budget(
+            b"Received: x\r\n".to_vec(),
+            10_000,
+            1000,
+            budget.reservation(),
+        );
         let line = [b'a'; 98];
         for _ in 0..5 {
             r.feed(&line);

@@ -10,14 +10,21 @@ use std::borrow::Cow;
 /// Everything the listener can answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Greeting { host: String },
+    Greeting {
+        host: String,
+    },
     Closing,
-    HeloOk { host: String, client: String },
+    HeloOk {
+        host: String,
+        client: String,
+    },
     Ok,
     Reset,
     SenderOk,
     RecipientOk,
-    Queued { id: String },
+    Queued {
+        id: String,
+    },
     CannotVrfy,
     Help,
     StartData,
@@ -31,8 +38,12 @@ pub enum Outcome {
     QueueWriteError,
     /// No memory left for the message (the listener's budget): try again later.
     InsufficientStorage,
-    TooManyRecipients { max: u32 },
+    TooManyRecipients {
+        max: u32,
+    },
     AuthRateLimited,
+    /// Every password check slot stayed busy for the command timeout.
+    AuthBusy,
     TlsUnavailable,
     LineTooLong,
     UnknownCommand,
@@ -46,13 +57,20 @@ pub enum Outcome {
     AuthRequired,
     EncryptionRequired,
     AuthFailed,
-    RecipientRefused { address: String, reason: String },
+    RecipientRefused {
+        address: String,
+        reason: String,
+    },
     BadSenderAddress,
     BadRecipientAddress,
-    SizeLimit { max: u64 },
+    SizeLimit {
+        max: u64,
+    },
     BareLineEnding,
     NulInMessage,
-    DataLineTooLong { max: usize },
+    DataLineTooLong {
+        max: usize,
+    },
     AccessDenied,
 }
 
@@ -138,6 +156,11 @@ impl Outcome {
                 454,
                 Some("4.7.0"),
                 "Too many failed authentications, try again later".into(),
+            ),
+            O::AuthBusy => (
+                454,
+                Some("4.7.0"),
+                "Temporary authentication failure, try again later".into(),
             ),
             O::TlsUnavailable => (454, Some("4.7.0"), "TLS not available".into()),
             O::LineTooLong => (500, Some("5.5.2"), "Line too long".into()),
