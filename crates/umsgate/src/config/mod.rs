@@ -424,6 +424,9 @@ pub struct MailAuth {
     pub user: String,
     pub password: Option<String>,
     pub password_file: Option<Spanned<PathBuf>>,
+    /// Send the password with `tls.mode = "none"` all the same (a mail server on the same host
+    /// or a trusted link); without it such a configuration is refused.
+    pub allow_cleartext: bool,
     /// Filled by validation from `password` or the file.
     #[serde(skip)]
     pub secret: Option<Secret>,
