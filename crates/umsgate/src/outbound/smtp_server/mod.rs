@@ -7,6 +7,8 @@
 //! buffered, pipelining-aware [`conn`]. STARTTLS replaces the stream and starts a fresh
 //! session with everything buffered before the handshake discarded. A message is answered
 //! 250 only after the spool has made it durable. All replies come from [`reply`]'s table.
+//! Message data held by all sessions together stays within one [`budget`] (452 beyond it),
+//! and password checks share a bounded pool ([`AuthLimiter`]).
 //! Shutdown: the accept loops stop, idle sessions are told 421 at once, and sessions in the
 //! middle of a transaction may finish it (within a grace period) and are told 421 after.
 
