@@ -10,7 +10,11 @@
 # 3. big: a fresh umsgate; one mail with a 36 MiB PDF attachment (about 50 MB as sent,
 #    base64), sent with python smtplib, until smtp-in/ is empty again; VmHWM minus the idle
 #    VmRSS, divided by the message size = how many copies were held at the peak.
-# Targets: idle < 30 MB, load < 150 MB, big: fewer than 3 copies.
+# 4. hostile: a fresh umsgate (hold = true: intake alone); HOSTILE_SESSIONS (100) sessions
+#    start at once and each sends a HOSTILE_MB (10) MB message slowly, over about
+#    HOSTILE_SECONDS (20) s; peak VmRSS (sampled) and VmHWM, and the replies by code (messages
+#    that find no room in smtp_in.max_data_memory are deferred with 452).
+# Targets: idle < 30 MB, load < 150 MB, big: fewer than 3 copies, hostile: peak < 300 MB.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../intake/common.sh
@@ -20,6 +24,9 @@ N=${N:-10000}
 SIZE=${SIZE:-102400}
 SESSIONS=${SESSIONS:-20}
 BIG_MB=${BIG_MB:-36}
+HOSTILE_SESSIONS=${HOSTILE_SESSIONS:-100}
+HOSTILE_MB=${HOSTILE_MB:-10}
+HOSTILE_SECONDS=${HOSTILE_SECONDS:-20}
 
 bench_init memory
 P_SINK=$(free_port 26100)
@@ -101,6 +108,66 @@ BIG_HWM=$(status_kb "$UMS_PID" VmHWM); BIG_MAX=$(cat "$WORK/big.max")
 BIG_JOBS=$(lines "$B/state/bench/gateway/sim/sent.jsonl")
 stop_pid "$UMS_PID"
 
+# --- 4: hostile DATA: many large messages at once, slowly ------------------------------------
+P3=$(free_port 26400)
+H=$WORK/hostile
+UMSGATE_HOLD=true write_umsgate "$H" "$P3" "$P_SINK"
+start_umsgate "$H" "$P3"
+sleep 2
+HOSTILE_IDLE=$(status_kb "$UMS_PID" VmRSS)
+sample_rss "$UMS_PID" "$WORK/hostile.max" &
+SAMPLER3=$!; on_exit "touch '$WORK/hostile.max.stop'; stop_pid $SAMPLER3"
+HOSTILE_CODES=$(python3 - "$P3" "$HOSTILE_SESSIONS" "$HOSTILE_MB" "$HOSTILE_SECONDS" <<'PY'
+import asyncio, collections, sys
+port, sessions, mb, seconds = (int(a) for a in sys.argv[1:5])
+line = b"x" * 998 + b"\r\n"
+chunk = line * 64                                  # 64 000 bytes
+chunks = (mb * 1000 * 1000) // len(chunk)
+pause = seconds / chunks
+
+async def reply(r):
+    while True:
+        l = await r.readline()
+        if not l:
+            return "EOF"
+        if l[3:4] != b"-":
+            return l[:3].decode()
+
+async def session(n):
+    r, w = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    try:
+        await reply(r)
+        for cmd in (b"EHLO hostile%d" % n, b"MAIL FROM:<bench@example.com>",
+                    b"RCPT TO:<+4930123456@fax.example.com>", b"DATA"):
+            w.write(cmd + b"\r\n"); await w.drain()
+            code = await reply(r)
+        if code != "354":
+            return "DATA:" + code
+        w.write(b"From: <bench@example.com>\r\nSubject: hostile %d\r\n\r\n" % n)
+        for _ in range(chunks):
+            w.write(chunk); await w.drain()
+            await asyncio.sleep(pause)
+        w.write(b".\r\n"); await w.drain()
+        code = await reply(r)
+        w.write(b"QUIT\r\n"); await w.drain()
+        return code
+    except (ConnectionError, asyncio.IncompleteReadError) as e:
+        return type(e).__name__
+    finally:
+        w.close()
+
+async def main():
+    codes = await asyncio.gather(*(session(n) for n in range(sessions)))
+    print(" ".join("%s x %d" % kv for kv in sorted(collections.Counter(codes).items())))
+
+asyncio.run(main())
+PY
+) || die "the hostile client failed"
+touch "$WORK/hostile.max.stop"; wait "$SAMPLER3" 2>/dev/null || true
+HOSTILE_HWM=$(status_kb "$UMS_PID" VmHWM); HOSTILE_MAX=$(cat "$WORK/hostile.max")
+HOSTILE_STORED=$(find "$H/state/bench/smtp-in" -maxdepth 1 -name '*.eml' | wc -l)
+stop_pid "$UMS_PID"
+
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 copies=$(awk -v h="$BIG_HWM" -v i="$BIG_IDLE" -v b="$BIG_BYTES" 'BEGIN { printf "%.2f", (h - i) * 1024 / b }')
 echo
@@ -117,3 +184,6 @@ printf '| intake load: %s x %s B, %s sessions (max sampled / after) | %s / %s | 
 printf '| one %s-byte message (idle before: %s MiB; jobs: %s) | %s | %s | < 3 copies | %s copies: %s |\n' "$BIG_BYTES" \
   "$(mb "$BIG_IDLE")" "$BIG_JOBS" "$(mb "$BIG_MAX")" "$(mb "$BIG_HWM")" "$copies" \
   "$(awk -v c="$copies" 'BEGIN { print (c < 3) ? "yes" : "no" }')"
+printf '| hostile: %s sessions x %s MB at once over ~%s s (idle before: %s MiB; replies: %s; stored: %s) | %s | %s | < 300 MiB | %s |\n' \
+  "$HOSTILE_SESSIONS" "$HOSTILE_MB" "$HOSTILE_SECONDS" "$(mb "$HOSTILE_IDLE")" "$HOSTILE_CODES" "$HOSTILE_STORED" \
+  "$(mb "$HOSTILE_MAX")" "$(mb "$HOSTILE_HWM")" "$([ "$HOSTILE_HWM" -lt 307200 ] && echo yes || echo no)"

@@ -213,6 +213,10 @@ pub struct SmtpInConfig {
     pub allow_from: Vec<Cidr>,
     #[serde(default = "default_max_message_size")]
     pub max_message_size: ByteSize,
+    /// Message data held in memory by all sessions of the listener together; a message that
+    /// finds no room is read to its end and deferred with 452 4.3.1.
+    #[serde(default = "default_max_data_memory")]
+    pub max_data_memory: Spanned<ByteSize>,
     #[serde(default)]
     pub auth: SmtpAuthConfig,
     pub tls: Option<TlsFiles>,
@@ -241,6 +245,9 @@ pub struct SmtpInConfig {
 
 fn default_max_message_size() -> ByteSize {
     ByteSize(50 << 20)
+}
+fn default_max_data_memory() -> Spanned<ByteSize> {
+    Spanned::new(0..0, ByteSize(128 << 20))
 }
 fn default_max_connections() -> u32 {
     200
@@ -426,6 +433,9 @@ pub struct MailAuth {
     pub user: String,
     pub password: Option<String>,
     pub password_file: Option<Spanned<PathBuf>>,
+    /// Send the password with `tls.mode = "none"` all the same (a mail server on the same host
+    /// or a trusted link); without it such a configuration is refused.
+    pub allow_cleartext: bool,
     /// Filled by validation from `password` or the file.
     #[serde(skip)]
     pub secret: Option<Secret>,

@@ -3,13 +3,16 @@
 //! Contract: every error names the file, the line (when the file has one for it) and the
 //! dotted key, e.g. `umsgate.toml:14: instance.smtp_in.max_message_size: "5 furlongs" has an
 //! unknown unit`. All errors of the validation pass are collected, not only the first.
+//! Whatever `umsgate run` would refuse at start without asking a peer (a store this release
+//! cannot use, a listener certificate that does not load) is refused here, so that
+//! `umsgate check` and `umsgate run` agree.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::{Config, DirectoryKind, GatewayKind, Secret};
+use super::{Config, DirectoryKind, GatewayKind, MailTlsMode, Secret};
 
 /// One problem in the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +167,43 @@ impl Locator<'_> {
         }
     }
 
+    /// The span of the line that sets `key` (`key = …`, `key.x = …` or a `[table.key]`
+    /// header) in `[table]` of the array entry that starts at `from`; for values that carry
+    /// no span of their own.
+    fn key_line(&self, from: usize, table: &str, key: &str) -> Option<Range<usize>> {
+        let start = self
+            .text
+            .get(..from.min(self.text.len()))?
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let mut header = String::new();
+        let mut offset = start;
+        for (n, line) in self.text[start..].split_inclusive('\n').enumerate() {
+            let here = offset;
+            offset += line.len();
+            let t = line.trim();
+            if t.starts_with("[[") && n > 0 {
+                return None;
+            }
+            if let Some(h) = t.strip_prefix('[').and_then(|t| t.split(']').next()) {
+                header = h.trim_start_matches('[').trim().to_owned();
+                if header == format!("{table}.{key}") {
+                    return Some(here..here + t.len());
+                }
+                continue;
+            }
+            if header != table {
+                continue;
+            }
+            if let Some(rest) = t.strip_prefix(key)
+                && (rest.trim_start().starts_with('=') || rest.starts_with('.'))
+            {
+                return Some(here..here + t.len());
+            }
+        }
+        None
+    }
+
     fn error(&self, span: Option<&Range<usize>>, key: &str, message: String) -> ConfigError {
         ConfigError {
             file: self.file.to_owned(),
@@ -243,8 +283,14 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
     }
 
     let store = c.service.store.get_ref();
-    if store != "sqlite" && !store.starts_with("postgres://") && !store.starts_with("postgresql://")
-    {
+    if store.starts_with("postgres://") || store.starts_with("postgresql://") {
+        // `run` would refuse to start with it; `check` must say so too.
+        errors.push(at.error(
+            Some(&c.service.store.span()),
+            "service.store",
+            "this release keeps its state in SQLite only (store = \"sqlite\"); a shared PostgreSQL store for several nodes is not available yet".into(),
+        ));
+    } else if store != "sqlite" {
         errors.push(at.error(
             Some(&c.service.store.span()),
             "service.store",
@@ -311,12 +357,35 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
         if let Some(tls) = &mut smtp.tls {
             resolve(base, &mut tls.cert);
             resolve(base, &mut tls.key);
+            // Loaded as the listener will load them at start, so that `check` refuses what
+            // `run` would.
+            if let Err(e) = crate::outbound::smtp_server::load_tls(tls) {
+                let span = at.key_line(id_span.start, "instance.smtp_in", "tls");
+                errors.push(at.error(
+                    Some(span.as_ref().unwrap_or(&id_span)),
+                    "instance.smtp_in.tls",
+                    e,
+                ));
+            }
         }
         if !smtp.auth.users.is_empty() && smtp.auth.require_tls && smtp.tls.is_none() {
             errors.push(at.error(
                 Some(&id_span),
                 "instance.smtp_in.auth.require_tls",
                 format!("instance `{id}` requires TLS for AUTH but has no tls.cert/tls.key"),
+            ));
+        }
+        let memory = smtp.max_data_memory.get_ref().0;
+        if memory < smtp.max_message_size.0 {
+            let span = smtp.max_data_memory.span();
+            errors.push(at.error(
+                Some(if span.is_empty() { &id_span } else { &span }),
+                "instance.smtp_in.max_data_memory",
+                format!(
+                    "{} is less than max_message_size ({}): a message of the largest allowed size could never be accepted",
+                    smtp.max_data_memory.get_ref(),
+                    smtp.max_message_size
+                ),
             ));
         }
         if smtp.max_connections == 0
@@ -387,6 +456,21 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                 }
             },
             _ => {}
+        }
+        if !mail.auth.user.is_empty()
+            && mail.tls.mode == MailTlsMode::None
+            && mail.maildir.is_none()
+            && !mail.auth.allow_cleartext
+        {
+            let span = at.key_line(id_span.start, "instance.mail", "auth");
+            errors.push(at.error(
+                Some(span.as_ref().unwrap_or(&id_span)),
+                "instance.mail.auth",
+                format!(
+                    "AUTH as `{}` with tls.mode = \"none\" sends the password in clear text; use tls.mode = \"starttls\" or \"tls\", or set auth.allow_cleartext = true if the link is trusted",
+                    mail.auth.user
+                ),
+            ));
         }
         if !mail.auth.user.is_empty() && mail.auth.secret.is_none() {
             errors.push(at.error(
@@ -676,6 +760,86 @@ report_sender = "ums@example.com"
         assert_eq!(only_error(&ldap).key, "instance.directory.number_filter");
         let retry = MINIMAL.to_owned() + "retry = []\n";
         assert_eq!(only_error(&retry).key, "instance.mail.retry");
+    }
+
+    #[test]
+    fn the_memory_budget_must_hold_one_largest_message() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(
+            c.instances[0].smtp_in.max_data_memory.get_ref().0,
+            128 << 20
+        );
+        let small = MINIMAL.replace(
+            "listen = [\"127.0.0.1:10025\"]",
+            "listen = [\"127.0.0.1:10025\"]\nmax_message_size = \"10MB\"\nmax_data_memory = \"5MB\"",
+        );
+        let e = only_error(&small);
+        assert_eq!(e.key, "instance.smtp_in.max_data_memory");
+        assert_eq!(e.line, Some(12));
+        assert!(
+            e.message.contains("max_message_size (10MB)"),
+            "{}",
+            e.message
+        );
+        // The default message size does not fit a budget below it either.
+        let below_default = MINIMAL.replace(
+            "listen = [\"127.0.0.1:10025\"]",
+            "listen = [\"127.0.0.1:10025\"]\nmax_data_memory = \"20MB\"",
+        );
+        assert_eq!(
+            only_error(&below_default).key,
+            "instance.smtp_in.max_data_memory"
+        );
+        let fine = small.replace("\"5MB\"", "\"10MB\"");
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn auth_to_the_mail_server_in_clear_text_needs_to_be_allowed() {
+        let clear = MINIMAL.to_owned()
+            + "tls = { mode = \"none\" }\nauth = { user = \"gw\", password = \"s3cret\" }\n";
+        let e = only_error(&clear);
+        assert_eq!(e.key, "instance.mail.auth");
+        assert_eq!(e.line, Some(17));
+        assert!(
+            e.message.contains("allow_cleartext = true"),
+            "{}",
+            e.message
+        );
+        let dotted = MINIMAL.to_owned()
+            + "tls.mode = \"none\"\nauth.user = \"gw\"\nauth.password = \"s3cret\"\n";
+        assert_eq!(only_error(&dotted).line, Some(17));
+        let allowed = clear.replace(
+            "password = \"s3cret\"",
+            "password = \"s3cret\", allow_cleartext = true",
+        );
+        let c = parse(&allowed).unwrap();
+        assert!(c.instances[0].mail.auth.allow_cleartext);
+        // Encrypted, without AUTH, or delivering into a maildir: nothing to refuse.
+        assert!(parse(&clear.replace("\"none\"", "\"starttls\"")).is_ok());
+        assert!(parse(&(MINIMAL.to_owned() + "tls = { mode = \"none\" }\n")).is_ok());
+        assert!(parse(&(clear.clone() + "maildir = \"md\"\n")).is_ok());
+    }
+
+    #[test]
+    fn what_run_refuses_is_refused_here() {
+        let pg = MINIMAL.replace(
+            "log_dir = \"log\"",
+            "log_dir = \"log\"\nstore = \"postgres://u@h/db\"",
+        );
+        let e = only_error(&pg);
+        assert_eq!((e.key.as_str(), e.line), ("service.store", Some(5)));
+        let tls = MINIMAL.replace(
+            "listen = [\"127.0.0.1:10025\"]",
+            "listen = [\"127.0.0.1:10025\"]\ntls = { cert = \"nothere.crt\", key = \"nothere.key\" }",
+        );
+        let e = only_error(&tls);
+        assert_eq!((e.key.as_str(), e.line), ("instance.smtp_in.tls", Some(11)));
+        assert!(
+            e.message.contains("/etc/umsgate/nothere.crt"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -79,6 +79,37 @@ fn check_accepts_a_valid_config() {
 }
 
 #[test]
+fn check_refuses_auth_to_the_mail_server_in_clear_text() {
+    let base = config_text(free_addr(), "").replace("maildir = \"maildir/\"\n", "");
+    let text = base.replace(
+        "report_sender = \"ums@example.com\"",
+        "report_sender = \"ums@example.com\"\ntls = { mode = \"none\" }\nauth = { user = \"gw\", password = \"s3cret\" }",
+    );
+    let line = line_of(&text, "auth = { user");
+    let err = check_fails_at("cleartext-auth", &text, line, "instance.mail.auth");
+    assert!(err.contains("allow_cleartext"), "{err}");
+}
+
+#[test]
+fn check_refuses_what_run_refuses() {
+    // A store this release cannot use.
+    let text = config_text(free_addr(), "").replace(
+        "log_dir = \"log\"",
+        "log_dir = \"log\"\nstore = \"postgres://ums@db/ums\"",
+    );
+    let line = line_of(&text, "store = ");
+    check_fails_at("postgres-store", &text, line, "service.store");
+    // A listener certificate that cannot be loaded.
+    let text = config_text(
+        free_addr(),
+        "tls = { cert = \"missing.crt\", key = \"missing.key\" }",
+    );
+    let line = line_of(&text, "tls = {");
+    let err = check_fails_at("missing-cert", &text, line, "instance.smtp_in.tls");
+    assert!(err.contains("missing.crt"), "{err}");
+}
+
+#[test]
 fn check_without_a_config_file_fails_with_exit_1() {
     let work = Work::new("missing");
     let out = work.umsgate(&["check"]);

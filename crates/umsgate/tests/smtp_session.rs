@@ -716,6 +716,65 @@ async fn message_size_limit_is_enforced_on_the_data_itself() {
     c.quit().await;
 }
 
+/// Waits until the listener holds at least `bytes` of message data for its sessions.
+async fn until_held(srv: &TestServer, bytes: usize) {
+    tokio::time::timeout(PATIENCE, async {
+        while srv.ctx.data_budget.in_use() < bytes {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("held {} bytes", srv.ctx.data_budget.in_use()));
+}
+
+#[tokio::test]
+async fn data_beyond_the_memory_budget_is_read_to_its_end_and_deferred_with_452() {
+    let srv = server().set(r#"max_data_memory = "100KB""#).start();
+    let body = body_of(60_000);
+    // A is in the middle of its message: 60 000 bytes held, the end not sent yet.
+    let mut a = srv.greeted().await;
+    a.ehlo().await;
+    a.cmd("MAIL FROM:<sender@example.com>", "250").await;
+    a.cmd(&format!("RCPT TO:<{FAX}>"), "250").await;
+    a.cmd("DATA", "354").await;
+    a.send_raw(body.as_bytes()).await;
+    until_held(&srv, 60_000).await;
+    // B's message does not fit beside it: read to its real end, then 452, never 250; the
+    // session goes on.
+    let mut b = srv.greeted().await;
+    b.ehlo().await;
+    b.send_message(&body, "452 4.3.1").await;
+    b.cmd("NOOP", "250").await;
+    assert!(srv.queued().is_empty());
+    assert!(srv.log("smtp.log").contains("memory"));
+    // A ends its message and is accepted; what it held is given back …
+    a.send_raw(b".\r\n").await;
+    a.expect("250 2.0.0").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    // … so B's retry fits, and afterwards nothing is held.
+    b.send_message(&body, "250 2.0.0").await;
+    assert_eq!(srv.queued().len(), 2);
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    a.quit().await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn refused_messages_give_their_memory_back() {
+    let srv = server().set(r#"max_data_memory = "100KB""#).start();
+    let max = usize::try_from(srv.max_size).unwrap();
+    let mut c = srv.greeted().await;
+    c.ehlo().await;
+    c.send_message(&body_of(max + 1), "552 5.3.4").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    c.send_message("Subject: x\r\n\r\nbare\nLF\r\n", "554 5.6.0")
+        .await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    c.send_message(&body_of(max), "250 2.0.0").await;
+    assert_eq!(srv.ctx.data_budget.in_use(), 0);
+    c.quit().await;
+}
+
 // ---------------------------------------------------------------------------------------
 // RCPT
 // ---------------------------------------------------------------------------------------
@@ -1371,6 +1430,61 @@ async fn auth_failures_are_rate_limited_per_client_address() {
     .await;
     b.quit().await;
     assert!(srv.log("smtp.log").contains("auth_blocked"));
+}
+
+#[tokio::test]
+async fn concurrent_auth_attempts_count_before_their_check_ends() {
+    let srv = server()
+        .auth(false, r#"max_failures = 2, failure_window = "1h""#)
+        .start();
+    // Five sessions from one address each send a guess before any check has ended.
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let mut c = srv.greeted().await;
+        c.ehlo().await;
+        clients.push(c);
+    }
+    for c in &mut clients {
+        c.send(&format!("AUTH PLAIN {}", plain(USER, "guess")))
+            .await;
+    }
+    let mut codes = Vec::new();
+    for c in &mut clients {
+        codes.push(c.read_reply().await.last()[..3].to_owned());
+    }
+    codes.sort();
+    assert_eq!(codes, ["454", "454", "454", "535", "535"]);
+    // The limit holds for the right password too, from a neighbour in the same /64.
+    let mut n = srv.connect_from("[2001:db8::1]:40003");
+    n.expect("220").await;
+    n.ehlo().await;
+    for guess in ["a", "b"] {
+        n.cmd(&format!("AUTH PLAIN {}", plain(USER, guess)), "535")
+            .await;
+    }
+    n.quit().await;
+    let mut m = srv.connect_from("[2001:db8::2]:40004");
+    m.expect("220").await;
+    m.ehlo().await;
+    m.cmd(
+        &format!("AUTH PLAIN {}", plain(USER, PASSWORD)),
+        "454 4.7.0",
+    )
+    .await;
+    m.quit().await;
+    // Another /64 is not affected.
+    let mut o = srv.connect_from("[2001:db8:0:1::2]:40005");
+    o.expect("220").await;
+    o.ehlo().await;
+    o.cmd(
+        &format!("AUTH PLAIN {}", plain(USER, PASSWORD)),
+        "235 2.7.0",
+    )
+    .await;
+    o.quit().await;
+    for c in &mut clients {
+        c.quit().await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 //!
 //! The message gets a `Received:` header naming the client and the queue id, and its
 //! Message-ID (if any) is written to `msgid.log`. Whatever the outcome, the transaction is
-//! over afterwards and the session is back in `Ready`.
+//! over afterwards and the session is back in `Ready`. The message's room in the listener's
+//! memory budget is held until the spool has answered, and given back whatever the outcome.
 
 use std::mem;
 
@@ -38,10 +39,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let max = self.ctx.smtp.max_message_size.0;
         let now = clock::now();
         let (id, trace) = self.trace_header(&tx, now);
-        let mut receiver = Receiver::with_prefix(
+        let mut receiver = Receiver::with_budget(
             trace,
             usize::try_from(max).unwrap_or(usize::MAX),
             MAX_DATA_LINE,
+            self.ctx.data_budget.reservation(),
         );
         match self
             .conn
@@ -60,7 +62,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             }
         }
         let total = receiver.total();
-        let body = match receiver.finish() {
+        let (body, room) = receiver.into_parts();
+        let body = match body {
             Ok(b) => b,
             Err(fault) => {
                 let (outcome, why) = match fault {
@@ -76,12 +79,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                         Outcome::DataLineTooLong { max: MAX_DATA_LINE },
                         "line too long".to_owned(),
                     ),
+                    DataFault::NoMemory => (
+                        Outcome::InsufficientStorage,
+                        format!(
+                            "memory for messages in transfer exhausted ({} of {} bytes held), deferred",
+                            self.ctx.data_budget.in_use(),
+                            self.ctx.data_budget.limit()
+                        ),
+                    ),
                 };
                 self.log_refusal(&tx, &why);
                 return self.fail(outcome);
             }
         };
-        self.queue(tx, id, now, body).await
+        let flow = self.queue(tx, id, now, body).await;
+        // Stored or refused: the room goes back only now.
+        drop(room);
+        flow
     }
 
     fn log_refusal(&self, tx: &Transaction, why: &str) {

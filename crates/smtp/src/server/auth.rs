@@ -3,19 +3,33 @@
 //! Contract: AUTH is offered only when accounts are configured, and — with `require_tls` —
 //! only after STARTTLS (538 otherwise). An empty password never succeeds. Hashes are checked
 //! on the blocking pool; an unknown user costs the same hash check as a known one, so the
-//! reply time does not tell which names exist. After `max_failures` failures within
-//! `failure_window`, a client address is refused (454) without any check until the window
-//! has passed; three failures close the session.
+//! reply time does not tell which names exist. A client is an IPv4 address or an IPv6 /64
+//! (one host usually owns a whole /64, so counting per IPv6 address would count nothing).
+//! After `max_failures` failures within `failure_window`, a client is refused (454) without
+//! any check until the window has passed; an attempt whose check has not ended yet counts as
+//! a failure until it succeeds, so many sessions sending guesses at once cannot get more
+//! than `max_failures` of them checked. Three failures close the session.
+//!
+//! Implementation summary: [`AuthLimiter`] keeps, per client, the failures and the attempts
+//! in flight; [`AuthLimiter::begin`] admits an attempt only while their sum is below the
+//! limit, and the [`Attempt`] it returns settles as a success or a failure (dropped
+//! unsettled — the session went away during the check — it is a failure). At most
+//! [`AuthLimiter::check_slots`] hash checks run at once on the whole listener (twice the CPU
+//! cores): argon2 is made to be expensive, and unbounded checks would let AUTH traffic take
+//! every core. A session that finds no free slot waits, within the command timeout, and is
+//! then told 454 (temporary authentication failure) without the attempt being counted.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use super::conn::ReadError;
 use super::reply::Outcome;
@@ -28,50 +42,189 @@ const MAX_SESSION_FAILURES: u32 = 3;
 /// Entries kept before expired ones are purged.
 const LIMITER_PURGE_AT: usize = 10_000;
 
-/// Failed AUTH attempts per client address.
+/// The client an attempt is counted for: an IPv4 address (also when mapped into IPv6), or
+/// the /64 of an IPv6 address.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
+}
+
+/// What is known about one client.
+#[derive(Debug)]
+struct Record {
+    failures: u32,
+    in_flight: u32,
+    /// Start of the current window.
+    since: Instant,
+}
+
+/// Failed and running AUTH attempts per client, and the bound on hash checks at once.
 #[derive(Debug)]
 pub struct AuthLimiter {
     max: u32,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    clients: Mutex<HashMap<IpAddr, Record>>,
+    checks: Arc<Semaphore>,
+    check_slots: usize,
 }
 
+/// No hash-check slot became free in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChecksBusy;
+
+impl std::fmt::Display for ChecksBusy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("every password check slot stayed busy")
+    }
+}
+
+impl std::error::Error for ChecksBusy {}
+
 impl AuthLimiter {
+    /// A limiter with twice as many check slots as there are CPU cores.
     pub fn new(max: u32, window: Duration) -> AuthLimiter {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        AuthLimiter::with_check_slots(max, window, 2 * cores)
+    }
+
+    pub fn with_check_slots(max: u32, window: Duration, slots: usize) -> AuthLimiter {
+        let slots = slots.max(1);
         AuthLimiter {
             max: max.max(1),
             window,
-            failures: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+            checks: Arc::new(Semaphore::new(slots)),
+            check_slots: slots,
         }
     }
 
-    /// Whether `ip` is refused right now.
+    /// How many hash checks may run at once.
+    pub fn check_slots(&self) -> usize {
+        self.check_slots
+    }
+
+    /// Whether `ip`'s client is refused right now (failures and attempts in flight).
     pub fn blocked(&self, ip: IpAddr) -> bool {
-        let Ok(m) = self.failures.lock() else {
+        let Ok(m) = self.clients.lock() else {
             return true;
         };
-        m.get(&ip)
-            .is_some_and(|(n, since)| *n >= self.max && since.elapsed() < self.window)
+        m.get(&client_key(ip)).is_some_and(|r| {
+            r.failures + r.in_flight >= self.max
+                && (r.in_flight > 0 || r.since.elapsed() < self.window)
+        })
     }
 
-    pub fn failure(&self, ip: IpAddr) {
-        let Ok(mut m) = self.failures.lock() else {
-            return;
-        };
+    /// Admits one attempt of `ip`'s client, counted as a failure until it settles; `None`
+    /// when the client is refused.
+    pub fn begin(&self, ip: IpAddr) -> Option<Attempt<'_>> {
+        let key = client_key(ip);
+        let mut m = self.clients.lock().ok()?;
         if m.len() >= LIMITER_PURGE_AT {
             let window = self.window;
-            m.retain(|_, (_, since)| since.elapsed() < window);
+            m.retain(|_, r| r.in_flight > 0 || r.since.elapsed() < window);
         }
-        let e = m.entry(ip).or_insert((0, Instant::now()));
-        if e.1.elapsed() >= self.window {
-            *e = (0, Instant::now());
+        let r = m.entry(key).or_insert(Record {
+            failures: 0,
+            in_flight: 0,
+            since: Instant::now(),
+        });
+        if r.in_flight == 0 && r.since.elapsed() >= self.window {
+            *r = Record {
+                failures: 0,
+                in_flight: 0,
+                since: Instant::now(),
+            };
         }
-        e.0 += 1;
+        if r.failures + r.in_flight >= self.max {
+            return None;
+        }
+        r.in_flight += 1;
+        Some(Attempt {
+            limiter: self,
+            key,
+            settled: false,
+        })
     }
 
-    pub fn success(&self, ip: IpAddr) {
-        if let Ok(mut m) = self.failures.lock() {
-            m.remove(&ip);
+    fn settle(&self, key: IpAddr, how: Settle) {
+        let Ok(mut m) = self.clients.lock() else {
+            return;
+        };
+        let Some(r) = m.get_mut(&key) else {
+            return;
+        };
+        r.in_flight = r.in_flight.saturating_sub(1);
+        match how {
+            Settle::Failed => r.failures += 1,
+            Settle::Succeeded => r.failures = 0,
+            Settle::Abandoned => {}
+        }
+        if r.failures == 0 && r.in_flight == 0 {
+            m.remove(&key);
+        }
+    }
+
+    /// Runs one hash check on the blocking pool once a check slot is free, waiting at most
+    /// `wait` for it. The slot is held until the check itself ends, even if the caller stops
+    /// waiting for it.
+    pub async fn check<F>(&self, f: F, wait: Duration) -> Result<bool, ChecksBusy>
+    where
+        F: FnOnce() -> bool + Send + 'static,
+    {
+        let permit = tokio::time::timeout(wait, Arc::clone(&self.checks).acquire_owned())
+            .await
+            .map_err(|_| ChecksBusy)?
+            .map_err(|_| ChecksBusy)?;
+        Ok(tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            f()
+        })
+        .await
+        .unwrap_or(false))
+    }
+}
+
+enum Settle {
+    Failed,
+    Succeeded,
+    Abandoned,
+}
+
+/// One admitted AUTH attempt; dropped without being settled, it counts as a failure.
+#[derive(Debug)]
+pub struct Attempt<'l> {
+    limiter: &'l AuthLimiter,
+    key: IpAddr,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.limiter.settle(self.key, Settle::Succeeded);
+    }
+
+    pub fn failed(mut self) {
+        self.settled = true;
+        self.limiter.settle(self.key, Settle::Failed);
+    }
+
+    /// Not checked at all (no check slot): neither a failure nor a success.
+    pub fn abandon(mut self) {
+        self.settled = true;
+        self.limiter.settle(self.key, Settle::Abandoned);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.limiter.settle(self.key, Settle::Failed);
         }
     }
 }
@@ -126,18 +279,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Ok(c) => c,
             Err(flow_or_outcome) => return flow_or_outcome.into_flow(self),
         };
+        let Some(attempt) = self.ctx.auth_limiter.begin(self.peer.ip()) else {
+            self.ctx.logs.smtp.line(&format!(
+                "in auth_blocked session={} client={}",
+                self.id, self.peer
+            ));
+            return self.fail(Outcome::AuthRateLimited);
+        };
         let entry = self.ctx.smtp.auth.users.iter().find(|u| u.name == user);
         let hash = entry
             .map_or(DUMMY_HASH, |u| u.password_hash.as_str())
             .to_owned();
         let known = entry.is_some();
-        let ok = !password.is_empty()
-            && tokio::task::spawn_blocking(move || verify(&hash, &password))
+        let checked = if password.is_empty() {
+            Ok(false)
+        } else {
+            self.ctx
+                .auth_limiter
+                .check(
+                    move || verify(&hash, &password),
+                    self.ctx.smtp.command_timeout,
+                )
                 .await
-                .unwrap_or(false)
-            && known;
+        };
+        let ok = match checked {
+            Ok(ok) => ok && known,
+            Err(busy) => {
+                attempt.abandon();
+                self.ctx.logs.smtp.line(&format!(
+                    "in auth_busy session={} client={} error={busy}",
+                    self.id, self.peer
+                ));
+                tracing::warn!(event = "smtp.auth_busy", instance = %self.ctx.instance, session = self.id, client = %self.peer, slots = self.ctx.auth_limiter.check_slots());
+                return self.fail(Outcome::AuthBusy);
+            }
+        };
         if ok {
-            self.ctx.auth_limiter.success(self.peer.ip());
+            attempt.succeeded();
             self.ctx.logs.smtp.line(&format!(
                 "in auth_ok session={} client={} user={user}",
                 self.id, self.peer
@@ -145,7 +323,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             self.auth_user = Some(user);
             return self.ok(Outcome::AuthOk);
         }
-        self.ctx.auth_limiter.failure(self.peer.ip());
+        attempt.failed();
         self.auth_failures += 1;
         let shown: String = user.chars().filter(|c| !c.is_control()).take(64).collect();
         self.ctx.logs.smtp.line(&format!(
@@ -239,20 +417,118 @@ fn utf8(b: &[u8]) -> Result<String, AuthStop> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
-    #[test]
-    fn limiter_blocks_after_max_failures_and_forgets_after_the_window() {
-        let l = AuthLimiter::new(2, Duration::from_millis(50));
+    fn fail(l: &AuthLimiter, ip: IpAddr) {
+        l.begin(ip)
+            .map(Attempt::failed)
+            .unwrap_or_else(|| panic!("{ip} refused"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limiter_blocks_after_max_failures_and_forgets_after_the_window() {
+        let l = AuthLimiter::new(2, Duration::from_secs(60));
         let ip: IpAddr = [192, 0, 2, 1].into();
         assert!(!l.blocked(ip));
-        l.failure(ip);
+        fail(&l, ip);
         assert!(!l.blocked(ip));
-        l.failure(ip);
+        fail(&l, ip);
         assert!(l.blocked(ip));
+        assert!(l.begin(ip).is_none());
         assert!(!l.blocked([192, 0, 2, 2].into()));
-        std::thread::sleep(Duration::from_millis(60));
+        tokio::time::advance(Duration::from_secs(61)).await;
         assert!(!l.blocked(ip));
+        assert!(l.begin(ip).is_some());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_until_they_settle() {
+        let l = AuthLimiter::new(2, Duration::from_secs(60));
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        let a = l.begin(ip).unwrap();
+        let b = l.begin(ip).unwrap();
+        // Two guesses are being checked: a third is refused before any has ended.
+        assert!(l.begin(ip).is_none());
+        assert!(l.blocked(ip));
+        b.abandon();
+        a.succeeded();
+        assert!(!l.blocked(ip));
+        // Dropped unsettled (the session went away during the check): a failure.
+        drop(l.begin(ip).unwrap());
+        fail(&l, ip);
+        assert!(l.begin(ip).is_none());
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_and_ipv4_per_address() {
+        let l = AuthLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        fail(&l, a);
+        fail(&l, b);
+        assert!(l.blocked(a) && l.blocked(b));
+        assert!(!l.blocked("2001:db8:1:3::1".parse().unwrap()));
+        let v4: IpAddr = [192, 0, 2, 7].into();
+        fail(&l, v4);
+        fail(&l, "::ffff:192.0.2.7".parse().unwrap());
+        assert!(l.blocked(v4));
+        assert!(!l.blocked([192, 0, 2, 8].into()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_checks_run_at_once_than_there_are_slots() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let l = Arc::new(AuthLimiter::with_check_slots(
+            100,
+            Duration::from_secs(60),
+            2,
+        ));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+        let (release_tx, release) = std::sync::mpsc::channel::<()>();
+        let release = Arc::new(Mutex::new(release));
+        let mut checks = Vec::new();
+        for _ in 0..6 {
+            let (l, running, most) = (Arc::clone(&l), Arc::clone(&running), Arc::clone(&most));
+            let (started_tx, release) = (started_tx.clone(), Arc::clone(&release));
+            checks.push(tokio::spawn(async move {
+                l.check(
+                    move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        let _ = started_tx.send(());
+                        let _ = release.lock().map(|r| r.recv());
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        true
+                    },
+                    Duration::from_secs(30),
+                )
+                .await
+            }));
+        }
+        // Two checks run; a seventh finds no slot within a short wait and runs nothing.
+        started.recv().await.unwrap();
+        started.recv().await.unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let ran2 = Arc::clone(&ran);
+        let busy = l
+            .check(
+                move || ran2.fetch_add(1, Ordering::SeqCst) == 0,
+                Duration::from_millis(20),
+            )
+            .await;
+        assert_eq!(busy, Err(ChecksBusy));
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        // Released one by one, the waiting checks all run, never more than two at once.
+        for _ in 0..6 {
+            release_tx.send(()).unwrap();
+        }
+        for c in checks {
+            assert_eq!(c.await.unwrap(), Ok(true));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -6,6 +6,15 @@
 //! message early and smuggle a second one in (SMTP smuggling). NUL octets and lines longer
 //! than the limit are refused the same way. Dot-stuffing is undone. Bytes beyond
 //! `max_size` are counted but not kept, so memory stays bounded whatever the client sends.
+//! With a [`Reservation`], the buffer grows only by room taken from the listener's
+//! [`MemoryBudget`](super::budget::MemoryBudget) first; when none is left the rest of the
+//! message is read but not kept, and it ends in [`DataFault::NoMemory`] (unless it is refused
+//! for a permanent reason anyway).
+
+use super::budget::Reservation;
+
+/// Growth step when doubling the buffer does not fit in the budget.
+const BUDGET_STEP: usize = 1 << 20;
 
 /// Why a received message is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +23,8 @@ pub enum DataFault {
     Nul,
     LineTooLong,
     TooBig,
+    /// The listener's memory budget had no room left: a temporary refusal.
+    NoMemory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +53,10 @@ pub struct Receiver {
     line_len: usize,
     total: u64,
     fault: Option<DataFault>,
+    /// Room for `message` beyond the prefix, when a budget applies.
+    budget: Option<Reservation>,
+    /// No room was left: nothing more is kept.
+    starved: bool,
 }
 
 impl Receiver {
@@ -63,6 +78,62 @@ impl Receiver {
             line_len: 0,
             total: 0,
             fault: None,
+            budget: None,
+            starved: false,
+        }
+    }
+
+    /// [`Receiver::with_prefix`] whose buffer grows only within `room` (the prefix itself,
+    /// a trace header of a few hundred bytes, is not counted).
+    pub fn with_budget(
+        mut prefix: Vec<u8>,
+        max_size: usize,
+        max_line: usize,
+        mut room: Reservation,
+    ) -> Receiver {
+        let first = max_size.min(64 * 1024);
+        if room.grow(first) {
+            prefix.reserve_exact(first);
+        }
+        let mut r = Receiver::with_prefix(Vec::new(), max_size, max_line);
+        r.prefix_len = prefix.len();
+        r.message = prefix;
+        r.budget = Some(room);
+        r
+    }
+
+    /// Makes room for `more` bytes in the buffer, within the budget if there is one.
+    fn room_for(&mut self, more: usize) -> bool {
+        let Some(room) = self.budget.as_mut() else {
+            return true;
+        };
+        let need = self.message.len() + more;
+        let cap = self.message.capacity();
+        if need <= cap {
+            return true;
+        }
+        // What the budget already pays for: the capacity beyond the prefix.
+        let paid = room.held();
+        let ceiling = self.prefix_len + self.max_size;
+        let charge = |c: usize| c.saturating_sub(self.prefix_len);
+        // Double as a Vec would, else a step, else exactly what is needed.
+        let doubled = cap.saturating_mul(2).min(ceiling).max(need);
+        let stepped = need.saturating_add(BUDGET_STEP).min(ceiling).max(need);
+        for target in [doubled, stepped, need] {
+            if room.grow(charge(target).saturating_sub(paid)) {
+                self.message.reserve_exact(target - self.message.len());
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Drops what was kept and gives its room back.
+    fn drop_message(&mut self) {
+        self.message = Vec::new();
+        self.prefix_len = 0;
+        if let Some(room) = self.budget.as_mut() {
+            room.release();
         }
     }
 
@@ -75,12 +146,16 @@ impl Receiver {
 
     fn emit(&mut self, bytes: &[u8]) {
         self.total += bytes.len() as u64;
-        if self.message.len().saturating_sub(self.prefix_len) + bytes.len() > self.max_size {
+        if self.fault == Some(DataFault::TooBig) || self.starved {
+            // Counted, not kept.
+        } else if self.total > self.max_size as u64 {
             self.fault(DataFault::TooBig);
-            self.message = Vec::new();
-            self.prefix_len = 0;
-        } else if self.fault != Some(DataFault::TooBig) {
+            self.drop_message();
+        } else if self.room_for(bytes.len()) {
             self.message.extend_from_slice(bytes);
+        } else {
+            self.starved = true;
+            self.drop_message();
         }
     }
 
@@ -207,10 +282,22 @@ impl Receiver {
 
     /// The message, or why it is refused.
     pub fn finish(self) -> Result<Vec<u8>, DataFault> {
-        match self.fault {
-            Some(f) => Err(f),
-            None => Ok(self.message),
+        self.into_parts().0
+    }
+
+    /// The message (or why it is refused) and the room it holds, to be kept until the
+    /// message is stored. A permanent fault wins over a lack of memory: retrying would not
+    /// help such a message.
+    pub fn into_parts(mut self) -> (Result<Vec<u8>, DataFault>, Option<Reservation>) {
+        let result = match (self.fault, self.starved) {
+            (Some(f), _) => Err(f),
+            (None, true) => Err(DataFault::NoMemory),
+            (None, false) => Ok(std::mem::take(&mut self.message)),
+        };
+        if result.is_err() {
+            self.drop_message();
         }
+        (result, self.budget.take())
     }
 }
 
@@ -284,6 +371,47 @@ mod tests {
         let mut r = Receiver::new(1 << 20, 8);
         r.feed(b"123456789\r\n.\r\n");
         assert_eq!(r.finish(), Err(DataFault::LineTooLong));
+    }
+
+    #[test]
+    fn out_of_budget_reads_to_the_end_keeps_nothing_and_gives_the_room_back() {
+        let budget = super::super::budget::MemoryBudget::new(1000);
+        let mut other = budget.reservation();
+        assert!(other.grow(600));
+        let mut r = Receiver::with_budget(
+            b"Received: x\r\n".to_vec(),
+            10_000,
+            1000,
+            budget.reservation(),
+        );
+        let line = [b'a'; 98];
+        for _ in 0..5 {
+            r.feed(&line);
+            r.feed(b"\r\n");
+        }
+        assert!(budget.in_use() <= 1000);
+        let (used, done) = r.feed(b".\r\nQUIT\r\n");
+        assert!(done && used == 3);
+        assert_eq!(r.total(), 500);
+        let (msg, room) = r.into_parts();
+        assert_eq!(msg, Err(DataFault::NoMemory));
+        assert_eq!(room.map(|r| r.held()), Some(0));
+        assert_eq!(budget.in_use(), 600);
+        // A permanent fault wins: retrying would not help.
+        let mut r = Receiver::with_budget(Vec::new(), 10_000, 1000, budget.reservation());
+        r.feed(&[b'a'; 500]);
+        r.feed(b"\n\r\n.\r\n");
+        assert_eq!(r.finish(), Err(DataFault::BareLineEnding));
+        // With room, the message is kept whole, and the room held until it is dropped.
+        drop(other);
+        let mut r = Receiver::with_budget(b"R: x\r\n".to_vec(), 900, 1000, budget.reservation());
+        r.feed(&[b'b'; 800]);
+        r.feed(b"\r\n.\r\n");
+        let (msg, room) = r.into_parts();
+        assert_eq!(msg.map(|m| m.len()), Ok(808));
+        assert!(room.as_ref().is_some_and(|r| r.held() >= 802));
+        drop(room);
+        assert_eq!(budget.in_use(), 0);
     }
 
     proptest! {

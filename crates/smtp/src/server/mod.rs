@@ -7,11 +7,14 @@
 //! buffered, pipelining-aware [`conn`]. STARTTLS replaces the stream and starts a fresh
 //! session with everything buffered before the handshake discarded. A message is answered
 //! 250 only after the spool has made it durable. All replies come from [`reply`]'s table.
+//! Message data held by all sessions together stays within one [`budget`] (452 beyond it),
+//! and password checks share a bounded pool ([`AuthLimiter`]).
 //! Shutdown: the accept loops stop, idle sessions are told 421 at once, and sessions in the
 //! middle of a transaction may finish it (within a grace period) and are told 421 after.
 
 mod accept;
 mod auth;
+pub mod budget;
 mod conn;
 pub mod data;
 mod ehlo;
@@ -32,6 +35,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use accept::header_value;
 pub use auth::AuthLimiter;
+pub use budget::MemoryBudget;
 pub use session::serve;
 
 use reply::Outcome;
@@ -56,6 +60,8 @@ pub struct SessionContext {
     pub spool: Spool,
     pub logs: Arc<InstanceLogs>,
     pub auth_limiter: AuthLimiter,
+    /// Room for message data, shared by every session of the listener.
+    pub data_budget: Arc<MemoryBudget>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -84,6 +90,9 @@ impl SessionContext {
             auth_limiter: AuthLimiter::new(
                 inst.smtp_in.auth.max_failures,
                 inst.smtp_in.auth.failure_window,
+            ),
+            data_budget: MemoryBudget::new(
+                usize::try_from(inst.smtp_in.max_data_memory.get_ref().0).unwrap_or(usize::MAX),
             ),
             shutdown,
         })

@@ -10,14 +10,21 @@ use std::borrow::Cow;
 /// Everything the listener can answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Greeting { host: String },
+    Greeting {
+        host: String,
+    },
     Closing,
-    HeloOk { host: String, client: String },
+    HeloOk {
+        host: String,
+        client: String,
+    },
     Ok,
     Reset,
     SenderOk,
     RecipientOk,
-    Queued { id: String },
+    Queued {
+        id: String,
+    },
     CannotVrfy,
     Help,
     StartData,
@@ -29,8 +36,14 @@ pub enum Outcome {
     TooManyErrors,
     ShuttingDown,
     QueueWriteError,
-    TooManyRecipients { max: u32 },
+    /// No memory left for the message (the listener's budget): try again later.
+    InsufficientStorage,
+    TooManyRecipients {
+        max: u32,
+    },
     AuthRateLimited,
+    /// Every password check slot stayed busy for the command timeout.
+    AuthBusy,
     TlsUnavailable,
     LineTooLong,
     UnknownCommand,
@@ -44,13 +57,20 @@ pub enum Outcome {
     AuthRequired,
     EncryptionRequired,
     AuthFailed,
-    RecipientRefused { address: String, reason: String },
+    RecipientRefused {
+        address: String,
+        reason: String,
+    },
     BadSenderAddress,
     BadRecipientAddress,
-    SizeLimit { max: u64 },
+    SizeLimit {
+        max: u64,
+    },
     BareLineEnding,
     NulInMessage,
-    DataLineTooLong { max: usize },
+    DataLineTooLong {
+        max: usize,
+    },
     AccessDenied,
 }
 
@@ -122,6 +142,11 @@ impl Outcome {
                 Some("4.3.0"),
                 "Queue write error, try again later".into(),
             ),
+            O::InsufficientStorage => (
+                452,
+                Some("4.3.1"),
+                "Insufficient system storage, try again later".into(),
+            ),
             O::TooManyRecipients { max } => (
                 452,
                 Some("4.5.3"),
@@ -131,6 +156,11 @@ impl Outcome {
                 454,
                 Some("4.7.0"),
                 "Too many failed authentications, try again later".into(),
+            ),
+            O::AuthBusy => (
+                454,
+                Some("4.7.0"),
+                "Temporary authentication failure, try again later".into(),
             ),
             O::TlsUnavailable => (454, Some("4.7.0"), "TLS not available".into()),
             O::LineTooLong => (500, Some("5.5.2"), "Line too long".into()),
@@ -257,6 +287,7 @@ mod tests {
         let all = [
             Outcome::Ok,
             Outcome::QueueWriteError,
+            Outcome::InsufficientStorage,
             Outcome::AuthFailed,
             Outcome::SizeLimit { max: 1 },
             Outcome::TooManyRecipients { max: 1 },
