@@ -304,6 +304,31 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+impl TlsFiles {
+    /// The rustls server configuration of a listener: the certificate chain and key read,
+    /// and checked to belong together. The error names the file.
+    pub fn server_config(&self) -> Result<std::sync::Arc<rustls::ServerConfig>, String> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let files = self;
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+            .map_err(|e| format!("cannot read certificate {}: {e}", files.cert.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("bad certificate {}: {e}", files.cert.display()))?;
+        if certs.is_empty() {
+            return Err(format!("no certificate in {}", files.cert.display()));
+        }
+        let key = PrivateKeyDer::from_pem_file(&files.key)
+            .map_err(|e| format!("cannot read key {}: {e}", files.key.display()))?;
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+            .map_err(|e| format!("TLS setup with {}: {e}", files.cert.display()))?;
+        Ok(std::sync::Arc::new(config))
+    }
+}
+
 /// `[instance.mail]`: delivery of inbound messages and reports to the mail server.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

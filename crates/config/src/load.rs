@@ -359,7 +359,7 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
             resolve(base, &mut tls.key);
             // Loaded as the listener will load them at start, so that `check` refuses what
             // `run` would.
-            if let Err(e) = crate::outbound::smtp_server::load_tls(tls) {
+            if let Err(e) = tls.server_config() {
                 let span = at.key_line(id_span.start, "instance.smtp_in", "tls");
                 errors.push(at.error(
                     Some(span.as_ref().unwrap_or(&id_span)),

@@ -114,24 +114,10 @@ pub fn host_name() -> String {
 }
 
 /// Loads a PEM certificate chain and key into a TLS acceptor.
+/// The listener's TLS, from the files the configuration names (checked the same way when the
+/// configuration is loaded, so `check` refuses what `run` would).
 pub fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor, String> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| format!("cannot read certificate {}: {e}", files.cert.display()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("bad certificate {}: {e}", files.cert.display()))?;
-    if certs.is_empty() {
-        return Err(format!("no certificate in {}", files.cert.display()));
-    }
-    let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| format!("cannot read key {}: {e}", files.key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(|e| format!("TLS setup with {}: {e}", files.cert.display()))?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    files.server_config().map(TlsAcceptor::from)
 }
 
 /// Bound sockets of one instance.
