@@ -5,9 +5,9 @@
 //! the job is submitted, so a report that arrives after a restart still finds who to tell, in
 //! which language). [`JobRecords::remove`] forgets a record whose report was mailed; its
 //! journal line is not fsynced on its own — a removal lost to a power failure only leaves a
-//! record that no report will ask for again. Job ids are `<queue-id>-<recipient index>`:
-//! deterministic, so a resubmission after a crash carries the same id and the gateway
-//! recognises it.
+//! record that no report will ask for again. Job ids are `<queue-id>-<recipient key>`, the
+//! key staying with its recipient for the life of the message: deterministic, so a
+//! resubmission after a crash or a retry carries the same id and the gateway recognises it.
 //!
 //! Implementation summary: the journal holds `{"put": record}` and `{"del": "job-id"}` lines;
 //! the live records are kept in memory. It is compacted (only the live records rewritten) when
