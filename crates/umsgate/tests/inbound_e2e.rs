@@ -668,3 +668,70 @@ fn check_reports_whether_the_mail_server_answers() {
         describe(&out)
     );
 }
+
+/// An administrator's files in `service.templates_dir` change what an inbound mail says: the
+/// template `inbound/sms.txt.j2` replaces the embedded one, and `en/inbound.ftl` replaces
+/// the English strings it defines (here the subject) and keeps the others.
+#[test]
+fn an_override_template_in_templates_dir_changes_the_inbound_mail() {
+    let listen = free_addr();
+    let work = prepare("in-override", JANE, listen, &MailServer::Maildir);
+    let config = config_text(listen, &MailServer::Maildir).replace(
+        "log_dir = \"log\"\n",
+        "log_dir = \"log\"\ntemplates_dir = \"templates\"\n",
+    );
+    std::fs::write(work.config_path(), config).unwrap();
+    let templates = work.dir.join("templates");
+    std::fs::create_dir_all(templates.join("inbound")).unwrap();
+    std::fs::create_dir_all(templates.join("en")).unwrap();
+    std::fs::write(
+        templates.join("inbound/sms.txt.j2"),
+        "Text message for {{ called }}, sent by {{ caller }} ({{ service_name }}):\n\n\
+         {{ text }}\n\n-- \nYour switchboard\n",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("en/inbound.ftl"),
+        "subject = Text message from { $caller }\n",
+    )
+    .unwrap();
+    let mut daemon = Daemon::run(&work, listen);
+    daemon.wait_ready();
+    let g = Gate {
+        work,
+        daemon,
+        _lock: None,
+    };
+
+    let marker = format!("override-{}", nonce());
+    g.send_test(&[
+        "--type",
+        "sms",
+        "--calling",
+        "+49 170 1234567",
+        "--called",
+        "+49 8142 4799123",
+        "--text",
+        &marker,
+    ]);
+    let id = g.wait_message_id("jane@example.com", "sms", "+49 170 1234567");
+    let mail = wait_mail(&g.work.dir.join("maildir/jane@example.com/new"), &id);
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+    assert_eq!(
+        body,
+        format!(
+            "Text message for +49 8142 4799123, sent by +49 170 1234567 (SMS):\n\n\
+             {marker}\n\n-- \nYour switchboard\n"
+        ),
+        "{}",
+        mail.raw()
+    );
+    assert_eq!(
+        parsed.subject(),
+        Some("Text message from +49 170 1234567"),
+        "{}",
+        mail.raw()
+    );
+    g.stop();
+}
