@@ -101,6 +101,7 @@ use umsgate_domain::{Language, Service};
 
 use umsgate_domain::Refusal;
 
+pub(crate) use compose::boundary;
 pub use compose::{MailParts, compose};
 pub use error::ReportError;
 pub use inbound::{InboundFacts, InboundTexts};
