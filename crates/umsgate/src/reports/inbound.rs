@@ -20,9 +20,9 @@
 //! `keep_trailing_newline`, holding the three templates, over the `inbound` catalog of
 //! [`Strings`]. `t()` passes `service`, `service_name`, `caller`, `called` and
 //! `received_at` along. The subject is `subject-pages` for a fax whose pages were counted,
-//! else `subject`. An error at load time is attributed like the reports' (see
-//! `Templates::attribute`): to the language's `inbound.ftl` override when it comes from
-//! `t()`, else to the template.
+//! else `subject`. An error at load time is attributed as the reports' are
+//! ([`attribute`]): to the language's `inbound.ftl` override when it comes from `t()`, else
+//! to the template.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ use umsgate_domain::{Language, Service};
 
 use super::error::{Origin, ReportError};
 use super::strings::{LANGUAGES, Strings};
-use super::templates::{describe, environment};
+use super::templates::{attribute, describe, environment, strings_error};
 
 /// The templates, by name (below `inbound/`), with their embedded text.
 pub(crate) const INBOUND_TEMPLATES: [(&str, &str); 3] = [
@@ -242,38 +242,12 @@ impl InboundTexts {
         Ok(())
     }
 
-    /// A render error at load time, attributed to the file at fault: the language's string
-    /// override if the error comes from `t()` and there is one, else the template.
     fn attribute(&self, e: &minijinja::Error, name: &str, lang: Language) -> ReportError {
-        let template = e
-            .name()
-            .and_then(|n| self.origins.get(n))
-            .or_else(|| self.origins.get(name))
-            .cloned()
-            .unwrap_or_else(|| Origin::Embedded(format!("templates/inbound/{name}")));
-        let mut from_strings = false;
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            from_strings |= s.downcast_ref::<ReportError>().is_some();
-            source = s.source();
-        }
-        let detail = format!("{} (rendering in {lang})", describe(e));
-        match self.strings.override_origin(lang) {
-            Some(strings) if from_strings => {
-                ReportError::strings(strings.clone(), format!("{detail}, used by {template}"))
-            }
-            _ => ReportError::template(template, detail),
-        }
+        attribute(e, name, lang, &self.origins, &self.strings)
     }
 
-    /// A string error at load time, attributed to the language's override file if it has
-    /// one (the embedded strings are tested; an override is the likely culprit).
     fn strings_error(&self, lang: Language, e: &dyn std::fmt::Display) -> ReportError {
-        let origin = match self.strings.override_origin(lang) {
-            Some(origin) => origin.clone(),
-            None => self.strings.catalog().embedded_origin(lang),
-        };
-        ReportError::strings(origin, e.to_string())
+        strings_error(&self.strings, lang, e)
     }
 }
 

@@ -311,39 +311,12 @@ impl Templates {
         Ok(())
     }
 
-    /// A render error at load time, attributed to the file at fault: the language's string
-    /// override if the error comes from `t()` and there is one, else the template.
     fn attribute(&self, e: &minijinja::Error, name: &str, lang: Language) -> ReportError {
-        let template = e
-            .name()
-            .and_then(|n| self.origins.get(n))
-            .or_else(|| self.origins.get(name))
-            .cloned()
-            .unwrap_or_else(|| Origin::Embedded(name.to_owned()));
-        let mut from_strings = false;
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            from_strings |= s.downcast_ref::<ReportError>().is_some();
-            source = s.source();
-        }
-        let detail = format!("{} (rendering in {lang})", describe(e));
-        match self.strings.override_origin(lang) {
-            Some(strings) if from_strings => {
-                ReportError::strings(strings.clone(), format!("{detail}, used by {template}"))
-            }
-            _ => ReportError::template(template, detail),
-        }
+        attribute(e, name, lang, &self.origins, &self.strings)
     }
 
-    /// A string error at load time, attributed to the language's override file if it has
-    /// one (the embedded strings are tested; an override is the likely culprit).
     fn strings_error(&self, lang: Language, e: ReportError) -> ReportError {
-        match self.strings.override_origin(lang) {
-            Some(origin) => ReportError::strings(origin.clone(), e.to_string()),
-            None => {
-                ReportError::strings(self.strings.catalog().embedded_origin(lang), e.to_string())
-            }
-        }
+        strings_error(&self.strings, lang, &e)
     }
 
     pub(crate) fn render(
@@ -580,6 +553,51 @@ impl Templates {
         ctx.insert("refusal", refusal);
         Ok(Value::from(ctx))
     }
+}
+
+/// A render error at load time, attributed to the file at fault: the language's string
+/// override if the error comes from `t()` and there is one, else the template (`origins`:
+/// template name → where its text came from).
+pub(super) fn attribute(
+    e: &minijinja::Error,
+    name: &str,
+    lang: Language,
+    origins: &BTreeMap<&'static str, Origin>,
+    strings: &Strings,
+) -> ReportError {
+    let template = e
+        .name()
+        .and_then(|n| origins.get(n))
+        .or_else(|| origins.get(name))
+        .cloned()
+        .unwrap_or_else(|| Origin::Embedded(name.to_owned()));
+    let mut from_strings = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        from_strings |= s.downcast_ref::<ReportError>().is_some();
+        source = s.source();
+    }
+    let detail = format!("{} (rendering in {lang})", describe(e));
+    match strings.override_origin(lang) {
+        Some(strings) if from_strings => {
+            ReportError::strings(strings.clone(), format!("{detail}, used by {template}"))
+        }
+        _ => ReportError::template(template, detail),
+    }
+}
+
+/// A string error at load time, attributed to the language's override file if it has one
+/// (the embedded strings are tested; an override is the likely culprit).
+pub(super) fn strings_error(
+    strings: &Strings,
+    lang: Language,
+    e: &dyn std::fmt::Display,
+) -> ReportError {
+    let origin = match strings.override_origin(lang) {
+        Some(origin) => origin.clone(),
+        None => strings.catalog().embedded_origin(lang),
+    };
+    ReportError::strings(origin, e.to_string())
 }
 
 /// One input per kind of report, every refusal variant included: what [`Templates::load`]
