@@ -735,3 +735,74 @@ fn an_override_template_in_templates_dir_changes_the_inbound_mail() {
     );
     g.stop();
 }
+
+/// A template that fails only on some messages (it passed the check at start-up): such a
+/// message is kept in `received/error/` with the reason, and the next one is mailed.
+#[test]
+fn a_message_whose_text_cannot_be_rendered_is_kept_in_received_error() {
+    let listen = free_addr();
+    let work = prepare("in-render-error", JANE, listen, &MailServer::Maildir);
+    let config = config_text(listen, &MailServer::Maildir).replace(
+        "log_dir = \"log\"\n",
+        "log_dir = \"log\"\ntemplates_dir = \"templates\"\n",
+    );
+    std::fs::write(work.config_path(), config).unwrap();
+    std::fs::create_dir_all(work.dir.join("templates/inbound")).unwrap();
+    std::fs::write(
+        work.dir.join("templates/inbound/sms.txt.j2"),
+        "{% if text == \"boom\" %}{{ nowhere }}{% endif %}SMS: {{ text }}\n",
+    )
+    .unwrap();
+    let mut daemon = Daemon::run(&work, listen);
+    daemon.wait_ready();
+    let g = Gate {
+        work,
+        daemon,
+        _lock: None,
+    };
+    let sms = |text: &str| {
+        g.send_test(&[
+            "--type",
+            "sms",
+            "--calling",
+            "+49 170 1234567",
+            "--called",
+            "+49 8142 4799123",
+            "--text",
+            text,
+        ]);
+    };
+    sms("boom");
+    let errors = g
+        .work
+        .dir
+        .join("state")
+        .join(INSTANCE)
+        .join("received/error");
+    let reason = support::wait_for("a message in received/error/", || {
+        std::fs::read_dir(&errors)
+            .ok()?
+            .flatten()
+            .find_map(|e| std::fs::read_to_string(e.path().join("reason.txt")).ok())
+    });
+    assert!(
+        reason.contains("cannot write the mail text") && reason.contains("nowhere"),
+        "{reason}"
+    );
+
+    let marker = format!("fine-{}", nonce());
+    sms(&marker);
+    let inbox = g.work.dir.join("maildir/jane@example.com/new");
+    let mail = support::wait_for("the second SMS", || {
+        read_maildir(&inbox)
+            .into_iter()
+            .find(|m| m.raw().contains(&marker))
+    });
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    assert_eq!(
+        parsed.body_text(0).unwrap().replace("\r\n", "\n"),
+        format!("SMS: {marker}\n")
+    );
+    assert_eq!(read_maildir(&inbox).len(), 1, "the broken SMS was mailed");
+    g.stop();
+}
