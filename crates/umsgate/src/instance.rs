@@ -257,6 +257,7 @@ impl Instance {
             dirs: dirs.clone(),
             mailer: Arc::clone(&delivery),
             directory,
+            reports: Arc::clone(&shared.reports),
             store: shared.store.clone(),
             logs: Arc::clone(&logs),
             hostname,

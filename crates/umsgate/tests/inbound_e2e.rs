@@ -668,3 +668,141 @@ fn check_reports_whether_the_mail_server_answers() {
         describe(&out)
     );
 }
+
+/// An administrator's files in `service.templates_dir` change what an inbound mail says: the
+/// template `inbound/sms.txt.j2` replaces the embedded one, and `en/inbound.ftl` replaces
+/// the English strings it defines (here the subject) and keeps the others.
+#[test]
+fn an_override_template_in_templates_dir_changes_the_inbound_mail() {
+    let listen = free_addr();
+    let work = prepare("in-override", JANE, listen, &MailServer::Maildir);
+    let config = config_text(listen, &MailServer::Maildir).replace(
+        "log_dir = \"log\"\n",
+        "log_dir = \"log\"\ntemplates_dir = \"templates\"\n",
+    );
+    std::fs::write(work.config_path(), config).unwrap();
+    let templates = work.dir.join("templates");
+    std::fs::create_dir_all(templates.join("inbound")).unwrap();
+    std::fs::create_dir_all(templates.join("en")).unwrap();
+    std::fs::write(
+        templates.join("inbound/sms.txt.j2"),
+        "Text message for {{ called }}, sent by {{ caller }} ({{ service_name }}):\n\n\
+         {{ text }}\n\n-- \nYour switchboard\n",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("en/inbound.ftl"),
+        "subject = Text message from { $caller }\n",
+    )
+    .unwrap();
+    let mut daemon = Daemon::run(&work, listen);
+    daemon.wait_ready();
+    let g = Gate {
+        work,
+        daemon,
+        _lock: None,
+    };
+
+    let marker = format!("override-{}", nonce());
+    g.send_test(&[
+        "--type",
+        "sms",
+        "--calling",
+        "+49 170 1234567",
+        "--called",
+        "+49 8142 4799123",
+        "--text",
+        &marker,
+    ]);
+    let id = g.wait_message_id("jane@example.com", "sms", "+49 170 1234567");
+    let mail = wait_mail(&g.work.dir.join("maildir/jane@example.com/new"), &id);
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+    assert_eq!(
+        body,
+        format!(
+            "Text message for +49 8142 4799123, sent by +49 170 1234567 (SMS):\n\n\
+             {marker}\n\n-- \nYour switchboard\n"
+        ),
+        "{}",
+        mail.raw()
+    );
+    assert_eq!(
+        parsed.subject(),
+        Some("Text message from +49 170 1234567"),
+        "{}",
+        mail.raw()
+    );
+    g.stop();
+}
+
+/// A template that fails only on some messages (it passed the check at start-up): such a
+/// message is kept in `received/error/` with the reason, and the next one is mailed.
+#[test]
+fn a_message_whose_text_cannot_be_rendered_is_kept_in_received_error() {
+    let listen = free_addr();
+    let work = prepare("in-render-error", JANE, listen, &MailServer::Maildir);
+    let config = config_text(listen, &MailServer::Maildir).replace(
+        "log_dir = \"log\"\n",
+        "log_dir = \"log\"\ntemplates_dir = \"templates\"\n",
+    );
+    std::fs::write(work.config_path(), config).unwrap();
+    std::fs::create_dir_all(work.dir.join("templates/inbound")).unwrap();
+    std::fs::write(
+        work.dir.join("templates/inbound/sms.txt.j2"),
+        "{% if text == \"boom\" %}{{ nowhere }}{% endif %}SMS: {{ text }}\n",
+    )
+    .unwrap();
+    let mut daemon = Daemon::run(&work, listen);
+    daemon.wait_ready();
+    let g = Gate {
+        work,
+        daemon,
+        _lock: None,
+    };
+    let sms = |text: &str| {
+        g.send_test(&[
+            "--type",
+            "sms",
+            "--calling",
+            "+49 170 1234567",
+            "--called",
+            "+49 8142 4799123",
+            "--text",
+            text,
+        ]);
+    };
+    sms("boom");
+    let errors = g
+        .work
+        .dir
+        .join("state")
+        .join(INSTANCE)
+        .join("received/error");
+    let reason = support::wait_for("a message in received/error/", || {
+        std::fs::read_dir(&errors)
+            .ok()?
+            .flatten()
+            .find_map(|e| std::fs::read_to_string(e.path().join("reason.txt")).ok())
+    });
+    assert!(
+        reason.contains("cannot write the mail text") && reason.contains("nowhere"),
+        "{reason}"
+    );
+
+    let marker = format!("fine-{}", nonce());
+    sms(&marker);
+    let inbox = g.work.dir.join("maildir/jane@example.com/new");
+    let mail = support::wait_for("the second SMS", || {
+        read_maildir(&inbox)
+            .into_iter()
+            .find(|m| m.raw().contains(&marker))
+    });
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    assert_eq!(
+        parsed.body_text(0).unwrap().replace("\r\n", "\n"),
+        format!("SMS: {marker}\n")
+    );
+    assert_eq!(read_maildir(&inbox).len(), 1, "the broken SMS was mailed");
+    g.stop();
+}

@@ -4,12 +4,18 @@
 //! checked first; a CR, LF or NUL in any of them refuses the whole mail with
 //! [`HeaderInjection`] — nothing is stripped silently, the caller keeps the message and logs
 //! why. Attachments get generated names (`fax.pdf`, `fax.tif`, `voice.wav`).
+//!
+//! The output is deterministic: the `Date:` is [`InboundMail::date`], and the MIME boundary
+//! of a mail with attachments is derived from the Message-ID (as the reports' is), so the
+//! same message composes to the same bytes.
 
 use std::time::SystemTime;
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::date::Date;
+use mail_builder::mime::{BodyPart, MimePart};
 
 use crate::clock;
 
@@ -91,14 +97,27 @@ pub fn compose(m: &InboundMail<'_>) -> Result<Vec<u8>, HeaderInjection> {
         .header(
             "Auto-Submitted",
             mail_builder::headers::raw::Raw::new("auto-generated"),
-        )
-        .text_body(m.text);
+        );
     if let Some(r) = m.reply_to {
         b = b.reply_to(r);
     }
-    for a in &m.attachments {
-        b = b.attachment(a.content_type, a.filename, a.data.as_slice());
-    }
+    // What `text_body` and `attachment` build, with the boundary set instead of random.
+    let text = MimePart::new("text/plain", BodyPart::Text(m.text.into()));
+    b = if m.attachments.is_empty() {
+        b.body(text)
+    } else {
+        let boundary = crate::reports::boundary(m.message_id, &[m.text]);
+        let mut parts = vec![text];
+        parts.extend(
+            m.attachments
+                .iter()
+                .map(|a| MimePart::new(a.content_type, a.data.as_slice()).attachment(a.filename)),
+        );
+        b.body(MimePart::new(
+            ContentType::new("multipart/mixed").attribute("boundary", boundary),
+            parts,
+        ))
+    };
     b.write_to_vec()
         .map_err(|_| HeaderInjection { header: "body" })
 }

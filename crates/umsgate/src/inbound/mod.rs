@@ -3,6 +3,6 @@
 
 mod called;
 pub mod compose;
-mod texts;
+pub mod texts;
 pub mod voice;
 pub mod worker;

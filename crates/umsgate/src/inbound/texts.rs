@@ -1,235 +1,58 @@
-//! The words of inbound mails in the seven languages: subject and body lines.
+//! The texts of an inbound mail: the engine's values cleaned, then the subject and body
+//! rendered with the strings and templates of [`InboundTexts`] (embedded, or the
+//! administrator's files in `service.templates_dir`).
 //!
-//! Contract: every language has every text (a closed `match`, checked by the compiler);
-//! placeholders are filled by [`subject`] and [`body`], never by the caller, so a value from
-//! the engine can only ever be data.
+//! # Contract
+//!
+//! - Values from the engine that go into the body are cleaned with the rule of outbound body
+//!   text ([`clean_char`]): the SMS text keeps its lines (CRLF and a bare CR become LF) and
+//!   loses every other control character, the one-line values lose their line breaks too.
+//!   So no bare CR of an SMS (the GSM alphabet has one) reaches the mail.
+//! - The calling number in the subject is not cleaned: a CR, LF or NUL in it makes
+//!   [`compose`](super::compose::compose) refuse the mail, and the message is kept in
+//!   `received/error/` — nothing is stripped from a header without a word.
+//! - The wording is the strings' and templates' alone: a value can only ever be data.
+//!
+//! # Implementation summary
+//!
+//! Cleaning here; words in `locales/<lang>/inbound.ftl`, layout in
+//! `templates/inbound/<service>.txt.j2`, both rendered by [`InboundTexts`].
 
 use umsgate_domain::{Language, Service};
 
 use crate::outbound::mime::clean_char;
+use crate::reports::{InboundFacts, InboundTexts, ReportError};
 
-struct Words {
-    fax: &'static str,
-    sms: &'static str,
-    voice: &'static str,
-    from: &'static str,
-    unknown_caller: &'static str,
-    to: &'static str,
-    received: &'static str,
-    pages: &'static str,
-    pages_in_subject: &'static str,
-    page_in_subject: &'static str,
-    duration: &'static str,
-    seconds: &'static str,
-    attached: &'static str,
-}
-
-fn words(lang: Language) -> Words {
-    match lang {
-        Language::De => Words {
-            fax: "Fax",
-            sms: "SMS",
-            voice: "Sprachnachricht",
-            from: "von",
-            unknown_caller: "unbekannt",
-            to: "An",
-            received: "Empfangen",
-            pages: "Seiten",
-            pages_in_subject: "Seiten",
-            page_in_subject: "Seite",
-            duration: "Dauer",
-            seconds: "s",
-            attached: "Die Nachricht ist angehängt.",
-        },
-        Language::En => Words {
-            fax: "Fax",
-            sms: "SMS",
-            voice: "Voice message",
-            from: "from",
-            unknown_caller: "unknown",
-            to: "To",
-            received: "Received",
-            pages: "Pages",
-            pages_in_subject: "pages",
-            page_in_subject: "page",
-            duration: "Duration",
-            seconds: "s",
-            attached: "The message is attached.",
-        },
-        Language::Fr => Words {
-            fax: "Fax",
-            sms: "SMS",
-            voice: "Message vocal",
-            from: "de",
-            unknown_caller: "inconnu",
-            to: "À",
-            received: "Reçu",
-            pages: "Pages",
-            pages_in_subject: "pages",
-            page_in_subject: "page",
-            duration: "Durée",
-            seconds: "s",
-            attached: "Le message est en pièce jointe.",
-        },
-        Language::It => Words {
-            fax: "Fax",
-            sms: "SMS",
-            voice: "Messaggio vocale",
-            from: "da",
-            unknown_caller: "sconosciuto",
-            to: "A",
-            received: "Ricevuto",
-            pages: "Pagine",
-            pages_in_subject: "pagine",
-            page_in_subject: "pagina",
-            duration: "Durata",
-            seconds: "s",
-            attached: "Il messaggio è allegato.",
-        },
-        Language::Es => Words {
-            fax: "Fax",
-            sms: "SMS",
-            voice: "Mensaje de voz",
-            from: "de",
-            unknown_caller: "desconocido",
-            to: "Para",
-            received: "Recibido",
-            pages: "Páginas",
-            pages_in_subject: "páginas",
-            page_in_subject: "página",
-            duration: "Duración",
-            seconds: "s",
-            attached: "El mensaje va adjunto.",
-        },
-        Language::Pt => Words {
-            fax: "Fax",
-            sms: "SMS",
-            voice: "Mensagem de voz",
-            from: "de",
-            unknown_caller: "desconhecido",
-            to: "Para",
-            received: "Recebido",
-            pages: "Páginas",
-            pages_in_subject: "páginas",
-            page_in_subject: "página",
-            duration: "Duração",
-            seconds: "s",
-            attached: "A mensagem está em anexo.",
-        },
-        Language::Nl => Words {
-            fax: "Fax",
-            sms: "Sms",
-            voice: "Spraakbericht",
-            from: "van",
-            unknown_caller: "onbekend",
-            to: "Aan",
-            received: "Ontvangen",
-            pages: "Pagina's",
-            pages_in_subject: "pagina's",
-            page_in_subject: "pagina",
-            duration: "Duur",
-            seconds: "s",
-            attached: "Het bericht is bijgevoegd.",
-        },
-    }
-}
-
-fn service_word(w: &Words, s: Service) -> &'static str {
-    match s {
-        Service::Fax => w.fax,
-        Service::Sms => w.sms,
-        Service::Voice => w.voice,
-    }
-}
-
-/// `Fax from +49 30 9876543 20 (3 pages)`-style subject.
-pub(super) fn subject(
+/// `Fax from +49 30 9876543 20 (3 pages)`-style subject; `calling` as the mail shows it.
+pub fn subject(
+    texts: &InboundTexts,
     lang: Language,
     service: Service,
     calling: &str,
     pages: Option<u32>,
-) -> String {
-    let w = words(lang);
-    let caller = if calling.is_empty() {
-        w.unknown_caller
-    } else {
-        calling
-    };
-    match (service, pages) {
-        (Service::Fax, Some(p)) => {
-            let word = if p == 1 {
-                w.page_in_subject
-            } else {
-                w.pages_in_subject
-            };
-            format!("{} {} {caller} ({p} {word})", w.fax, w.from)
-        }
-        _ => format!("{} {} {caller}", service_word(&w, service), w.from),
-    }
+) -> Result<String, ReportError> {
+    texts.subject(lang, service, calling, pages)
 }
 
-/// What the body of an inbound mail states.
-#[derive(Clone, Copy)]
-pub(super) struct Facts<'a> {
-    pub(super) service: Service,
-    pub(super) calling: &'a str,
-    pub(super) called: &'a str,
-    pub(super) received_at: &'a str,
-    pub(super) pages: Option<u32>,
-    pub(super) duration_s: Option<u64>,
-    /// The SMS itself; `None` for a fax or voice message (attached).
-    pub(super) sms_text: Option<&'a str>,
-}
-
-/// The text body: the facts, then the SMS text or a note that the message is attached.
-///
-/// Values from the engine are cleaned with the rule of outbound body text
-/// ([`clean_char`]): the SMS text keeps its lines (CRLF and a bare CR become LF) and loses
-/// every other control character, the one-line values lose their line breaks too. So no
-/// bare CR of an SMS (the GSM alphabet has one) reaches the mail.
-pub(super) fn body(lang: Language, f: &Facts<'_>) -> String {
-    let calling = clean_value(f.calling);
-    let called = clean_value(f.called);
-    let received_at = clean_value(f.received_at);
-    let sms_text = f.sms_text.map(clean_text);
-    let Facts {
-        service,
-        pages,
-        duration_s,
-        ..
-    } = *f;
-    let (calling, called, received_at) = (calling.as_str(), called.as_str(), received_at.as_str());
-    let w = words(lang);
-    let caller = if calling.is_empty() {
-        w.unknown_caller
-    } else {
-        calling
+/// The text body: the facts, then the SMS text or a note that the message is attached; every
+/// value cleaned first (see the module documentation).
+pub fn body(
+    texts: &InboundTexts,
+    lang: Language,
+    facts: &InboundFacts<'_>,
+) -> Result<String, ReportError> {
+    let calling = clean_value(facts.calling);
+    let called = clean_value(facts.called);
+    let received_at = clean_value(facts.received_at);
+    let sms_text = facts.sms_text.map(clean_text);
+    let cleaned = InboundFacts {
+        calling: &calling,
+        called: &called,
+        received_at: &received_at,
+        sms_text: sms_text.as_deref(),
+        ..*facts
     };
-    let mut out = format!(
-        "{} {} {caller}\n{}: {called}\n{}: {received_at}\n",
-        service_word(&w, service),
-        w.from,
-        w.to,
-        w.received
-    );
-    if let Some(p) = pages {
-        out.push_str(&format!("{}: {p}\n", w.pages));
-    }
-    if let Some(d) = duration_s {
-        out.push_str(&format!("{}: {d} {}\n", w.duration, w.seconds));
-    }
-    out.push('\n');
-    match sms_text {
-        Some(t) => {
-            out.push_str(&t);
-            out.push('\n');
-        }
-        None => {
-            out.push_str(w.attached);
-            out.push('\n');
-        }
-    }
-    out
+    texts.body(lang, &cleaned)
 }
 
 /// A one-line value: every control character (CR and LF included) dropped.
@@ -249,10 +72,21 @@ fn clean_text(t: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
     use super::*;
+    use crate::reports::Reports;
+
+    fn reports() -> Reports {
+        Reports::load(None).unwrap()
+    }
 
     #[test]
     fn every_language_names_caller_and_pages() {
+        let reports = reports();
+        let texts = reports.inbound();
         for lang in [
             Language::De,
             Language::En,
@@ -262,20 +96,23 @@ mod tests {
             Language::Pt,
             Language::Nl,
         ] {
-            let s = subject(lang, Service::Fax, "+49 30 1", Some(3));
+            let s = subject(texts, lang, Service::Fax, "+49 30 1", Some(3)).unwrap();
             assert!(s.contains("+49 30 1") && s.contains('3'), "{s}");
-            let facts = Facts {
+            let facts = InboundFacts {
                 service: Service::Sms,
                 calling: "",
                 called: "+49 8142 4799123",
                 received_at: "2026-11-26T10:15:00Z",
                 pages: None,
-                duration_s: None,
+                duration: None,
                 sms_text: Some("Hallo"),
             };
-            let b = body(lang, &facts);
+            let b = body(texts, lang, &facts).unwrap();
             assert!(b.contains("Hallo") && b.contains("+49 8142 4799123"), "{b}");
         }
+        let subject = |lang, service, calling, pages| {
+            super::subject(texts, lang, service, calling, pages).unwrap()
+        };
         assert_eq!(
             subject(Language::De, Service::Fax, "+49 30 1", Some(3)),
             "Fax von +49 30 1 (3 Seiten)"
@@ -284,22 +121,88 @@ mod tests {
             subject(Language::En, Service::Fax, "+49 30 1", Some(1)),
             "Fax from +49 30 1 (1 page)"
         );
+        // Zero pages is plural, also where the language's plural rule says "one" (French).
+        assert_eq!(
+            subject(Language::Fr, Service::Fax, "+49 30 1", Some(0)),
+            "Fax de +49 30 1 (0 pages)"
+        );
+        assert_eq!(
+            subject(Language::Nl, Service::Sms, "", Some(2)),
+            "Sms van onbekend"
+        );
+        assert_eq!(
+            subject(Language::It, Service::Voice, "+49 30 1", None),
+            "Messaggio vocale da +49 30 1"
+        );
+    }
+
+    #[test]
+    fn the_body_states_the_facts_in_the_users_language() {
+        let reports = reports();
+        let facts = InboundFacts {
+            service: Service::Voice,
+            calling: "+49 30 9876543 20",
+            called: "+49 8142 4799123",
+            received_at: "2026-11-26T10:15:00Z",
+            pages: None,
+            duration: Some(Duration::from_secs(42)),
+            sms_text: None,
+        };
+        assert_eq!(
+            body(reports.inbound(), Language::De, &facts).unwrap(),
+            "Sprachnachricht von +49 30 9876543 20\nAn: +49 8142 4799123\n\
+             Empfangen: 2026-11-26T10:15:00Z\nDauer: 42 s\n\nDie Nachricht ist angehängt.\n"
+        );
+        let fax = InboundFacts {
+            service: Service::Fax,
+            calling: "",
+            pages: Some(3),
+            duration: None,
+            ..facts
+        };
+        assert_eq!(
+            body(reports.inbound(), Language::Es, &fax).unwrap(),
+            "Fax de desconocido\nPara: +49 8142 4799123\nRecibido: 2026-11-26T10:15:00Z\n\
+             Páginas: 3\n\nEl mensaje va adjunto.\n"
+        );
+        // An SMS without text says what a fax says; its text, when there is one, is kept as
+        // it is, blank lines and all.
+        let sms = InboundFacts {
+            service: Service::Sms,
+            pages: None,
+            ..fax
+        };
+        assert!(
+            body(reports.inbound(), Language::En, &sms)
+                .unwrap()
+                .ends_with("\n\nThe message is attached.\n")
+        );
+        let sms = InboundFacts {
+            sms_text: Some("  two\n\nlines  \n\n"),
+            ..sms
+        };
+        assert!(
+            body(reports.inbound(), Language::En, &sms)
+                .unwrap()
+                .ends_with("Received: 2026-11-26T10:15:00Z\n\n  two\n\nlines  \n\n\n")
+        );
     }
 
     #[test]
     fn sms_text_and_engine_values_are_cleaned_like_body_text() {
-        let facts = Facts {
+        let reports = reports();
+        let facts = InboundFacts {
             service: Service::Sms,
             calling: "+49 30 1\r\nX: y",
             called: "+49 8142\r4799123",
             received_at: "2026-11-26T10:15:00Z\0",
             pages: None,
-            duration_s: None,
+            duration: None,
             sms_text: Some(
                 "x\r.\r\nMAIL FROM:<e@x>\r\n\u{7}bell\u{feff}\tnbsp\u{a0}end\rlast\u{1b}[0m",
             ),
         };
-        let b = body(Language::En, &facts);
+        let b = body(reports.inbound(), Language::En, &facts).unwrap();
         assert!(!b.contains('\r'), "{b:?}");
         assert!(
             !b.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
@@ -314,5 +217,17 @@ mod tests {
             "{b:?}"
         );
         assert!(b.contains("Received: 2026-11-26T10:15:00Z\n"), "{b:?}");
+        // Template syntax in a value is data.
+        let sms = InboundFacts {
+            calling: "{{ lang }}",
+            sms_text: Some("{{ t(\"heading\") }} { $caller }"),
+            ..facts
+        };
+        let b = body(reports.inbound(), Language::En, &sms).unwrap();
+        assert!(
+            b.starts_with("SMS from {{ lang }}\n")
+                && b.ends_with("\n{{ t(\"heading\") }} { $caller }\n"),
+            "{b:?}"
+        );
     }
 }

@@ -5,14 +5,15 @@
 //! the site's plan: `called`); every user who owns it gets a mail, nobody → the default
 //! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
 //! once, `retry` keeps the message and tries again later. Each mail is composed in the
-//! recipient's language (an SMS text cleaned of control characters) with the fax as PDF,
+//! recipient's language (`texts`: the strings and templates of [`Reports`], overridable in
+//! `service.templates_dir`; an SMS text cleaned of control characters) with the fax as PDF,
 //! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
 //! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
 //! removed only after every copy is delivered or durable (mail goes through
-//! [`Delivery::submit`]: sent at once, else spooled). A message that cannot be read, or whose mail
-//! would carry CR/LF/NUL in a header, moves to `received/error/` with `reason.txt`: kept,
-//! never dropped.
+//! [`Delivery::submit`]: sent at once, else spooled). A message that cannot be read, whose text
+//! cannot be rendered, or whose mail would carry CR/LF/NUL in a header, moves to
+//! `received/error/` with `reason.txt`: kept, never dropped.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::delivery::Delivery;
 use crate::directory::{Directory, User};
 use crate::gateway::received::ReceivedMessage;
 use crate::logs::InstanceLogs;
+use crate::reports::{InboundFacts, Reports};
 use crate::spool::layout::InstanceDirs;
 use crate::spool::{QueueId, Sidecar, sync_dir, write_synced};
 use crate::store::Store;
@@ -48,6 +50,8 @@ pub struct Inbound {
     /// Mail is handed to delivery (sent at once, or spooled in `smtp-out/`).
     pub mailer: Arc<Delivery>,
     pub directory: Arc<Directory>,
+    /// The strings and templates of the mail texts (shared with the reports).
+    pub reports: Arc<Reports>,
     pub store: Store,
     pub logs: Arc<InstanceLogs>,
     pub hostname: String,
@@ -196,17 +200,24 @@ impl Inbound {
                     .collect(),
                 Service::Sms => Vec::new(),
             };
-            let subject = texts::subject(lang, msg.service, &calling_shown, msg.pages);
-            let facts = texts::Facts {
+            let facts = InboundFacts {
                 service: msg.service,
                 calling: &calling_shown,
                 called: &msg.called,
                 received_at: &msg.received_at,
                 pages: msg.pages,
-                duration_s: msg.duration_s,
+                duration: msg.duration_s.map(Duration::from_secs),
                 sms_text: msg.text.as_deref().filter(|_| msg.service == Service::Sms),
             };
-            let text = texts::body(lang, &facts);
+            let inbound = self.reports.inbound();
+            let written = texts::subject(inbound, lang, msg.service, &calling_shown, msg.pages)
+                .and_then(|subject| Ok((subject, texts::body(inbound, lang, &facts)?)));
+            let (subject, text) = match written {
+                Ok(t) => t,
+                Err(e) => {
+                    return self.set_aside(id, dir, &format!("cannot write the mail text: {e}"));
+                }
+            };
             let qid = QueueId::generate();
             let message_id = format!("{qid}.{}@{}", msg.service, self.hostname);
             let mail = InboundMail {

@@ -190,8 +190,9 @@ fn crlf(s: &str) -> String {
 }
 
 /// `=_umsgate_<hash of the Message-ID>`, made longer until no body contains it. `=_` cannot
-/// occur in quoted-printable or base64 output, so only a 7-bit body could clash.
-fn boundary(message_id: &str, bodies: &[&str]) -> String {
+/// occur in quoted-printable or base64 output, so only a 7-bit body could clash. (The
+/// inbound mails use it too.)
+pub(crate) fn boundary(message_id: &str, bodies: &[&str]) -> String {
     // FNV-1a, 64 bit: stable across Rust versions, unlike `DefaultHasher`.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in message_id.bytes() {

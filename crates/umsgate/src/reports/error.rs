@@ -13,8 +13,8 @@ pub struct ReportError {
 /// Where a template or string file came from (for error messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
-    /// Compiled into the binary; the name is the path below `templates/reports/` or
-    /// `locales/`.
+    /// Compiled into the binary; the name says which file (`templates/reports/…`,
+    /// `templates/inbound/…`, `<lang>/reports.ftl`, `<lang>/inbound.ftl`).
     Embedded(String),
     /// A file of the override folder.
     File(PathBuf),
@@ -155,7 +155,7 @@ impl fmt::Display for ReportError {
             Kind::Io { path, .. } => write!(f, "cannot read {}", path.display()),
             Kind::UnknownOverride { path } => write!(
                 f,
-                "{}: not a report template or string file umsgate knows",
+                "{}: not a template or string file umsgate knows",
                 path.display()
             ),
             Kind::Strings { origin, detail } => write!(f, "{origin}: {detail}"),

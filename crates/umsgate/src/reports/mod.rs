@@ -1,6 +1,8 @@
 //! Report mails to the sender of an outbound job: a delivery report (the fax, SMS or voice
 //! message was sent, or finally failed) or an error report (umsgate refused the job), in the
-//! sender's report language, as HTML with a text alternative or as text only.
+//! sender's report language, as HTML with a text alternative or as text only; and the texts
+//! of the mails for received faxes, SMS and voice messages ([`InboundTexts`]), from strings
+//! and templates loaded, overridden and checked the same way.
 //!
 //! # Contract
 //!
@@ -31,21 +33,23 @@
 //!
 //! # Override folder
 //!
-//! Same layout as the embedded defaults (`crates/umsgate/templates/reports/` and
-//! `crates/umsgate/locales/<lang>/reports.ftl`):
+//! Same layout as the embedded defaults (`crates/umsgate/templates/reports/`,
+//! `crates/umsgate/templates/inbound/` and `crates/umsgate/locales/<lang>/`):
 //!
 //! ```text
 //! <override_dir>/
 //!   sent.txt.j2  sent.html.j2  failed.txt.j2  failed.html.j2  refused.txt.j2  refused.html.j2
 //!   layout.txt.j2  layout.html.j2  details.txt.j2  details.html.j2   (shared parts)
-//!   de/reports.ftl  en/reports.ftl  fr/  it/  es/  pt/  nl/
+//!   inbound/fax.txt.j2  inbound/sms.txt.j2  inbound/voice.txt.j2     (inbound mails)
+//!   de/reports.ftl  de/inbound.ftl  en/  fr/  it/  es/  pt/  nl/
 //! ```
 //!
-//! A template file replaces the embedded template of that name. A `reports.ftl` is laid over
-//! the embedded strings of its language: the messages it defines replace the embedded ones,
-//! the others stay, so an administrator can change one sentence without copying the file.
-//! Any other `*.j2` file, or a `reports.ftl` in a folder that is not one of the seven
-//! languages, is an error (a misspelt name would otherwise be ignored without a word).
+//! A template file replaces the embedded template of that name. A `reports.ftl` or
+//! `inbound.ftl` is laid over the embedded strings of its language: the messages it defines
+//! replace the embedded ones, the others stay, so an administrator can change one sentence
+//! without copying the file. Any other `*.j2` file (at the top or in `inbound/`), or a
+//! `*.ftl` file that is not one of the two in one of the seven language folders, is an error
+//! (a misspelt name would otherwise be ignored without a word).
 //!
 //! Templates are [MiniJinja](https://docs.rs/minijinja) (`trim_blocks`, `lstrip_blocks`;
 //! `.html.j2` is auto-escaped; an undefined variable is an error). They see:
@@ -66,13 +70,16 @@
 //!
 //! and a function `t(id, **args)` that formats the Fluent message `id` in the report's
 //! language, with `service`, `service_name`, `number`, `address` (the recipient address)
-//! and `job_id` passed along automatically.
+//! and `job_id` passed along automatically. The inbound templates' variables are listed in
+//! [`inbound`] (and the README).
 //!
 //! # Implementation summary
 //!
-//! `strings` holds the seven Fluent bundles (embedded + override; English as fallback per
-//! message), `templates` the MiniJinja environment with `t` and the report context, and
-//! `compose` the MIME writer on `mail-builder`. The refusal explanations live in the string
+//! `strings` holds the seven Fluent bundles of a catalog (embedded + override; English as
+//! fallback per message), `templates` the MiniJinja environment with `t` and the report
+//! context (and the override scan and environment settings that `inbound` shares),
+//! `inbound` the inbound mails' environment, and `compose` the MIME writer on
+//! `mail-builder`. The refusal explanations live in the string
 //! files as `refusal-<code>` and `refusal-<code>-hint`, one pair per [`Refusal`] variant;
 //! the match that gives each variant its localized arguments is exhaustive, so a new
 //! variant does not compile until it has them (then add it to `templates::samples`, which
@@ -80,6 +87,7 @@
 
 mod compose;
 mod error;
+pub mod inbound;
 mod strings;
 mod templates;
 
@@ -93,8 +101,10 @@ use umsgate_domain::{Language, Service};
 
 use umsgate_domain::Refusal;
 
+pub(crate) use compose::boundary;
 pub use compose::{MailParts, compose};
 pub use error::ReportError;
+pub use inbound::{InboundFacts, InboundTexts};
 
 /// What happened to the job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,20 +161,33 @@ pub struct Rendered {
     pub html: Option<String>,
 }
 
-/// Templates and strings for all seven report languages. Cheap to share (`Send + Sync`);
-/// build once per configuration snapshot.
+/// Templates and strings for all seven languages, of the reports and of the inbound mails.
+/// Cheap to share (`Send + Sync`); build once per configuration snapshot.
 #[derive(Debug)]
 pub struct Reports {
     templates: templates::Templates,
+    inbound: InboundTexts,
 }
 
 impl Reports {
     /// Embedded defaults; files in `override_dir` (same layout: `<lang>/reports.ftl`,
-    /// `<name>.html.j2`, `<name>.txt.j2`) replace them. Errors name the file.
+    /// `<lang>/inbound.ftl`, `<name>.html.j2`, `<name>.txt.j2`, `inbound/<service>.txt.j2`)
+    /// replace them. Errors name the file.
     pub fn load(override_dir: Option<&Path>) -> Result<Reports, ReportError> {
-        let strings = strings::Strings::load(override_dir)?;
-        let templates = templates::Templates::load(override_dir, strings)?;
-        Ok(Reports { templates })
+        let overrides = match override_dir {
+            Some(dir) => templates::scan_overrides(dir)?,
+            None => templates::OverrideFiles::default(),
+        };
+        let strings = strings::Strings::load(override_dir, strings::Catalog::Reports)?;
+        let templates = templates::Templates::load(&overrides.reports, strings)?;
+        let strings = strings::Strings::load(override_dir, strings::Catalog::Inbound)?;
+        let inbound = InboundTexts::load(&overrides.inbound, strings)?;
+        Ok(Reports { templates, inbound })
+    }
+
+    /// The texts of the mails for received faxes, SMS and voice messages.
+    pub fn inbound(&self) -> &InboundTexts {
+        &self.inbound
     }
 
     /// Renders the report for `input` in `lang`; the HTML alternative only if `html`.

@@ -1,6 +1,7 @@
-//! Localized strings: one Fluent bundle per report language, the embedded defaults overlaid
-//! with the administrator's `<lang>/reports.ftl`, and the few values formatted per language
-//! (date and time, pages with plurals, durations).
+//! Localized strings: one Fluent bundle per language for each catalog (the reports'
+//! `reports.ftl`, the inbound mails' `inbound.ftl`), the embedded defaults overlaid with the
+//! administrator's `<lang>/<catalog>.ftl`, and the few values formatted per language (date
+//! and time, pages with plurals, durations).
 //!
 //! Contract: [`Strings::format`] either returns the whole formatted string or an error; a
 //! string with an unresolved placeholder or a missing message never comes back. A message
@@ -18,7 +19,7 @@ use super::error::{Origin, ReportError};
 
 type Bundle = FluentBundle<FluentResource>;
 
-/// The report languages, in the order of [`lang_index`].
+/// The languages, in the order of [`lang_index`].
 pub(crate) const LANGUAGES: [Language; 7] = [
     Language::De,
     Language::En,
@@ -29,16 +30,55 @@ pub(crate) const LANGUAGES: [Language; 7] = [
     Language::Nl,
 ];
 
-/// The embedded string files, in the order of [`LANGUAGES`].
-pub(crate) const EMBEDDED: [&str; 7] = [
-    include_str!("../../locales/de/reports.ftl"),
-    include_str!("../../locales/en/reports.ftl"),
-    include_str!("../../locales/fr/reports.ftl"),
-    include_str!("../../locales/it/reports.ftl"),
-    include_str!("../../locales/es/reports.ftl"),
-    include_str!("../../locales/pt/reports.ftl"),
-    include_str!("../../locales/nl/reports.ftl"),
-];
+/// A set of string files, one per language: what a [`Strings`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Catalog {
+    /// `<lang>/reports.ftl`: delivery and error reports.
+    Reports,
+    /// `<lang>/inbound.ftl`: the mails of received faxes, SMS and voice messages.
+    Inbound,
+}
+
+impl Catalog {
+    pub(crate) const ALL: [Catalog; 2] = [Catalog::Reports, Catalog::Inbound];
+
+    /// The file name in every language folder, embedded and overriding.
+    pub(crate) fn file_name(self) -> &'static str {
+        match self {
+            Catalog::Reports => "reports.ftl",
+            Catalog::Inbound => "inbound.ftl",
+        }
+    }
+
+    /// The embedded string files, in the order of [`LANGUAGES`].
+    pub(crate) fn embedded(self) -> [&'static str; 7] {
+        match self {
+            Catalog::Reports => [
+                include_str!("../../locales/de/reports.ftl"),
+                include_str!("../../locales/en/reports.ftl"),
+                include_str!("../../locales/fr/reports.ftl"),
+                include_str!("../../locales/it/reports.ftl"),
+                include_str!("../../locales/es/reports.ftl"),
+                include_str!("../../locales/pt/reports.ftl"),
+                include_str!("../../locales/nl/reports.ftl"),
+            ],
+            Catalog::Inbound => [
+                include_str!("../../locales/de/inbound.ftl"),
+                include_str!("../../locales/en/inbound.ftl"),
+                include_str!("../../locales/fr/inbound.ftl"),
+                include_str!("../../locales/it/inbound.ftl"),
+                include_str!("../../locales/es/inbound.ftl"),
+                include_str!("../../locales/pt/inbound.ftl"),
+                include_str!("../../locales/nl/inbound.ftl"),
+            ],
+        }
+    }
+
+    /// Where the embedded file of `lang` came from, for error messages.
+    pub(crate) fn embedded_origin(self, lang: Language) -> Origin {
+        Origin::Embedded(format!("{lang}/{}", self.file_name()))
+    }
+}
 
 pub(crate) fn lang_index(lang: Language) -> usize {
     match lang {
@@ -54,8 +94,9 @@ pub(crate) fn lang_index(lang: Language) -> usize {
 
 const ENGLISH: usize = 1;
 
-/// The seven bundles.
+/// The seven bundles of one catalog.
 pub(crate) struct Strings {
+    catalog: Catalog,
     bundles: Vec<Bundle>,
     /// Where each language's override came from, if any (for error messages).
     overrides: Vec<Option<Origin>>,
@@ -64,6 +105,7 @@ pub(crate) struct Strings {
 impl std::fmt::Debug for Strings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Strings")
+            .field("catalog", &self.catalog)
             .field("languages", &LANGUAGES)
             .field("overrides", &self.overrides)
             .finish()
@@ -89,22 +131,23 @@ fn parse(source: String, origin: &Origin) -> Result<FluentResource, ReportError>
 }
 
 impl Strings {
-    /// The embedded strings, each language overlaid with `<dir>/<lang>/reports.ftl` if that
-    /// file exists. Messages of an override file replace the embedded messages of the same
-    /// id; ids it does not mention keep their embedded text.
-    pub(crate) fn load(override_dir: Option<&Path>) -> Result<Strings, ReportError> {
+    /// The embedded strings of `catalog`, each language overlaid with
+    /// `<dir>/<lang>/<catalog>.ftl` if that file exists. Messages of an override file replace
+    /// the embedded messages of the same id; ids it does not mention keep their embedded text.
+    pub(crate) fn load(
+        override_dir: Option<&Path>,
+        catalog: Catalog,
+    ) -> Result<Strings, ReportError> {
         let mut bundles = Vec::with_capacity(LANGUAGES.len());
         let mut overrides = Vec::with_capacity(LANGUAGES.len());
-        for (lang, embedded) in LANGUAGES.iter().zip(EMBEDDED) {
-            let langid: unic_langid::LanguageIdentifier = lang.as_str().parse().map_err(|_| {
-                ReportError::strings(
-                    Origin::Embedded(format!("{lang}/reports.ftl")),
-                    "not a language tag",
-                )
-            })?;
+        for (lang, embedded) in LANGUAGES.iter().zip(catalog.embedded()) {
+            let origin = catalog.embedded_origin(*lang);
+            let langid: unic_langid::LanguageIdentifier = lang
+                .as_str()
+                .parse()
+                .map_err(|_| ReportError::strings(origin.clone(), "not a language tag"))?;
             let mut bundle = Bundle::new_concurrent(vec![langid]);
             bundle.set_use_isolating(false);
-            let origin = Origin::Embedded(format!("{lang}/reports.ftl"));
             let resource = parse(embedded.to_owned(), &origin)?;
             bundle.add_resource(resource).map_err(|errors| {
                 let detail = errors
@@ -114,7 +157,7 @@ impl Strings {
             })?;
             let mut overridden = None;
             if let Some(dir) = override_dir {
-                let path = dir.join(lang.as_str()).join("reports.ftl");
+                let path = dir.join(lang.as_str()).join(catalog.file_name());
                 if path.is_file() {
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| ReportError::io(path.clone(), e))?;
@@ -126,7 +169,16 @@ impl Strings {
             bundles.push(bundle);
             overrides.push(overridden);
         }
-        Ok(Strings { bundles, overrides })
+        Ok(Strings {
+            catalog,
+            bundles,
+            overrides,
+        })
+    }
+
+    /// The catalog these strings are.
+    pub(crate) fn catalog(&self) -> Catalog {
+        self.catalog
     }
 
     /// Where the strings of `lang` were overridden from, if they were.
@@ -257,30 +309,45 @@ mod tests {
 
     #[test]
     fn every_language_has_exactly_the_english_ids() {
-        let english = message_ids(EMBEDDED[ENGLISH]);
-        assert!(english.len() > 40, "{english:?}");
-        let strings = Strings::load(None).unwrap();
-        for (i, (lang, source)) in LANGUAGES.iter().zip(EMBEDDED).enumerate() {
-            let ids = message_ids(source);
-            let missing: Vec<_> = english.difference(&ids).collect();
-            let extra: Vec<_> = ids.difference(&english).collect();
-            assert!(missing.is_empty(), "{lang}: missing {missing:?}");
-            assert!(extra.is_empty(), "{lang}: not in English {extra:?}");
-            // The line scan agrees with Fluent's own parser.
-            for id in &ids {
-                assert!(strings.bundles[i].has_message(id), "{lang}: {id}");
+        for (catalog, at_least) in [(Catalog::Reports, 40), (Catalog::Inbound, 12)] {
+            let embedded = catalog.embedded();
+            let english = message_ids(embedded[ENGLISH]);
+            assert!(english.len() >= at_least, "{catalog:?}: {english:?}");
+            let strings = Strings::load(None, catalog).unwrap();
+            for (i, (lang, source)) in LANGUAGES.iter().zip(embedded).enumerate() {
+                let ids = message_ids(source);
+                let missing: Vec<_> = english.difference(&ids).collect();
+                let extra: Vec<_> = ids.difference(&english).collect();
+                assert!(
+                    missing.is_empty(),
+                    "{catalog:?} {lang}: missing {missing:?}"
+                );
+                assert!(
+                    extra.is_empty(),
+                    "{catalog:?} {lang}: not in English {extra:?}"
+                );
+                // The line scan agrees with Fluent's own parser.
+                for id in &ids {
+                    assert!(strings.bundles[i].has_message(id), "{lang}: {id}");
+                }
             }
         }
     }
 
     #[test]
     fn no_language_uses_a_variable_english_does_not_know() {
-        let english = variables(EMBEDDED[ENGLISH]);
-        let known: BTreeSet<String> = english.values().flatten().cloned().collect();
-        for (lang, source) in LANGUAGES.iter().zip(EMBEDDED) {
-            for (id, vars) in variables(source) {
-                for var in vars {
-                    assert!(known.contains(&var), "{lang} {id}: unknown ${var}");
+        for catalog in Catalog::ALL {
+            let embedded = catalog.embedded();
+            let english = variables(embedded[ENGLISH]);
+            let known: BTreeSet<String> = english.values().flatten().cloned().collect();
+            for (lang, source) in LANGUAGES.iter().zip(embedded) {
+                for (id, vars) in variables(source) {
+                    for var in vars {
+                        assert!(
+                            known.contains(&var),
+                            "{catalog:?} {lang} {id}: unknown ${var}"
+                        );
+                    }
                 }
             }
         }
@@ -288,7 +355,7 @@ mod tests {
 
     #[test]
     fn dates_per_language() {
-        let strings = Strings::load(None).unwrap();
+        let strings = Strings::load(None, Catalog::Reports).unwrap();
         // 2026-11-26T10:15:00Z
         let at = UNIX_EPOCH + Duration::from_secs(1_795_688_100);
         assert_eq!(crate::clock::rfc3339(at), "2026-11-26T10:15:00Z");
@@ -323,7 +390,7 @@ mod tests {
 
     #[test]
     fn page_plurals() {
-        let strings = Strings::load(None).unwrap();
+        let strings = Strings::load(None, Catalog::Reports).unwrap();
         let cases = [
             (Language::En, 1, "1 page"),
             (Language::En, 3, "3 pages"),
@@ -347,7 +414,7 @@ mod tests {
 
     #[test]
     fn durations() {
-        let strings = Strings::load(None).unwrap();
+        let strings = Strings::load(None, Catalog::Reports).unwrap();
         let d = |s, ms| Duration::from_secs(s) + Duration::from_millis(ms);
         assert_eq!(strings.duration(Language::En, d(42, 0)).unwrap(), "42 s");
         assert_eq!(
@@ -362,7 +429,7 @@ mod tests {
 
     #[test]
     fn missing_message_and_missing_argument_are_errors() {
-        let strings = Strings::load(None).unwrap();
+        let strings = Strings::load(None, Catalog::Reports).unwrap();
         assert!(strings.plain(Language::De, "no-such-message").is_err());
         // `pages` needs $pages.
         let e = strings.plain(Language::En, "pages").unwrap_err();
@@ -375,7 +442,7 @@ mod tests {
             std::env::temp_dir().join(format!("umsgate-reports-strings-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("de")).unwrap();
         std::fs::write(dir.join("de/reports.ftl"), "service-fax = Telefax\n").unwrap();
-        let strings = Strings::load(Some(&dir)).unwrap();
+        let strings = Strings::load(Some(&dir), Catalog::Reports).unwrap();
         assert_eq!(
             strings.plain(Language::De, "service-fax").unwrap(),
             "Telefax"
@@ -385,7 +452,7 @@ mod tests {
         assert!(strings.override_origin(Language::En).is_none());
 
         std::fs::write(dir.join("de/reports.ftl"), "ok = fine\nbroken = { $\n").unwrap();
-        let e = Strings::load(Some(&dir)).unwrap_err();
+        let e = Strings::load(Some(&dir), Catalog::Reports).unwrap_err();
         let text = e.to_string();
         assert!(
             text.contains("de/reports.ftl") && text.contains("line 2"),

@@ -1,5 +1,7 @@
 //! The MiniJinja environment of the reports: the ten templates (embedded or overridden), the
-//! `t()` function over [`Strings`], and the context a report is rendered with.
+//! `t()` function over [`Strings`], and the context a report is rendered with; and what the
+//! inbound mails' templates share with them: the environment's settings ([`environment`]),
+//! `t()`, and the scan of the override folder ([`scan_overrides`]).
 //!
 //! Contract: [`Templates::load`] renders every kind of report in every language, text and
 //! HTML, with sample data; an error names the template file (or string file) at fault.
@@ -15,7 +17,8 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use umsgate_domain::{Language, NumberClass, Rights, Service};
 
 use super::error::{Origin, ReportError};
-use super::strings::{LANGUAGES, Strings};
+use super::inbound::INBOUND_TEMPLATES;
+use super::strings::{Catalog, LANGUAGES, Strings};
 use super::{Rendered, ReportInput, ReportKind};
 use umsgate_domain::Refusal;
 
@@ -108,8 +111,8 @@ fn to_fluent(v: &Value) -> Option<FluentValue<'static>> {
     }
 }
 
-/// Context variables passed to every `t()` call, as (context name, Fluent name).
-const T_COMMON: [(&str, &str); 5] = [
+/// Context variables passed to every `t()` call of a report, as (context name, Fluent name).
+const T_COMMON: &[(&str, &str)] = &[
     ("service", "service"),
     ("service_name", "service_name"),
     ("number", "number"),
@@ -117,8 +120,11 @@ const T_COMMON: [(&str, &str); 5] = [
     ("job_id", "job_id"),
 ];
 
+/// `t(id, **args)`: message `id` of `strings` in the template's `lang`, with the context
+/// variables `common` and `args` as Fluent arguments.
 fn template_fn(
     strings: Arc<Strings>,
+    common: &'static [(&'static str, &'static str)],
 ) -> impl Fn(&State<'_, '_>, &str, Kwargs) -> Result<String, minijinja::Error> + Send + Sync + 'static
 {
     move |state, id, kwargs| {
@@ -127,7 +133,7 @@ fn template_fn(
             .and_then(|v| v.as_str().and_then(|s| s.parse::<Language>().ok()))
             .unwrap_or(Language::En);
         let mut args = FluentArgs::new();
-        for (from, to) in T_COMMON {
+        for &(from, to) in common {
             if let Some(v) = state.lookup(from).as_ref().and_then(to_fluent) {
                 args.set(to, v);
             }
@@ -146,7 +152,7 @@ fn template_fn(
 }
 
 /// A MiniJinja error with its cause (the `t()` error inside a render error).
-fn describe(e: &minijinja::Error) -> String {
+pub(super) fn describe(e: &minijinja::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -157,9 +163,20 @@ fn describe(e: &minijinja::Error) -> String {
     text
 }
 
-/// The `*.j2` files of the override folder, by template name. Unknown names are errors.
-fn scan_overrides(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, ReportError> {
-    let mut found = BTreeMap::new();
+/// The template files of the override folder, by template name.
+#[derive(Debug, Default)]
+pub(super) struct OverrideFiles {
+    /// `<dir>/<name>.txt.j2`, `<dir>/<name>.html.j2`: report templates.
+    pub(super) reports: BTreeMap<&'static str, PathBuf>,
+    /// `<dir>/inbound/<service>.txt.j2`: the inbound mails' templates.
+    pub(super) inbound: BTreeMap<&'static str, PathBuf>,
+}
+
+/// The `*.j2` files of the override folder, by template name. Unknown names are errors: a
+/// `*.j2` or `*.ftl` file that umsgate would not read (`sent.txt.j2` in `inbound/`, a
+/// `reports.ftl` in a folder that is not a language, a misspelt name).
+pub(super) fn scan_overrides(dir: &Path) -> Result<OverrideFiles, ReportError> {
+    let mut found = OverrideFiles::default();
     let entries = std::fs::read_dir(dir).map_err(|e| ReportError::io(dir.to_owned(), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| ReportError::io(dir.to_owned(), e))?;
@@ -168,20 +185,26 @@ fn scan_overrides(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, ReportE
         let name = file_name.to_string_lossy();
         if path.is_dir() {
             let is_lang = LANGUAGES.iter().any(|l| l.as_str() == name);
+            let is_inbound = name == "inbound";
             let inner = std::fs::read_dir(&path).map_err(|e| ReportError::io(path.clone(), e))?;
             for file in inner {
                 let file = file.map_err(|e| ReportError::io(path.clone(), e))?;
                 let file_name = file.file_name();
                 let file_name = file_name.to_string_lossy();
-                let known = is_lang && file_name == "reports.ftl";
-                if !known && (file_name.ends_with(".ftl") || file_name.ends_with(".j2")) {
+                let strings = is_lang && Catalog::ALL.iter().any(|c| c.file_name() == file_name);
+                let template = INBOUND_TEMPLATES
+                    .iter()
+                    .find(|(known, _)| is_inbound && *known == file_name);
+                if let Some((known, _)) = template {
+                    found.inbound.insert(*known, file.path());
+                } else if !strings && (file_name.ends_with(".ftl") || file_name.ends_with(".j2")) {
                     return Err(ReportError::unknown_override(file.path()));
                 }
             }
         } else if name.ends_with(".j2") {
             match TEMPLATES.iter().find(|(known, _)| *known == name) {
                 Some((known, _)) => {
-                    found.insert(*known, path);
+                    found.reports.insert(*known, path);
                 }
                 None => return Err(ReportError::unknown_override(path)),
             }
@@ -190,46 +213,56 @@ fn scan_overrides(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, ReportE
     Ok(found)
 }
 
+/// An environment with the settings every umsgate template is written for: `trim_blocks`,
+/// `lstrip_blocks`, an undefined variable is an error, `.html.j2` is HTML-escaped (see
+/// [`escape_html`]), and `t()` over `strings` with the context variables `common`. With
+/// `keep_trailing_newline`, the last newline of a template file is output too.
+pub(super) fn environment(
+    strings: &Arc<Strings>,
+    common: &'static [(&'static str, &'static str)],
+    keep_trailing_newline: bool,
+) -> Result<Environment<'static>, ReportError> {
+    let mut env = Environment::new();
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(keep_trailing_newline)
+        .build()
+        .map_err(|e| ReportError::render(e.to_string()))?;
+    env.set_syntax(syntax);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html.j2") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Html)
+            && !value.is_safe()
+            && !value.is_none()
+            && !value.is_undefined()
+        {
+            let mut escaped = String::new();
+            escape_html(&value.to_string(), &mut escaped);
+            out.write_str(&escaped).map_err(minijinja::Error::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    env.add_function("t", template_fn(Arc::clone(strings), common));
+    Ok(env)
+}
+
 impl Templates {
+    /// The report templates: embedded, or the files of `overrides` (see [`scan_overrides`]).
     pub(crate) fn load(
-        override_dir: Option<&Path>,
+        overrides: &BTreeMap<&'static str, PathBuf>,
         strings: Strings,
     ) -> Result<Templates, ReportError> {
         let strings = Arc::new(strings);
-        let overrides = match override_dir {
-            Some(dir) => scan_overrides(dir)?,
-            None => BTreeMap::new(),
-        };
-
-        let mut env = Environment::new();
-        let syntax = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-            .map_err(|e| ReportError::render(e.to_string()))?;
-        env.set_syntax(syntax);
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html.j2") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
-        env.set_formatter(|out, state, value| {
-            if matches!(state.auto_escape(), AutoEscape::Html)
-                && !value.is_safe()
-                && !value.is_none()
-                && !value.is_undefined()
-            {
-                let mut escaped = String::new();
-                escape_html(&value.to_string(), &mut escaped);
-                out.write_str(&escaped).map_err(minijinja::Error::from)
-            } else {
-                minijinja::escape_formatter(out, state, value)
-            }
-        });
-        env.add_function("t", template_fn(Arc::clone(&strings)));
+        let mut env = environment(&strings, T_COMMON, false)?;
 
         let mut origins = BTreeMap::new();
         for (name, embedded) in TEMPLATES {
@@ -278,40 +311,12 @@ impl Templates {
         Ok(())
     }
 
-    /// A render error at load time, attributed to the file at fault: the language's string
-    /// override if the error comes from `t()` and there is one, else the template.
     fn attribute(&self, e: &minijinja::Error, name: &str, lang: Language) -> ReportError {
-        let template = e
-            .name()
-            .and_then(|n| self.origins.get(n))
-            .or_else(|| self.origins.get(name))
-            .cloned()
-            .unwrap_or_else(|| Origin::Embedded(name.to_owned()));
-        let mut from_strings = false;
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            from_strings |= s.downcast_ref::<ReportError>().is_some();
-            source = s.source();
-        }
-        let detail = format!("{} (rendering in {lang})", describe(e));
-        match self.strings.override_origin(lang) {
-            Some(strings) if from_strings => {
-                ReportError::strings(strings.clone(), format!("{detail}, used by {template}"))
-            }
-            _ => ReportError::template(template, detail),
-        }
+        attribute(e, name, lang, &self.origins, &self.strings)
     }
 
-    /// A string error at load time, attributed to the language's override file if it has
-    /// one (the embedded strings are tested; an override is the likely culprit).
     fn strings_error(&self, lang: Language, e: ReportError) -> ReportError {
-        match self.strings.override_origin(lang) {
-            Some(origin) => ReportError::strings(origin.clone(), e.to_string()),
-            None => ReportError::strings(
-                Origin::Embedded(format!("{lang}/reports.ftl")),
-                e.to_string(),
-            ),
-        }
+        strings_error(&self.strings, lang, &e)
     }
 
     pub(crate) fn render(
@@ -548,6 +553,51 @@ impl Templates {
         ctx.insert("refusal", refusal);
         Ok(Value::from(ctx))
     }
+}
+
+/// A render error at load time, attributed to the file at fault: the language's string
+/// override if the error comes from `t()` and there is one, else the template (`origins`:
+/// template name → where its text came from).
+pub(super) fn attribute(
+    e: &minijinja::Error,
+    name: &str,
+    lang: Language,
+    origins: &BTreeMap<&'static str, Origin>,
+    strings: &Strings,
+) -> ReportError {
+    let template = e
+        .name()
+        .and_then(|n| origins.get(n))
+        .or_else(|| origins.get(name))
+        .cloned()
+        .unwrap_or_else(|| Origin::Embedded(name.to_owned()));
+    let mut from_strings = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        from_strings |= s.downcast_ref::<ReportError>().is_some();
+        source = s.source();
+    }
+    let detail = format!("{} (rendering in {lang})", describe(e));
+    match strings.override_origin(lang) {
+        Some(strings) if from_strings => {
+            ReportError::strings(strings.clone(), format!("{detail}, used by {template}"))
+        }
+        _ => ReportError::template(template, detail),
+    }
+}
+
+/// A string error at load time, attributed to the language's override file if it has one
+/// (the embedded strings are tested; an override is the likely culprit).
+pub(super) fn strings_error(
+    strings: &Strings,
+    lang: Language,
+    e: &dyn std::fmt::Display,
+) -> ReportError {
+    let origin = match strings.override_origin(lang) {
+        Some(origin) => origin.clone(),
+        None => strings.catalog().embedded_origin(lang),
+    };
+    ReportError::strings(origin, e.to_string())
 }
 
 /// One input per kind of report, every refusal variant included: what [`Templates::load`]

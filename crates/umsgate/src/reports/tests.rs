@@ -425,3 +425,118 @@ fn a_subject_that_cannot_be_a_header_is_left_out_and_the_report_still_composed()
             .is_header_injection()
     );
 }
+
+fn inbound_facts(service: Service) -> InboundFacts<'static> {
+    InboundFacts {
+        service,
+        calling: "+49 30 9876543 20",
+        called: "+49 8142 4799123",
+        received_at: "2026-11-26T10:15:00Z",
+        pages: Some(3),
+        duration: None,
+        sms_text: (service == Service::Sms).then_some("Hallo"),
+    }
+}
+
+#[test]
+fn inbound_overrides_replace_templates_and_strings() {
+    let dir = TempDir::new("inbound-override");
+    std::fs::create_dir_all(dir.0.join("inbound")).unwrap();
+    std::fs::write(
+        dir.0.join("inbound/fax.txt.j2"),
+        "{{ t(\"custom\") }}: {{ service_name }} {{ caller }}, {{ pages }}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.0.join("en")).unwrap();
+    std::fs::write(
+        dir.0.join("en/inbound.ftl"),
+        "custom = New fax for { $called }\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.0.join("de")).unwrap();
+    std::fs::write(
+        dir.0.join("de/inbound.ftl"),
+        "custom = Neues Fax für { $called }\nservice-fax = Telefax\n",
+    )
+    .unwrap();
+    let r = Reports::load(Some(&dir.0)).unwrap();
+    let texts = r.inbound();
+    let fax = inbound_facts(Service::Fax);
+    assert_eq!(
+        texts.body(Language::De, &fax).unwrap(),
+        "Neues Fax für +49 8142 4799123: Telefax +49 30 9876543 20, 3\n"
+    );
+    assert_eq!(
+        texts
+            .subject(Language::De, Service::Fax, fax.calling, fax.pages)
+            .unwrap(),
+        "Telefax von +49 30 9876543 20 (3 Seiten)"
+    );
+    // Other languages fall back to English for the new message, keep their own words.
+    assert_eq!(
+        texts.body(Language::Fr, &fax).unwrap(),
+        "New fax for +49 8142 4799123: Fax +49 30 9876543 20, 3\n"
+    );
+    // The other services keep the embedded templates, and the reports their strings.
+    let sms = texts
+        .body(Language::De, &inbound_facts(Service::Sms))
+        .unwrap();
+    assert!(sms.starts_with("SMS von +49 30 9876543 20\nAn: "), "{sms}");
+    let report = r
+        .render(&input(ReportKind::Sent), Language::De, false)
+        .unwrap();
+    assert!(report.subject.starts_with("Fax an"), "{}", report.subject);
+}
+
+#[test]
+fn inbound_override_errors_name_the_file() {
+    let dir = TempDir::new("inbound-broken");
+    std::fs::create_dir_all(dir.0.join("inbound")).unwrap();
+    // A syntax error, an unknown variable, an unknown string.
+    for broken in ["{% if %}\n", "{{ sender_name }}\n", "{{ t(\"nope\") }}\n"] {
+        std::fs::write(dir.0.join("inbound/voice.txt.j2"), broken).unwrap();
+        let e = Reports::load(Some(&dir.0)).unwrap_err();
+        assert!(e.is_load_error(), "{e}");
+        assert!(
+            e.to_string().contains("inbound/voice.txt.j2"),
+            "{broken}: {e}"
+        );
+    }
+    std::fs::remove_file(dir.0.join("inbound/voice.txt.j2")).unwrap();
+
+    // A string that needs a variable nobody passes, one that does not parse, and a subject
+    // that would break the header: errors naming the .ftl file.
+    std::fs::create_dir_all(dir.0.join("it")).unwrap();
+    for broken in [
+        "heading = Fax { $nobody }\n",
+        "ok = fine\nbroken = { $\n",
+        "subject =\n    Fax\n    da { $caller }\n",
+    ] {
+        std::fs::write(dir.0.join("it/inbound.ftl"), broken).unwrap();
+        let e = Reports::load(Some(&dir.0)).unwrap_err();
+        assert!(e.is_load_error(), "{e}");
+        assert!(e.to_string().contains("it/inbound.ftl"), "{broken:?}: {e}");
+    }
+    std::fs::remove_file(dir.0.join("it/inbound.ftl")).unwrap();
+
+    // Misspelt names are not ignored.
+    for (folder, file) in [
+        ("inbound", "fx.txt.j2"),
+        ("inbound", "sent.txt.j2"),
+        ("inbound", "inbound.ftl"),
+        ("sv", "inbound.ftl"),
+        ("nl", "inbund.ftl"),
+    ] {
+        std::fs::create_dir_all(dir.0.join(folder)).unwrap();
+        let path = dir.0.join(folder).join(file);
+        std::fs::write(&path, "x = y\n").unwrap();
+        let e = Reports::load(Some(&dir.0)).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("{folder}/{file}")),
+            "{folder}/{file}: {e}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+    // Back to valid.
+    Reports::load(Some(&dir.0)).unwrap();
+}

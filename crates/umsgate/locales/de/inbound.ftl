@@ -1,0 +1,31 @@
+# umsgate inbound mail strings: German. The ids and variables are those of
+# en/inbound.ftl, which describes them.
+
+## Names
+
+service-fax = Fax
+service-sms = SMS
+service-voice = Sprachnachricht
+# The caller when the engine signalled no calling number.
+unknown-caller = unbekannt
+
+## Subject
+
+subject = { $service_name } von { $caller }
+# A fax whose pages were counted. $pages
+subject-pages = { $service_name } von { $caller } ({ $pages ->
+    [1] { $pages } Seite
+   *[other] { $pages } Seiten
+})
+
+## Body
+
+heading = { $service_name } von { $caller }
+label-to = An
+label-received = Empfangen
+label-pages = Seiten
+label-duration = Dauer
+# $seconds
+duration = { $seconds } s
+# In place of the SMS text: the fax or voice message is the attachment.
+attached = Die Nachricht ist angehängt.

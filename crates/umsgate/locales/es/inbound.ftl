@@ -1,0 +1,31 @@
+# umsgate inbound mail strings: Spanish. The ids and variables are those of
+# en/inbound.ftl, which describes them.
+
+## Names
+
+service-fax = Fax
+service-sms = SMS
+service-voice = Mensaje de voz
+# The caller when the engine signalled no calling number.
+unknown-caller = desconocido
+
+## Subject
+
+subject = { $service_name } de { $caller }
+# A fax whose pages were counted. $pages
+subject-pages = { $service_name } de { $caller } ({ $pages ->
+    [1] { $pages } página
+   *[other] { $pages } páginas
+})
+
+## Body
+
+heading = { $service_name } de { $caller }
+label-to = Para
+label-received = Recibido
+label-pages = Páginas
+label-duration = Duración
+# $seconds
+duration = { $seconds } s
+# In place of the SMS text: the fax or voice message is the attachment.
+attached = El mensaje va adjunto.

@@ -1,0 +1,31 @@
+# umsgate inbound mail strings: Dutch. The ids and variables are those of
+# en/inbound.ftl, which describes them.
+
+## Names
+
+service-fax = Fax
+service-sms = Sms
+service-voice = Spraakbericht
+# The caller when the engine signalled no calling number.
+unknown-caller = onbekend
+
+## Subject
+
+subject = { $service_name } van { $caller }
+# A fax whose pages were counted. $pages
+subject-pages = { $service_name } van { $caller } ({ $pages ->
+    [1] { $pages } pagina
+   *[other] { $pages } pagina's
+})
+
+## Body
+
+heading = { $service_name } van { $caller }
+label-to = Aan
+label-received = Ontvangen
+label-pages = Pagina's
+label-duration = Duur
+# $seconds
+duration = { $seconds } s
+# In place of the SMS text: the fax or voice message is the attachment.
+attached = Het bericht is bijgevoegd.

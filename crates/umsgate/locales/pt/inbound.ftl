@@ -1,0 +1,31 @@
+# umsgate inbound mail strings: Portuguese. The ids and variables are those of
+# en/inbound.ftl, which describes them.
+
+## Names
+
+service-fax = Fax
+service-sms = SMS
+service-voice = Mensagem de voz
+# The caller when the engine signalled no calling number.
+unknown-caller = desconhecido
+
+## Subject
+
+subject = { $service_name } de { $caller }
+# A fax whose pages were counted. $pages
+subject-pages = { $service_name } de { $caller } ({ $pages ->
+    [1] { $pages } página
+   *[other] { $pages } páginas
+})
+
+## Body
+
+heading = { $service_name } de { $caller }
+label-to = Para
+label-received = Recebido
+label-pages = Páginas
+label-duration = Duração
+# $seconds
+duration = { $seconds } s
+# In place of the SMS text: the fax or voice message is the attachment.
+attached = A mensagem está em anexo.

@@ -1,0 +1,293 @@
+//! The texts of the mails umsgate writes for received faxes, SMS and voice messages: the
+//! subject from the strings (`<lang>/inbound.ftl`), the body from the service's template
+//! (`inbound/<service>.txt.j2`), both embedded and overridable exactly as the reports' are.
+//!
+//! # Contract
+//!
+//! - [`InboundTexts::load`] renders the subject and body of every service in every language
+//!   with sample facts (with and without the optional values) before it returns, so a broken
+//!   override is a load error that names its file. A subject that would carry CR, LF or NUL
+//!   (a multi-line message in an override) is a load error too: it would refuse every mail.
+//! - [`InboundTexts::subject`] and [`InboundTexts::body`] are pure and either return the
+//!   whole text or an error: no `{ $placeholder }` and no missing-message marker reaches a
+//!   mail. Values are data, never template or Fluent syntax. They are not cleaned here: the
+//!   inbound worker hands them over cleaned (`inbound::texts`).
+//! - The body is what the template outputs, its file's last newline included.
+//!
+//! # Implementation summary
+//!
+//! One MiniJinja environment with the reports' settings ([`environment`]) plus
+//! `keep_trailing_newline`, holding the three templates, over the `inbound` catalog of
+//! [`Strings`]. `t()` passes `service`, `service_name`, `caller`, `called` and
+//! `received_at` along. The subject is `subject-pages` for a fax whose pages were counted,
+//! else `subject`. An error at load time is attributed as the reports' are
+//! ([`attribute`]): to the language's `inbound.ftl` override when it comes from `t()`, else
+//! to the template.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fluent_bundle::FluentArgs;
+use minijinja::Environment;
+use minijinja::value::Value;
+use umsgate_domain::{Language, Service};
+
+use super::error::{Origin, ReportError};
+use super::strings::{LANGUAGES, Strings};
+use super::templates::{attribute, describe, environment, strings_error};
+
+/// The templates, by name (below `inbound/`), with their embedded text.
+pub(crate) const INBOUND_TEMPLATES: [(&str, &str); 3] = [
+    (
+        "fax.txt.j2",
+        include_str!("../../templates/inbound/fax.txt.j2"),
+    ),
+    (
+        "sms.txt.j2",
+        include_str!("../../templates/inbound/sms.txt.j2"),
+    ),
+    (
+        "voice.txt.j2",
+        include_str!("../../templates/inbound/voice.txt.j2"),
+    ),
+];
+
+/// Context variables passed to every `t()` call, as (context name, Fluent name).
+const T_INBOUND: &[(&str, &str)] = &[
+    ("service", "service"),
+    ("service_name", "service_name"),
+    ("caller", "caller"),
+    ("called", "called"),
+    ("received_at", "received_at"),
+];
+
+/// What the body of the mail for a received message states, as the mail shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboundFacts<'a> {
+    pub service: Service,
+    /// The calling number as shown; empty when the engine signalled none (the mail then
+    /// says `unknown-caller`).
+    pub calling: &'a str,
+    /// The number called.
+    pub called: &'a str,
+    /// When the engine received the message, as the engine wrote it.
+    pub received_at: &'a str,
+    pub pages: Option<u32>,
+    /// The length of a voice message (shown in whole seconds).
+    pub duration: Option<Duration>,
+    /// The SMS itself; `None` for a fax or voice message (attached).
+    pub sms_text: Option<&'a str>,
+}
+
+/// Templates and strings of the inbound mails in the seven languages.
+pub struct InboundTexts {
+    env: Environment<'static>,
+    strings: Arc<Strings>,
+    /// Template name → where its text came from.
+    origins: BTreeMap<&'static str, Origin>,
+}
+
+impl std::fmt::Debug for InboundTexts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboundTexts")
+            .field("origins", &self.origins)
+            .field("strings", &self.strings)
+            .finish_non_exhaustive()
+    }
+}
+
+fn template_name(service: Service) -> &'static str {
+    match service {
+        Service::Fax => "fax.txt.j2",
+        Service::Sms => "sms.txt.j2",
+        Service::Voice => "voice.txt.j2",
+    }
+}
+
+impl InboundTexts {
+    /// The embedded templates, or the files of `overrides` (`<dir>/inbound/<name>`), over
+    /// `strings` (the `inbound` catalog); checked with sample facts.
+    pub(crate) fn load(
+        overrides: &BTreeMap<&'static str, PathBuf>,
+        strings: Strings,
+    ) -> Result<InboundTexts, ReportError> {
+        let strings = Arc::new(strings);
+        let mut env = environment(&strings, T_INBOUND, true)?;
+        let mut origins = BTreeMap::new();
+        for (name, embedded) in INBOUND_TEMPLATES {
+            let (source, origin) = match overrides.get(name) {
+                Some(path) => (
+                    std::fs::read_to_string(path).map_err(|e| ReportError::io(path.clone(), e))?,
+                    Origin::File(path.clone()),
+                ),
+                None => (
+                    embedded.to_owned(),
+                    Origin::Embedded(format!("templates/inbound/{name}")),
+                ),
+            };
+            env.add_template_owned(name, source)
+                .map_err(|e| ReportError::template(origin.clone(), describe(&e)))?;
+            origins.insert(name, origin);
+        }
+        let texts = InboundTexts {
+            env,
+            strings,
+            origins,
+        };
+        texts.check()?;
+        Ok(texts)
+    }
+
+    /// `Fax from +49 30 9876543 20 (3 pages)`: the subject of the mail. `calling` empty →
+    /// `unknown-caller`; the page count only for a fax.
+    pub fn subject(
+        &self,
+        lang: Language,
+        service: Service,
+        calling: &str,
+        pages: Option<u32>,
+    ) -> Result<String, ReportError> {
+        let mut args = self.common_args(lang, service, calling)?;
+        match (service, pages) {
+            (Service::Fax, Some(pages)) => {
+                args.set("pages", pages);
+                self.strings.format(lang, "subject-pages", &args)
+            }
+            _ => self.strings.format(lang, "subject", &args),
+        }
+    }
+
+    /// The text body: the service's template rendered with `facts`.
+    pub fn body(&self, lang: Language, facts: &InboundFacts<'_>) -> Result<String, ReportError> {
+        let ctx = self.context(lang, facts)?;
+        self.env
+            .get_template(template_name(facts.service))
+            .and_then(|t| t.render(&ctx))
+            .map_err(|e| ReportError::render(describe(&e)))
+    }
+
+    fn caller(&self, lang: Language, calling: &str) -> Result<String, ReportError> {
+        if calling.is_empty() {
+            self.strings.plain(lang, "unknown-caller")
+        } else {
+            Ok(calling.to_owned())
+        }
+    }
+
+    fn common_args(
+        &self,
+        lang: Language,
+        service: Service,
+        calling: &str,
+    ) -> Result<FluentArgs<'static>, ReportError> {
+        let mut args = FluentArgs::new();
+        args.set("service", service.as_str());
+        args.set(
+            "service_name",
+            self.strings.plain(lang, &format!("service-{service}"))?,
+        );
+        args.set("caller", self.caller(lang, calling)?);
+        Ok(args)
+    }
+
+    /// The template context (see the README, "Templates", for the variables).
+    fn context(&self, lang: Language, f: &InboundFacts<'_>) -> Result<Value, ReportError> {
+        let service_name = self
+            .strings
+            .plain(lang, &format!("service-{}", f.service))?;
+        let mut ctx: BTreeMap<&str, Value> = BTreeMap::new();
+        ctx.insert("lang", Value::from(lang.as_str()));
+        ctx.insert("service", Value::from(f.service.as_str()));
+        ctx.insert("service_name", Value::from(service_name));
+        ctx.insert("caller", Value::from(self.caller(lang, f.calling)?));
+        ctx.insert("called", Value::from(f.called));
+        ctx.insert("received_at", Value::from(f.received_at));
+        ctx.insert("pages", Value::from(f.pages));
+        ctx.insert(
+            "duration_seconds",
+            Value::from(f.duration.map(|d| d.as_secs())),
+        );
+        ctx.insert("text", Value::from(f.sms_text));
+        Ok(Value::from(ctx))
+    }
+
+    /// Renders every sample in every language; the first error names the file it comes
+    /// from.
+    fn check(&self) -> Result<(), ReportError> {
+        for facts in samples() {
+            for lang in LANGUAGES {
+                let name = template_name(facts.service);
+                let ctx = self
+                    .context(lang, &facts)
+                    .map_err(|e| self.strings_error(lang, &e))?;
+                if let Err(e) = self.env.get_template(name).and_then(|t| t.render(&ctx)) {
+                    return Err(self.attribute(&e, name, lang));
+                }
+                let subject = self
+                    .subject(lang, facts.service, facts.calling, facts.pages)
+                    .map_err(|e| self.strings_error(lang, &e))?;
+                if subject.contains(['\r', '\n', '\0']) {
+                    return Err(self.strings_error(
+                        lang,
+                        &format!(
+                            "the subject of a {} mail would contain a line break or NUL: {subject:?}",
+                            facts.service
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn attribute(&self, e: &minijinja::Error, name: &str, lang: Language) -> ReportError {
+        attribute(e, name, lang, &self.origins, &self.strings)
+    }
+
+    fn strings_error(&self, lang: Language, e: &dyn std::fmt::Display) -> ReportError {
+        strings_error(&self.strings, lang, e)
+    }
+}
+
+/// Facts for every service, with and without the optional values: what
+/// [`InboundTexts::load`] renders to prove the templates and strings work.
+pub(crate) fn samples() -> Vec<InboundFacts<'static>> {
+    let full = InboundFacts {
+        service: Service::Fax,
+        calling: "+49 30 9876543 20",
+        called: "+49 8142 4799123",
+        received_at: "2026-11-26T10:15:00Z",
+        pages: Some(2),
+        duration: Some(Duration::from_secs(75)),
+        sms_text: None,
+    };
+    let bare = InboundFacts {
+        calling: "",
+        pages: None,
+        duration: None,
+        ..full
+    };
+    let mut out = Vec::new();
+    for service in Service::ALL {
+        let sms_text = (service == Service::Sms).then_some("Sample");
+        out.push(InboundFacts {
+            service,
+            sms_text,
+            ..full
+        });
+        out.push(InboundFacts {
+            service,
+            sms_text: None,
+            ..bare
+        });
+        out.push(InboundFacts {
+            service,
+            pages: Some(1),
+            sms_text,
+            ..bare
+        });
+    }
+    out
+}
