@@ -5,8 +5,9 @@
 //! `parallel` at once, and returns when all of them are done, so an item is never worked on
 //! twice at the same time (the next scan only begins after the round). A temporary failure
 //! makes the item wait before its next try — 15 s, doubling up to 10 min — logged with the
-//! worker's event name; success forgets it. A panic in one item's work is logged and the item
-//! is simply tried again in a later round. The items not started (still waiting, or the
+//! worker's event name; success forgets it. A panic in one item's work is logged and counts
+//! as a failure: the item waits like any other, so a message that makes the work panic is not
+//! taken again at every scan. The items not started (still waiting, or the
 //! round cut short by shutdown) are given back to the caller.
 
 use std::collections::HashMap;
@@ -64,7 +65,7 @@ impl Backoff {
 }
 
 /// One round over `items` (id, item); see the module contract.
-pub async fn round<I, F, Fut>(
+pub async fn round<I, E, F, Fut>(
     items: impl IntoIterator<Item = (String, I)>,
     parallel: usize,
     backoff: &mut Backoff,
@@ -73,14 +74,27 @@ pub async fn round<I, F, Fut>(
     work: F,
 ) -> Vec<I>
 where
+    E: std::fmt::Display + Send + 'static,
     F: Fn(I) -> Fut,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
 {
     let mut tasks = tokio::task::JoinSet::new();
-    let settle = |done: Result<(String, Result<(), String>), tokio::task::JoinError>,
-                  backoff: &mut Backoff| match done {
-        Ok((id, outcome)) => backoff.settle(id, outcome, event, instance),
-        Err(e) => tracing::error!(event = "worker.task_failed", instance, error = %e),
+    // Which item each task works on, so that a task that panics is backed off like a failure
+    // (a message that makes the work panic must not be taken again at every scan).
+    let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
+    let settle = |done: Result<(tokio::task::Id, Result<(), E>), tokio::task::JoinError>,
+                  running: &mut HashMap<tokio::task::Id, String>,
+                  backoff: &mut Backoff| {
+        let (task, outcome) = match done {
+            Ok((task, outcome)) => (task, outcome.map_err(|e| e.to_string())),
+            Err(e) => {
+                tracing::error!(event = "worker.task_failed", instance, error = %e);
+                (e.id(), Err(format!("the work failed: {e}")))
+            }
+        };
+        if let Some(id) = running.remove(&task) {
+            backoff.settle(id, outcome, event, instance);
+        }
     };
     let mut not_started = Vec::new();
     for (id, item) in items {
@@ -89,15 +103,16 @@ where
             continue;
         }
         while tasks.len() >= parallel.max(1) {
-            if let Some(done) = tasks.join_next().await {
-                settle(done, backoff);
+            if let Some(done) = tasks.join_next_with_id().await {
+                settle(done, &mut running, backoff);
             }
         }
         let fut = work(item);
-        tasks.spawn(async move { (id, fut.await) });
+        let handle = tasks.spawn(fut);
+        running.insert(handle.id(), id);
     }
-    while let Some(done) = tasks.join_next().await {
-        settle(done, backoff);
+    while let Some(done) = tasks.join_next_with_id().await {
+        settle(done, &mut running, backoff);
     }
     not_started
 }
@@ -140,6 +155,22 @@ mod tests {
         let items = (0..20).map(|i| (format!("m{i}"), i));
         let not_started = round(items, 3, &mut backoff, &rx, ("test.deferred", "t"), work).await;
         assert_eq!(not_started, [0, 5, 10, 15]);
+    }
+
+    /// Work that panics is backed off like a failure, and the round goes on with the others.
+    #[tokio::test]
+    async fn a_panicking_item_waits_like_a_failed_one() {
+        let (_tx, rx) = watch::channel(false);
+        let mut backoff = Backoff::default();
+        let items = (0..4).map(|i| (format!("m{i}"), i));
+        let work = |i: i32| async move {
+            assert!(i != 2, "hostile input");
+            Ok::<(), String>(())
+        };
+        let left = round(items, 2, &mut backoff, &rx, ("test.deferred", "t"), work).await;
+        assert!(left.is_empty());
+        assert!(!backoff.due("m2"), "the panicking item waits");
+        assert!(backoff.due("m0") && backoff.due("m3"));
     }
 
     /// Failures wait 15 s, doubling up to 10 min; on tokio's paused clock, no real waiting.

@@ -55,11 +55,7 @@ impl Outbound {
             ("outbound.report_deferred", &self.instance),
             |incoming| {
                 let me = Arc::clone(self);
-                async move {
-                    me.collect_report(&incoming)
-                        .await
-                        .map_err(|e| e.to_string())
-                }
+                async move { me.collect_report(&incoming).await }
             },
         )
         .await;

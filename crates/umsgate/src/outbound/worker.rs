@@ -106,7 +106,7 @@ impl Outbound {
                             let me = Arc::clone(&self);
                             async move {
                                 let _unfinished = Release(&me.smtp_in, &entry);
-                                me.process(&entry).await.map_err(|e| e.to_string())
+                                me.process(&entry).await
                             }
                         },
                     )
