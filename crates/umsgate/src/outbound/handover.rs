@@ -5,8 +5,10 @@
 //! so that a delivery report always finds its record and a limit can never be passed by
 //! concurrent workers. A used-up limit and an engine that refuses the job for good are
 //! [`HandedOver::Refused`]; anything that may clear (store, record, engine busy) is a
-//! [`WorkError`], after the slot and the record were given back. Submitting is idempotent per
-//! job id, so handing over the same job again after a crash sends it once.
+//! [`WorkError`], after the slot and the record were given back. A job whose record exists was
+//! reserved and recorded by an earlier hand-over of the same message (one taken again after a
+//! crash): only its submission is repeated, which the engine takes once per job id — so the
+//! job is neither sent nor counted twice.
 
 use umsgate_domain::Service;
 
@@ -28,6 +30,12 @@ impl Outbound {
     pub(super) async fn hand_over(&self, planned: &Planned) -> Result<HandedOver, WorkError> {
         let (job, record) = (&planned.job, &planned.record);
         let user = &record.user;
+        if self.jobs.read(&job.job_id).is_ok() {
+            // Recorded, so reserved, by an earlier hand-over of this message (taken again
+            // after a removal that did not become durable): only the submission is repeated,
+            // which the engine takes once.
+            return self.submit(planned, false).await;
+        }
         let granted = self
             .store
             .reserve(&self.instance, user, job.service, planned.per_day)
@@ -51,6 +59,14 @@ impl Outbound {
             self.give_back(user, job.service, None).await;
             return Err(WorkError::JobRecord(e));
         }
+        self.submit(planned, true).await
+    }
+
+    /// Submits a recorded job; when the engine does not take it, the record goes, and the
+    /// slot too if this hand-over reserved it (`reserved`).
+    async fn submit(&self, planned: &Planned, reserved: bool) -> Result<HandedOver, WorkError> {
+        let (job, record) = (&planned.job, &planned.record);
+        let user = &record.user;
         match self.gateway.submit(job).await {
             Ok(()) => {
                 tracing::info!(event = "outbound.submitted", instance = %self.instance, job_id = %job.job_id, service = %job.service, number = %job.e164, pages = ?job.pages, priority = %job.priority);
@@ -64,7 +80,9 @@ impl Outbound {
                 Ok(HandedOver::Submitted)
             }
             Err(e) => {
-                self.give_back(user, job.service, Some(&job.job_id)).await;
+                if reserved {
+                    self.give_back(user, job.service, Some(&job.job_id)).await;
+                }
                 if e.temporary {
                     Err(WorkError::Gateway(e))
                 } else {

@@ -124,7 +124,11 @@ const EML: &[u8] = b"From: jane@example.com\r\nTo: +4930111111@fax.example.com, 
 impl Harness {
     /// Queues [`EML`] as a pair (as the listener would) and returns its entry.
     async fn queue(&self) -> crate::spool::Entry {
-        let id = QueueId::generate();
+        self.queue_as(QueueId::generate()).await
+    }
+
+    /// Queues [`EML`] under `id`.
+    async fn queue_as(&self, id: QueueId) -> crate::spool::Entry {
         let sc = adopt::sidecar(&id, "t", crate::clock::now(), EML);
         self.out.smtp_in.store(sc, EML.to_vec()).await.unwrap();
         self.out.smtp_in.list().unwrap().remove(0)
@@ -178,6 +182,32 @@ async fn every_recipient_handled_retires_the_message() {
     h.out.process(&entry).await.unwrap();
     h.out.smtp_in.sync_removals().unwrap();
     assert!(h.out.smtp_in.list().unwrap().is_empty());
+    assert_eq!(
+        h.sent_jobs(),
+        [format!("{}-0", entry.id), format!("{}-1", entry.id)]
+    );
+}
+
+/// A message handed over and then taken again (a removal lost to a crash, a retirement not
+/// yet durable) is handed over under the same job ids, and the day's count does not grow:
+/// the engine takes each job once, and the sender is not refused for a limit his first
+/// hand-over used up.
+#[tokio::test]
+async fn a_message_taken_again_is_neither_sent_nor_counted_twice() {
+    let h = harness("again").await;
+    let entry = h.queue().await;
+    h.out.process(&entry).await.unwrap();
+    let count = || async {
+        h.out
+            .store
+            .used_today("t", "jane@example.com", umsgate_domain::Service::Fax)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 2);
+    let again = h.queue_as(entry.id.clone()).await;
+    h.out.process(&again).await.unwrap();
+    assert_eq!(count().await, 2, "counted once per job");
     assert_eq!(
         h.sent_jobs(),
         [format!("{}-0", entry.id), format!("{}-1", entry.id)]
