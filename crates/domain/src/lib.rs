@@ -17,6 +17,7 @@ mod number;
 pub mod refusal;
 mod service;
 mod settings;
+pub mod text;
 
 pub use closed_set::UnknownValue;
 pub use limits::{InboundFax, Language, PerDay, Priority, Rights};

@@ -20,8 +20,8 @@
 
 use umsgate_domain::{Language, Service};
 
-use crate::outbound::mime::clean_char;
 use crate::reports::{InboundFacts, InboundTexts, ReportError};
+use umsgate_domain::text::clean_char;
 
 /// `Fax from +49 30 9876543 20 (3 pages)`-style subject; `calling` as the mail shows it.
 pub fn subject(

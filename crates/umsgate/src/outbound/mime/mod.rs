@@ -61,8 +61,6 @@ mod prescan;
 mod sms;
 mod text;
 
-pub(crate) use text::clean_char;
-
 use serde::Serialize;
 use umsgate_domain::{Priority, Service};
 

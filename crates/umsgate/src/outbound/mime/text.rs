@@ -1,17 +1,7 @@
 //! Plain-text helpers: normalising a body, unwrapping `format=flowed`, estimating text pages,
 //! cleaning names and header values for display.
 
-/// One character of a body line as kept: tab kept, NBSP as space, BOM and other control
-/// characters dropped. Also the rule for text from the engine in inbound mail.
-pub(crate) fn clean_char(c: char) -> Option<char> {
-    match c {
-        '\t' => Some('\t'),
-        '\u{a0}' => Some(' '),
-        '\u{feff}' => None,
-        c if c.is_control() => None,
-        c => Some(c),
-    }
-}
+use umsgate_domain::text::clean_char;
 
 /// Normalises a body: `\n` line endings, no control characters but tab, NBSP as space, no
 /// BOM, no blanks at line ends (the `-- ` signature separator keeps its space), no blank lines
