@@ -72,7 +72,7 @@ impl LdapDirectory {
         plan: SitePlan,
         logs: Option<Arc<InstanceLogs>>,
     ) -> Result<LdapDirectory, String> {
-        let settings = Arc::new(LdapSettings::from_config(cfg)?);
+        let settings = Arc::new(LdapSettings::from_config(cfg).map_err(|e| e.to_string())?);
         let log = LdapLog::new(logs);
         let pool = Pool::new(Arc::clone(&settings), log.clone())?;
         Ok(LdapDirectory {
