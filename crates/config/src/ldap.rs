@@ -224,7 +224,10 @@ impl fmt::Display for UrlError {
         let s = &self.url;
         match &self.kind {
             UrlErrorKind::Scheme => {
-                write!(f, "`{s}` is not an ldap://, ldaps:// or ldap+starttls:// URL")
+                write!(
+                    f,
+                    "`{s}` is not an ldap://, ldaps:// or ldap+starttls:// URL"
+                )
             }
             UrlErrorKind::NotHostPort => write!(
                 f,
