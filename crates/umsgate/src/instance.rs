@@ -183,12 +183,12 @@ impl Instance {
             DirectoryKind::File => {
                 let path = inst.directory.path.clone().unwrap_or_default();
                 Arc::new(Directory::File(
-                    FileDirectory::open(&path, plan.clone()).map_err(err)?,
+                    FileDirectory::open(&path, plan.clone()).map_err(|e| err(e.to_string()))?,
                 ))
             }
             DirectoryKind::Ldap => Arc::new(Directory::Ldap(Box::new(
                 LdapDirectory::new(&inst.directory, plan.clone(), Some(Arc::clone(&logs)))
-                    .map_err(err)?,
+                    .map_err(|e| err(e.to_string()))?,
             ))),
         };
         let gateway = Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(err)?);

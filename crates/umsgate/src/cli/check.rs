@@ -11,8 +11,8 @@
 //! would open it.
 
 use umsgate::config::{Config, DirectoryKind, GatewayKind};
-use umsgate::directory::{self, FileDirectory};
 use umsgate::delivery;
+use umsgate::directory::{self, FileDirectory};
 
 use super::{Exit, runtime};
 
@@ -50,7 +50,8 @@ pub(crate) fn check(config: &Config) -> Exit {
                     .map(|_| format!("users file {}", path.display()))
             }
             DirectoryKind::Ldap => rt.block_on(directory::ldap::check(&inst.directory, &plan)),
-        };
+        }
+        .map_err(|e| e.to_string());
         report(&id, "directory", dir);
         report(
             &id,
