@@ -191,7 +191,8 @@ impl Instance {
                     .map_err(|e| err(e.to_string()))?,
             ))),
         };
-        let gateway = Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(err)?);
+        let gateway =
+            Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(|e| err(e.to_string()))?);
         // Held mail must be visible in smtp-in/ as files: no intake log then.
         let opened = if inst.hold {
             Spool::open(&dirs.smtp_in)
