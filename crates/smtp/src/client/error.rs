@@ -15,8 +15,10 @@ use std::fmt;
 pub enum ClientErrorKind {
     /// `[instance.mail]` cannot work: `tls.ca`, the TLS setup, the server's name.
     Config,
-    /// No answer could be had: network, timeout, TLS handshake, a broken reply.
+    /// No answer could be had: network, TLS handshake, a broken reply.
     Unreachable,
+    /// Nothing answered in time.
+    Timeout,
     /// The server answered and refused (a reply), or offers nothing this client can use.
     Refused,
     /// The server refused for now (a 4xx reply, or a refused greeting or AUTH).
@@ -47,6 +49,20 @@ impl ClientError {
         }
     }
 
+    pub(crate) fn with_source(
+        kind: ClientErrorKind,
+        detail: impl Into<String>,
+        source: impl Into<Source>,
+    ) -> ClientError {
+        ClientError {
+            inner: Box::new(Inner {
+                kind,
+                detail: detail.into(),
+                source: Some(source.into()),
+            }),
+        }
+    }
+
     /// A configuration error; its text is `what: source`.
     pub(crate) fn config(what: impl fmt::Display, source: impl Into<Source>) -> ClientError {
         let source = source.into();
@@ -73,8 +89,13 @@ impl ClientError {
     pub fn is_temporary(&self) -> bool {
         matches!(
             self.inner.kind,
-            ClientErrorKind::Unreachable | ClientErrorKind::Deferred
+            ClientErrorKind::Unreachable | ClientErrorKind::Timeout | ClientErrorKind::Deferred
         )
+    }
+
+    /// Nothing answered in time.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ClientErrorKind::Timeout
     }
 }
 

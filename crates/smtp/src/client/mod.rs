@@ -103,13 +103,20 @@ impl SmtpTarget {
     /// Connects, EHLO, STARTTLS and AUTH as configured, NOOP, QUIT.
     pub async fn check(&self) -> Result<(), ClientError> {
         let failed = |f: Failure| {
-            let kind = match &f {
-                Failure::Io(_) => ClientErrorKind::Unreachable,
-                Failure::Deferred(..) => ClientErrorKind::Deferred,
-                Failure::Reply(r) if !r.is_permanent() => ClientErrorKind::Deferred,
-                Failure::Reply(_) | Failure::Refused(_) => ClientErrorKind::Refused,
-            };
-            ClientError::new(kind, format!("{}: {}", self.server, f.reason()))
+            let detail = format!("{}: {}", self.server, f.reason());
+            match &f {
+                Failure::Io(io) => match io.source() {
+                    Some(e) => ClientError::with_source(ClientErrorKind::Unreachable, detail, e),
+                    None => ClientError::new(ClientErrorKind::Timeout, detail),
+                },
+                Failure::Deferred(..) => ClientError::new(ClientErrorKind::Deferred, detail),
+                Failure::Reply(r) if !r.is_permanent() => {
+                    ClientError::new(ClientErrorKind::Deferred, detail)
+                }
+                Failure::Reply(_) | Failure::Refused(_) => {
+                    ClientError::new(ClientErrorKind::Refused, detail)
+                }
+            }
         };
         let mut conn = Conn::open(&self.endpoint).await.map_err(failed)?;
         let r = conn.noop().await;
@@ -179,19 +186,7 @@ impl SmtpTarget {
                 self.give_back(conn);
                 outcomes
             }
-            Err(f) => {
-                let reason = f.reason();
-                let permanent = f.is_permanent();
-                rcpts
-                    .iter()
-                    .map(|_| {
-                        Err(match &f {
-                            Failure::Reply(r) if permanent => Failure::Reply(r.clone()),
-                            _ => Failure::Io(reason.clone()),
-                        })
-                    })
-                    .collect()
-            }
+            Err(f) => rcpts.iter().map(|_| Err(f.for_each_recipient())).collect(),
         }
     }
 
@@ -339,6 +334,11 @@ mod tests {
         let e = t.check().await.unwrap_err();
         assert!(e.is_temporary() && !e.is_config(), "{e:?}");
         assert_eq!(e.kind(), ClientErrorKind::Unreachable);
+        assert!(!e.is_timeout());
+        let io = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<std::sync::Arc<std::io::Error>>())
+            .map(|e| e.kind());
+        assert_eq!(io, Some(std::io::ErrorKind::ConnectionRefused), "{e:?}");
         assert!(
             e.to_string().starts_with(&format!("127.0.0.1:{port}: ")),
             "{e}"
