@@ -194,6 +194,54 @@ pub enum Transport {
     StartTls,
 }
 
+/// Why a `servers` or `write_url` entry is not a server URL; `Display` quotes the entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlError {
+    url: String,
+    kind: UrlErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum UrlErrorKind {
+    Scheme,
+    NotHostPort,
+    UnclosedBracket,
+    BadPort(String),
+    NoHost,
+}
+
+impl UrlError {
+    fn new(url: &str, kind: UrlErrorKind) -> UrlError {
+        UrlError {
+            url: url.to_owned(),
+            kind,
+        }
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.url;
+        match &self.kind {
+            UrlErrorKind::Scheme => {
+                write!(
+                    f,
+                    "`{s}` is not an ldap://, ldaps:// or ldap+starttls:// URL"
+                )
+            }
+            UrlErrorKind::NotHostPort => write!(
+                f,
+                "`{s}`: give host and port only, e.g. ldaps://dc1.example.com:636"
+            ),
+            UrlErrorKind::UnclosedBracket => write!(f, "`{s}`: unclosed `[`"),
+            UrlErrorKind::BadPort(p) => write!(f, "`{s}`: bad port `{p}`"),
+            UrlErrorKind::NoHost => write!(f, "`{s}`: no host"),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
 /// One entry of `servers` (or `write_url`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerUrl {
@@ -205,7 +253,7 @@ pub struct ServerUrl {
 impl ServerUrl {
     /// Parses `ldap://host[:port]`, `ldaps://host[:port]` or `ldap+starttls://host[:port]`,
     /// with an optional trailing `/`. IPv6 hosts in brackets.
-    pub fn parse(s: &str) -> Result<ServerUrl, String> {
+    pub fn parse(s: &str) -> Result<ServerUrl, UrlError> {
         let (transport, rest, default_port) = if let Some(r) = s.strip_prefix("ldap+starttls://") {
             (Transport::StartTls, r, 389)
         } else if let Some(r) = s.strip_prefix("ldaps://") {
@@ -213,20 +261,16 @@ impl ServerUrl {
         } else if let Some(r) = s.strip_prefix("ldap://") {
             (Transport::Plain, r, 389)
         } else {
-            return Err(format!(
-                "`{s}` is not an ldap://, ldaps:// or ldap+starttls:// URL"
-            ));
+            return Err(UrlError::new(s, UrlErrorKind::Scheme));
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.is_empty() || rest.contains(['/', '?', '@', ' ']) {
-            return Err(format!(
-                "`{s}`: give host and port only, e.g. ldaps://dc1.example.com:636"
-            ));
+            return Err(UrlError::new(s, UrlErrorKind::NotHostPort));
         }
         let (host, port) = if let Some(h) = rest.strip_prefix('[') {
             let (h, tail) = h
                 .split_once(']')
-                .ok_or_else(|| format!("`{s}`: unclosed `[`"))?;
+                .ok_or_else(|| UrlError::new(s, UrlErrorKind::UnclosedBracket))?;
             (format!("[{h}]"), tail.strip_prefix(':'))
         } else {
             match rest.rsplit_once(':') {
@@ -237,11 +281,11 @@ impl ServerUrl {
         let port = match port {
             Some(p) => p
                 .parse::<u16>()
-                .map_err(|_| format!("`{s}`: bad port `{p}`"))?,
+                .map_err(|_| UrlError::new(s, UrlErrorKind::BadPort(p.to_owned())))?,
             None => default_port,
         };
         if host.is_empty() {
-            return Err(format!("`{s}`: no host"));
+            return Err(UrlError::new(s, UrlErrorKind::NoHost));
         }
         Ok(ServerUrl {
             transport,
@@ -268,6 +312,45 @@ impl fmt::Display for ServerUrl {
             Transport::StartTls => "ldap+starttls",
         };
         write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// Why `[instance.directory]` cannot become [`LdapSettings`] (the loader reports the same
+/// problems with file, line and key; this is for configurations built in code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// An entry of `servers` or `write_url` is not a server URL.
+    Url(UrlError),
+    NoServers,
+    NoBaseDns,
+    /// `number_filter` or `sender_filter` is missing (presets fill both).
+    NoFilters,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Url(e) => e.fmt(f),
+            SettingsError::NoServers => f.write_str("kind = \"ldap\" needs servers"),
+            SettingsError::NoBaseDns => f.write_str("kind = \"ldap\" needs base_dns"),
+            SettingsError::NoFilters => f.write_str("filter templates missing"),
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SettingsError::Url(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<UrlError> for SettingsError {
+    fn from(e: UrlError) -> SettingsError {
+        SettingsError::Url(e)
     }
 }
 
@@ -312,7 +395,7 @@ pub struct LdapSettings {
 impl LdapSettings {
     /// Resolves a loaded (validated) `[instance.directory]`; presets are applied here too,
     /// for configurations built in code.
-    pub fn from_config(d: &DirectoryConfig) -> Result<LdapSettings, String> {
+    pub fn from_config(d: &DirectoryConfig) -> Result<LdapSettings, SettingsError> {
         let mut d = d.clone();
         apply_preset(&mut d);
         let servers = d
@@ -321,14 +404,14 @@ impl LdapSettings {
             .map(|s| ServerUrl::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
         if servers.is_empty() {
-            return Err("kind = \"ldap\" needs servers".into());
+            return Err(SettingsError::NoServers);
         }
         let write_urls = match &d.write_url {
             Some(u) if !u.is_empty() => vec![ServerUrl::parse(u)?],
             _ => servers.clone(),
         };
         if d.base_dns.is_empty() {
-            return Err("kind = \"ldap\" needs base_dns".into());
+            return Err(SettingsError::NoBaseDns);
         }
         let read = Credentials {
             dn: d.bind_dn.clone(),
@@ -367,7 +450,7 @@ impl LdapSettings {
         }
         let get = |v: Option<String>| v.unwrap_or_default();
         let (Some(number_filter), Some(sender_filter)) = (d.number_filter, d.sender_filter) else {
-            return Err("filter templates missing".into());
+            return Err(SettingsError::NoFilters);
         };
         Ok(LdapSettings {
             servers,
@@ -464,5 +547,24 @@ mod tests {
         ] {
             assert!(ServerUrl::parse(bad).is_err(), "{bad}");
         }
+        // the loader shows these texts after file, line and key
+        for (bad, text) in [
+            (
+                "http://x",
+                "`http://x` is not an ldap://, ldaps:// or ldap+starttls:// URL",
+            ),
+            ("ldap://h:99999", "`ldap://h:99999`: bad port `99999`"),
+            ("ldaps://[::1", "`ldaps://[::1`: unclosed `[`"),
+            ("ldap://:389", "`ldap://:389`: no host"),
+        ] {
+            assert_eq!(ServerUrl::parse(bad).unwrap_err().to_string(), text);
+        }
+        let e = LdapSettings::from_config(&DirectoryConfig {
+            servers: vec!["ldap://h/x".into()],
+            ..DirectoryConfig::default()
+        })
+        .unwrap_err();
+        assert!(matches!(e, SettingsError::Url(_)), "{e:?}");
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

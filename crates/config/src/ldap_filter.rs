@@ -53,6 +53,51 @@ pub enum Values<'a> {
     Sender { mail: &'a str },
 }
 
+/// Why a template does not compile; `Display` names the template (the caller names the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FilterError {
+    /// A `)` closes more than was opened.
+    UnbalancedClose { template: String },
+    /// The parentheses do not balance, or do not enclose the whole template.
+    Unbalanced { template: String },
+    /// A `${` has no `}`.
+    UnclosedPlaceholder { template: String },
+    /// A placeholder that this key does not take.
+    UnknownPlaceholder {
+        spelled: String,
+        allowed: &'static [&'static str],
+    },
+    /// The filled template is not a filter the LDAP client can encode.
+    Invalid { template: String },
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FilterError::UnbalancedClose { template } => {
+                write!(f, "unbalanced `)` in filter `{template}`")
+            }
+            FilterError::Unbalanced { template } => {
+                write!(f, "unbalanced parentheses in filter `{template}`")
+            }
+            FilterError::UnclosedPlaceholder { template } => {
+                write!(f, "unclosed `${{` in filter `{template}`")
+            }
+            FilterError::UnknownPlaceholder { spelled, allowed } => write!(
+                f,
+                "unknown placeholder `{spelled}` in filter; allowed: {}",
+                allowed.join(", ")
+            ),
+            FilterError::Invalid { template } => {
+                write!(f, "`{template}` is not a valid LDAP filter (RFC 4515)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FilterError {}
+
 /// A compiled filter template.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FilterTemplate {
@@ -75,7 +120,8 @@ impl fmt::Display for FilterTemplate {
 
 impl FilterTemplate {
     /// Compiles `template` for `kind`; the error says what is wrong (the caller names the key).
-    pub fn compile(template: &str, kind: TemplateKind) -> Result<FilterTemplate, String> {
+    pub fn compile(template: &str, kind: TemplateKind) -> Result<FilterTemplate, FilterError> {
+        let owned = || template.to_owned();
         let mut depth = 0i32;
         for c in template.chars() {
             match c {
@@ -83,14 +129,14 @@ impl FilterTemplate {
                 ')' => {
                     depth -= 1;
                     if depth < 0 {
-                        return Err(format!("unbalanced `)` in filter `{template}`"));
+                        return Err(FilterError::UnbalancedClose { template: owned() });
                     }
                 }
                 _ => {}
             }
         }
         if depth != 0 || !template.starts_with('(') || !template.ends_with(')') {
-            return Err(format!("unbalanced parentheses in filter `{template}`"));
+            return Err(FilterError::Unbalanced { template: owned() });
         }
         let mut items = Vec::new();
         let mut rest = template;
@@ -101,7 +147,7 @@ impl FilterTemplate {
             let tail = &rest[i..];
             let end = tail
                 .find('}')
-                .ok_or_else(|| format!("unclosed `${{` in filter `{template}`"))?;
+                .ok_or_else(|| FilterError::UnclosedPlaceholder { template: owned() })?;
             let name = &tail[..=end];
             let (item, len) = match name {
                 "${UMS}" if tail[end + 1..].starts_with("_wHTSPC") => (Item::Compact, end + 8),
@@ -111,10 +157,10 @@ impl FilterTemplate {
             };
             let spelled = &tail[..len.max(end + 1)];
             if len == 0 || !kind.allowed().contains(&spelled) {
-                return Err(format!(
-                    "unknown placeholder `{spelled}` in filter; allowed: {}",
-                    kind.allowed().join(", ")
-                ));
+                return Err(FilterError::UnknownPlaceholder {
+                    spelled: spelled.to_owned(),
+                    allowed: kind.allowed(),
+                });
             }
             items.push(item);
             rest = &tail[len..];
@@ -138,9 +184,7 @@ impl FilterTemplate {
             }),
         };
         if ldap3::parse_filter(&sample).is_err() {
-            return Err(format!(
-                "`{template}` is not a valid LDAP filter (RFC 4515)"
-            ));
+            return Err(FilterError::Invalid { template: owned() });
         }
         Ok(t)
     }
@@ -243,7 +287,7 @@ mod tests {
             ("(fax=${UMS})(x=1)", "not a valid LDAP filter"),
         ] {
             match FilterTemplate::compile(t, n) {
-                Err(e) => assert!(e.contains(why), "{t}: {e}"),
+                Err(e) => assert!(e.to_string().contains(why), "{t}: {e}"),
                 // `_wHTSPCX`: `${UMS}_wHTSPC` followed by a literal X is a valid template
                 Ok(_) => assert_eq!(t, "(fax=${UMS}_wHTSPCX)"),
             }

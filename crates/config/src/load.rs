@@ -505,7 +505,7 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                         } else {
                             "instance.directory.servers"
                         };
-                        errors.push(at.error(Some(&id_span), key, e));
+                        errors.push(at.error(Some(&id_span), key, e.to_string()));
                     }
                 }
                 if dir.base_dns.is_empty() {

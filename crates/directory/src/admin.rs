@@ -13,12 +13,13 @@
 //! re-reads it when it changes. `user set` on a file directory therefore refuses, and prints
 //! the `ums` line to paste instead.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
 
 use clap::Subcommand;
-use umsgate_domain::{Key, UserSettings};
+use umsgate_domain::{Key, NumberError, SettingsError, SitePlanError, UserSettings};
 
-use super::{FileDirectory, LdapDirectory, User};
+use super::{DirectoryError, FileDirectory, LdapDirectory, User};
 use umsgate_config::units::InstanceId;
 use umsgate_config::{Config, DirectoryKind, InstanceConfig};
 use umsgate_logs::InstanceLogs;
@@ -46,8 +47,114 @@ pub enum UserCommand {
     },
 }
 
+/// Why a `user` command did nothing; `Display` is the message for the administrator.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum UserError {
+    /// `--instance` names no instance of the configuration.
+    NoSuchInstance { id: String, config: PathBuf },
+    /// No instance is enabled, and none was named.
+    NoEnabledInstance { config: PathBuf },
+    /// Several instances are enabled, and none was named.
+    SeveralInstances,
+    /// The site's number plan is unusable.
+    Plan(SitePlanError),
+    /// The target is neither an address nor a number.
+    Target { target: String, error: NumberError },
+    /// The directory could not be opened, asked or changed.
+    Directory(DirectoryError),
+    /// `user show`: nobody matches.
+    NotFound { target: String },
+    /// `user set` on a file directory: the address is not in the users file.
+    NotInUsersFile { address: String },
+    /// A pair is not `key=value`.
+    NotAPair { pair: String },
+    /// `key=` names no UMS settings key.
+    NotAKey { key: String },
+    /// A pair's value (or key) is refused.
+    BadPair { pair: String, error: SettingsError },
+    /// The user's `ums` value in the users file does not parse.
+    MalformedUms { user: String, error: SettingsError },
+    /// `user set` on a file directory: the line to paste instead.
+    HandEdited {
+        path: PathBuf,
+        mail: String,
+        ums: String,
+    },
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserError::NoSuchInstance { id, config } => {
+                write!(f, "no instance `{id}` in {}", config.display())
+            }
+            UserError::NoEnabledInstance { config } => {
+                write!(f, "no enabled instance in {}", config.display())
+            }
+            UserError::SeveralInstances => {
+                f.write_str("several instances are enabled: name one with --instance")
+            }
+            UserError::Plan(e) => e.fmt(f),
+            UserError::Target { target, error } => {
+                write!(f, "`{target}` is neither an address nor a number: {error}")
+            }
+            UserError::Directory(e) => e.fmt(f),
+            UserError::NotFound { target } => write!(
+                f,
+                "{target}: not in the directory (instance defaults apply to unknown senders \
+                 according to unknown_sender)"
+            ),
+            UserError::NotInUsersFile { address } => {
+                write!(f, "{address}: not in the users file")
+            }
+            UserError::NotAPair { pair } => write!(f, "`{pair}`: expected key=value"),
+            UserError::NotAKey { key } => write!(f, "`{key}` is not a UMS settings key"),
+            UserError::BadPair { pair, error } => write!(f, "`{pair}`: {error}"),
+            UserError::MalformedUms { user, error } => write!(f, "ums of {user}: {error}"),
+            UserError::HandEdited { path, mail, ums } => write!(
+                f,
+                "the file directory is edited by hand, not by umsgate: in {}, set for user {mail}\n  ums = \"{}\"\n(the running instance re-reads the file when it changes)",
+                path.display(),
+                ums.replace('\\', "\\\\").replace('"', "\\\"")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UserError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UserError::Plan(e) => Some(e),
+            UserError::Target { error, .. } => Some(error),
+            UserError::Directory(e) => Some(e),
+            UserError::BadPair { error, .. } | UserError::MalformedUms { error, .. } => Some(error),
+            UserError::NoSuchInstance { .. }
+            | UserError::NoEnabledInstance { .. }
+            | UserError::SeveralInstances
+            | UserError::NotFound { .. }
+            | UserError::NotInUsersFile { .. }
+            | UserError::NotAPair { .. }
+            | UserError::NotAKey { .. }
+            | UserError::HandEdited { .. } => None,
+        }
+    }
+}
+
+impl From<DirectoryError> for UserError {
+    fn from(e: DirectoryError) -> UserError {
+        UserError::Directory(e)
+    }
+}
+
+impl From<SitePlanError> for UserError {
+    fn from(e: SitePlanError) -> UserError {
+        UserError::Plan(e)
+    }
+}
+
 /// Runs a `user` command; `Ok` is the text for stdout, `Err` the message for stderr.
-pub async fn run(config: &Config, cmd: &UserCommand) -> Result<String, String> {
+pub async fn run(config: &Config, cmd: &UserCommand) -> Result<String, UserError> {
     match cmd {
         UserCommand::Show { target, instance } => {
             let inst = pick(config, instance.as_ref())?;
@@ -64,26 +171,31 @@ pub async fn run(config: &Config, cmd: &UserCommand) -> Result<String, String> {
     }
 }
 
-fn pick<'a>(config: &'a Config, id: Option<&InstanceId>) -> Result<&'a InstanceConfig, String> {
+fn pick<'a>(config: &'a Config, id: Option<&InstanceId>) -> Result<&'a InstanceConfig, UserError> {
     match id {
         Some(id) => config
             .instances
             .iter()
             .find(|i| i.id.get_ref() == id)
-            .ok_or_else(|| format!("no instance `{id}` in {}", config.path.display())),
+            .ok_or_else(|| UserError::NoSuchInstance {
+                id: id.to_string(),
+                config: config.path.clone(),
+            }),
         None => {
             let enabled: Vec<_> = config.enabled_instances().collect();
             match enabled.as_slice() {
                 [one] => Ok(one),
-                [] => Err(format!("no enabled instance in {}", config.path.display())),
-                _ => Err("several instances are enabled: name one with --instance".into()),
+                [] => Err(UserError::NoEnabledInstance {
+                    config: config.path.clone(),
+                }),
+                _ => Err(UserError::SeveralInstances),
             }
         }
     }
 }
 
-fn ldap(config: &Config, inst: &InstanceConfig) -> Result<LdapDirectory, String> {
-    let plan = config.site.plan().map_err(|e| e.to_string())?;
+fn ldap(config: &Config, inst: &InstanceConfig) -> Result<LdapDirectory, UserError> {
+    let plan = config.site.plan()?;
     // Log into the instance's ldap.log like the running instance; without it, nowhere.
     let logs = InstanceLogs::open(
         &config.instance_log_dir(inst.id.get_ref()),
@@ -91,43 +203,61 @@ fn ldap(config: &Config, inst: &InstanceConfig) -> Result<LdapDirectory, String>
     )
     .ok()
     .map(std::sync::Arc::new);
-    LdapDirectory::new(&inst.directory, plan, logs)
+    Ok(LdapDirectory::new(&inst.directory, plan, logs)?)
 }
 
-fn file(config: &Config, inst: &InstanceConfig) -> Result<FileDirectory, String> {
-    let plan = config.site.plan().map_err(|e| e.to_string())?;
-    FileDirectory::open(&inst.directory.path.clone().unwrap_or_default(), plan)
+fn file(config: &Config, inst: &InstanceConfig) -> Result<FileDirectory, UserError> {
+    let plan = config.site.plan()?;
+    Ok(FileDirectory::open(
+        &inst.directory.path.clone().unwrap_or_default(),
+        plan,
+    )?)
 }
 
-async fn find(config: &Config, inst: &InstanceConfig, target: &str) -> Result<Vec<User>, String> {
+async fn find(
+    config: &Config,
+    inst: &InstanceConfig,
+    target: &str,
+) -> Result<Vec<User>, UserError> {
+    if !target.contains('@') {
+        // The same check `LdapDirectory::find` makes, said the same way for both kinds.
+        let plan = config.site.plan()?;
+        if let Err(error) = plan.normalise(target) {
+            return Err(UserError::Target {
+                target: target.to_owned(),
+                error,
+            });
+        }
+    }
     match inst.directory.kind {
-        DirectoryKind::Ldap => ldap(config, inst)?.find(target).await,
+        DirectoryKind::Ldap => Ok(ldap(config, inst)?.find(target).await?),
         DirectoryKind::File => {
             let d = file(config, inst)?;
             if target.contains('@') {
-                Ok(d.by_sender(target)
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .collect())
+                Ok(d.by_sender(target)?.into_iter().collect())
             } else {
-                let plan = config.site.plan().map_err(|e| e.to_string())?;
-                let n = plan
-                    .normalise(target)
-                    .map_err(|e| format!("`{target}` is neither an address nor a number: {e}"))?;
-                d.by_number(&n).map_err(|e| e.to_string())
+                let plan = config.site.plan()?;
+                let n = plan.normalise(target).map_err(|error| UserError::Target {
+                    target: target.to_owned(),
+                    error,
+                })?;
+                Ok(d.by_number(&n)?)
             }
         }
     }
 }
 
 /// `user show`.
-pub async fn show(config: &Config, inst: &InstanceConfig, target: &str) -> Result<String, String> {
+pub async fn show(
+    config: &Config,
+    inst: &InstanceConfig,
+    target: &str,
+) -> Result<String, UserError> {
     let users = find(config, inst, target).await?;
     if users.is_empty() {
-        return Err(format!(
-            "{target}: not in the directory (instance defaults apply to unknown senders \
-             according to unknown_sender)"
-        ));
+        return Err(UserError::NotFound {
+            target: target.to_owned(),
+        });
     }
     let mut out = String::new();
     for u in &users {
@@ -211,18 +341,21 @@ pub fn effective(inst: &InstanceConfig, u: &User) -> String {
 }
 
 /// Applies `key=value` pairs (`key=` removes) to settings.
-pub fn apply_pairs(settings: &mut UserSettings, pairs: &[String]) -> Result<(), String> {
+pub fn apply_pairs(settings: &mut UserSettings, pairs: &[String]) -> Result<(), UserError> {
     for p in pairs {
         let (k, v) = p
             .split_once('=')
-            .ok_or_else(|| format!("`{p}`: expected key=value"))?;
+            .ok_or_else(|| UserError::NotAPair { pair: p.clone() })?;
         if v.is_empty() {
             if k.parse::<Key>().is_err() {
-                return Err(format!("`{k}` is not a UMS settings key"));
+                return Err(UserError::NotAKey { key: k.to_owned() });
             }
             settings.remove(k);
         } else {
-            settings.set(k, v).map_err(|e| format!("`{p}`: {e}"))?;
+            settings.set(k, v).map_err(|error| UserError::BadPair {
+                pair: p.clone(),
+                error,
+            })?;
         }
     }
     Ok(())
@@ -234,7 +367,7 @@ pub async fn set(
     inst: &InstanceConfig,
     address: &str,
     pairs: &[String],
-) -> Result<String, String> {
+) -> Result<String, UserError> {
     // Check the pairs before anything is asked or written.
     apply_pairs(&mut UserSettings::new(), pairs)?;
     match inst.directory.kind {
@@ -253,20 +386,23 @@ pub async fn set(
         DirectoryKind::File => {
             let d = file(config, inst)?;
             let u = d
-                .by_sender(address)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("{address}: not in the users file"))?;
+                .by_sender(address)?
+                .ok_or_else(|| UserError::NotInUsersFile {
+                    address: address.to_owned(),
+                })?;
             let mut s = match u.ums.as_deref() {
                 None | Some("") => UserSettings::new(),
-                Some(v) => UserSettings::parse(v).map_err(|e| format!("ums of {}: {e}", u.id))?,
+                Some(v) => UserSettings::parse(v).map_err(|error| UserError::MalformedUms {
+                    user: u.id.clone(),
+                    error,
+                })?,
             };
             apply_pairs(&mut s, pairs)?;
-            Err(format!(
-                "the file directory is edited by hand, not by umsgate: in {}, set for user {}\n  ums = \"{}\"\n(the running instance re-reads the file when it changes)",
-                inst.directory.path.clone().unwrap_or_default().display(),
-                u.mail,
-                s.to_attribute().replace('\\', "\\\\").replace('"', "\\\"")
-            ))
+            Err(UserError::HandEdited {
+                path: inst.directory.path.clone().unwrap_or_default(),
+                mail: u.mail,
+                ums: s.to_attribute(),
+            })
         }
     }
 }
@@ -293,5 +429,43 @@ pub fn main(config: &Config, cmd: &UserCommand) -> std::process::ExitCode {
             eprintln!("{e}");
             std::process::ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn pairs(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn refused_pairs_read_as_before() {
+        let mut s = UserSettings::new();
+        let e = apply_pairs(&mut s, &pairs(&["fax.rights"])).unwrap_err();
+        assert_eq!(e.to_string(), "`fax.rights`: expected key=value");
+        let e = apply_pairs(&mut s, &pairs(&["fax.colour="])).unwrap_err();
+        assert_eq!(e.to_string(), "`fax.colour` is not a UMS settings key");
+        let e = apply_pairs(&mut s, &pairs(&["fax.colour=1"])).unwrap_err();
+        assert!(e.to_string().starts_with("`fax.colour=1`: "), "{e}");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(apply_pairs(&mut s, &pairs(&["fax.rights=national", "sms.per_day="])).is_ok());
+    }
+
+    #[test]
+    fn the_file_directory_refusal_quotes_the_line_to_paste() {
+        let e = UserError::HandEdited {
+            path: "/etc/umsgate/users.toml".into(),
+            mail: "jane@example.com".into(),
+            ums: "ums1;x=\"a\\b\"".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the file directory is edited by hand, not by umsgate: in /etc/umsgate/users.toml, \
+             set for user jane@example.com\n  ums = \"ums1;x=\\\"a\\\\b\\\"\"\n(the running \
+             instance re-reads the file when it changes)"
+        );
     }
 }

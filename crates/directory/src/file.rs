@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 use umsgate_domain::{PhoneNumber, SitePlan};
 
-use super::{DirectoryError, User};
+use super::{DirectoryError, ErrorKind, User};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,10 +61,17 @@ pub struct FileDirectory {
     state: Mutex<(Option<SystemTime>, Arc<Index>)>,
 }
 
-fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let file: UsersFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), DirectoryError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        DirectoryError::with_source(
+            ErrorKind::Config,
+            format!("cannot read {}: {e}", path.display()),
+            e,
+        )
+    })?;
+    let file: UsersFile = toml::from_str(&text).map_err(|e| {
+        DirectoryError::with_source(ErrorKind::BadData, format!("{}: {e}", path.display()), e)
+    })?;
     let mut index = Index::default();
     let mut warnings = Vec::new();
     for u in file.user {
@@ -93,7 +100,7 @@ fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), String> {
 
 impl FileDirectory {
     /// Loads the file; an unreadable or invalid file is an error at start.
-    pub fn open(path: &Path, plan: SitePlan) -> Result<FileDirectory, String> {
+    pub fn open(path: &Path, plan: SitePlan) -> Result<FileDirectory, DirectoryError> {
         let (index, warnings) = read(path, &plan)?;
         for w in warnings {
             tracing::warn!(event = "directory.file_warning", path = %path.display(), "{w}");
@@ -108,9 +115,10 @@ impl FileDirectory {
 
     /// The current index, re-read if the file changed.
     fn index(&self) -> Result<Arc<Index>, DirectoryError> {
-        let mut st = self.state.lock().map_err(|_| DirectoryError {
-            detail: "directory lock poisoned".into(),
-        })?;
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| DirectoryError::new(ErrorKind::Internal, "directory lock poisoned"))?;
         let mtime = std::fs::metadata(&self.path)
             .and_then(|m| m.modified())
             .ok();
@@ -215,6 +223,14 @@ numbers = ["08142 4799-123"]
         let f = std::fs::File::options().write(true).open(&path).unwrap();
         f.set_modified(later).unwrap();
         assert!(d.by_sender("jane@example.com").unwrap().is_some());
+        // opened broken, or not at all: the administrator has to act
+        let e = FileDirectory::open(&path, plan()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BadData);
+        assert!(e.is_config() && !e.is_temporary());
+        assert!(std::error::Error::source(&e).is_some());
+        let e = FileDirectory::open(&dir.join("missing.toml"), plan()).unwrap_err();
+        assert!(e.is_config() && !e.is_temporary());
+        assert!(e.to_string().starts_with("cannot read "), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,18 +1,22 @@
 //! The directory: who a sender is, who owns a called number, and what each may do.
 //!
 //! Contract: a closed set of backends behind one type ([`Directory`]), dispatched here. A
-//! lookup either answers (found / not found) or fails with [`DirectoryError`], which is always
-//! *temporary*: the directory could not be asked. Callers keep the message and retry (or
-//! apply `ldap_error` inbound); a lookup failure never becomes "unknown sender".
+//! lookup either answers (found / not found) or fails with [`DirectoryError`]: the directory
+//! could not be asked, or refused to answer. Callers keep the message and retry (or apply
+//! `ldap_error` inbound) whatever its kind; a lookup failure never becomes "unknown sender".
+//! The kind ([`DirectoryError::is_temporary`]) tells logs and `umsgate check` whether an
+//! administrator has to act.
 //! Numbers are compared in E.164 after normalisation with the site's number plan.
 #![forbid(unsafe_code)]
 
 pub mod admin;
+mod error;
 mod file;
 pub mod ldap;
 
 use std::collections::BTreeMap;
 
+pub use error::{DirectoryError, ErrorKind};
 pub use file::FileDirectory;
 pub use ldap::LdapDirectory;
 use umsgate_domain::{PhoneNumber, SitePlan};
@@ -82,20 +86,6 @@ impl User {
             .map(|(_, v)| v.as_str())
     }
 }
-
-/// The directory could not be asked; always temporary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirectoryError {
-    pub detail: String,
-}
-
-impl std::fmt::Display for DirectoryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "directory unavailable: {}", self.detail)
-    }
-}
-
-impl std::error::Error for DirectoryError {}
 
 /// The configured backend.
 #[derive(Debug)]

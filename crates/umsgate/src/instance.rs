@@ -98,6 +98,7 @@ impl Shared {
         let err = |what: String| StartError {
             instance: "*".into(),
             what,
+            source: None,
         };
         let url = config.service.store.get_ref();
         if url != "sqlite" {
@@ -148,6 +149,8 @@ pub struct Instance {
 pub struct StartError {
     pub instance: String,
     pub what: String,
+    /// The typed error behind `what`, where there is one (directory, gateway).
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl std::fmt::Display for StartError {
@@ -156,7 +159,13 @@ impl std::fmt::Display for StartError {
     }
 }
 
-impl std::error::Error for StartError {}
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl Instance {
     pub async fn start(
@@ -169,6 +178,12 @@ impl Instance {
         let err = |what: String| StartError {
             instance: id.clone(),
             what,
+            source: None,
+        };
+        let caused = |e: Box<dyn std::error::Error + Send + Sync + 'static>| StartError {
+            instance: id.clone(),
+            what: e.to_string(),
+            source: Some(e),
         };
         let dirs = InstanceDirs::new(&config.instance_state_dir(inst.id.get_ref()));
         dirs.create()
@@ -183,15 +198,16 @@ impl Instance {
             DirectoryKind::File => {
                 let path = inst.directory.path.clone().unwrap_or_default();
                 Arc::new(Directory::File(
-                    FileDirectory::open(&path, plan.clone()).map_err(err)?,
+                    FileDirectory::open(&path, plan.clone()).map_err(|e| caused(e.into()))?,
                 ))
             }
             DirectoryKind::Ldap => Arc::new(Directory::Ldap(Box::new(
                 LdapDirectory::new(&inst.directory, plan.clone(), Some(Arc::clone(&logs)))
-                    .map_err(err)?,
+                    .map_err(|e| caused(e.into()))?,
             ))),
         };
-        let gateway = Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(err)?);
+        let gateway =
+            Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(|e| caused(e.into()))?);
         // Held mail must be visible in smtp-in/ as files: no intake log then.
         let opened = if inst.hold {
             Spool::open(&dirs.smtp_in)

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
-use crate::{DirectoryError, User};
+use crate::{DirectoryError, ErrorKind, User};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Key {
@@ -64,9 +64,10 @@ impl Cache {
             return Ok((Arc::new(search().await?), Source::Directory));
         }
         let slot = {
-            let mut slots = self.slots.lock().map_err(|_| DirectoryError {
-                detail: "cache lock poisoned".into(),
-            })?;
+            let mut slots = self
+                .slots
+                .lock()
+                .map_err(|_| DirectoryError::new(ErrorKind::Internal, "cache lock poisoned"))?;
             let now = Instant::now();
             let fresh = slots
                 .get(&key)
@@ -195,9 +196,7 @@ mod tests {
             let r = cache
                 .get_or_search(k.clone(), || async {
                     searches.fetch_add(1, Ordering::SeqCst);
-                    Err(DirectoryError {
-                        detail: "down".into(),
-                    })
+                    Err(DirectoryError::new(ErrorKind::Unreachable, "down"))
                 })
                 .await;
             assert!(r.is_err());

@@ -12,7 +12,8 @@
 //!   first (in `base_dns` order, then server order) with a warning in `ldap.log`.
 //! - A search that fails on the connection (I/O, timeout, `busy`/`unavailable`) drops the
 //!   connection and runs once more on a new one, which the pool opens on the same or the next
-//!   server. Every failure reaching the caller is a [`DirectoryError`]: temporary.
+//!   server. Every failure reaching the caller is a [`DirectoryError`] whose kind says whether
+//!   it may clear by itself (unreachable, timeout) or was an answer (a refused search).
 //! - `ldap.log`: every connect, search (server, base, filter, duration, result count, DNs),
 //!   cache hit, write and error. Bind DNs are logged, passwords never.
 //! - Writes ([`LdapDirectory::update_settings`]) go to `write_url` with the write account,
@@ -36,7 +37,8 @@ use ldap3::adapters::PagedResults;
 use ldap3::{Ldap, LdapError, Mod, Scope, SearchEntry};
 use umsgate_domain::{PhoneNumber, SitePlan, UserSettings};
 
-use super::{DirectoryError, NumberQuery, User};
+use super::{DirectoryError, ErrorKind, NumberQuery, User};
+use crate::error::Source as ErrorSource;
 use cache::{Cache, Key, Source};
 pub use config::{LdapSettings, NumberFilter, SenderFilter, ServerUrl, Transport, apply_preset};
 pub use filter::{FilterTemplate, TemplateKind, Values, escape};
@@ -60,9 +62,9 @@ pub struct LdapDirectory {
 /// Why one search attempt failed.
 enum Failure {
     /// The connection or the server is unusable: try again on a new connection.
-    Connection(String),
+    Connection(DirectoryError),
     /// The server answered with an error that another server would give too.
-    Answer(String),
+    Answer(DirectoryError),
 }
 
 impl LdapDirectory {
@@ -71,8 +73,11 @@ impl LdapDirectory {
         cfg: &DirectoryConfig,
         plan: SitePlan,
         logs: Option<Arc<InstanceLogs>>,
-    ) -> Result<LdapDirectory, String> {
-        let settings = Arc::new(LdapSettings::from_config(cfg)?);
+    ) -> Result<LdapDirectory, DirectoryError> {
+        let settings = Arc::new(
+            LdapSettings::from_config(cfg)
+                .map_err(|e| DirectoryError::with_source(ErrorKind::Config, e.to_string(), e))?,
+        );
         let log = LdapLog::new(logs);
         let pool = Pool::new(Arc::clone(&settings), log.clone())?;
         Ok(LdapDirectory {
@@ -189,21 +194,19 @@ impl LdapDirectory {
 
     /// Runs `filter` under every base DN; distinct entries in base order.
     async fn search(&self, filter: &str) -> Result<Vec<User>, DirectoryError> {
-        let mut last = String::new();
+        let mut last = None;
         for _ in 0..2 {
             let lease = self.pool.get().await?;
             match self.search_bases(&lease, filter).await {
                 Ok(users) => return Ok(users),
-                Err(Failure::Answer(e)) => {
-                    return Err(DirectoryError { detail: e });
-                }
+                Err(Failure::Answer(e)) => return Err(e),
                 Err(Failure::Connection(e)) => {
                     self.pool.broken(&lease);
-                    last = e;
+                    last = Some(e);
                 }
             }
         }
-        Err(DirectoryError { detail: last })
+        Err(last.unwrap_or_else(|| DirectoryError::new(ErrorKind::Unreachable, "search failed")))
     }
 
     async fn search_bases(&self, lease: &Lease, filter: &str) -> Result<Vec<User>, Failure> {
@@ -229,12 +232,12 @@ impl LdapDirectory {
         let started = Instant::now();
         let r = self.run_search(lease.ldap.clone(), base, filter).await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let fail = |kind: &str, e: String| {
+        let fail = |e: DirectoryError| {
             self.log.line(&format!(
-                "error op=search server={server} base={base:?} filter={filter:?} ms={ms:.2} error={e}"
+                "error op=search server={server} base={base:?} filter={filter:?} ms={ms:.2} error={}",
+                e.detail()
             ));
-            let detail = format!("{kind} on {server}: {e}");
-            detail
+            e.context(format_args!("search on {server}"))
         };
         match r {
             Ok((entries, rc, text)) => {
@@ -254,17 +257,17 @@ impl LdapDirectory {
                 match rc {
                     0 | 4 | 10 | 32 => Ok(entries.into_iter().map(|e| self.to_user(e)).collect()),
                     // busy, unavailable, unwilling, other: another server may do better
-                    51 | 52 | 53 | 80 => Err(Failure::Connection(fail(
-                        "search",
+                    51 | 52 | 53 | 80 => Err(Failure::Connection(fail(DirectoryError::new(
+                        ErrorKind::Unreachable,
                         format!("result {rc} {text}"),
-                    ))),
-                    _ => Err(Failure::Answer(fail(
-                        "search",
+                    )))),
+                    _ => Err(Failure::Answer(fail(DirectoryError::new(
+                        ErrorKind::Refused,
                         format!("result {rc} {text}"),
-                    ))),
+                    )))),
                 }
             }
-            Err(e) => Err(Failure::Connection(fail("search", e))),
+            Err(e) => Err(Failure::Connection(fail(e))),
         }
     }
 
@@ -273,7 +276,7 @@ impl LdapDirectory {
         mut ldap: Ldap,
         base: &str,
         filter: &str,
-    ) -> Result<(Vec<SearchEntry>, u32, String), String> {
+    ) -> Result<(Vec<SearchEntry>, u32, String), DirectoryError> {
         let timeout = self.settings.timeout;
         let attrs: &[String] = &self.attributes;
         let fut = async {
@@ -313,9 +316,20 @@ impl LdapDirectory {
         };
         let r: Result<_, LdapError> = match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
-            Err(_) => return Err(format!("no answer within {timeout:?}")),
+            Err(_) => {
+                return Err(DirectoryError::new(
+                    ErrorKind::Timeout,
+                    format!("no answer within {timeout:?}"),
+                ));
+            }
         };
-        r.map_err(|e| e.to_string())
+        r.map_err(|e| {
+            let kind = match e {
+                LdapError::Timeout { .. } => ErrorKind::Timeout,
+                _ => ErrorKind::Unreachable,
+            };
+            DirectoryError::with_source(kind, e.to_string(), e)
+        })
     }
 
     fn to_user(&self, e: SearchEntry) -> User {
@@ -341,37 +355,43 @@ impl LdapDirectory {
     }
 
     /// The entries `target` (an address, or a number as typed) finds, bypassing the cache.
-    pub async fn find(&self, target: &str) -> Result<Vec<User>, String> {
+    /// A target that is neither an address nor a number is [`ErrorKind::Target`].
+    pub async fn find(&self, target: &str) -> Result<Vec<User>, DirectoryError> {
         if target.contains('@') {
-            self.sender_search(target).await.map_err(|e| e.to_string())
+            self.sender_search(target).await
         } else {
-            let n = self
-                .plan
-                .normalise(target)
-                .map_err(|e| format!("`{target}` is neither an address nor a number: {e}"))?;
+            let n = self.plan.normalise(target).map_err(|e| {
+                DirectoryError::with_source(
+                    ErrorKind::Target,
+                    format!("`{target}` is neither an address nor a number: {e}"),
+                    e,
+                )
+            })?;
             self.number_search(&NumberQuery::by_plan(&self.plan, n))
                 .await
-                .map_err(|e| e.to_string())
         }
     }
 
     /// Rewrites the UMS attribute of the sender `address` with `edit` applied to its current
     /// settings; returns the entry's DN and the new attribute value. Unknown keys are kept.
-    pub async fn update_settings(
+    ///
+    /// An error of `edit` ends the rewrite as [`ErrorKind::Edit`], with it as the source.
+    pub async fn update_settings<E: Into<ErrorSource>>(
         &self,
         address: &str,
-        edit: impl Fn(&mut UserSettings) -> Result<(), String>,
-    ) -> Result<(String, String), String> {
-        let users = self
-            .sender_search(address)
-            .await
-            .map_err(|e| e.to_string())?;
-        let user = users
-            .first()
-            .ok_or_else(|| format!("no directory entry for {address}"))?;
+        edit: impl Fn(&mut UserSettings) -> Result<(), E>,
+    ) -> Result<(String, String), DirectoryError> {
+        let users = self.sender_search(address).await?;
+        let user = users.first().ok_or_else(|| {
+            DirectoryError::new(
+                ErrorKind::NotFound,
+                format!("no directory entry for {address}"),
+            )
+        })?;
         let dn = user.id.clone();
         let s = &self.settings;
         let mut errors = Vec::new();
+        let mut kind = ErrorKind::Refused;
         let mut conn = None;
         for server in &s.write_urls {
             match pool::connect(
@@ -388,25 +408,37 @@ impl LdapDirectory {
                     break;
                 }
                 Err(e) => {
-                    self.log
-                        .line(&format!("error op=connect server={server} error={e}"));
-                    errors.push(format!("{server}: {e}"));
+                    self.log.line(&format!(
+                        "error op=connect server={server} error={}",
+                        e.detail()
+                    ));
+                    if e.is_temporary() {
+                        kind = ErrorKind::Unreachable;
+                    }
+                    errors.push(format!("{server}: {}", e.detail()));
                 }
             }
         }
         let Some((server, mut ldap)) = conn else {
-            return Err(errors.join("; "));
+            return Err(DirectoryError::new(kind, errors.join("; ")));
         };
         let attr = s.ums_attribute.clone();
         // Read from the server we write to; retry once if someone changed it in between.
-        let mut result = Err(String::new());
+        let mut result = Err(DirectoryError::new(ErrorKind::Conflict, String::new()));
         for _ in 0..3 {
             let (entries, _) = ldap
                 .with_timeout(s.timeout)
                 .search(&dn, Scope::Base, "(objectClass=*)", vec![attr.as_str()])
                 .await
                 .and_then(|r| r.success())
-                .map_err(|e| format!("read {dn}: {e}"))?;
+                .map_err(|e| {
+                    let kind = match e {
+                        LdapError::LdapResult { .. } => ErrorKind::Refused,
+                        LdapError::Timeout { .. } => ErrorKind::Timeout,
+                        _ => ErrorKind::Unreachable,
+                    };
+                    DirectoryError::with_source(kind, format!("read {dn}: {e}"), e)
+                })?;
             let current = entries
                 .into_iter()
                 .next()
@@ -420,10 +452,17 @@ impl LdapDirectory {
             let mut settings = match current.as_deref() {
                 None | Some("") => UserSettings::new(),
                 Some(v) => UserSettings::parse(v).map_err(|e| {
-                    format!("{attr} of {dn} is malformed ({e}); fix or clear it first: `{v}`")
+                    DirectoryError::with_source(
+                        ErrorKind::BadData,
+                        format!("{attr} of {dn} is malformed ({e}); fix or clear it first: `{v}`"),
+                        e,
+                    )
                 })?,
             };
-            edit(&mut settings)?;
+            edit(&mut settings).map_err(|e| {
+                let e: ErrorSource = e.into();
+                DirectoryError::with_source(ErrorKind::Edit, e.to_string(), e)
+            })?;
             let new = settings.to_attribute();
             let mut mods = Vec::new();
             if let Some(old) = &current {
@@ -447,19 +486,22 @@ impl LdapDirectory {
                     self.log.line(&format!(
                         "retry op=modify dn={dn:?} reason=changed concurrently"
                     ));
-                    result = Err(format!("{dn} changed concurrently, try again"));
+                    result = Err(DirectoryError::new(
+                        ErrorKind::Conflict,
+                        format!("{dn} changed concurrently, try again"),
+                    ));
                 }
                 Ok(res) => {
                     let e = format!("modify {dn}: result {} {}", res.rc, res.text.trim());
                     self.log
                         .line(&format!("error op=modify server={server} {e}"));
-                    result = Err(e);
+                    result = Err(DirectoryError::new(ErrorKind::Refused, e));
                     break;
                 }
                 Err(e) => {
-                    let e = format!("modify {dn}: {e}");
+                    let e = pool::client_error(format_args!("modify {dn}"), e);
                     self.log
-                        .line(&format!("error op=modify server={server} {e}"));
+                        .line(&format!("error op=modify server={server} {}", e.detail()));
                     result = Err(e);
                     break;
                 }
@@ -477,10 +519,20 @@ impl LdapDirectory {
     }
 
     /// `umsgate check`: connect to every server, bind, and run both templates once.
-    pub async fn check(&self) -> Result<String, String> {
+    ///
+    /// The error gathers every failure; it is temporary when one of them is.
+    pub async fn check(&self) -> Result<String, DirectoryError> {
         let s = &self.settings;
         let mut ok = Vec::new();
         let mut failed = Vec::new();
+        let mut kind = None;
+        let mut note = |e: &DirectoryError| {
+            if e.is_temporary() {
+                kind = Some(ErrorKind::Unreachable);
+            } else {
+                kind.get_or_insert(e.kind());
+            }
+        };
         for server in &s.servers {
             match pool::connect(
                 server,
@@ -495,18 +547,18 @@ impl LdapDirectory {
                     ok.push(format!("{server} bound"));
                     let _ = l.unbind().await;
                 }
-                Err(e) => failed.push(format!("{server}: {e}")),
+                Err(e) => {
+                    note(&e);
+                    failed.push(format!("{server}: {}", e.detail()));
+                }
             }
         }
-        let sample_number = self
-            .plan
-            .normalise(&format!(
-                "+{}{}{}",
-                self.plan.country_code(),
-                self.plan.area_code(),
-                self.plan.subscriber()
-            ))
-            .map_err(|e| e.to_string());
+        let sample_number = self.plan.normalise(&format!(
+            "+{}{}{}",
+            self.plan.country_code(),
+            self.plan.area_code(),
+            self.plan.subscriber()
+        ));
         let mut lines = Vec::new();
         match sample_number {
             Ok(n) => match self
@@ -518,31 +570,120 @@ impl LdapDirectory {
                     u.len(),
                     self.plan.spaced(&n)
                 )),
-                Err(e) => failed.push(format!("number_filter: {e}")),
+                Err(e) => {
+                    note(&e);
+                    failed.push(format!("number_filter: {}", e.detail()));
+                }
             },
-            Err(e) => failed.push(format!("number_filter: no sample number: {e}")),
+            Err(e) => {
+                note(&DirectoryError::new(ErrorKind::Config, String::new()));
+                failed.push(format!("number_filter: no sample number: {e}"));
+            }
         }
         match self.sender_search("umsgate-check@invalid").await {
             Ok(u) => lines.push(format!("sender_filter ok ({} entries)", u.len())),
-            Err(e) => failed.push(format!("sender_filter: {e}")),
+            Err(e) => {
+                note(&e);
+                failed.push(format!("sender_filter: {}", e.detail()));
+            }
         }
-        if failed.is_empty() {
-            Ok(format!("{}; {}", ok.join(", "), lines.join(", ")))
-        } else {
-            Err(format!(
-                "{}{}",
-                failed.join("; "),
-                if ok.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (ok: {})", ok.join(", "))
-                }
-            ))
+        match kind {
+            None => Ok(format!("{}; {}", ok.join(", "), lines.join(", "))),
+            Some(kind) => Err(DirectoryError::new(
+                kind,
+                format!(
+                    "{}{}",
+                    failed.join("; "),
+                    if ok.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (ok: {})", ok.join(", "))
+                    }
+                ),
+            )),
         }
     }
 }
 
 /// `umsgate check` for an LDAP directory: bind to every server and run both templates once.
-pub async fn check(cfg: &DirectoryConfig, plan: &SitePlan) -> Result<String, String> {
+pub async fn check(cfg: &DirectoryConfig, plan: &SitePlan) -> Result<String, DirectoryError> {
     LdapDirectory::new(cfg, plan.clone(), None)?.check().await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::time::Duration;
+    use umsgate_domain::SitePlanFields;
+
+    fn plan() -> SitePlan {
+        SitePlan::new(SitePlanFields {
+            country_code: "49".into(),
+            area_code: "8142".into(),
+            subscriber: "4799".into(),
+            extension_digits: 3,
+            international_prefix: "00".into(),
+            national_prefix: "0".into(),
+            outside_line: String::new(),
+        })
+        .unwrap()
+    }
+
+    fn config(servers: Vec<String>) -> DirectoryConfig {
+        DirectoryConfig {
+            servers,
+            base_dns: vec!["dc=example,dc=com".into()],
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(2),
+            cache_ttl: Duration::ZERO,
+            ..DirectoryConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_temporary() {
+        // a port that was just free: nothing listens there
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = LdapDirectory::new(
+            &config(vec![format!("ldap://127.0.0.1:{port}")]),
+            plan(),
+            None,
+        )
+        .unwrap();
+        let e = d.by_sender("jane@example.com").await.unwrap_err();
+        assert!(e.is_temporary(), "{e:?}");
+        assert_eq!(e.kind(), ErrorKind::Unreachable);
+        assert!(!e.is_config());
+        assert!(
+            e.to_string()
+                .starts_with("directory unavailable: no LDAP server answered (ldap://127.0.0.1:"),
+            "{e}"
+        );
+        let e = d.check().await.unwrap_err();
+        assert!(e.is_temporary(), "{e:?}");
+    }
+
+    #[test]
+    fn a_configuration_that_cannot_work_is_not_temporary() {
+        let e = LdapDirectory::new(&config(Vec::new()), plan(), None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.is_config() && !e.is_temporary());
+        assert_eq!(e.to_string(), "kind = \"ldap\" needs servers");
+        assert!(std::error::Error::source(&e).is_some());
+        let mut cfg = config(vec!["ldaps://127.0.0.1:1".into()]);
+        cfg.ca = Some("/nonexistent/umsgate-ca.pem".into());
+        let e = LdapDirectory::new(&cfg, plan(), None).unwrap_err();
+        assert!(e.is_config() && !e.is_temporary(), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("cannot read CA file /nonexistent/umsgate-ca.pem: "),
+            "{e}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+    }
 }

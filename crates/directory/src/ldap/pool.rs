@@ -14,15 +14,25 @@
 //! XXX: a single connection serialises nothing (requests are pipelined), but a server that
 //! handles one connection's operations on one thread caps throughput; `slapd` and AD do not.
 
+use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError};
 
 use super::config::{Credentials, LdapSettings, ServerUrl, Transport};
 use super::log::LdapLog;
-use crate::DirectoryError;
+use crate::{DirectoryError, ErrorKind};
+
+/// An error of the LDAP client on an operation: a timeout, or a connection that is unusable.
+pub(crate) fn client_error(what: impl fmt::Display, e: LdapError) -> DirectoryError {
+    let kind = match e {
+        LdapError::Timeout { .. } => ErrorKind::Timeout,
+        _ => ErrorKind::Unreachable,
+    };
+    DirectoryError::with_source(kind, format!("{what}: {e}"), e)
+}
 
 /// A connection handle and where it leads.
 #[derive(Clone)]
@@ -61,29 +71,37 @@ impl std::fmt::Debug for Pool {
 
 /// The TLS client configuration for `ldaps://` and StartTLS: the configured CA file, else
 /// the LDAP client's default (the system's roots).
-pub(crate) fn tls_config(s: &LdapSettings) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
+pub(crate) fn tls_config(
+    s: &LdapSettings,
+) -> Result<Option<Arc<rustls::ClientConfig>>, DirectoryError> {
     let Some(ca) = &s.ca else {
         return Ok(None);
     };
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
+    let config_error = |what: String, e: Box<dyn std::error::Error + Send + Sync>| {
+        DirectoryError::with_source(ErrorKind::Config, format!("{what}: {e}"), e)
+    };
     let certs = CertificateDer::pem_file_iter(ca)
-        .map_err(|e| format!("cannot read CA file {}: {e}", ca.display()))?;
+        .map_err(|e| config_error(format!("cannot read CA file {}", ca.display()), e.into()))?;
     for c in certs {
-        let c = c.map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+        let c = c.map_err(|e| config_error(format!("CA file {}", ca.display()), e.into()))?;
         roots
             .add(c)
-            .map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+            .map_err(|e| config_error(format!("CA file {}", ca.display()), e.into()))?;
     }
     if roots.is_empty() {
-        return Err(format!("CA file {} holds no certificate", ca.display()));
+        return Err(DirectoryError::new(
+            ErrorKind::Config,
+            format!("CA file {} holds no certificate", ca.display()),
+        ));
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .map_err(|e| config_error("TLS".to_owned(), e.into()))?
     .with_root_certificates(roots)
     .with_no_client_auth();
     Ok(Some(Arc::new(config)))
@@ -96,7 +114,7 @@ pub(crate) async fn connect(
     tls: Option<&Arc<rustls::ClientConfig>>,
     connect_timeout: Duration,
     timeout: Duration,
-) -> Result<Ldap, String> {
+) -> Result<Ldap, DirectoryError> {
     let mut settings = LdapConnSettings::new()
         .set_conn_timeout(connect_timeout)
         .set_starttls(server.transport == Transport::StartTls);
@@ -110,8 +128,13 @@ pub(crate) async fn connect(
         LdapConnAsync::with_settings(settings, &url),
     )
     .await
-    .map_err(|_| format!("connect: no answer within {connect_timeout:?}"))?
-    .map_err(|e| format!("connect: {e}"))?;
+    .map_err(|_| {
+        DirectoryError::new(
+            ErrorKind::Timeout,
+            format!("connect: no answer within {connect_timeout:?}"),
+        )
+    })?
+    .map_err(|e| client_error("connect", e))?;
     tokio::spawn(async move {
         // The driver ends when the connection closes; the next lookup notices and reconnects.
         let _ = conn.drive().await;
@@ -122,13 +145,16 @@ pub(crate) async fn connect(
             .with_timeout(timeout)
             .simple_bind(&creds.dn, pw)
             .await
-            .map_err(|e| format!("bind as {}: {e}", creds.dn))?;
+            .map_err(|e| client_error(format_args!("bind as {}", creds.dn), e))?;
         if r.rc != 0 {
-            return Err(format!(
-                "bind as {}: result {} {}",
-                creds.dn,
-                r.rc,
-                r.text.trim()
+            // busy, unavailable, unwilling: another server (or a later try) may do better
+            let kind = match r.rc {
+                51..=53 => ErrorKind::Unreachable,
+                _ => ErrorKind::Refused,
+            };
+            return Err(DirectoryError::new(
+                kind,
+                format!("bind as {}: result {} {}", creds.dn, r.rc, r.text.trim()),
             ));
         }
     }
@@ -136,7 +162,7 @@ pub(crate) async fn connect(
 }
 
 impl Pool {
-    pub(crate) fn new(settings: Arc<LdapSettings>, log: LdapLog) -> Result<Pool, String> {
+    pub(crate) fn new(settings: Arc<LdapSettings>, log: LdapLog) -> Result<Pool, DirectoryError> {
         let tls = tls_config(&settings)?;
         Ok(Pool {
             settings,
@@ -182,8 +208,10 @@ impl Pool {
                     return Ok(lease);
                 }
                 Err(e) => {
-                    self.log
-                        .line(&format!("failback_failed server={first} error={e}"));
+                    self.log.line(&format!(
+                        "failback_failed server={first} error={}",
+                        e.detail()
+                    ));
                     return self.get_current();
                 }
             }
@@ -196,21 +224,27 @@ impl Pool {
         let n = self.settings.servers.len();
         let start = self.last.load(Ordering::Relaxed) % n;
         let mut errors = Vec::new();
+        // Refused everywhere (a wrong password) is refused; anything else may clear.
+        let mut kind = ErrorKind::Refused;
         for i in (0..n).map(|k| (start + k) % n) {
             match self.open(i).await {
                 Ok(lease) => return Ok(lease),
-                Err(e) => errors.push(format!("{}: {e}", self.settings.servers[i])),
+                Err(e) => {
+                    if e.is_temporary() {
+                        kind = ErrorKind::Unreachable;
+                    }
+                    errors.push(format!("{}: {}", self.settings.servers[i], e.detail()));
+                }
             }
         }
-        Err(DirectoryError {
-            detail: format!("no LDAP server answered ({})", errors.join("; ")),
-        })
+        Err(DirectoryError::new(
+            kind,
+            format!("no LDAP server answered ({})", errors.join("; ")),
+        ))
     }
 
     fn get_current(&self) -> Result<Lease, DirectoryError> {
-        let none = || DirectoryError {
-            detail: "no LDAP connection".into(),
-        };
+        let none = || DirectoryError::new(ErrorKind::Unreachable, "no LDAP connection");
         let cur = self.current.lock().map_err(|_| none())?;
         let c = cur.as_ref().ok_or_else(none)?;
         let mut ldap = c.ldap.clone();
@@ -225,7 +259,7 @@ impl Pool {
     }
 
     /// Connects to server `i` and makes it the current connection.
-    async fn open(&self, i: usize) -> Result<Lease, String> {
+    async fn open(&self, i: usize) -> Result<Lease, DirectoryError> {
         let server = &self.settings.servers[i];
         let started = Instant::now();
         let r = connect(
@@ -240,7 +274,9 @@ impl Pool {
         match r {
             Ok(ldap) => {
                 let generation = {
-                    let mut g = self.generation.lock().map_err(|_| "lock poisoned")?;
+                    let mut g = self.generation.lock().map_err(|_| {
+                        DirectoryError::new(ErrorKind::Internal, "connection lock poisoned")
+                    })?;
                     *g += 1;
                     *g
                 };
@@ -268,7 +304,8 @@ impl Pool {
             }
             Err(e) => {
                 self.log.line(&format!(
-                    "error op=connect server={server} ms={ms:.1} error={e}"
+                    "error op=connect server={server} ms={ms:.1} error={}",
+                    e.detail()
                 ));
                 Err(e)
             }

@@ -91,17 +91,61 @@ pub(crate) enum Failure {
     /// The server refused the greeting or AUTH with this reply: temporary, whatever its code.
     Deferred(SoftStep, Reply),
     /// No answer could be had (network, timeout, TLS, a broken reply), with the step.
-    Io(String),
+    Io(IoFailure),
     /// Something this client will not do (no STARTTLS offered, no AUTH mechanism in common).
     Refused(String),
 }
 
+/// No answer: what was tried, and the I/O error (none for a timeout). Cheap to clone: one
+/// failed transaction fails every recipient of it.
+#[derive(Debug, Clone)]
+pub(crate) struct IoFailure {
+    what: String,
+    source: Option<Arc<io::Error>>,
+}
+
+impl IoFailure {
+    pub(crate) fn source(&self) -> Option<Arc<io::Error>> {
+        self.source.clone()
+    }
+}
+
 impl Failure {
+    /// `what: e`.
+    fn io(what: impl std::fmt::Display, e: io::Error) -> Failure {
+        Failure::Io(IoFailure {
+            what: format!("{what}: {e}"),
+            source: Some(Arc::new(e)),
+        })
+    }
+
+    /// `what: how long` (nothing answered in time).
+    fn timeout(what: impl std::fmt::Display, how: impl std::fmt::Display) -> Failure {
+        Failure::Io(IoFailure {
+            what: format!("{what}: {how}"),
+            source: None,
+        })
+    }
+
     pub(crate) fn reason(&self) -> String {
         match self {
             Failure::Reply(r) => r.one_line(),
             Failure::Deferred(step, r) => format!("{step} refused: {}", r.one_line()),
-            Failure::Io(s) | Failure::Refused(s) => s.clone(),
+            Failure::Io(f) => f.what.clone(),
+            Failure::Refused(s) => s.clone(),
+        }
+    }
+
+    /// The same failure for another recipient of the transaction: a permanent reply stays
+    /// one, anything else is no answer.
+    pub(crate) fn for_each_recipient(&self) -> Failure {
+        match self {
+            Failure::Reply(r) if r.is_permanent() => Failure::Reply(r.clone()),
+            Failure::Io(f) => Failure::Io(f.clone()),
+            other => Failure::Io(IoFailure {
+                what: other.reason(),
+                source: None,
+            }),
         }
     }
 
@@ -184,11 +228,11 @@ impl Conn {
         let addr = format!("{}:{}", ep.host, ep.port);
         let tcp = tokio::time::timeout(ep.limits.command, TcpStream::connect(&addr))
             .await
-            .map_err(|_| Failure::Io(format!("connect to {addr}: timed out")))?
-            .map_err(|e| Failure::Io(format!("connect to {addr}: {e}")))?;
+            .map_err(|_| Failure::timeout(format_args!("connect to {addr}"), "timed out"))?
+            .map_err(|e| Failure::io(format_args!("connect to {addr}"), e))?;
         // Commands and the message's last bytes are small writes: never wait for an ACK.
         tcp.set_nodelay(true)
-            .map_err(|e| Failure::Io(format!("connect to {addr}: {e}")))?;
+            .map_err(|e| Failure::io(format_args!("connect to {addr}"), e))?;
         let io = match &ep.security {
             Security::Implicit(tls) => Io::Tls(Box::new(handshake(tls, ep, tcp).await?)),
             Security::None | Security::StartTls(_) => Io::Plain(tcp),
@@ -336,11 +380,14 @@ impl Conn {
             }
             Err(f) => {
                 self.broken = true;
-                let reason = f.reason();
-                rcpts
-                    .iter()
-                    .map(|_| Err(Failure::Io(reason.clone())))
-                    .collect()
+                let f = match f {
+                    Failure::Io(io) => Failure::Io(io),
+                    other => Failure::Io(IoFailure {
+                        what: other.reason(),
+                        source: None,
+                    }),
+                };
+                rcpts.iter().map(|_| Err(f.for_each_recipient())).collect()
             }
         }
     }
@@ -445,11 +492,14 @@ impl Conn {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
                 self.broken = true;
-                Err(Failure::Io(format!("write: {e}")))
+                Err(Failure::io("write", e))
             }
             Err(_) => {
                 self.broken = true;
-                Err(Failure::Io(format!("write: no progress within {limit:?}")))
+                Err(Failure::timeout(
+                    "write",
+                    format_args!("no progress within {limit:?}"),
+                ))
             }
         }
     }
@@ -462,11 +512,14 @@ impl Conn {
             }
             Ok(Err(e)) => {
                 self.broken = true;
-                Err(Failure::Io(format!("read: {e}")))
+                Err(Failure::io("read", e))
             }
             Err(_) => {
                 self.broken = true;
-                Err(Failure::Io(format!("read: no reply within {limit:?}")))
+                Err(Failure::timeout(
+                    "read",
+                    format_args!("no reply within {limit:?}"),
+                ))
             }
         }
     }
@@ -479,8 +532,8 @@ async fn handshake(
 ) -> Result<TlsStream<TcpStream>, Failure> {
     tokio::time::timeout(ep.limits.command, tls.connect(ep.tls_name.clone(), tcp))
         .await
-        .map_err(|_| Failure::Io(format!("TLS with {}: timed out", ep.host)))?
-        .map_err(|e| Failure::Io(format!("TLS with {}: {e}", ep.host)))
+        .map_err(|_| Failure::timeout(format_args!("TLS with {}", ep.host), "timed out"))?
+        .map_err(|e| Failure::io(format_args!("TLS with {}", ep.host), e))
 }
 
 /// Every recipient refused: by the MAIL reply if that failed, else by its RCPT reply.

@@ -20,6 +20,7 @@
 //! module holds the idle connections and a semaphore for the limit.
 
 mod conn;
+mod error;
 #[cfg(test)]
 mod fake;
 pub mod reply;
@@ -32,6 +33,7 @@ use tokio::sync::Semaphore;
 
 use super::error::DeliveryError;
 use conn::{Conn, Endpoint, Failure, Limits, Security};
+pub use error::{ClientError, ClientErrorKind};
 use umsgate_config::{MailConfig, MailTlsMode};
 
 /// Time allowed to connect, and for each reply to a command.
@@ -64,7 +66,7 @@ impl std::fmt::Debug for SmtpTarget {
 
 impl SmtpTarget {
     /// Builds the endpoint; fails on a bad `tls.ca` or TLS setup (a configuration error).
-    pub fn new(mail: &MailConfig, hello: &str) -> Result<SmtpTarget, String> {
+    pub fn new(mail: &MailConfig, hello: &str) -> Result<SmtpTarget, ClientError> {
         let security = match mail.tls.mode {
             MailTlsMode::None => Security::None,
             MailTlsMode::Starttls => Security::StartTls(conn::connector(tls::client_config(mail)?)),
@@ -99,14 +101,27 @@ impl SmtpTarget {
     }
 
     /// Connects, EHLO, STARTTLS and AUTH as configured, NOOP, QUIT.
-    pub async fn check(&self) -> Result<(), String> {
-        let mut conn = Conn::open(&self.endpoint)
-            .await
-            .map_err(|f| format!("{}: {}", self.server, f.reason()))?;
+    pub async fn check(&self) -> Result<(), ClientError> {
+        let failed = |f: Failure| {
+            let detail = format!("{}: {}", self.server, f.reason());
+            match &f {
+                Failure::Io(io) => match io.source() {
+                    Some(e) => ClientError::with_source(ClientErrorKind::Unreachable, detail, e),
+                    None => ClientError::new(ClientErrorKind::Timeout, detail),
+                },
+                Failure::Deferred(..) => ClientError::new(ClientErrorKind::Deferred, detail),
+                Failure::Reply(r) if !r.is_permanent() => {
+                    ClientError::new(ClientErrorKind::Deferred, detail)
+                }
+                Failure::Reply(_) | Failure::Refused(_) => {
+                    ClientError::new(ClientErrorKind::Refused, detail)
+                }
+            }
+        };
+        let mut conn = Conn::open(&self.endpoint).await.map_err(failed)?;
         let r = conn.noop().await;
         conn.quit().await;
-        r.map(|_| ())
-            .map_err(|f| format!("{}: {}", self.server, f.reason()))
+        r.map(|_| ()).map_err(failed)
     }
 
     /// Sends `eml` from `from` (empty = the null sender) to each of `rcpts`; see the module
@@ -171,19 +186,7 @@ impl SmtpTarget {
                 self.give_back(conn);
                 outcomes
             }
-            Err(f) => {
-                let reason = f.reason();
-                let permanent = f.is_permanent();
-                rcpts
-                    .iter()
-                    .map(|_| {
-                        Err(match &f {
-                            Failure::Reply(r) if permanent => Failure::Reply(r.clone()),
-                            _ => Failure::Io(reason.clone()),
-                        })
-                    })
-                    .collect()
-            }
+            Err(f) => rcpts.iter().map(|_| Err(f.for_each_recipient())).collect(),
         }
     }
 
@@ -259,6 +262,87 @@ mod tests {
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(1),
         }
+    }
+
+    fn mail_config(mode: MailTlsMode, ca: Option<&str>, server: &str, port: u16) -> MailConfig {
+        MailConfig {
+            server: server.to_owned(),
+            port,
+            domain: "example.com".to_owned(),
+            sender_template: "$(number)@$(addrtype).$(maildomain)".parse().unwrap(),
+            reply_to_template: None,
+            display_name: String::new(),
+            report_display_name: String::new(),
+            default_recipient: "postmaster@example.com".to_owned(),
+            report_sender: "ums@example.com".to_owned(),
+            store: Default::default(),
+            retry: Default::default(),
+            ldap_error: Default::default(),
+            auth: Default::default(),
+            tls: umsgate_config::MailTls {
+                mode,
+                ca: ca.map(Into::into),
+                accept_invalid: false,
+            },
+            maildir: None,
+        }
+    }
+
+    #[test]
+    fn a_bad_tls_setup_is_a_configuration_error() {
+        use std::error::Error as _;
+        let missing = "/nonexistent/umsgate-mail-ca.pem";
+        let e = SmtpTarget::new(
+            &mail_config(MailTlsMode::Starttls, Some(missing), "mail.example.com", 25),
+            "umsgate.test",
+        )
+        .unwrap_err();
+        assert!(e.is_config() && !e.is_temporary(), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot read tls.ca {missing}: ")),
+            "{e}"
+        );
+        assert!(e.source().is_some());
+        let e = SmtpTarget::new(
+            &mail_config(MailTlsMode::None, None, "no such host!", 25),
+            "umsgate.test",
+        )
+        .unwrap_err();
+        assert!(e.is_config(), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("no such host! cannot be checked against a certificate: "),
+            "{e}"
+        );
+        assert!(e.source().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_mail_server_that_does_not_answer_is_temporary() {
+        // a port that was just free: nothing listens there
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let t = SmtpTarget::new(
+            &mail_config(MailTlsMode::None, None, "127.0.0.1", port),
+            "umsgate.test",
+        )
+        .unwrap();
+        let e = t.check().await.unwrap_err();
+        assert!(e.is_temporary() && !e.is_config(), "{e:?}");
+        assert_eq!(e.kind(), ClientErrorKind::Unreachable);
+        assert!(!e.is_timeout());
+        let io = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<std::sync::Arc<std::io::Error>>())
+            .map(|e| e.kind());
+        assert_eq!(io, Some(std::io::ErrorKind::ConnectionRefused), "{e:?}");
+        assert!(
+            e.to_string().starts_with(&format!("127.0.0.1:{port}: ")),
+            "{e}"
+        );
     }
 
     fn rcpts() -> Vec<String> {

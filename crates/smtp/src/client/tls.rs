@@ -16,12 +16,14 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use umsgate_config::MailConfig;
 
+use super::error::{ClientError, ClientErrorKind};
+
 /// The rustls client configuration for `[instance.mail] tls`.
-pub(crate) fn client_config(mail: &MailConfig) -> Result<Arc<rustls::ClientConfig>, String> {
+pub(crate) fn client_config(mail: &MailConfig) -> Result<Arc<rustls::ClientConfig>, ClientError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup for {}: {e}", mail.server))?;
+        .map_err(|e| ClientError::config(format_args!("TLS setup for {}", mail.server), e))?;
     let config = if mail.tls.accept_invalid {
         builder
             .dangerous()
@@ -33,20 +35,25 @@ pub(crate) fn client_config(mail: &MailConfig) -> Result<Arc<rustls::ClientConfi
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(ca) = &mail.tls.ca {
-            let certs = CertificateDer::pem_file_iter(ca)
-                .map_err(|e| format!("cannot read tls.ca {}: {e}", ca.display()))?;
+            let certs = CertificateDer::pem_file_iter(ca).map_err(|e| {
+                ClientError::config(format_args!("cannot read tls.ca {}", ca.display()), e)
+            })?;
             let mut added = 0;
             for c in certs {
-                let c = c.map_err(|e| format!("tls.ca {}: {e}", ca.display()))?;
+                let c =
+                    c.map_err(|e| ClientError::config(format_args!("tls.ca {}", ca.display()), e))?;
                 roots
                     .add(c)
-                    .map_err(|e| format!("tls.ca {}: {e}", ca.display()))?;
+                    .map_err(|e| ClientError::config(format_args!("tls.ca {}", ca.display()), e))?;
                 added += 1;
             }
             if added == 0 {
-                return Err(format!(
-                    "tls.ca {} is not a PEM certificate file (no certificate in it)",
-                    ca.display()
+                return Err(ClientError::new(
+                    ClientErrorKind::Config,
+                    format!(
+                        "tls.ca {} is not a PEM certificate file (no certificate in it)",
+                        ca.display()
+                    ),
                 ));
             }
         }
@@ -56,9 +63,13 @@ pub(crate) fn client_config(mail: &MailConfig) -> Result<Arc<rustls::ClientConfi
 }
 
 /// The name the certificate must carry: `server` as a DNS name or an IP address.
-pub(crate) fn server_name(server: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(server.to_owned())
-        .map_err(|e| format!("{server} cannot be checked against a certificate: {e}"))
+pub(crate) fn server_name(server: &str) -> Result<ServerName<'static>, ClientError> {
+    ServerName::try_from(server.to_owned()).map_err(|e| {
+        ClientError::config(
+            format_args!("{server} cannot be checked against a certificate"),
+            e,
+        )
+    })
 }
 
 /// `tls.accept_invalid`: any certificate, any name; signatures still checked.

@@ -50,7 +50,8 @@ pub(crate) fn check(config: &Config) -> Exit {
                     .map(|_| format!("users file {}", path.display()))
             }
             DirectoryKind::Ldap => rt.block_on(directory::ldap::check(&inst.directory, &plan)),
-        };
+        }
+        .map_err(|e| e.to_string());
         report(&id, "directory", dir);
         report(
             &id,

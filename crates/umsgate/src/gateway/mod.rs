@@ -17,6 +17,7 @@
 //! The backends are a closed set dispatched here; a site-specific engine plugs in through the
 //! documented spool interface (`docs/gateway-spool.md`).
 
+mod error;
 pub mod received;
 mod sim;
 mod spool;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use umsgate_domain::{Priority, Service};
 
+pub use error::{OpenError, ReadError, ReportFileError};
 pub use sim::SimGateway;
 pub use spool::SpoolGateway;
 
@@ -128,7 +130,7 @@ pub struct IncomingReport {
     /// Names the report in logs and retries: the file path, or the job id.
     pub key: String,
     /// The report, or why its file could not be read.
-    pub report: Result<DeliveryReport, String>,
+    pub report: Result<DeliveryReport, ReportFileError>,
     /// The file it came from (spool interface).
     file: Option<PathBuf>,
 }
@@ -142,7 +144,7 @@ pub enum Gateway {
 
 impl Gateway {
     /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`.
-    pub fn open(cfg: &GatewayConfig, state_gateway: &Path) -> Result<Gateway, String> {
+    pub fn open(cfg: &GatewayConfig, state_gateway: &Path) -> Result<Gateway, OpenError> {
         match cfg.kind {
             GatewayKind::Sim => {
                 SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers)
@@ -151,9 +153,7 @@ impl Gateway {
             GatewayKind::Spool => {
                 SpoolGateway::open(cfg.dir.as_deref().unwrap_or(state_gateway)).map(Gateway::Spool)
             }
-            GatewayKind::Hylafax | GatewayKind::Kannel => {
-                Err(format!("gateway kind {:?} is not available", cfg.kind))
-            }
+            GatewayKind::Hylafax | GatewayKind::Kannel => Err(OpenError::Unavailable(cfg.kind)),
         }
     }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use umsgate_domain::Service;
 
+use super::ReadError;
 use crate::spool::{QueueId, sync_dir, write_synced};
 
 /// `message.json`.
@@ -52,22 +53,27 @@ pub fn safe_name(name: &str) -> bool {
 
 impl ReceivedMessage {
     /// Reads and checks `dir/message.json`.
-    pub fn read(dir: &Path) -> Result<ReceivedMessage, String> {
+    pub fn read(dir: &Path) -> Result<ReceivedMessage, ReadError> {
         let path = dir.join("message.json");
-        let len = std::fs::metadata(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .len();
+        let io = |source| ReadError::Io {
+            path: path.clone(),
+            source,
+        };
+        let len = std::fs::metadata(&path).map_err(io)?.len();
         if len > MAX_MESSAGE_JSON {
-            return Err(format!("{} is {len} bytes", path.display()));
+            return Err(ReadError::TooLarge { path, len });
         }
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(io)?;
         let m: ReceivedMessage =
-            serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            serde_json::from_slice(&bytes).map_err(|source| ReadError::Json {
+                path: path.clone(),
+                source,
+            })?;
         if let Some(bad) = m.files.iter().find(|f| !safe_name(f)) {
-            return Err(format!("file name `{bad}` is not a plain name"));
+            return Err(ReadError::FileName(bad.clone()));
         }
         if m.text.as_ref().is_some_and(|t| t.len() > MAX_TEXT) {
-            return Err("text longer than 64 KiB".to_owned());
+            return Err(ReadError::TextTooLong);
         }
         Ok(m)
     }
@@ -130,6 +136,34 @@ mod tests {
         let id = write(&dir, &m, &[]).unwrap();
         assert_eq!(ReceivedMessage::read(&dir.join(&id)).unwrap(), m);
         assert!(write(&dir, &m, &[("../evil".into(), vec![])]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unusable_messages_say_why_and_keep_the_cause() {
+        use std::error::Error as _;
+        let dir = std::env::temp_dir().join(format!("umsgate-received-bad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("message.json");
+        let e = ReceivedMessage::read(&dir).unwrap_err();
+        assert!(matches!(e, ReadError::Io { .. }), "{e:?}");
+        assert!(
+            e.to_string().starts_with(&format!("{}: ", path.display())),
+            "{e}"
+        );
+        assert!(e.source().is_some());
+        std::fs::write(&path, b"{\"service\": 5}").unwrap();
+        let e = ReceivedMessage::read(&dir).unwrap_err();
+        assert!(matches!(e, ReadError::Json { .. }), "{e:?}");
+        assert!(e.source().is_some());
+        std::fs::write(
+            &path,
+            br#"{"service":"fax","calling":"1","called":"2","received_at":"x","files":["../x"]}"#,
+        )
+        .unwrap();
+        let e = ReceivedMessage::read(&dir).unwrap_err();
+        assert_eq!(e.to_string(), "file name `../x` is not a plain name");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

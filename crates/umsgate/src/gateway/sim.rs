@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{DeliveryReport, DeliveryStatus, GatewayError, Job};
+use super::{DeliveryReport, DeliveryStatus, GatewayError, Job, OpenError};
 use crate::clock;
 use crate::spool::journal::{self, Journal};
 
@@ -74,10 +74,9 @@ impl SimGateway {
         dir: &Path,
         delay: Duration,
         fail_numbers: &[String],
-    ) -> Result<SimGateway, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let read_err = |p: &Path, e: std::io::Error| format!("cannot read {}: {e}", p.display());
+    ) -> Result<SimGateway, OpenError> {
+        std::fs::create_dir_all(dir).map_err(|e| OpenError::io("create", dir, e))?;
+        let read_err = |p: &Path, e: std::io::Error| OpenError::io("read", p, e);
         let sent_path = dir.join("sent.jsonl");
         let done_path = dir.join("done.jsonl");
         let mut taken = HashSet::new();
@@ -95,7 +94,7 @@ impl SimGateway {
             .iter()
             .filter_map(|l| serde_json::from_str::<String>(l).ok())
             .collect();
-        let open_err = |p: &Path, e: std::io::Error| format!("cannot open {}: {e}", p.display());
+        let open_err = |p: &Path, e: std::io::Error| OpenError::io("open", p, e);
         let done_journal = Journal::open(&done_path).map_err(|e| open_err(&done_path, e))?;
         // Earlier versions kept waiting jobs in `pending/` and wrote reports into
         // `reports/`: every other job of `sent.jsonl` is done, and the reports not yet
@@ -130,7 +129,7 @@ impl SimGateway {
             }
             done_journal
                 .append_durably(&lines)
-                .map_err(|e| format!("cannot write {}: {e}", done_path.display()))?;
+                .map_err(|e| OpenError::io("write", &done_path, e))?;
             let _ = std::fs::remove_dir_all(&legacy);
             let _ = std::fs::remove_dir_all(&reports);
         }

@@ -14,7 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DeliveryReport, GatewayError, IncomingReport, Job, received};
+use super::{
+    DeliveryReport, GatewayError, IncomingReport, Job, OpenError, ReportFileError, received,
+};
 use crate::spool::{sync_dir, write_synced};
 
 #[derive(Debug)]
@@ -23,10 +25,10 @@ pub struct SpoolGateway {
 }
 
 impl SpoolGateway {
-    pub fn open(dir: &Path) -> Result<SpoolGateway, String> {
+    pub fn open(dir: &Path) -> Result<SpoolGateway, OpenError> {
         for d in ["outbox", "inbox", "reports"] {
             std::fs::create_dir_all(dir.join(d))
-                .map_err(|e| format!("cannot create {}: {e}", dir.join(d).display()))?;
+                .map_err(|e| OpenError::io("create", dir.join(d), e))?;
         }
         Ok(SpoolGateway {
             dir: dir.to_owned(),
@@ -186,9 +188,11 @@ pub(super) fn read_reports(dir: &Path) -> Vec<IncomingReport> {
         .into_iter()
         .map(|p| IncomingReport {
             key: p.display().to_string(),
-            report: std::fs::read(&p).map_err(|e| e.to_string()).and_then(|b| {
-                serde_json::from_slice::<DeliveryReport>(&b).map_err(|e| e.to_string())
-            }),
+            report: std::fs::read(&p)
+                .map_err(ReportFileError::new)
+                .and_then(|b| {
+                    serde_json::from_slice::<DeliveryReport>(&b).map_err(ReportFileError::new)
+                }),
             file: Some(p),
         })
         .collect()

@@ -147,7 +147,7 @@ impl Inbound {
     async fn process(&self, id: &str, dir: &Path) -> Result<(), Temporary> {
         let msg = match ReceivedMessage::read(dir) {
             Ok(m) => m,
-            Err(why) => return self.set_aside(id, dir, &why),
+            Err(why) => return self.set_aside(id, dir, &why.to_string()),
         };
         let addressees = self.addressees(&msg).await?;
         let calling = self.plan.normalise(&msg.calling).ok();
