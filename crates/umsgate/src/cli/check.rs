@@ -11,8 +11,8 @@
 //! would open it.
 
 use umsgate::config::{Config, DirectoryKind, GatewayKind};
-use umsgate::directory::{self, FileDirectory};
 use umsgate::delivery;
+use umsgate::directory::{self, FileDirectory};
 
 use super::{Exit, runtime};
 
