@@ -119,7 +119,12 @@ mod tests {
     fn stored(dir: &Path) -> (Spool, Entry) {
         let (spool, _) = Spool::open(dir).unwrap();
         let id = QueueId::generate();
-        let sc = adopt::sidecar(&id, "t", umsgate_domain::clock::now(), EML);
+        let sc = adopt::sidecar(
+            &id,
+            &"t".parse().unwrap(),
+            umsgate_domain::clock::now(),
+            EML,
+        );
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

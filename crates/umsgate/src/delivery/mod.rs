@@ -80,6 +80,7 @@ pub use umsgate_smtp::DeliveryError;
 pub use umsgate_smtp::client::{COMMAND_TIMEOUT, POOL_IDLE, POOL_SIZE};
 
 use crate::clock;
+use crate::config::units::InstanceId;
 use crate::config::{MailConfig, MailTlsMode};
 use crate::logs::InstanceLogs;
 use crate::spool::{
@@ -149,7 +150,7 @@ impl Target {
 /// The delivery worker of one instance.
 #[derive(Debug)]
 pub struct Delivery {
-    instance: String,
+    instance: InstanceId,
     target: Target,
     retry: Vec<Duration>,
     smtp_out: Spool,
@@ -181,7 +182,7 @@ impl Delivery {
     /// Fails on a configuration that cannot work (an unreadable `tls.ca`, an uncreatable
     /// Badmail folder). Must run inside the tokio runtime.
     pub fn new(
-        instance: String,
+        instance: InstanceId,
         mail: &MailConfig,
         smtp_out: Spool,
         badmail: PathBuf,
@@ -209,7 +210,7 @@ impl Delivery {
             return self.spool(sidecar, eml).await;
         }
         sidecar.size = eml.len() as u64;
-        let id = sidecar.id.clone();
+        let id = sidecar.id.to_string();
         let eml = Arc::new(eml);
         let failed = self.send_logged(&id, &sidecar, Arc::clone(&eml)).await;
         let attempt = sidecar.attempts + 1;
@@ -250,8 +251,9 @@ impl Delivery {
             self.badmail_logged(&id, &id, &reason);
             return Ok(());
         };
-        let next_text = clock::rfc3339(clock::now() + wait);
-        sidecar.next_attempt = Some(next_text.clone());
+        let next = clock::now() + wait;
+        let next_text = clock::rfc3339(next);
+        sidecar.next_attempt = Some(next);
         self.spool(sidecar, eml).await?;
         self.logs.smtp.line(&format!(
             "out deferred id={id} attempt={attempt} next={next_text} reason={reason}"
@@ -381,14 +383,10 @@ impl Delivery {
                 Adopted::Ready(s) => *s,
             },
         };
-        if let Some(next) = sidecar.next_attempt.as_deref() {
-            match clock::parse_rfc3339(next) {
-                Some(t) if t > clock::now() => return Ok(Step::At(t)),
-                Some(_) => {}
-                None => {
-                    tracing::warn!(event = "delivery.bad_next_attempt", instance = %self.instance, queue_id = %id, next_attempt = next, "unreadable next_attempt, sending now")
-                }
-            }
+        if let Some(next) = sidecar.next_attempt
+            && next > clock::now()
+        {
+            return Ok(Step::At(next));
         }
         let eml = match tokio::fs::read(&entry.eml).await {
             Ok(b) => Arc::new(b),
@@ -503,7 +501,7 @@ impl Delivery {
         };
         let next = clock::now() + wait;
         let next_text = clock::rfc3339(next);
-        sidecar.next_attempt = Some(next_text.clone());
+        sidecar.next_attempt = Some(next);
         sidecar.last_error = Some(reason.clone());
         self.rewrite(id, sidecar.clone()).await?;
         self.logs.smtp.line(&format!(
@@ -688,7 +686,8 @@ impl Files {
     /// Writes a pair into Badmail as `<new_id>`: `.eml`, sidecar, then the folder fsync.
     fn write_badmail(&self, new_id: &str, mut s: Sidecar, eml: &[u8]) -> io::Result<()> {
         std::fs::create_dir_all(&self.badmail)?;
-        s.id = new_id.to_owned();
+        s.id = QueueId::parse(new_id)
+            .ok_or_else(|| io::Error::other(format!("`{new_id}` is not a queue id")))?;
         s.size = eml.len() as u64;
         let tmp_json = self.tmp(&format!("{new_id}.delivery.json"))?;
         let tmp_eml = self.tmp(&format!("{new_id}.delivery.eml"))?;

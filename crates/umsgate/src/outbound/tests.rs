@@ -87,7 +87,7 @@ delay = "1h"
     let (smtp_in, _) = Spool::open(&dirs.smtp_in).unwrap();
     let (smtp_out, _) = Spool::open(&dirs.smtp_out).unwrap();
     let mailer = Delivery::new(
-        "t".into(),
+        "t".parse().unwrap(),
         &inst.mail,
         smtp_out,
         dirs.badmail.clone(),
@@ -125,7 +125,7 @@ impl Harness {
     /// Queues [`EML`] as a pair (as the listener would) and returns its entry.
     async fn queue(&self) -> crate::spool::Entry {
         let id = QueueId::generate();
-        let sc = adopt::sidecar(&id, "t", crate::clock::now(), EML);
+        let sc = adopt::sidecar(&id, &"t".parse().unwrap(), crate::clock::now(), EML);
         self.out.smtp_in.store(sc, EML.to_vec()).await.unwrap();
         self.out.smtp_in.list().unwrap().remove(0)
     }

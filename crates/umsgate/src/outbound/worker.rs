@@ -147,7 +147,7 @@ impl Outbound {
         let eml = self.smtp_in.read(entry).map_err(WorkError::Read)?;
         let mut sc = match &entry.sidecar {
             Some(s) => s.clone(),
-            None => adopt::sidecar(&entry.id, &self.instance, clock::now(), &eml),
+            None => adopt::sidecar(&entry.id, self.config.id.get_ref(), clock::now(), &eml),
         };
         match self.handle(entry, &eml, &mut sc).await {
             Ok(()) => Ok(()),
@@ -279,9 +279,7 @@ impl Outbound {
     fn defer(&self, entry: &Entry, sc: &mut Sidecar, why: &WorkError) {
         sc.attempts = sc.attempts.saturating_add(1);
         sc.last_error = Some(why.to_string());
-        sc.next_attempt = Some(clock::rfc3339(
-            clock::now() + rounds::retry_delay(sc.attempts),
-        ));
+        sc.next_attempt = Some(clock::now() + rounds::retry_delay(sc.attempts));
         if let Err(e) = self.smtp_in.rewrite(entry, sc) {
             tracing::error!(event = "outbound.defer_failed", instance = %self.instance, queue_id = %entry.id, error = %e, "retry state not recorded");
         }
@@ -309,8 +307,7 @@ fn due(entry: &Entry, now: SystemTime) -> bool {
     entry
         .sidecar
         .as_ref()
-        .and_then(|s| s.next_attempt.as_deref())
-        .and_then(clock::parse_rfc3339)
+        .and_then(|s| s.next_attempt)
         .is_none_or(|at| at <= now)
 }
 
