@@ -42,6 +42,7 @@ use tokio::sync::{Notify, oneshot};
 
 pub use commit::sync_dir;
 pub use sidecar::{Origin, Recipient, RecipientOutcome, Sidecar, SidecarError};
+pub use transitions::Naming;
 
 use umsgate_domain::clock;
 
