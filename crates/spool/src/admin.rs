@@ -20,6 +20,7 @@ use super::{
 };
 use umsgate_config::Config;
 use umsgate_config::units::InstanceId;
+use umsgate_domain::clock;
 
 /// One line of `queue list`.
 #[derive(Debug, Clone, Serialize)]
@@ -53,13 +54,13 @@ impl QueueItem {
             state,
             id: id.to_string(),
             size,
-            received_at: s.map(|s| s.received_at.clone()),
+            received_at: s.map(|s| clock::rfc3339(s.received_at)),
             from: s.map(|s| s.mail_from.clone()),
             to: s
                 .map(|s| s.rcpts.iter().map(|r| r.address.clone()).collect())
                 .unwrap_or_default(),
             attempts: s.map_or(0, |s| s.attempts),
-            next_attempt: s.and_then(|s| s.next_attempt.clone()),
+            next_attempt: s.and_then(|s| s.next_attempt.map(clock::rfc3339)),
             last_error: s.and_then(|s| s.last_error.clone()),
             path,
             in_intake_log: false,

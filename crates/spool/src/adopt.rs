@@ -10,6 +10,7 @@
 use std::time::SystemTime;
 
 use mail_parser::{Address, MessageParser};
+use umsgate_config::units::InstanceId;
 
 use super::QueueId;
 use super::sidecar::{self, Origin, Recipient, Sidecar};
@@ -24,13 +25,18 @@ pub struct HeaderEnvelope {
 
 /// The sidecar of a message dropped in by hand as `id`: envelope from its headers, received
 /// when the file was last modified, not yet tried.
-pub fn sidecar(id: &QueueId, instance: &str, received_at: SystemTime, eml: &[u8]) -> Sidecar {
+pub fn sidecar(
+    id: &QueueId,
+    instance: &InstanceId,
+    received_at: SystemTime,
+    eml: &[u8],
+) -> Sidecar {
     let env = envelope(eml);
     Sidecar {
         v: sidecar::VERSION,
-        id: id.to_string(),
-        instance: instance.to_owned(),
-        received_at: umsgate_domain::clock::rfc3339(received_at),
+        id: id.clone(),
+        instance: instance.clone(),
+        received_at,
         origin: Origin::File,
         client: None,
         helo: None,
@@ -123,7 +129,7 @@ Subject: hi\r\n\r\nbody\r\n";
         assert!(eml.len() > 3000);
         let sc = sidecar(
             &QueueId::parse("A1").unwrap(),
-            "it",
+            &"it".parse().unwrap(),
             SystemTime::UNIX_EPOCH,
             eml.as_bytes(),
         );

@@ -193,12 +193,7 @@ impl Log {
     pub(super) async fn append(&self, sidecar: Sidecar, eml: Vec<u8>) -> io::Result<()> {
         let (done, wait) = oneshot::channel();
         // Framed here, in the session, so that the committer only writes.
-        let frame = Frame::new(
-            KIND_MESSAGE,
-            &QueueId(sidecar.id.clone()),
-            &sidecar.to_bytes(),
-            &eml,
-        );
+        let frame = Frame::new(KIND_MESSAGE, &sidecar.id, &sidecar.to_bytes(), &eml);
         self.tx
             .send(Cmd::Append {
                 sidecar: Box::new(sidecar),
@@ -269,7 +264,7 @@ impl Committer {
                 } => {
                     *bytes += eml.len() + frame.head.len();
                     appends.push(Pending {
-                        id: QueueId(sidecar.id.clone()),
+                        id: sidecar.id.clone(),
                         sidecar: *sidecar,
                         frame,
                         eml,

@@ -41,7 +41,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{Notify, oneshot};
 
 pub use commit::sync_dir;
-pub use sidecar::{Origin, Recipient, RecipientOutcome, Sidecar};
+pub use sidecar::{Origin, Recipient, RecipientOutcome, Sidecar, SidecarError};
+pub use transitions::Naming;
 
 use umsgate_domain::clock;
 
@@ -275,7 +276,9 @@ impl Spool {
                         &[(&json, "json"), (&eml, "eml")],
                     )?;
                     tracing::error!(event = "spool.corrupt", dir = %dir.display(), id = %p.id, reason = %reason, kept_as = %stem, "sidecar in the intake log unreadable; moved to corrupt/");
-                    recovery.corrupt.push((p.id.to_string(), reason));
+                    recovery
+                        .corrupt
+                        .push((p.id.to_string(), reason.to_string()));
                 }
             }
             Ok(())
@@ -338,7 +341,7 @@ impl Spool {
 
     /// Makes a message durable; see the module contract. `sidecar.size` is set here.
     pub async fn store(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<QueueId, SpoolError> {
-        let id = QueueId(sidecar.id.clone());
+        let id = sidecar.id.clone();
         sidecar.size = eml.len() as u64;
         let mut log = None;
         if let Some((l, backlog)) = &self.inner.log {
@@ -807,7 +810,7 @@ fn recover(dir: &Path, tmp: &Path) -> io::Result<Recovery> {
             Err(e) => Some(format!("cannot stat message: {e}")),
             Ok(meta) => match std::fs::read(entry.path())
                 .map_err(|e| e.to_string())
-                .and_then(|b| Sidecar::from_bytes(&b))
+                .and_then(|b| Sidecar::from_bytes(&b).map_err(|e| e.to_string()))
             {
                 Err(e) => Some(e),
                 Ok(s) if s.size != meta.len() => Some(format!(
@@ -844,9 +847,9 @@ mod tests {
     fn sidecar(id: &QueueId) -> Sidecar {
         Sidecar {
             v: sidecar::VERSION,
-            id: id.to_string(),
-            instance: "t".into(),
-            received_at: "2026-11-26T10:00:00Z".into(),
+            id: id.clone(),
+            instance: "t".parse().unwrap(),
+            received_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_687_200),
             origin: Origin::Smtp,
             client: None,
             helo: None,

@@ -241,7 +241,7 @@ impl Instance {
         }
         let delivery = Arc::new(
             Delivery::new(
-                id.clone(),
+                inst.id.get_ref().clone(),
                 &inst.mail,
                 smtp_out,
                 dirs.badmail.clone(),

@@ -189,9 +189,9 @@ async fn mail_in_the_intake_log_is_listed_and_shown_but_not_changed() {
     let id = QueueId::generate();
     let sc = Sidecar {
         v: sidecar::VERSION,
-        id: id.to_string(),
-        instance: "it".into(),
-        received_at: "2026-11-26T10:00:00Z".into(),
+        id: id.clone(),
+        instance: "it".parse().unwrap(),
+        received_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_687_200),
         origin: Origin::Smtp,
         client: None,
         helo: None,

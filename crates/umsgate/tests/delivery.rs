@@ -154,9 +154,9 @@ kind = "sim"
 fn local_sidecar(from: &str, rcpts: &[&str]) -> Sidecar {
     Sidecar {
         v: sidecar::VERSION,
-        id: QueueId::generate().to_string(),
-        instance: INSTANCE.into(),
-        received_at: "2026-11-26T10:00:00Z".into(),
+        id: QueueId::generate(),
+        instance: INSTANCE.parse().unwrap(),
+        received_at: std::time::UNIX_EPOCH + Duration::from_secs(1_795_687_200),
         origin: Origin::Local,
         client: None,
         helo: None,
@@ -188,7 +188,7 @@ fn run(
 ) {
     let delivery = Arc::new(
         Delivery::new(
-            INSTANCE.into(),
+            INSTANCE.parse().unwrap(),
             mail,
             spool.clone(),
             dirs.badmail.clone(),
@@ -1123,7 +1123,7 @@ async fn submit_delivers_at_once_without_touching_the_spool() {
     let server = FakeSmtp::start(&[]).await;
     let rig = Rig::start("submit", &smtp_mail(server.addr, r#"["1h"]"#)).await;
     let sc = local_sidecar("ums@example.com", &["jane@example.com"]);
-    let id = sc.id.clone();
+    let id = sc.id.to_string();
     rig.delivery
         .submit(sc, message("ums@example.com", "jane@example.com", "submit"))
         .await
@@ -1148,7 +1148,7 @@ async fn submit_spools_on_schedule_when_the_server_is_down_and_then_stops_trying
     let rig = Rig::start("submit-down", &smtp_mail(free_addr(), r#"["1h", "2h"]"#)).await;
     let first = local_sidecar("ums@example.com", &["jane@example.com"]);
     let second = local_sidecar("ums@example.com", &["joe@example.com"]);
-    let (a, b) = (first.id.clone(), second.id.clone());
+    let (a, b) = (first.id.to_string(), second.id.to_string());
     rig.delivery
         .submit(
             first,
@@ -1190,7 +1190,7 @@ async fn a_5xx_greeting_defers_on_schedule_instead_of_badmail() {
     let server = FakeSmtp::start_with(&[], offer).await;
     let rig = Rig::start("greeting-554", &smtp_mail(server.addr, r#"["1h"]"#)).await;
     let sc = local_sidecar("ums@example.com", &["jane@example.com", "joe@example.com"]);
-    let id = sc.id.clone();
+    let id = sc.id.to_string();
     rig.delivery
         .submit(sc, message("ums@example.com", "jane@example.com", "greet"))
         .await
@@ -1218,7 +1218,7 @@ async fn submit_puts_a_permanent_refusal_in_badmail() {
     let server = FakeSmtp::start(&[("bad@example.com", "550 5.1.1 no such user")]).await;
     let rig = Rig::start("submit-bad", &smtp_mail(server.addr, r#"["1h"]"#)).await;
     let sc = local_sidecar("ums@example.com", &["bad@example.com"]);
-    let id = sc.id.clone();
+    let id = sc.id.to_string();
     rig.delivery
         .submit(sc, message("ums@example.com", "bad@example.com", "bad"))
         .await
@@ -1274,7 +1274,7 @@ async fn a_connection_lost_after_the_message_is_not_retried_at_once() {
     let server = FakeSmtp::start_with(&[], offer).await;
     let rig = Rig::start("lost-reply", &smtp_mail(server.addr, r#"["1h"]"#)).await;
     let sc = local_sidecar("ums@example.com", &["jane@example.com"]);
-    let id = sc.id.clone();
+    let id = sc.id.to_string();
     rig.delivery
         .submit(sc, message("ums@example.com", "jane@example.com", "lost"))
         .await
@@ -1291,5 +1291,36 @@ async fn a_connection_lost_after_the_message_is_not_retried_at_once() {
             .contains("closed the connection"),
         "{sidecar}"
     );
+    rig.stop().await;
+}
+
+/// A pair whose sidecar holds a time that does not read is never sent on a guess: it goes,
+/// both files, to `smtp-out/corrupt/`, with the reason in the log.
+#[tokio::test]
+async fn a_sidecar_with_an_unreadable_time_goes_to_corrupt_unsent() {
+    let server = FakeSmtp::start(&[]).await;
+    let rig = Rig::start("badtime", &smtp_mail(server.addr, r#"["1s"]"#)).await;
+    let id = "BADTIME1";
+    let eml = message("ums@example.com", "jane@example.com", "badtime");
+    let s = serde_json::json!({
+        "v": 1, "id": id, "instance": INSTANCE, "received_at": "2026-11-26T10:00:00Z",
+        "origin": "local", "mail_from": "ums@example.com",
+        "rcpts": [{"address": "jane@example.com"}], "size": eml.len(),
+        "attempts": 1, "next_attempt": "tomorrow at noon"
+    });
+    std::fs::write(rig.out(id, "json"), serde_json::to_vec(&s).unwrap()).unwrap();
+    std::fs::write(rig.out(id, "eml"), &eml).unwrap();
+    let corrupt = rig.dirs.smtp_out.join("corrupt");
+    wait_for("the pair sent or set aside", || {
+        (corrupt.join(format!("{id}.json")).exists() || !server.received().is_empty()).then_some(())
+    })
+    .await;
+    assert!(server.received().is_empty(), "sent on a guessed schedule");
+    assert_eq!(
+        std::fs::read(corrupt.join(format!("{id}.eml"))).unwrap(),
+        eml
+    );
+    assert!(!rig.out(id, "eml").exists() && !rig.out(id, "json").exists());
+    wait_log(&rig, "smtp", &format!("out corrupt id={id}")).await;
     rig.stop().await;
 }

@@ -914,8 +914,8 @@ async fn accepted_message_is_spooled_with_sidecar_received_and_msgid_log() {
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].id.as_str(), id);
     let sc = q[0].sidecar.as_ref().unwrap();
-    assert_eq!(sc.id, id);
-    assert_eq!(sc.instance, "t1");
+    assert_eq!(sc.id.as_str(), id);
+    assert_eq!(sc.instance.as_str(), "t1");
     assert_eq!(sc.origin, Origin::Smtp);
     assert_eq!(sc.client.as_deref(), Some(PEER));
     assert_eq!(sc.helo.as_deref(), Some("client.example.com"));

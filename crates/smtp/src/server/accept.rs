@@ -141,9 +141,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let message_id = header_value(&eml, "message-id");
         let sidecar = Sidecar {
             v: sidecar::VERSION,
-            id: id.to_string(),
-            instance: self.ctx.instance.to_string(),
-            received_at: clock::rfc3339(now),
+            id: id.clone(),
+            instance: self.ctx.instance.clone(),
+            received_at: now,
             origin: Origin::Smtp,
             client: Some(self.peer.to_string()),
             helo: Some(helo),

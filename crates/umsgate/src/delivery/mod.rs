@@ -60,15 +60,21 @@
 //! ones get a copy of the message in Badmail under `<ID>-<n>` (a pair can be in only one
 //! folder) and the temporary ones stay in `smtp-out/<ID>`.
 //!
-//! Files move the way the spool publishes them: the sidecar first, the `.eml` last, then the
-//! old sidecar is removed; a crash in between leaves either the old pair in `smtp-out/` (sent
-//! again) or a sidecar without `.eml`, which the spool removes when it opens.
+//! Every change to a file in `smtp-out/` and Badmail is one of the spool's transitions
+//! (`crate::spool`'s `transitions`), never a rename or removal here: a deferral is
+//! `rewrite`, a delivered pair `retire` (its removal fsynced at once, since a removal lost to
+//! a power failure would send the mail again), the pair to Badmail `move_to`, the Badmail
+//! copy `<ID>-<n>` and a mail from [`Delivery::submit`] that goes to Badmail `put`, a pair
+//! whose sidecar cannot be read `quarantine`. Each is durable when it returns and publishes
+//! the sidecar first and the `.eml` last; a move removes the original only once the copy in
+//! Badmail is durable, so a crash in between leaves both the copy in Badmail and the old pair
+//! in `smtp-out/`, which is sent again.
 
 mod maildir;
 pub use umsgate_smtp::client as smtp;
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -80,11 +86,10 @@ pub use umsgate_smtp::DeliveryError;
 pub use umsgate_smtp::client::{COMMAND_TIMEOUT, POOL_IDLE, POOL_SIZE};
 
 use crate::clock;
+use crate::config::units::InstanceId;
 use crate::config::{MailConfig, MailTlsMode};
 use crate::logs::InstanceLogs;
-use crate::spool::{
-    CORRUPT_DIR, Entry, QueueId, Recipient, Sidecar, Spool, TMP_DIR, adopt, sync_dir, write_synced,
-};
+use crate::spool::{CORRUPT_DIR, Entry, Naming, QueueId, Recipient, Sidecar, Spool, adopt};
 use maildir::MaildirTarget;
 use smtp::SmtpTarget;
 
@@ -149,7 +154,7 @@ impl Target {
 /// The delivery worker of one instance.
 #[derive(Debug)]
 pub struct Delivery {
-    instance: String,
+    instance: InstanceId,
     target: Target,
     retry: Vec<Duration>,
     smtp_out: Spool,
@@ -181,7 +186,7 @@ impl Delivery {
     /// Fails on a configuration that cannot work (an unreadable `tls.ca`, an uncreatable
     /// Badmail folder). Must run inside the tokio runtime.
     pub fn new(
-        instance: String,
+        instance: InstanceId,
         mail: &MailConfig,
         smtp_out: Spool,
         badmail: PathBuf,
@@ -209,7 +214,7 @@ impl Delivery {
             return self.spool(sidecar, eml).await;
         }
         sidecar.size = eml.len() as u64;
-        let id = sidecar.id.clone();
+        let id = sidecar.id.to_string();
         let eml = Arc::new(eml);
         let failed = self.send_logged(&id, &sidecar, Arc::clone(&eml)).await;
         let attempt = sidecar.attempts + 1;
@@ -220,16 +225,16 @@ impl Delivery {
             copy.attempts = attempt;
             copy.last_error = Some(reason.clone());
             // A pair in Badmail keeps the id unless its other recipients are spooled under it.
-            let badmail_id = if failed.temporary.is_empty() {
-                let (name, eml) = (id.clone(), Arc::clone(&eml));
-                self.blocking(move |f| f.write_badmail(&name, copy, &eml))
-                    .await
-                    .map(|()| id.clone())
+            let naming = if failed.temporary.is_empty() {
+                Naming::Same
             } else {
-                self.copy_to_badmail(&id, copy, Arc::clone(&eml)).await
-            }
-            .map_err(|e| format!("badmail: {e}"))?;
-            self.badmail_logged(&id, &badmail_id, &reason);
+                Naming::Numbered
+            };
+            let badmail_id = self
+                .put_badmail(copy, Arc::clone(&eml), naming)
+                .await
+                .map_err(|e| format!("badmail: {e}"))?;
+            self.badmail_logged(&id, badmail_id.as_str(), &reason);
         }
         if failed.temporary.is_empty() {
             return Ok(());
@@ -239,19 +244,19 @@ impl Delivery {
         sidecar.rcpts = failed.temporary.into_iter().map(|(r, _)| r).collect();
         sidecar.attempts = attempt;
         sidecar.last_error = Some(reason.clone());
-        let eml = Arc::try_unwrap(eml).unwrap_or_else(|shared| (*shared).clone());
         let Some(wait) = self.retry.first().copied() else {
             let reason = format!("retries exhausted after {attempt} attempts: {reason}");
             sidecar.last_error = Some(reason.clone());
-            let name = id.clone();
-            self.blocking(move |f| f.write_badmail(&name, sidecar, &eml))
+            self.put_badmail(sidecar, eml, Naming::Same)
                 .await
                 .map_err(|e| format!("badmail: {e}"))?;
             self.badmail_logged(&id, &id, &reason);
             return Ok(());
         };
-        let next_text = clock::rfc3339(clock::now() + wait);
-        sidecar.next_attempt = Some(next_text.clone());
+        let eml = Arc::try_unwrap(eml).unwrap_or_else(|shared| (*shared).clone());
+        let next = clock::now() + wait;
+        let next_text = clock::rfc3339(next);
+        sidecar.next_attempt = Some(next);
         self.spool(sidecar, eml).await?;
         self.logs.smtp.line(&format!(
             "out deferred id={id} attempt={attempt} next={next_text} reason={reason}"
@@ -367,28 +372,22 @@ impl Delivery {
 
     /// Looks at one message: adopts a bare `.eml`, skips one not yet due, else sends it.
     async fn one(&self, entry: Entry) -> io::Result<Step> {
-        let id = entry.id.to_string();
-        let json = self.smtp_out.dir().join(format!("{id}.json"));
-        let mut sidecar = match entry.sidecar {
+        let mut sidecar = match entry.sidecar.clone() {
             Some(s) => s,
-            None if json.exists() => {
-                self.quarantine(&id, &entry.eml, &json)?;
+            None if entry.eml.with_extension("json").exists() => {
+                self.quarantine(&entry).await?;
                 return Ok(Step::Done);
             }
-            None => match self.adopt(&id, &entry.eml).await? {
+            None => match self.adopt(&entry).await? {
                 Adopted::Wait(t) => return Ok(Step::At(t)),
                 Adopted::Gone => return Ok(Step::Done),
                 Adopted::Ready(s) => *s,
             },
         };
-        if let Some(next) = sidecar.next_attempt.as_deref() {
-            match clock::parse_rfc3339(next) {
-                Some(t) if t > clock::now() => return Ok(Step::At(t)),
-                Some(_) => {}
-                None => {
-                    tracing::warn!(event = "delivery.bad_next_attempt", instance = %self.instance, queue_id = %id, next_attempt = next, "unreadable next_attempt, sending now")
-                }
-            }
+        if let Some(next) = sidecar.next_attempt
+            && next > clock::now()
+        {
+            return Ok(Step::At(next));
         }
         let eml = match tokio::fs::read(&entry.eml).await {
             Ok(b) => Arc::new(b),
@@ -398,10 +397,10 @@ impl Delivery {
         };
         if sidecar.rcpts.is_empty() {
             // Every recipient was handled and the pair not yet removed (a crash in between).
-            self.remove_pair(&id).await?;
+            self.retire(&entry).await?;
             return Ok(Step::Done);
         }
-        self.attempt(&id, &mut sidecar, eml).await
+        self.attempt(&entry, &mut sidecar, eml).await
     }
 
     /// Sends once to every recipient of `sidecar` and logs what happened (`out attempt`,
@@ -453,15 +452,16 @@ impl Delivery {
     /// One delivery attempt of a spooled pair and what it leaves behind.
     async fn attempt(
         &self,
-        id: &str,
+        entry: &Entry,
         sidecar: &mut Sidecar,
         eml: Arc<Vec<u8>>,
     ) -> io::Result<Step> {
+        let id = entry.id.to_string();
         let attempt = sidecar.attempts + 1;
         let Undelivered {
             temporary,
             permanent,
-        } = self.send_logged(id, sidecar, Arc::clone(&eml)).await;
+        } = self.send_logged(&id, sidecar, Arc::clone(&eml)).await;
         if temporary.len() < sidecar.rcpts.len() {
             self.set_direct_pause(None);
         }
@@ -473,8 +473,8 @@ impl Delivery {
                 sidecar.attempts = attempt;
                 sidecar.next_attempt = None;
                 sidecar.last_error = Some(reason.clone());
-                self.to_badmail(id, sidecar.clone()).await?;
-                self.badmail_logged(id, id, &reason);
+                self.move_to_badmail(entry, sidecar.clone()).await?;
+                self.badmail_logged(&id, &id, &reason);
                 return Ok(Step::Done);
             }
             let mut copy = sidecar.clone();
@@ -482,12 +482,14 @@ impl Delivery {
             copy.attempts = attempt;
             copy.next_attempt = None;
             copy.last_error = Some(reason.clone());
-            let new_id = self.copy_to_badmail(id, copy, Arc::clone(&eml)).await?;
-            self.badmail_logged(id, &new_id, &reason);
+            let new_id = self
+                .put_badmail(copy, Arc::clone(&eml), Naming::Numbered)
+                .await?;
+            self.badmail_logged(&id, new_id.as_str(), &reason);
         }
 
         if temporary.is_empty() {
-            self.remove_pair(id).await?;
+            self.retire(entry).await?;
             return Ok(Step::Done);
         }
         let reason = reasons(&temporary);
@@ -497,15 +499,15 @@ impl Delivery {
             let reason = format!("retries exhausted after {attempt} attempts: {reason}");
             sidecar.next_attempt = None;
             sidecar.last_error = Some(reason.clone());
-            self.to_badmail(id, sidecar.clone()).await?;
-            self.badmail_logged(id, id, &reason);
+            self.move_to_badmail(entry, sidecar.clone()).await?;
+            self.badmail_logged(&id, &id, &reason);
             return Ok(Step::Done);
         };
         let next = clock::now() + wait;
         let next_text = clock::rfc3339(next);
-        sidecar.next_attempt = Some(next_text.clone());
+        sidecar.next_attempt = Some(next);
         sidecar.last_error = Some(reason.clone());
-        self.rewrite(id, sidecar.clone()).await?;
+        self.rewrite(entry, sidecar.clone()).await?;
         self.logs.smtp.line(&format!(
             "out deferred id={id} attempt={attempt} next={next_text} reason={reason}"
         ));
@@ -526,8 +528,9 @@ impl Delivery {
     }
 
     /// Gives a bare `.eml` its sidecar (from its headers), once it has stopped changing.
-    async fn adopt(&self, id: &str, eml_path: &Path) -> io::Result<Adopted> {
-        let meta = match tokio::fs::metadata(eml_path).await {
+    async fn adopt(&self, entry: &Entry) -> io::Result<Adopted> {
+        let id = &entry.id;
+        let meta = match tokio::fs::metadata(&entry.eml).await {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Adopted::Gone),
             Err(e) => return Err(e),
@@ -537,15 +540,12 @@ impl Delivery {
         if settled > clock::now() {
             return Ok(Adopted::Wait(settled));
         }
-        let eml = match tokio::fs::read(eml_path).await {
+        let eml = match tokio::fs::read(&entry.eml).await {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Adopted::Gone),
             Err(e) => return Err(e),
         };
-        let Some(qid) = QueueId::parse(id) else {
-            return Ok(Adopted::Gone);
-        };
-        let mut s = adopt::sidecar(&qid, &self.instance, modified, &eml);
+        let mut s = adopt::sidecar(id, &self.instance, modified, &eml);
         self.logs.smtp.line(&format!(
             "out adopted id={id} from=<{}> to=<{}> (dropped in without sidecar; envelope from headers)",
             s.mail_from,
@@ -560,64 +560,76 @@ impl Delivery {
             let reason = "no recipient in To:, Cc: or Bcc: of a message dropped in without sidecar"
                 .to_owned();
             s.last_error = Some(reason.clone());
-            self.to_badmail(id, s).await?;
-            self.badmail_logged(id, id, &reason);
+            self.move_to_badmail(entry, s).await?;
+            self.badmail_logged(id.as_str(), id.as_str(), &reason);
             return Ok(Adopted::Gone);
         }
-        self.rewrite(id, s.clone()).await?;
+        self.rewrite(entry, s.clone()).await?;
         Ok(Adopted::Ready(Box::new(s)))
     }
 
     /// A pair whose sidecar cannot be read goes to `smtp-out/corrupt/`, as the spool does it
     /// at start-up; it is never sent with a guessed envelope.
-    fn quarantine(&self, id: &str, eml: &Path, json: &Path) -> io::Result<()> {
+    async fn quarantine(&self, entry: &Entry) -> io::Result<()> {
+        let id = entry.id.clone();
+        let moved = entry.clone();
+        let kept = self.on_spool(move |spool| spool.quarantine(&moved)).await?;
         let dir = self.smtp_out.dir().join(CORRUPT_DIR);
-        // Never over an earlier file of the same name there.
-        crate::spool::move_to_corrupt(&dir, id, &[(json, "json"), (eml, "eml")])?;
-        sync_dir(self.smtp_out.dir())?;
         self.logs.smtp.line(&format!(
-            "out corrupt id={id} reason=unreadable sidecar, moved to {}",
+            "out corrupt id={id} reason=unreadable sidecar, moved to {} as {kept}",
             dir.display()
         ));
-        tracing::error!(event = "delivery.corrupt", instance = %self.instance, queue_id = %id, "unreadable sidecar, moved to corrupt/");
+        tracing::error!(event = "delivery.corrupt", instance = %self.instance, queue_id = %id, kept_as = %kept, "unreadable sidecar, moved to corrupt/");
         Ok(())
     }
 
     // ------------------------------------------------------------------------------------
-    // File operations (blocking, off the async threads)
+    // Changes to queued files: the spool's transitions, off the async threads
 
-    async fn blocking<T: Send + 'static>(
+    async fn on_spool<T: Send + 'static>(
         &self,
-        f: impl FnOnce(Files) -> io::Result<T> + Send + 'static,
+        f: impl FnOnce(&Spool) -> io::Result<T> + Send + 'static,
     ) -> io::Result<T> {
-        let files = Files {
-            smtp_out: self.smtp_out.dir().to_owned(),
-            badmail: self.badmail.clone(),
-        };
-        tokio::task::spawn_blocking(move || f(files))
+        let spool = self.smtp_out.clone();
+        tokio::task::spawn_blocking(move || f(&spool))
             .await
             .map_err(|e| io::Error::other(e.to_string()))?
     }
 
-    async fn rewrite(&self, id: &str, s: Sidecar) -> io::Result<()> {
-        let id = id.to_owned();
-        self.blocking(move |f| f.rewrite(&id, &s)).await
+    /// Replaces the pair's sidecar (recipients left, attempts, next attempt), durably.
+    async fn rewrite(&self, entry: &Entry, s: Sidecar) -> io::Result<()> {
+        let entry = entry.clone();
+        self.on_spool(move |spool| spool.rewrite(&entry, &s)).await
     }
 
-    async fn to_badmail(&self, id: &str, s: Sidecar) -> io::Result<()> {
-        let id = id.to_owned();
-        self.blocking(move |f| f.to_badmail(&id, &s)).await
-    }
-
-    async fn copy_to_badmail(&self, id: &str, s: Sidecar, eml: Arc<Vec<u8>>) -> io::Result<String> {
-        let id = id.to_owned();
-        self.blocking(move |f| f.copy_to_badmail(&id, s, &eml))
+    /// Moves the pair, with `s` as its sidecar, to Badmail.
+    async fn move_to_badmail(&self, entry: &Entry, s: Sidecar) -> io::Result<()> {
+        let (entry, badmail) = (entry.clone(), self.badmail.clone());
+        self.on_spool(move |spool| spool.move_to(&entry, &s, &badmail))
             .await
     }
 
-    async fn remove_pair(&self, id: &str) -> io::Result<()> {
-        let id = id.to_owned();
-        self.blocking(move |f| f.remove_pair(&id)).await
+    /// Writes `eml` with `s` into Badmail, named by `naming`; returns its id there.
+    async fn put_badmail(
+        &self,
+        s: Sidecar,
+        eml: Arc<Vec<u8>>,
+        naming: Naming,
+    ) -> io::Result<QueueId> {
+        let badmail = self.badmail.clone();
+        self.on_spool(move |spool| spool.put(&badmail, &s, &eml, naming))
+            .await
+    }
+
+    /// Takes a delivered pair out of `smtp-out/`, durable at once: a removal lost to a power
+    /// failure would deliver the mail again.
+    async fn retire(&self, entry: &Entry) -> io::Result<()> {
+        let entry = entry.clone();
+        self.on_spool(move |spool| {
+            spool.retire(&entry)?;
+            spool.sync_removals()
+        })
+        .await
     }
 }
 
@@ -625,90 +637,6 @@ enum Adopted {
     Ready(Box<Sidecar>),
     Wait(SystemTime),
     Gone,
-}
-
-/// The two folders, for the blocking file operations.
-struct Files {
-    smtp_out: PathBuf,
-    badmail: PathBuf,
-}
-
-impl Files {
-    fn tmp(&self, name: &str) -> io::Result<PathBuf> {
-        let dir = self.smtp_out.join(TMP_DIR);
-        std::fs::create_dir_all(&dir)?;
-        let p = dir.join(name);
-        match std::fs::remove_file(&p) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        Ok(p)
-    }
-
-    /// Replaces `smtp-out/<id>.json` durably.
-    fn rewrite(&self, id: &str, s: &Sidecar) -> io::Result<()> {
-        let tmp = self.tmp(&format!("{id}.delivery.json"))?;
-        write_synced(&tmp, &s.to_bytes())?;
-        std::fs::rename(&tmp, self.smtp_out.join(format!("{id}.json")))?;
-        sync_dir(&self.smtp_out)
-    }
-
-    /// Moves the pair to Badmail with `s` as its sidecar: sidecar, `.eml`, old sidecar.
-    fn to_badmail(&self, id: &str, s: &Sidecar) -> io::Result<()> {
-        std::fs::create_dir_all(&self.badmail)?;
-        let tmp = self.tmp(&format!("{id}.delivery.json"))?;
-        write_synced(&tmp, &s.to_bytes())?;
-        std::fs::rename(&tmp, self.badmail.join(format!("{id}.json")))?;
-        std::fs::rename(
-            self.smtp_out.join(format!("{id}.eml")),
-            self.badmail.join(format!("{id}.eml")),
-        )?;
-        sync_dir(&self.badmail)?;
-        match std::fs::remove_file(self.smtp_out.join(format!("{id}.json"))) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        sync_dir(&self.smtp_out)
-    }
-
-    /// Writes a copy of the message into Badmail under a new id `<id>-<n>`; returns that id.
-    fn copy_to_badmail(&self, id: &str, s: Sidecar, eml: &[u8]) -> io::Result<String> {
-        std::fs::create_dir_all(&self.badmail)?;
-        let new_id = (1..)
-            .map(|n| format!("{id}-{n}"))
-            .find(|c| {
-                !self.badmail.join(format!("{c}.eml")).exists()
-                    && !self.badmail.join(format!("{c}.json")).exists()
-            })
-            .unwrap_or_else(|| format!("{id}-x"));
-        self.write_badmail(&new_id, s, eml)?;
-        Ok(new_id)
-    }
-
-    /// Writes a pair into Badmail as `<new_id>`: `.eml`, sidecar, then the folder fsync.
-    fn write_badmail(&self, new_id: &str, mut s: Sidecar, eml: &[u8]) -> io::Result<()> {
-        std::fs::create_dir_all(&self.badmail)?;
-        s.id = new_id.to_owned();
-        s.size = eml.len() as u64;
-        let tmp_json = self.tmp(&format!("{new_id}.delivery.json"))?;
-        let tmp_eml = self.tmp(&format!("{new_id}.delivery.eml"))?;
-        write_synced(&tmp_eml, eml)?;
-        write_synced(&tmp_json, &s.to_bytes())?;
-        std::fs::rename(&tmp_json, self.badmail.join(format!("{new_id}.json")))?;
-        std::fs::rename(&tmp_eml, self.badmail.join(format!("{new_id}.eml")))?;
-        sync_dir(&self.badmail)
-    }
-
-    /// Removes a delivered pair: the `.eml` first (it is what publishes a message).
-    fn remove_pair(&self, id: &str) -> io::Result<()> {
-        for ext in ["eml", "json"] {
-            match std::fs::remove_file(self.smtp_out.join(format!("{id}.{ext}"))) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-        sync_dir(&self.smtp_out)
-    }
 }
 
 fn earliest(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<SystemTime> {

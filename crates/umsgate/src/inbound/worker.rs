@@ -383,9 +383,9 @@ impl Inbound {
         match store {
             MessageStore::Send => {
                 let sc = Sidecar::local(
-                    &qid.to_string(),
-                    &self.instance,
-                    clock::rfc3339(clock::now()),
+                    qid,
+                    self.config.id.get_ref(),
+                    clock::now(),
                     &self.config.mail.report_sender,
                     to,
                     message_id,

@@ -115,9 +115,9 @@ impl Outbound {
             }
         };
         let sc = Sidecar::local(
-            &id.to_string(),
-            &self.instance,
-            clock::rfc3339(now),
+            &id,
+            self.config.id.get_ref(),
+            now,
             &self.config.mail.report_sender,
             to,
             &message_id,

@@ -87,7 +87,7 @@ delay = "1h"
     let (smtp_in, _) = Spool::open(&dirs.smtp_in).unwrap();
     let (smtp_out, _) = Spool::open(&dirs.smtp_out).unwrap();
     let mailer = Delivery::new(
-        "t".into(),
+        "t".parse().unwrap(),
         &inst.mail,
         smtp_out,
         dirs.badmail.clone(),
@@ -129,7 +129,7 @@ impl Harness {
 
     /// Queues [`EML`] under `id`.
     async fn queue_as(&self, id: QueueId) -> crate::spool::Entry {
-        let sc = adopt::sidecar(&id, "t", crate::clock::now(), EML);
+        let sc = adopt::sidecar(&id, &"t".parse().unwrap(), crate::clock::now(), EML);
         self.out.smtp_in.store(sc, EML.to_vec()).await.unwrap();
         self.out.smtp_in.list().unwrap().remove(0)
     }
@@ -212,4 +212,28 @@ async fn a_message_taken_again_is_neither_sent_nor_counted_twice() {
         h.sent_jobs(),
         [format!("{}-0", entry.id), format!("{}-1", entry.id)]
     );
+}
+
+/// A pair whose sidecar does not read (here a time that is not one) is never handled with an
+/// envelope guessed from its headers: it goes to `smtp-in/corrupt/`, and no job is sent.
+#[tokio::test]
+async fn a_pair_with_an_unreadable_sidecar_goes_to_corrupt_without_jobs() {
+    let h = harness("corrupt").await;
+    let queued = h.queue().await;
+    let json = queued.eml.with_extension("json");
+    let text = std::fs::read_to_string(&json).unwrap();
+    let bad = text.replacen("\"received_at\": \"", "\"received_at\": \"about ", 1);
+    assert_ne!(bad, text);
+    std::fs::write(&json, bad).unwrap();
+    let entry = h.out.smtp_in.list().unwrap().remove(0);
+    assert!(entry.sidecar.is_none());
+    h.out.process(&entry).await.unwrap();
+    assert!(h.sent_jobs().is_empty());
+    assert!(h.out.smtp_in.list().unwrap().is_empty());
+    let corrupt = h.out.smtp_in.dir().join(crate::spool::CORRUPT_DIR);
+    assert_eq!(
+        std::fs::read(corrupt.join(format!("{}.eml", entry.id))).unwrap(),
+        EML
+    );
+    assert!(corrupt.join(format!("{}.json", entry.id)).exists());
 }

@@ -1,13 +1,15 @@
 //! The outbound worker: `smtp-in/` → sender → plan → hand-over, one message at a time.
 //!
 //! Contract: every message taken from `smtp-in/` ends in one spool transition
-//! ([`crate::spool::Spool`]'s `retire`, `rewrite` or `move_to`): retired when every recipient
+//! ([`crate::spool::Spool`]'s `retire`, `rewrite`, `move_to` or `quarantine`): retired when every recipient
 //! is handled (a job handed over, or a refusal reported); moved to `smtp-in/error/` for mail
 //! to umsgate's own mailbox and, if configured, for unknown senders; rewritten when something
 //! temporary stops it ([`WorkError`]) — the recipients handled so far are marked in the
 //! sidecar with their outcome, and the attempt count, reason and time of the next attempt are
 //! recorded, so that neither a retry nor a restart handles a recipient twice or tries too
-//! early. A recipient's job id is `<queue id>-<key>`, the key given when the message was
+//! early; moved to `smtp-in/corrupt/` (`quarantine`) when its sidecar cannot be read (an
+//! `.eml` without any sidecar was dropped in by hand and takes its envelope from its
+//! headers). A recipient's job id is `<queue id>-<key>`, the key given when the message was
 //! queued, so it never changes between attempts and the engine takes each job once.
 //!
 //! Implementation summary. One loop takes the messages of `smtp-in/` oldest first — those in
@@ -144,10 +146,16 @@ impl Outbound {
 
     /// One message; see the module contract. `Err` = kept for a later attempt (recorded).
     pub(super) async fn process(&self, entry: &Entry) -> Result<(), WorkError> {
+        if entry.sidecar.is_none()
+            && entry.logged.is_none()
+            && entry.eml.with_extension("json").exists()
+        {
+            return self.quarantine(entry);
+        }
         let eml = self.smtp_in.read(entry).map_err(WorkError::Read)?;
         let mut sc = match &entry.sidecar {
             Some(s) => s.clone(),
-            None => adopt::sidecar(&entry.id, &self.instance, clock::now(), &eml),
+            None => adopt::sidecar(&entry.id, self.config.id.get_ref(), clock::now(), &eml),
         };
         match self.handle(entry, &eml, &mut sc).await {
             Ok(()) => Ok(()),
@@ -279,12 +287,18 @@ impl Outbound {
     fn defer(&self, entry: &Entry, sc: &mut Sidecar, why: &WorkError) {
         sc.attempts = sc.attempts.saturating_add(1);
         sc.last_error = Some(why.to_string());
-        sc.next_attempt = Some(clock::rfc3339(
-            clock::now() + rounds::retry_delay(sc.attempts),
-        ));
+        sc.next_attempt = Some(clock::now() + rounds::retry_delay(sc.attempts));
         if let Err(e) = self.smtp_in.rewrite(entry, sc) {
             tracing::error!(event = "outbound.defer_failed", instance = %self.instance, queue_id = %entry.id, error = %e, "retry state not recorded");
         }
+    }
+
+    /// A pair whose sidecar cannot be read goes to `smtp-in/corrupt/`, as the spool moves such
+    /// pairs when it opens: its envelope is never guessed from its headers.
+    fn quarantine(&self, entry: &Entry) -> Result<(), WorkError> {
+        let kept = self.smtp_in.quarantine(entry).map_err(WorkError::Spool)?;
+        tracing::error!(event = "outbound.corrupt", instance = %self.instance, queue_id = %entry.id, kept_as = %kept, "unreadable sidecar, moved to corrupt/");
+        Ok(())
     }
 
     /// Moves a message to `smtp-in/error/` with the reason logged and in its sidecar.
@@ -309,8 +323,7 @@ fn due(entry: &Entry, now: SystemTime) -> bool {
     entry
         .sidecar
         .as_ref()
-        .and_then(|s| s.next_attempt.as_deref())
-        .and_then(clock::parse_rfc3339)
+        .and_then(|s| s.next_attempt)
         .is_none_or(|at| at <= now)
 }
 
