@@ -13,8 +13,9 @@
 //!   without it, each command waits for its reply and `DATA` is not sent when no recipient
 //!   was accepted. The message goes out with CRLF line ends only (a bare LF or CR is sent
 //!   as CRLF), dot-stuffed, ended by `CRLF.CRLF`, in one write.
-//! - A refused greeting or AUTH (any code, 5xx included) is [`Failure::Deferred`]: temporary,
-//!   never a reason to give up on the mail (see [`SoftStep`]).
+//! - A refused greeting, EHLO, STARTTLS or AUTH (any code, 5xx included) is
+//!   [`Failure::Deferred`]: temporary, never a reason to give up on the mail (see
+//!   [`SoftStep`]); only a 5xx to `MAIL`, `RCPT` or `DATA` says something about the mail.
 //! - A connection that failed mid-way is marked broken and never reused; a refused
 //!   transaction is followed by `RSET` so the next one starts clean.
 
@@ -71,6 +72,8 @@ pub(crate) struct Endpoint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SoftStep {
     Greeting,
+    Ehlo,
+    StartTls,
     Auth,
 }
 
@@ -78,6 +81,8 @@ impl std::fmt::Display for SoftStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SoftStep::Greeting => "greeting",
+            SoftStep::Ehlo => "EHLO",
+            SoftStep::StartTls => "STARTTLS",
             SoftStep::Auth => "AUTH",
         })
     }
@@ -257,7 +262,7 @@ impl Conn {
             }
             let r = conn.command("STARTTLS\r\n").await?;
             if r.code != 220 {
-                return Err(Failure::Reply(r));
+                return Err(Failure::Deferred(SoftStep::StartTls, r));
             }
             // Whatever the server sent after its 220 is not trusted (RFC 3207 §6): the
             // buffered reader is dropped with it.
@@ -293,7 +298,7 @@ impl Conn {
     async fn ehlo(&mut self, hello: &str) -> Result<(), Failure> {
         let r = self.command(&format!("EHLO {hello}\r\n")).await?;
         if !r.is_positive() {
-            return Err(Failure::Reply(r));
+            return Err(Failure::Deferred(SoftStep::Ehlo, r));
         }
         self.caps = Capabilities::from_ehlo(&r);
         Ok(())

@@ -23,6 +23,8 @@ pub(crate) struct Script {
     pub greeting: &'static str,
     /// The reply to `AUTH`, with CRLF.
     pub auth: &'static str,
+    /// The reply to `EHLO`, with CRLF.
+    pub ehlo: &'static str,
 }
 
 impl Default for Script {
@@ -30,6 +32,7 @@ impl Default for Script {
         Script {
             greeting: "220 fake.test ESMTP\r\n",
             auth: "235 2.7.0 Authentication successful\r\n",
+            ehlo: "250-fake.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n",
         }
     }
 }
@@ -97,7 +100,7 @@ async fn session(mut stream: tokio::net::TcpStream, script: Script, seen: Arc<Mu
             seen.lock().unwrap().commands.push(line.clone());
             let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
             let reply: &str = match verb.as_str() {
-                "EHLO" => "250-fake.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n",
+                "EHLO" => script.ehlo,
                 "AUTH" => script.auth,
                 "DATA" => {
                     in_data = true;

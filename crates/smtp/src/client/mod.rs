@@ -409,6 +409,25 @@ mod tests {
         }
     }
 
+    /// A 5xx to EHLO says nothing about the mail either: deferred, not Badmail.
+    #[tokio::test]
+    async fn a_refused_ehlo_defers_every_recipient() {
+        let server = FakeServer::start(Script {
+            ehlo: "554 5.7.1 fake.test does not talk to you now\r\n",
+            ..Script::default()
+        })
+        .await;
+        let out = target(server.port, None)
+            .send("ums@example.com", &rcpts(), b"Subject: x\r\n\r\nbody\r\n")
+            .await;
+        assert_eq!(out.len(), 2);
+        for r in out {
+            let e = r.unwrap_err();
+            assert!(e.is_temporary(), "{e}");
+            assert!(e.reason().contains("EHLO refused: 554 5.7.1"), "{e}");
+        }
+    }
+
     #[tokio::test]
     async fn a_refused_auth_defers_every_recipient() {
         for reply in [
