@@ -86,7 +86,8 @@ pub struct Recipient {
     /// The recipient's number within the message, given when the message is queued and never
     /// changed: a job for this recipient is `<queue id>-<key>` however many of the other
     /// recipients are done, so that a retry never reuses another recipient's job id. Sidecars
-    /// written without keys get them by position when read.
+    /// written without keys (by umsgate before keys existed) get them when read, from
+    /// [`LEGACY_KEY_BASE`] on by position.
     #[serde(default = "unset_key")]
     pub key: u32,
     /// What has become of this recipient; none while it is still to be handled.
@@ -105,6 +106,13 @@ pub enum RecipientOutcome {
 }
 
 const UNSET_KEY: u32 = u32::MAX;
+
+/// Where the keys of recipients read without one start. umsgate numbered jobs by position
+/// among the recipients still to do before keys were kept, and removed those handled from the
+/// sidecar: numbering the rest from 0 again could give one of them the job id of a job already
+/// handed over, which the engine would take for a duplicate. No message has this many
+/// recipients, so these keys never meet a job id of that numbering.
+pub const LEGACY_KEY_BASE: u32 = 100_000;
 
 fn unset_key() -> u32 {
     UNSET_KEY
@@ -177,7 +185,8 @@ impl Sidecar {
         Ok(s)
     }
 
-    /// Gives every recipient without a key one, by position, skipping the keys in use.
+    /// Gives every recipient without a key one (see [`LEGACY_KEY_BASE`]), skipping the keys
+    /// in use.
     fn number_recipients(&mut self) {
         let used: std::collections::BTreeSet<u32> = self
             .rcpts
@@ -185,7 +194,7 @@ impl Sidecar {
             .map(|r| r.key)
             .filter(|&k| k != UNSET_KEY)
             .collect();
-        let mut free = (0..).filter(|k| !used.contains(k));
+        let mut free = (LEGACY_KEY_BASE..).filter(|k| !used.contains(k));
         for r in self.rcpts.iter_mut().filter(|r| r.key == UNSET_KEY) {
             r.key = free.next().unwrap_or(UNSET_KEY - 1);
         }
@@ -401,7 +410,12 @@ mod tests {
         assert_eq!(s.received_at, UNIX_EPOCH);
         assert_eq!(s.next_attempt, None);
         assert_eq!(s.origin, Origin::File);
-        assert_eq!(s.rcpts.iter().map(|r| r.key).collect::<Vec<_>>(), [0, 1]);
+        // Not from 0: the jobs of such a message were numbered by position among the
+        // recipients left, and a retry must not reuse one of those ids.
+        assert_eq!(
+            s.rcpts.iter().map(|r| r.key).collect::<Vec<_>>(),
+            [LEGACY_KEY_BASE, LEGACY_KEY_BASE + 1]
+        );
     }
 
     /// A time, an id or an instance that does not read makes the whole sidecar unreadable
