@@ -23,6 +23,19 @@ pub struct HeaderEnvelope {
     pub message_id: Option<String>,
 }
 
+/// A file dropped in is taken once it has not been modified for this long, so that one still
+/// being copied in is never read half.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// When the `.eml` at `path` was last modified, if it has settled by `now` ([`SETTLE`]);
+/// `Ok(None)` while it may still be being written.
+pub fn settled(path: &std::path::Path, now: SystemTime) -> std::io::Result<Option<SystemTime>> {
+    let modified = std::fs::metadata(path)?
+        .modified()
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    Ok((modified + SETTLE <= now).then_some(modified))
+}
+
 /// The sidecar of a message dropped in by hand as `id`: envelope from its headers, received
 /// when the file was last modified, not yet tried.
 pub fn sidecar(

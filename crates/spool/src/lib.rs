@@ -498,23 +498,6 @@ impl Spool {
     }
 }
 
-impl Spool {
-    /// A logged message its worker could not finish now stays queued: written out as a pair
-    /// in the queue folder (to be retried from there) unless that is done already. When even
-    /// that fails it stays unsettled, for the caller to [`Spool::release`]. Nothing for files.
-    pub fn keep(&self, entry: &Entry) {
-        let (Some(l), Some(sidecar)) = (&entry.logged, &entry.sidecar) else {
-            return;
-        };
-        if l.is_settled() {
-            return;
-        }
-        if let Err(e) = self.write_out(entry, sidecar, &self.inner.dir) {
-            tracing::error!(event = "spool.write_out_failed", dir = %self.inner.dir.display(), id = %entry.id, error = %e, "kept in the intake log");
-        }
-    }
-}
-
 /// Writes `id.eml` (and `id.json` when given) into `dir` through `.tmp/`: written, fsynced,
 /// renamed, sidecar first. The caller fsyncs `dir`. An existing pair of that id is replaced.
 fn write_pair(

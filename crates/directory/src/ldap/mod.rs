@@ -5,8 +5,9 @@
 //!   escaped per RFC 4515 at the point of interpolation; [`pool`]: one bound, multiplexed
 //!   connection with failover in `servers` order and failback after `failback`; [`cache`]:
 //!   found and not-found answers for `cache_ttl`, one search per key at a time.
-//! - Inbound: the called number (already E.164) fills `number_filter` as `${UMS}` =
-//!   [`SitePlan::spaced`] and `${UMS}_wHTSPC` = E.164; each of `base_dns` is searched (subtree,
+//! - Inbound: the called number fills `number_filter` as `${UMS}` = its spaced form
+//!   ([`crate::NumberQuery`]: as the engine signalled it when that was a spaced canonical
+//!   number, else [`SitePlan::spaced`]) and `${UMS}_wHTSPC` = E.164; each of `base_dns` is searched (subtree,
 //!   paged when `page_size > 0`), and every distinct entry with a mail address is a recipient.
 //! - Outbound: the sender address fills `sender_filter` as `${MAIL}`; several entries → the
 //!   first (in `base_dns` order, then server order) with a warning in `ldap.log`.

@@ -98,7 +98,7 @@ pub const PARALLEL: usize = POOL_SIZE as usize;
 /// Longest sleep between two looks at `smtp-out/` (picks up files moved in by hand).
 pub const SCAN_INTERVAL: Duration = Duration::from_secs(5);
 /// A bare `.eml` is taken once it has not been modified for this long.
-pub const HAND_SETTLE: Duration = Duration::from_secs(2);
+pub const HAND_SETTLE: Duration = adopt::SETTLE;
 /// After a temporary failure of an immediate attempt, new mail is spooled without one for
 /// this long.
 pub const DIRECT_PAUSE: Duration = Duration::from_secs(30);

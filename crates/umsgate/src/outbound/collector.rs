@@ -103,7 +103,10 @@ impl Outbound {
             input.duration = report.duration_s.map(Duration::from_secs);
             input.attempts = report.attempts;
             input.remote_id = report.remote_id.clone();
-            input.at = clock::parse_rfc3339(&report.finished_at).unwrap_or_else(clock::now);
+            input.at = clock::parse_rfc3339(&report.finished_at).unwrap_or_else(|| {
+                tracing::warn!(event = "outbound.report_time_unreadable", instance = %self.instance, job_id = %report.job_id, finished_at = %report.finished_at, "not `YYYY-MM-DDTHH:MM:SSZ`; the report says now instead");
+                clock::now()
+            });
             let prefs = ReportPrefs {
                 language: record.language,
                 html: record.html,

@@ -155,7 +155,14 @@ impl Outbound {
         let eml = self.smtp_in.read(entry).map_err(WorkError::Read)?;
         let mut sc = match &entry.sidecar {
             Some(s) => s.clone(),
-            None => adopt::sidecar(&entry.id, self.config.id.get_ref(), clock::now(), &eml),
+            None => {
+                let now = clock::now();
+                let received = adopt::settled(&entry.eml, now)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(now);
+                adopt::sidecar(&entry.id, self.config.id.get_ref(), received, &eml)
+            }
         };
         match self.handle(entry, &eml, &mut sc).await {
             Ok(()) => Ok(()),
@@ -318,13 +325,17 @@ fn job_id(entry: &Entry, rcpt: &Recipient) -> String {
     format!("{}-{}", entry.id, rcpt.key)
 }
 
-/// A message whose sidecar schedules its next attempt later than `now` waits.
+/// A message whose sidecar schedules its next attempt later than `now` waits, and so does a
+/// file dropped in by hand that may still be being copied ([`adopt::SETTLE`]).
 fn due(entry: &Entry, now: SystemTime) -> bool {
-    entry
-        .sidecar
-        .as_ref()
-        .and_then(|s| s.next_attempt)
-        .is_none_or(|at| at <= now)
+    match &entry.sidecar {
+        Some(s) => s.next_attempt.is_none_or(|at| at <= now),
+        // A file that cannot be looked at is taken: reading it reports why.
+        None if entry.logged.is_none() => {
+            adopt::settled(&entry.eml, now).map_or(true, |m| m.is_some())
+        }
+        None => true,
+    }
 }
 
 /// Subject and Message-ID, from the parsed message or, when it could not be parsed, from the
@@ -339,5 +350,26 @@ fn facts(content: &Result<MessageContent, Refusal>, eml: &[u8]) -> MessageFacts 
             subject: None,
             message_id: adopt::message_id(eml),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A file dropped into `smtp-in/` by hand is not taken while it may still be being copied.
+    #[test]
+    fn a_hand_dropped_file_waits_until_it_has_settled() {
+        let dir = std::env::temp_dir().join(format!("umsgate-due-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("0000000000000A01.eml"), b"To: a@x\r\n\r\nhalf").unwrap();
+        let entry = crate::spool::list_dir(&dir).unwrap().remove(0);
+        assert!(entry.sidecar.is_none());
+        let now = clock::now();
+        assert!(!due(&entry, now), "just written");
+        assert!(due(&entry, now + adopt::SETTLE + Duration::from_secs(1)));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
