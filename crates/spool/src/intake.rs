@@ -400,7 +400,7 @@ impl Committer {
                     }
                 }
                 self.waiting.live.fetch_add(dones.len(), Ordering::SeqCst);
-                self.waiting.notify.notify_one();
+                self.waiting.stored();
                 for done in dones {
                     // A session gone meanwhile never answers 250; the message is processed
                     // all the same (at least once, as with a file committed at that moment).

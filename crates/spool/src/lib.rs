@@ -203,11 +203,22 @@ struct Waiting {
     /// Logged messages not yet retired: waiting here or being worked on (the backlog that
     /// [`Backlog`]'s marks are measured against).
     live: std::sync::atomic::AtomicUsize,
+    /// When a message was last stored (tokio's clock, so that tests can pause it).
+    last_store: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Waiting {
     fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A message was stored: noted, and the worker woken.
+    fn stored(&self) {
+        *self
+            .last_store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(tokio::time::Instant::now());
+        self.notify.notify_one();
     }
 }
 
@@ -413,7 +424,7 @@ impl Spool {
         }
         match wait.await {
             Ok(Ok(())) => {
-                self.inner.waiting.notify.notify_one();
+                self.inner.waiting.stored();
                 Ok(id)
             }
             Ok(Err(source)) => Err(SpoolError {
@@ -430,6 +441,33 @@ impl Spool {
     /// Wakes when a message has been stored (for the worker that processes this folder).
     pub async fn stored(&self) {
         self.inner.waiting.notify.notified().await;
+    }
+
+    /// Returns once intake pauses: no message stored for `quiet` — or at the latest after
+    /// `at_most`, or at once when the backlog has reached [`Backlog::slow_from`]. The worker
+    /// waits for this before a round, so that a burst of mail is taken at the speed of the
+    /// disk, with no processing writing and syncing beside it, and processed right after;
+    /// under steady load processing still runs every `at_most`.
+    pub async fn lull(&self, quiet: std::time::Duration, at_most: std::time::Duration) {
+        let end = tokio::time::Instant::now() + at_most;
+        loop {
+            let last = *self
+                .inner
+                .waiting
+                .last_store
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let now = tokio::time::Instant::now();
+            let behind = self.inner.log.as_ref().is_some_and(|(_, b)| {
+                self.inner.waiting.live.load(Ordering::SeqCst) >= b.slow_from
+            });
+            match last {
+                Some(last) if now < end && now < last + quiet && !behind => {
+                    tokio::time::sleep_until((last + quiet).min(end)).await;
+                }
+                _ => return,
+            }
+        }
     }
 
     /// The messages waiting as files, oldest first.
@@ -852,6 +890,41 @@ mod tests {
         let d = std::env::temp_dir().join(format!("umsgate-spool-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d
+    }
+
+    /// The worker's wait before a round: none when nothing was stored, a quiet spell after
+    /// the last store, at most `at_most` while stores keep coming. On tokio's paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn lull_waits_for_a_quiet_spell_but_not_for_ever() {
+        use std::time::Duration;
+        use tokio::time::Instant;
+        let (quiet, at_most) = (Duration::from_millis(100), Duration::from_secs(5));
+        let dir = temp("lull");
+        let (spool, _) = Spool::open(&dir).unwrap();
+        let t = Instant::now();
+        spool.lull(quiet, at_most).await;
+        assert_eq!(t.elapsed(), Duration::ZERO, "nothing stored yet");
+
+        spool.inner.waiting.stored();
+        let t = Instant::now();
+        spool.lull(quiet, at_most).await;
+        assert_eq!(t.elapsed(), quiet);
+
+        let feeder = {
+            let spool = spool.clone();
+            tokio::spawn(async move {
+                loop {
+                    spool.inner.waiting.stored();
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+        };
+        tokio::task::yield_now().await;
+        let t = Instant::now();
+        spool.lull(quiet, at_most).await;
+        assert_eq!(t.elapsed(), at_most, "stores every 50 ms: no quiet spell");
+        feeder.abort();
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]

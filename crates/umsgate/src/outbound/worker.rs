@@ -18,8 +18,10 @@
 //! each message: parse the MIME once; resolve the sender ([`super::sender`]); then for every
 //! recipient still to do: the plan ([`super::plan`], pure), the hand-over
 //! ([`super::handover`]), and for a job not sent the report to the sender ([`super::tell`]).
-//! Up to eight messages are processed at once (each hand-over costs a few fsyncs, which then
-//! overlap); a scan round ends when all of them are done, so one message is never handled
+//! A round waits for a pause in intake ([`Spool::lull`]: 100 ms without a new message, 5 s at
+//! most): a burst of mail is accepted with no processing writing and syncing beside it — its
+//! fsyncs would share the disk with the intake log's — and processed right after. Up to eight
+//! messages are processed at once (each hand-over costs a few fsyncs, which then overlap); a scan round ends when all of them are done, so one message is never handled
 //! twice at the same time. Delivery reports are collected by a second loop
 //! ([`super::collector`]).
 
@@ -50,6 +52,12 @@ use crate::{clock, rounds};
 
 /// How often folders are scanned besides the wake-ups.
 const SCAN_INTERVAL: Duration = Duration::from_secs(5);
+/// Intake first: a round starts once no mail has been stored for this long ([`Spool::lull`]),
+/// so that a burst is taken with no processing writing and syncing beside it...
+const INTAKE_QUIET: Duration = Duration::from_millis(100);
+/// ...but never later than this after the worker woke (and at once from the backlog's slow
+/// mark): under steady load mail still waits at most a few seconds.
+const INTAKE_PATIENCE: Duration = Duration::from_secs(5);
 /// Messages processed at once; their fsyncs (job record, gateway hand-over, counters)
 /// overlap instead of queueing behind each other.
 pub(super) const PARALLEL: usize = 8;
@@ -90,6 +98,10 @@ impl Outbound {
         loop {
             if *shutdown.borrow() {
                 return;
+            }
+            tokio::select! {
+                _ = self.smtp_in.lull(INTAKE_QUIET, INTAKE_PATIENCE) => {}
+                _ = shutdown.changed() => continue,
             }
             match self.smtp_in.list() {
                 Ok(files) => {
