@@ -14,7 +14,8 @@
 //!
 //! A group whose write or fdatasync fails is answered 4xx and cut off the segment again; if
 //! even that fails, a retirement of each of its messages is written after it, so that the
-//! messages refused to the client do not come back at the next start.
+//! messages refused to the client do not come back at the next start. Either way the segment
+//! takes no more messages (the next group goes into a fresh, zeroed one).
 //!
 //! At open ([`replay`]), every live message of every segment is written out as a pair in the
 //! queue folder, durably, and only then are the segments removed: after a restart the queue
@@ -422,7 +423,7 @@ impl Committer {
             .is_err()
         {
             // The group may be whole on disk (a failed fdatasync): cancel each message after
-            // it. The segment takes no more messages either way.
+            // it.
             let mut cancel = Vec::new();
             for p in &appends {
                 encode(&mut cancel, KIND_RETIRED, &p.id, &[], &[]);
@@ -440,8 +441,10 @@ impl Committer {
             if let Some(st) = self.segs.get_mut(&seq) {
                 st.broken = true;
             }
-            self.close_current();
         }
+        // Cut back or not, the segment takes no more messages: cutting it back also cut off
+        // its zeroed room, and later groups must only ever overwrite written blocks.
+        self.close_current();
         for p in appends {
             let _ = p.done.send(Err(io::Error::new(
                 e.kind(),
