@@ -209,7 +209,7 @@ impl Delivery {
     /// Hands over a mail just composed; see "New mail is tried at once" in the module
     /// contract. `Err` only when the mail could be neither delivered nor made durable: the
     /// caller keeps its original and tries again later.
-    pub async fn submit(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<(), String> {
+    pub async fn submit(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<(), SubmitError> {
         if self.direct_paused() {
             return self.spool(sidecar, eml).await;
         }
@@ -233,7 +233,7 @@ impl Delivery {
             let badmail_id = self
                 .put_badmail(copy, Arc::clone(&eml), naming)
                 .await
-                .map_err(|e| format!("badmail: {e}"))?;
+                .map_err(SubmitError::Badmail)?;
             self.badmail_logged(&id, badmail_id.as_str(), &reason);
         }
         if failed.temporary.is_empty() {
@@ -249,7 +249,7 @@ impl Delivery {
             sidecar.last_error = Some(reason.clone());
             self.put_badmail(sidecar, eml, Naming::Same)
                 .await
-                .map_err(|e| format!("badmail: {e}"))?;
+                .map_err(SubmitError::Badmail)?;
             self.badmail_logged(&id, &id, &reason);
             return Ok(());
         };
@@ -265,12 +265,12 @@ impl Delivery {
         Ok(())
     }
 
-    async fn spool(&self, sidecar: Sidecar, eml: Vec<u8>) -> Result<(), String> {
+    async fn spool(&self, sidecar: Sidecar, eml: Vec<u8>) -> Result<(), SubmitError> {
         self.smtp_out
             .store(sidecar, eml)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(SubmitError::Spool)
     }
 
     fn direct_paused(&self) -> bool {
@@ -630,6 +630,35 @@ impl Delivery {
             spool.sync_removals()
         })
         .await
+    }
+}
+
+/// A mail handed to [`Delivery::submit`] could be neither delivered nor made durable: the
+/// caller keeps what it was made from and tries again later.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// It could not be written into `smtp-out/` for a later attempt.
+    Spool(umsgate_spool::SpoolError),
+    /// It (or the copy for its refused recipients) could not be written into Badmail.
+    Badmail(io::Error),
+}
+
+impl std::fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubmitError::Spool(e) => write!(f, "smtp-out: {e}"),
+            SubmitError::Badmail(e) => write!(f, "badmail: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SubmitError::Spool(e) => Some(e),
+            SubmitError::Badmail(e) => Some(e),
+        }
     }
 }
 

@@ -390,7 +390,10 @@ impl Inbound {
                     to,
                     message_id,
                 );
-                self.mailer.submit(sc, eml).await.map_err(Temporary)?;
+                self.mailer
+                    .submit(sc, eml)
+                    .await
+                    .map_err(|e| Temporary(e.to_string()))?;
             }
             MessageStore::Journal => {
                 let path = self.dirs.journal.join(format!("{qid}.eml"));

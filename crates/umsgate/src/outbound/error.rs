@@ -9,6 +9,7 @@
 use std::fmt;
 use std::io;
 
+use crate::delivery::SubmitError;
 use crate::directory::DirectoryError;
 use crate::gateway::GatewayError;
 use crate::reports::ReportError;
@@ -31,7 +32,7 @@ pub enum WorkError {
     /// A report could not be rendered (a broken template override).
     Report(ReportError),
     /// A report could be neither delivered nor spooled in `smtp-out/`.
-    Mail(String),
+    Mail(SubmitError),
     /// The queue itself (a sidecar rewrite, a move, a removal).
     Spool(io::Error),
 }
@@ -59,7 +60,7 @@ impl std::error::Error for WorkError {
             WorkError::Store(e) => Some(e),
             WorkError::Gateway(e) => Some(e),
             WorkError::Report(e) => Some(e),
-            WorkError::Mail(_) => None,
+            WorkError::Mail(e) => Some(e),
         }
     }
 }
