@@ -61,8 +61,50 @@ pub struct Inbound {
     pub done: std::sync::Mutex<Vec<PathBuf>>,
 }
 
+/// Why a received message could not become mail now: always temporary — it stays in
+/// `received/` and is tried again (a message that can never become mail is set aside in
+/// `received/error/` instead, with its reason).
 #[derive(Debug)]
-struct Temporary(String);
+#[non_exhaustive]
+pub enum InboundError {
+    /// Its files could not be read.
+    Files(std::io::Error),
+    /// The directory could not be asked who owns the number (`ldap_error = "retry"`).
+    Directory(crate::directory::DirectoryError),
+    /// The mail could be neither delivered nor spooled.
+    Mail(crate::delivery::SubmitError),
+    /// The message store (`store = "journal"`): its file, or its index in the state store.
+    Journal(std::io::Error),
+    JournalIndex(crate::store::StoreError),
+    /// Its folder could not be moved out of `received/` (done, or set aside).
+    Folder(std::io::Error),
+}
+
+impl std::fmt::Display for InboundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InboundError::Files(e) => write!(f, "reading files: {e}"),
+            InboundError::Directory(e) => write!(f, "recipient lookup: {e}"),
+            InboundError::Mail(e) => write!(f, "mail: {e}"),
+            InboundError::Journal(e) => write!(f, "journal: {e}"),
+            InboundError::JournalIndex(e) => write!(f, "journal index: {e}"),
+            InboundError::Folder(e) => write!(f, "received/: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InboundError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InboundError::Files(e) | InboundError::Journal(e) | InboundError::Folder(e) => {
+                Some(e)
+            }
+            InboundError::Directory(e) => Some(e),
+            InboundError::Mail(e) => Some(e),
+            InboundError::JournalIndex(e) => Some(e),
+        }
+    }
+}
 
 /// One addressee of a received message.
 struct Addressee {
@@ -90,7 +132,7 @@ impl Inbound {
                 ("inbound.deferred", &self.instance),
                 |(id, path)| {
                     let me = Arc::clone(&self);
-                    async move { me.process(&id, &path).await.map_err(|Temporary(why)| why) }
+                    async move { me.process(&id, &path).await }
                 },
             )
             .await;
@@ -144,7 +186,7 @@ impl Inbound {
         let _ = tokio::task::spawn_blocking(move || remove_done_now(&received, &batch)).await;
     }
 
-    async fn process(&self, id: &str, dir: &Path) -> Result<(), Temporary> {
+    async fn process(&self, id: &str, dir: &Path) -> Result<(), InboundError> {
         let msg = match ReceivedMessage::read(dir) {
             Ok(m) => m,
             Err(why) => return self.set_aside(id, dir, &why.to_string()),
@@ -171,7 +213,7 @@ impl Inbound {
         };
         let files = self
             .load_files(dir, &msg)
-            .map_err(|e| Temporary(format!("reading files: {e}")))?;
+            .map_err(InboundError::Files)?;
         let mut pdf_cache: Option<Option<Vec<u8>>> = None;
 
         for a in &addressees {
@@ -247,7 +289,7 @@ impl Inbound {
         // durable, so that no crash can bring back a folder that has lost its files.
         let done = self.dirs.received.join(format!(".{id}.done"));
         std::fs::rename(dir, &done)
-            .map_err(|e| Temporary(format!("remove {}: {e}", dir.display())))?;
+            .map_err(InboundError::Folder)?;
         let batch = {
             let mut list = self
                 .done
@@ -262,7 +304,7 @@ impl Inbound {
         Ok(())
     }
 
-    async fn addressees(&self, msg: &ReceivedMessage) -> Result<Vec<Addressee>, Temporary> {
+    async fn addressees(&self, msg: &ReceivedMessage) -> Result<Vec<Addressee>, InboundError> {
         let default = || Addressee {
             mail: self.config.mail.default_recipient.clone(),
             name: String::new(),
@@ -275,7 +317,7 @@ impl Inbound {
         let users = match self.directory.by_number(&query).await {
             Ok(u) => u,
             Err(e) => match self.config.mail.ldap_error {
-                LdapErrorPolicy::Retry => return Err(Temporary(e.to_string())),
+                LdapErrorPolicy::Retry => return Err(InboundError::Directory(e)),
                 LdapErrorPolicy::DefaultRecipient => {
                     tracing::warn!(event = "inbound.directory_unavailable", instance = %self.instance, error = %e, "delivering to the default recipient");
                     return Ok(vec![default()]);
@@ -366,7 +408,7 @@ impl Inbound {
         to: &str,
         msg: &ReceivedMessage,
         eml: Vec<u8>,
-    ) -> Result<(), Temporary> {
+    ) -> Result<(), InboundError> {
         let store = self.config.mail.store;
         let kind = match store {
             MessageStore::Send => "send",
@@ -393,13 +435,13 @@ impl Inbound {
                 self.mailer
                     .submit(sc, eml)
                     .await
-                    .map_err(|e| Temporary(e.to_string()))?;
+                    .map_err(InboundError::Mail)?;
             }
             MessageStore::Journal => {
                 let path = self.dirs.journal.join(format!("{qid}.eml"));
                 write_synced(&path, &eml)
                     .and_then(|()| sync_dir(&self.dirs.journal))
-                    .map_err(|e| Temporary(format!("journal: {e}")))?;
+                    .map_err(InboundError::Journal)?;
                 self.store
                     .journal_add(
                         &self.instance,
@@ -411,7 +453,7 @@ impl Inbound {
                         &msg.received_at,
                     )
                     .await
-                    .map_err(|e| Temporary(e.to_string()))?;
+                    .map_err(InboundError::JournalIndex)?;
             }
             MessageStore::Delete => {}
         }
@@ -419,14 +461,14 @@ impl Inbound {
     }
 
     /// Moves a message that cannot become a mail to `received/error/` with its reason.
-    fn set_aside(&self, id: &str, dir: &Path, why: &str) -> Result<(), Temporary> {
+    fn set_aside(&self, id: &str, dir: &Path, why: &str) -> Result<(), InboundError> {
         let errors = self.dirs.received.join("error");
         let target = errors.join(id);
         std::fs::create_dir_all(&errors)
             .and_then(|()| std::fs::rename(dir, &target))
             .and_then(|()| std::fs::write(target.join("reason.txt"), format!("{why}\n")))
             .and_then(|()| sync_dir(&errors))
-            .map_err(|e| Temporary(format!("cannot set {id} aside: {e}")))?;
+            .map_err(InboundError::Folder)?;
         tracing::error!(event = "inbound.set_aside", instance = %self.instance, id, reason = why, "moved to received/error/");
         Ok(())
     }
