@@ -307,25 +307,85 @@ pub struct TlsFiles {
 impl TlsFiles {
     /// The rustls server configuration of a listener: the certificate chain and key read,
     /// and checked to belong together. The error names the file.
-    pub fn server_config(&self) -> Result<std::sync::Arc<rustls::ServerConfig>, String> {
+    pub fn server_config(&self) -> Result<std::sync::Arc<rustls::ServerConfig>, TlsFilesError> {
         use rustls_pki_types::pem::PemObject;
         use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-        let files = self;
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-            .map_err(|e| format!("cannot read certificate {}: {e}", files.cert.display()))?
+        let cert = |source| TlsFilesError::Certificate {
+            path: self.cert.clone(),
+            source,
+        };
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&self.cert)
+            .map_err(cert)?
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("bad certificate {}: {e}", files.cert.display()))?;
+            .map_err(cert)?;
         if certs.is_empty() {
-            return Err(format!("no certificate in {}", files.cert.display()));
+            return Err(TlsFilesError::NoCertificate(self.cert.clone()));
         }
-        let key = PrivateKeyDer::from_pem_file(&files.key)
-            .map_err(|e| format!("cannot read key {}: {e}", files.key.display()))?;
+        let key = PrivateKeyDer::from_pem_file(&self.key).map_err(|source| TlsFilesError::Key {
+            path: self.key.clone(),
+            source,
+        })?;
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-            .map_err(|e| format!("TLS setup with {}: {e}", files.cert.display()))?;
+            .map_err(|source| TlsFilesError::Setup {
+                path: self.cert.clone(),
+                source,
+            })?;
         Ok(std::sync::Arc::new(config))
+    }
+}
+
+/// Why a listener's certificate and key cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TlsFilesError {
+    /// The certificate file cannot be read, or holds no valid PEM.
+    Certificate {
+        path: PathBuf,
+        source: rustls_pki_types::pem::Error,
+    },
+    /// The certificate file holds no certificate.
+    NoCertificate(PathBuf),
+    /// The key file cannot be read, or holds no key.
+    Key {
+        path: PathBuf,
+        source: rustls_pki_types::pem::Error,
+    },
+    /// Certificate and key do not make a TLS configuration (e.g. they do not belong together).
+    Setup {
+        path: PathBuf,
+        source: rustls::Error,
+    },
+}
+
+impl std::fmt::Display for TlsFilesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsFilesError::Certificate { path, source } => {
+                write!(f, "cannot read certificate {}: {source}", path.display())
+            }
+            TlsFilesError::NoCertificate(path) => write!(f, "no certificate in {}", path.display()),
+            TlsFilesError::Key { path, source } => {
+                write!(f, "cannot read key {}: {source}", path.display())
+            }
+            TlsFilesError::Setup { path, source } => {
+                write!(f, "TLS setup with {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TlsFilesError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TlsFilesError::Certificate { source, .. } | TlsFilesError::Key { source, .. } => {
+                Some(source)
+            }
+            TlsFilesError::Setup { source, .. } => Some(source),
+            TlsFilesError::NoCertificate(_) => None,
+        }
     }
 }
 

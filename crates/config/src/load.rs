@@ -364,7 +364,7 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                 errors.push(at.error(
                     Some(span.as_ref().unwrap_or(&id_span)),
                     "instance.smtp_in.tls",
-                    e,
+                    e.to_string(),
                 ));
             }
         }

@@ -230,7 +230,7 @@ impl Instance {
         let jobs = JobRecords::open(&dirs.root.join("jobs"))
             .map_err(|e| err(format!("cannot create jobs/: {e}")))?;
         let ctx = SessionContext::new(inst, smtp_in.clone(), Arc::clone(&logs), shutdown.clone())
-            .map_err(err)?;
+            .map_err(|e| err(e.to_string()))?;
         let hostname = ctx.hostname.clone();
         let listener = Listener::bind(Arc::new(ctx))
             .await

@@ -41,7 +41,7 @@ pub use session::serve;
 use reply::Outcome;
 use umsgate_config::address::AddressTemplate;
 use umsgate_config::units::InstanceId;
-use umsgate_config::{InstanceConfig, SmtpInConfig, TlsFiles};
+use umsgate_config::{InstanceConfig, SmtpInConfig, TlsFiles, TlsFilesError};
 use umsgate_logs::InstanceLogs;
 use umsgate_spool::Spool;
 
@@ -72,7 +72,7 @@ impl SessionContext {
         spool: Spool,
         logs: Arc<InstanceLogs>,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<SessionContext, String> {
+    ) -> Result<SessionContext, TlsFilesError> {
         let tls = match &inst.smtp_in.tls {
             Some(files) => Some(load_tls(files)?),
             None => None,
@@ -116,7 +116,7 @@ pub fn host_name() -> String {
 /// Loads a PEM certificate chain and key into a TLS acceptor.
 /// The listener's TLS, from the files the configuration names (checked the same way when the
 /// configuration is loaded, so `check` refuses what `run` would).
-pub fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor, String> {
+pub fn load_tls(files: &TlsFiles) -> Result<TlsAcceptor, TlsFilesError> {
     files.server_config().map(TlsAcceptor::from)
 }
 

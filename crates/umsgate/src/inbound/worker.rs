@@ -96,9 +96,7 @@ impl std::fmt::Display for InboundError {
 impl std::error::Error for InboundError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            InboundError::Files(e) | InboundError::Journal(e) | InboundError::Folder(e) => {
-                Some(e)
-            }
+            InboundError::Files(e) | InboundError::Journal(e) | InboundError::Folder(e) => Some(e),
             InboundError::Directory(e) => Some(e),
             InboundError::Mail(e) => Some(e),
             InboundError::JournalIndex(e) => Some(e),
@@ -211,9 +209,7 @@ impl Inbound {
             }
             _ => None,
         };
-        let files = self
-            .load_files(dir, &msg)
-            .map_err(InboundError::Files)?;
+        let files = self.load_files(dir, &msg).map_err(InboundError::Files)?;
         let mut pdf_cache: Option<Option<Vec<u8>>> = None;
 
         for a in &addressees {
@@ -288,8 +284,7 @@ impl Inbound {
         // files go in batches, after one fsync of `received/` makes the batch's renames
         // durable, so that no crash can bring back a folder that has lost its files.
         let done = self.dirs.received.join(format!(".{id}.done"));
-        std::fs::rename(dir, &done)
-            .map_err(InboundError::Folder)?;
+        std::fs::rename(dir, &done).map_err(InboundError::Folder)?;
         let batch = {
             let mut list = self
                 .done
