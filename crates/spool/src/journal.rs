@@ -16,9 +16,12 @@
 //!   the half record (as a damaged line of its own), and the state to remember is the length,
 //!   which the journal knows anyway (it is the only writer, and appends are serialised).
 //! - A journal whose state on disk is no longer known is *poisoned*: every later
-//!   [`Journal::append`], [`Journal::sync_to`] (for a ticket not yet on disk) and
-//!   [`Journal::replace`] fails with [`Poisoned`] until the journal is opened again (which
-//!   closes a half line with a newline, see [`Journal::open`]). That happens when
+//!   [`Journal::append`] and [`Journal::sync_to`] (for a ticket not yet on disk) fails with
+//!   [`Poisoned`] until the journal is opened again (which closes a half line with a newline,
+//!   see [`Journal::open`]) or its whole content is written anew with [`Journal::replace`] —
+//!   a fresh file, fsynced and renamed into place, owes nothing to the one whose state was
+//!   lost, so a caller that holds the complete state (the job records do) recovers without a
+//!   restart. That happens when
 //!   - an fdatasync fails: Linux reports a writeback error once, and the pages it could not
 //!     write may be dropped; a later fdatasync that returns `Ok` proves nothing about them;
 //!   - cutting a failed append back fails (the half line might stay and be glued to);
@@ -251,15 +254,13 @@ impl Journal {
         self.sync_to(ticket)
     }
 
-    /// Replaces the whole journal by `content` (compaction); see the module contract. A
-    /// failure before the rename leaves the journal as it was; one after it poisons it.
+    /// Replaces the whole journal by `content` (compaction, or recovery of a poisoned journal
+    /// from the complete state); see the module contract. A failure before the rename leaves
+    /// the journal as it was; one after it poisons it.
     pub fn replace(&self, content: &[u8]) -> io::Result<()> {
         // Lock order everywhere: `sync`, then `file`.
         let _g = self.sync.lock().unwrap_or_else(PoisonError::into_inner);
         let mut cur = self.current();
-        if let Some(p) = &cur.poisoned {
-            return Err(p.to_io());
-        }
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let name = self
             .path
@@ -284,6 +285,9 @@ impl Journal {
         if let Err(e) = sync_dir(dir) {
             return Err(self.poison(&mut cur, PoisonCause::SyncDir, e));
         }
+        if cur.poisoned.take().is_some() {
+            tracing::warn!(event = "journal.recovered", path = %self.path.display(), "written anew from the complete state; writes are taken again");
+        }
         let written = self.written.load(Ordering::SeqCst);
         self.synced.fetch_max(written, Ordering::SeqCst);
         Ok(())
@@ -305,6 +309,11 @@ fn open_append(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
     o.open(path)
+}
+
+/// Whether `e` is the error of a poisoned journal ([`Poisoned`]).
+pub fn is_poisoned(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Poisoned>())
 }
 
 /// The complete lines of a journal file (a last line without newline — cut by a crash — is
@@ -459,6 +468,22 @@ mod tests {
         let j = Journal::open(&p).unwrap();
         j.append_durably(b"d\n").unwrap();
         assert_eq!(read_lines(&p).unwrap(), ["a", "d"]);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// A poisoned journal written anew with its complete content takes writes again.
+    #[test]
+    fn replace_with_the_whole_state_recovers_a_poisoned_journal() {
+        let d = scratch("recover");
+        let p = d.join("j.jsonl");
+        let (hook, armed) = failing(Step::Sync);
+        let j = Journal::open_with_faults(&p, Some(hook)).unwrap();
+        j.append_durably(b"a\n").unwrap_err();
+        armed.store(false, Ordering::SeqCst);
+        assert!(j.append_durably(b"b\n").is_err(), "poisoned");
+        j.replace(b"a\n").unwrap();
+        j.append_durably(b"c\n").unwrap();
+        assert_eq!(read_lines(&p).unwrap(), ["a", "c"]);
         let _ = std::fs::remove_dir_all(d);
     }
 

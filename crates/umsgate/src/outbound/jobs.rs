@@ -128,20 +128,51 @@ impl JobRecords {
         })
     }
 
-    /// Records a job durably (blocking: an fsync, shared with concurrent writers).
+    /// Records a job durably (blocking: an fsync, shared with concurrent writers). When the
+    /// journal is poisoned (an earlier fsync failed, so what it holds on disk is not known),
+    /// it is first written anew from the live records, which are the complete state; only if
+    /// that fails too does the error reach the caller (and the job waits for a later try).
     pub fn write(&self, r: &JobRecord) -> std::io::Result<()> {
+        match self.try_write(r) {
+            Err(e) if journal::is_poisoned(&e) => {
+                self.rewrite()?;
+                self.try_write(r)
+            }
+            other => other,
+        }
+    }
+
+    fn try_write(&self, r: &JobRecord) -> std::io::Result<()> {
         let line = encode(&Line::Put(r.clone()))?;
         // Appended under the state lock, so that a compaction (which rewrites the journal from
         // the live records) never drops a line appended after its snapshot; synced outside it.
-        let ticket = {
+        let (ticket, before) = {
             let mut st = self.state();
             let ticket = self.inner.journal.append(&line)?;
-            if st.live.insert(r.job_id.clone(), r.clone()).is_some() {
+            let before = st.live.insert(r.job_id.clone(), r.clone());
+            if before.is_some() {
                 st.dead += 1;
             }
-            ticket
+            (ticket, before)
         };
-        self.inner.journal.sync_to(ticket)
+        let synced = self.inner.journal.sync_to(ticket);
+        if synced.is_err() {
+            // Not durable: the caller is told so and must not find it recorded.
+            let mut st = self.state();
+            match before {
+                Some(old) => st.live.insert(r.job_id.clone(), old),
+                None => st.live.remove(&r.job_id),
+            };
+        }
+        synced
+    }
+
+    /// Writes the journal anew from the live records (see [`JobRecords::write`]).
+    fn rewrite(&self) -> std::io::Result<()> {
+        let mut st = self.state();
+        self.inner.journal.replace(&snapshot(&st.live))?;
+        st.dead = 0;
+        Ok(())
     }
 
     pub fn read(&self, job_id: &str) -> std::io::Result<JobRecord> {
