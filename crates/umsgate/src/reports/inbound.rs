@@ -36,7 +36,7 @@ use umsgate_domain::{Language, Service};
 
 use super::error::{Origin, ReportError};
 use super::strings::{LANGUAGES, Strings};
-use super::templates::{attribute, describe, environment, strings_error};
+use super::templates::{add_templates, attribute, describe, environment, strings_error};
 
 /// The templates, by name (below `inbound/`), with their embedded text.
 pub(crate) const INBOUND_TEMPLATES: [(&str, &str); 3] = [
@@ -115,22 +115,7 @@ impl InboundTexts {
     ) -> Result<InboundTexts, ReportError> {
         let strings = Arc::new(strings);
         let mut env = environment(&strings, T_INBOUND, true)?;
-        let mut origins = BTreeMap::new();
-        for (name, embedded) in INBOUND_TEMPLATES {
-            let (source, origin) = match overrides.get(name) {
-                Some(path) => (
-                    std::fs::read_to_string(path).map_err(|e| ReportError::io(path.clone(), e))?,
-                    Origin::File(path.clone()),
-                ),
-                None => (
-                    embedded.to_owned(),
-                    Origin::Embedded(format!("templates/inbound/{name}")),
-                ),
-            };
-            env.add_template_owned(name, source)
-                .map_err(|e| ReportError::template(origin.clone(), describe(&e)))?;
-            origins.insert(name, origin);
-        }
+        let origins = add_templates(&mut env, &INBOUND_TEMPLATES, overrides, "templates/inbound")?;
         let texts = InboundTexts {
             env,
             strings,

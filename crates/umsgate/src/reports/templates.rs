@@ -255,6 +255,34 @@ pub(super) fn environment(
     Ok(env)
 }
 
+/// Adds `templates` (name, embedded source) to `env`, each from its file in `overrides` when
+/// there is one, else the embedded text (named `<embedded_dir>/<name>` in errors); returns
+/// where each came from. A file that cannot be read or does not parse names itself.
+pub(crate) fn add_templates(
+    env: &mut Environment<'static>,
+    templates: &[(&'static str, &'static str)],
+    overrides: &BTreeMap<&'static str, PathBuf>,
+    embedded_dir: &str,
+) -> Result<BTreeMap<&'static str, Origin>, ReportError> {
+    let mut origins = BTreeMap::new();
+    for &(name, embedded) in templates {
+        let (source, origin) = match overrides.get(name) {
+            Some(path) => (
+                std::fs::read_to_string(path).map_err(|e| ReportError::io(path.clone(), e))?,
+                Origin::File(path.clone()),
+            ),
+            None => (
+                embedded.to_owned(),
+                Origin::Embedded(format!("{embedded_dir}/{name}")),
+            ),
+        };
+        env.add_template_owned(name, source)
+            .map_err(|e| ReportError::template(origin.clone(), describe(&e)))?;
+        origins.insert(name, origin);
+    }
+    Ok(origins)
+}
+
 impl Templates {
     /// The report templates: embedded, or the files of `overrides` (see [`scan_overrides`]).
     pub(crate) fn load(
@@ -264,22 +292,7 @@ impl Templates {
         let strings = Arc::new(strings);
         let mut env = environment(&strings, T_COMMON, false)?;
 
-        let mut origins = BTreeMap::new();
-        for (name, embedded) in TEMPLATES {
-            let (source, origin) = match overrides.get(name) {
-                Some(path) => (
-                    std::fs::read_to_string(path).map_err(|e| ReportError::io(path.clone(), e))?,
-                    Origin::File(path.clone()),
-                ),
-                None => (
-                    embedded.to_owned(),
-                    Origin::Embedded(format!("templates/reports/{name}")),
-                ),
-            };
-            env.add_template_owned(name, source)
-                .map_err(|e| ReportError::template(origin.clone(), describe(&e)))?;
-            origins.insert(name, origin);
-        }
+        let origins = add_templates(&mut env, &TEMPLATES, overrides, "templates/reports")?;
 
         let templates = Templates {
             env,
