@@ -69,6 +69,10 @@ pub struct AuthLimiter {
     max: u32,
     window: Duration,
     clients: Mutex<HashMap<IpAddr, Record>>,
+    /// The table is purged of expired clients when it grows to this; afterwards the mark is
+    /// twice what is left (at least [`LIMITER_PURGE_AT`]), so purging stays amortised O(1)
+    /// per attempt however many clients fail at once.
+    purge_at: std::sync::atomic::AtomicUsize,
     checks: Arc<Semaphore>,
     check_slots: usize,
 }
@@ -98,6 +102,7 @@ impl AuthLimiter {
             max: max.max(1),
             window,
             clients: Mutex::new(HashMap::new()),
+            purge_at: std::sync::atomic::AtomicUsize::new(LIMITER_PURGE_AT),
             checks: Arc::new(Semaphore::new(slots)),
             check_slots: slots,
         }
@@ -124,9 +129,13 @@ impl AuthLimiter {
     pub fn begin(&self, ip: IpAddr) -> Option<Attempt<'_>> {
         let key = client_key(ip);
         let mut m = self.clients.lock().ok()?;
-        if m.len() >= LIMITER_PURGE_AT {
+        let purge_at = self.purge_at.load(std::sync::atomic::Ordering::Relaxed);
+        if m.len() >= purge_at {
             let window = self.window;
             m.retain(|_, r| r.in_flight > 0 || r.since.elapsed() < window);
+            let next = (2 * m.len()).max(LIMITER_PURGE_AT);
+            self.purge_at
+                .store(next, std::sync::atomic::Ordering::Relaxed);
         }
         let r = m.entry(key).or_insert(Record {
             failures: 0,
@@ -424,6 +433,31 @@ mod tests {
         l.begin(ip)
             .map(Attempt::failed)
             .unwrap_or_else(|| panic!("{ip} refused"));
+    }
+
+    /// Many failing clients at once: expired ones are purged, and the table is not scanned again
+    /// on every attempt while it stays large (the mark doubles with what is kept).
+    #[test]
+    fn the_client_table_is_purged_amortised() {
+        let clients =
+            |n: u32| (0..n).map(|i| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000_u32 + i)));
+        let expired = AuthLimiter::new(1, Duration::ZERO);
+        for ip in clients(25_000) {
+            expired.begin(ip).map(Attempt::failed);
+        }
+        assert!(expired.clients.lock().unwrap().len() <= LIMITER_PURGE_AT);
+
+        let kept = AuthLimiter::new(1, Duration::from_secs(3600));
+        for ip in clients(LIMITER_PURGE_AT as u32 + 1) {
+            kept.begin(ip).map(Attempt::failed);
+        }
+        let mark = kept.purge_at.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            mark,
+            2 * LIMITER_PURGE_AT,
+            "nothing expired: next purge at twice the size"
+        );
+        assert_eq!(kept.clients.lock().unwrap().len(), LIMITER_PURGE_AT + 1);
     }
 
     #[tokio::test(start_paused = true)]
