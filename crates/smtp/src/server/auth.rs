@@ -443,13 +443,17 @@ mod tests {
             |n: u32| (0..n).map(|i| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000_u32 + i)));
         let expired = AuthLimiter::new(1, Duration::ZERO);
         for ip in clients(25_000) {
-            expired.begin(ip).map(Attempt::failed);
+            if let Some(a) = expired.begin(ip) {
+                a.failed();
+            }
         }
         assert!(expired.clients.lock().unwrap().len() <= LIMITER_PURGE_AT);
 
         let kept = AuthLimiter::new(1, Duration::from_secs(3600));
         for ip in clients(LIMITER_PURGE_AT as u32 + 1) {
-            kept.begin(ip).map(Attempt::failed);
+            if let Some(a) = kept.begin(ip) {
+                a.failed();
+            }
         }
         let mark = kept.purge_at.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(
