@@ -62,8 +62,9 @@ impl Outbound {
         self.submit(planned, true).await
     }
 
-    /// Submits a recorded job; when the engine does not take it, the record goes, and the
-    /// slot too if this hand-over reserved it (`reserved`).
+    /// Submits a recorded job. When the engine refuses it for good, its slot and record go;
+    /// when it cannot take it now, they go only if this hand-over made them (`reserved`) —
+    /// otherwise the next attempt finds the record and only submits again.
     async fn submit(&self, planned: &Planned, reserved: bool) -> Result<HandedOver, WorkError> {
         let (job, record) = (&planned.job, &planned.record);
         let user = &record.user;
@@ -80,7 +81,7 @@ impl Outbound {
                 Ok(HandedOver::Submitted)
             }
             Err(e) => {
-                if reserved {
+                if reserved || !e.temporary {
                     self.give_back(user, job.service, Some(&job.job_id)).await;
                 }
                 if e.temporary {
