@@ -247,7 +247,7 @@ impl Instance {
                 dirs.badmail.clone(),
                 Arc::clone(&logs),
             )
-            .map_err(err)?,
+            .map_err(|e| err(e.to_string()))?,
         );
         let outbound = Arc::new(Outbound {
             instance: id.clone(),

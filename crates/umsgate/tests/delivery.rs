@@ -976,6 +976,11 @@ async fn check_reports_reachable_and_unreachable_servers() {
     assert!(ok.contains(&server.addr.to_string()), "{ok}");
     let down = Rig::start("check-down", &smtp_mail(free_addr(), r#"["1s"]"#)).await;
     let err = check_mail_server(down.mail()).await.unwrap_err();
+    assert!(
+        !err.is_config(),
+        "a server that does not answer is no configuration error"
+    );
+    let err = err.to_string();
     assert!(err.contains("network") || err.contains("onnect"), "{err}");
     let md = Rig::start("check-md", "maildir = \"maildir/\"\n").await;
     assert!(

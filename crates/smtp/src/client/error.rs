@@ -123,10 +123,3 @@ impl std::error::Error for ClientError {
             .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
     }
 }
-
-/// For callers that still report setup and check failures as text.
-impl From<ClientError> for String {
-    fn from(e: ClientError) -> String {
-        e.to_string()
-    }
-}

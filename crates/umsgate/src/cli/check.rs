@@ -56,7 +56,8 @@ pub(crate) fn check(config: &Config) -> Exit {
         report(
             &id,
             "mail server",
-            rt.block_on(delivery::check_mail_server(&inst.mail)),
+            rt.block_on(delivery::check_mail_server(&inst.mail))
+                .map_err(|e| e.to_string()),
         );
         let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
             (GatewayKind::Spool, Some(d)) if !d.is_dir() => {

@@ -34,14 +34,13 @@ impl MaildirTarget {
     }
 
     /// Creates the root and proves it writable.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> io::Result<()> {
         let probe = self
             .root
             .join(format!(".umsgate-check-{}", std::process::id()));
         std::fs::create_dir_all(&self.root)
             .and_then(|()| std::fs::write(&probe, b"check"))
             .and_then(|()| std::fs::remove_file(&probe))
-            .map_err(|e| format!("maildir {} is not writable: {e}", self.root.display()))
     }
 
     /// Stores one copy per recipient; one outcome per recipient, in order. Blocking.

@@ -111,13 +111,13 @@ enum Target {
 }
 
 impl Target {
-    fn from_config(mail: &MailConfig) -> Result<Target, String> {
+    fn from_config(mail: &MailConfig) -> Result<Target, SetupError> {
         Ok(match &mail.maildir {
             Some(root) => Target::Maildir(MaildirTarget::new(root.clone())),
-            None => Target::Smtp(Box::new(SmtpTarget::new(
-                mail,
-                &umsgate_smtp::server::host_name(),
-            )?)),
+            None => Target::Smtp(Box::new(
+                SmtpTarget::new(mail, &umsgate_smtp::server::host_name())
+                    .map_err(SetupError::MailServer)?,
+            )),
         })
     }
 
@@ -191,10 +191,12 @@ impl Delivery {
         smtp_out: Spool,
         badmail: PathBuf,
         logs: Arc<InstanceLogs>,
-    ) -> Result<Delivery, String> {
+    ) -> Result<Delivery, SetupError> {
         let target = Target::from_config(mail)?;
-        std::fs::create_dir_all(&badmail)
-            .map_err(|e| format!("cannot create {}: {e}", badmail.display()))?;
+        std::fs::create_dir_all(&badmail).map_err(|source| SetupError::Folder {
+            path: badmail.clone(),
+            source,
+        })?;
         Ok(Delivery {
             instance,
             target,
@@ -633,6 +635,47 @@ impl Delivery {
     }
 }
 
+/// Delivery cannot start, or `check` finds the mail server (or Maildir) unusable.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The mail server's settings do not work (`tls.ca`, the server name), or the server
+    /// does not answer as it should.
+    MailServer(umsgate_smtp::client::ClientError),
+    /// A folder (Badmail, the Maildir root) cannot be created or written.
+    Folder { path: PathBuf, source: io::Error },
+}
+
+impl SetupError {
+    /// Whether the configuration itself is wrong (as opposed to a server not answering now).
+    pub fn is_config(&self) -> bool {
+        match self {
+            SetupError::MailServer(e) => e.is_config(),
+            SetupError::Folder { .. } => false,
+        }
+    }
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetupError::MailServer(e) => write!(f, "{e}"),
+            SetupError::Folder { path, source } => {
+                write!(f, "{} is not usable: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SetupError::MailServer(e) => Some(e),
+            SetupError::Folder { source, .. } => Some(source),
+        }
+    }
+}
+
 /// A mail handed to [`Delivery::submit`] could be neither delivered nor made durable: the
 /// caller keeps what it was made from and tries again later.
 #[derive(Debug)]
@@ -697,14 +740,17 @@ fn bracket(message_id: &str) -> String {
 
 /// For `umsgate check`: connect, EHLO, STARTTLS if configured, AUTH if configured;
 /// `Ok(summary)` or `Err(reason)`. With `maildir = …`, checks that the folder is writable.
-pub async fn check_mail_server(mail: &MailConfig) -> Result<String, String> {
+pub async fn check_mail_server(mail: &MailConfig) -> Result<String, SetupError> {
     match Target::from_config(mail)? {
         Target::Maildir(m) => {
-            m.check()?;
+            m.check().map_err(|source| SetupError::Folder {
+                path: m.root().to_owned(),
+                source,
+            })?;
             Ok(format!("maildir {} is writable", m.root().display()))
         }
         Target::Smtp(s) => {
-            s.check().await?;
+            s.check().await.map_err(SetupError::MailServer)?;
             let tls = match mail.tls.mode {
                 MailTlsMode::None => "no TLS",
                 MailTlsMode::Starttls => "STARTTLS",
