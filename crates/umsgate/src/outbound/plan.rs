@@ -264,3 +264,127 @@ fn job(
         files,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::time::UNIX_EPOCH;
+
+    use umsgate_domain::UserSettings;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::directory::User;
+
+    const CONFIG: &str = r#"
+[site]
+country_code = "49"
+area_code = "8142"
+subscriber = "4799"
+extension_digits = 3
+
+[[instance]]
+id = "t"
+
+[instance.smtp_in]
+listen = ["127.0.0.1:0"]
+
+[instance.mail]
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+maildir = "maildir/"
+
+[instance.directory]
+kind = "file"
+path = "users.toml"
+"#;
+
+    fn sender(ums: &str) -> Sender {
+        Sender {
+            user: User {
+                id: "jane@example.com".into(),
+                mail: "jane@example.com".into(),
+                name: "Jane Doe".into(),
+                ums: Some(ums.into()),
+                attributes: Default::default(),
+            },
+            settings: Some(UserSettings::parse(ums).unwrap()),
+            report_to: Some("jane@example.com".into()),
+        }
+    }
+
+    /// The plan of one recipient of `eml` for a sender with `ums`, with no I/O at all.
+    fn plan_of(ums: &str, address: &str, eml: &[u8], sent_today: u32) -> Plan {
+        let config = Config::parse(CONFIG, std::path::Path::new("/umsgate.toml")).unwrap();
+        let inst = &config.instances[0];
+        let site = config.site.plan().unwrap();
+        let limits = mime::Limits::default();
+        let ctx = Context {
+            config: inst,
+            plan: &site,
+            limits: &limits,
+        };
+        let content = mime::parse(eml, &limits);
+        let facts = MessageFacts {
+            subject: Some("offer".into()),
+            message_id: Some("m1@example.com".into()),
+        };
+        plan(
+            ctx,
+            "Q1-3",
+            address,
+            &sender(ums),
+            &content,
+            &facts,
+            sent_today,
+            UNIX_EPOCH,
+        )
+    }
+
+    const TEXT: &[u8] =
+        b"From: jane@example.com\r\nSubject: offer\r\nX-Priority: 1\r\n\r\nPlease call.\r\n";
+
+    #[test]
+    fn a_fax_the_sender_may_send_becomes_a_job_and_its_record() {
+        let ums = "ums1;fax.rights=national;priority=high;report.lang=de;fax.per_day=5";
+        let Plan::Job(p) = plan_of(ums, "0301234567@fax.example.com", TEXT, 4) else {
+            panic!("refused");
+        };
+        assert_eq!(p.job.job_id, "Q1-3");
+        assert_eq!(p.job.e164, "+49301234567");
+        assert_eq!(p.job.number, "+49 30 1234567");
+        assert_eq!(
+            p.job.priority,
+            Priority::High,
+            "X-Priority 1 within the user's cap"
+        );
+        assert_eq!(p.job.pages, Some(1));
+        assert_eq!(
+            p.job.cover_fields.get("name").map(String::as_str),
+            Some("Jane Doe")
+        );
+        assert_eq!(p.per_day, Some(5));
+        assert_eq!(p.prefs.language, Language::De);
+        assert_eq!(p.record.report_to.as_deref(), Some("jane@example.com"));
+        assert_eq!(p.record.queued_at, "1970-01-01T00:00:00Z");
+        assert_eq!(p.record.subject.as_deref(), Some("offer"));
+    }
+
+    #[test]
+    fn every_refusal_comes_with_the_senders_report_preferences() {
+        let ums = "ums1;fax.rights=national;report.lang=fr;fax.per_day=5";
+        let refused = |address: &str, sent: u32| match plan_of(ums, address, TEXT, sent) {
+            Plan::Refuse(r, prefs) => {
+                assert_eq!(prefs.language, Language::Fr);
+                r.code()
+            }
+            Plan::Job(_) => "planned",
+        };
+        assert_eq!(refused("0041441234567@fax.example.com", 0), "no_right");
+        assert_eq!(refused("0301234567@fax.example.com", 5), "daily_limit");
+        assert_eq!(refused("not-a-number@fax.example.com", 0), "bad_number");
+        assert_eq!(refused("jane@elsewhere.example", 0), "bad_number");
+        assert_eq!(refused("0301234567@fax.example.com", 4), "planned");
+    }
+}
