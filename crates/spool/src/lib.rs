@@ -27,6 +27,7 @@ mod commit;
 pub mod intake;
 pub mod journal;
 pub mod layout;
+mod memory;
 pub mod rounds;
 pub mod sidecar;
 mod transitions;
@@ -192,6 +193,8 @@ struct Inner {
     waiting: Arc<Waiting>,
     /// Files retired since the folder was last fsynced ([`Spool::sync_removals`]).
     removed_unsynced: std::sync::atomic::AtomicUsize,
+    /// Set for [`Spool::in_memory`]: the folders are kept here, not on disk.
+    memory: Option<memory::Memory>,
 }
 
 /// What the worker is woken for: logged messages not yet taken (oldest first), and a wake-up
@@ -337,6 +340,7 @@ impl Spool {
             log,
             waiting,
             removed_unsynced: std::sync::atomic::AtomicUsize::new(0),
+            memory: None,
         };
         Ok((
             Spool {
@@ -346,12 +350,53 @@ impl Spool {
         ))
     }
 
+    /// A spool whose folders are kept in memory (see [`memory`]): for tests of the workers,
+    /// which then run with no file under their queue. `dir` only names the queue folder;
+    /// nothing is created there. Nothing it holds is durable.
+    pub fn in_memory(dir: &Path) -> io::Result<Spool> {
+        Ok(Spool {
+            inner: Arc::new(Inner {
+                dir: dir.to_owned(),
+                tmp: dir.join(TMP_DIR),
+                committer: commit::Committer::start(dir.to_owned(), None)?,
+                faults: None,
+                log: None,
+                waiting: Arc::new(Waiting::default()),
+                removed_unsynced: std::sync::atomic::AtomicUsize::new(0),
+                memory: Some(memory::Memory::default()),
+            }),
+        })
+    }
+
+    /// Puts a message into an in-memory spool's queue without a sidecar, as an `.eml` dropped
+    /// in by hand would be; `None` for a spool on disk (drop a file there instead).
+    pub fn drop_in(&self, eml: Vec<u8>) -> Option<QueueId> {
+        let m = self.inner.memory.as_ref()?;
+        let id = m.store(&self.inner.dir, None, eml);
+        self.inner.waiting.stored();
+        Some(id)
+    }
+
+    /// What an in-memory spool holds in `folder` (the queue folder, or one a message was
+    /// moved or put into); empty for a spool on disk (whose folders can be listed).
+    pub fn held(&self, folder: &Path) -> Vec<Entry> {
+        self.inner
+            .memory
+            .as_ref()
+            .map_or_else(Vec::new, |m| m.list(folder))
+    }
+
     pub fn dir(&self) -> &Path {
         &self.inner.dir
     }
 
     /// Makes a message durable; see the module contract. `sidecar.size` is set here.
     pub async fn store(&self, mut sidecar: Sidecar, eml: Vec<u8>) -> Result<QueueId, SpoolError> {
+        if let Some(m) = &self.inner.memory {
+            let id = m.store(&self.inner.dir, Some(sidecar), eml);
+            self.inner.waiting.stored();
+            return Ok(id);
+        }
         let id = sidecar.id.clone();
         sidecar.size = eml.len() as u64;
         let mut log = None;
@@ -470,9 +515,12 @@ impl Spool {
         }
     }
 
-    /// The messages waiting as files, oldest first.
+    /// The messages waiting as files (or in memory, [`Spool::in_memory`]), oldest first.
     pub fn list(&self) -> io::Result<Vec<Entry>> {
-        list_dir(&self.inner.dir)
+        match &self.inner.memory {
+            Some(m) => Ok(m.list(&self.inner.dir)),
+            None => list_dir(&self.inner.dir),
+        }
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
@@ -496,9 +544,10 @@ impl Spool {
 
     /// The message's bytes, from its file or from the intake log.
     pub fn read(&self, entry: &Entry) -> io::Result<Vec<u8>> {
-        match &entry.logged {
-            Some(l) => l.read(),
-            None => std::fs::read(&entry.eml),
+        match (&entry.logged, &self.inner.memory) {
+            (Some(l), _) => l.read(),
+            (None, Some(m)) => m.read(entry),
+            (None, None) => std::fs::read(&entry.eml),
         }
     }
 

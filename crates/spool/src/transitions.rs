@@ -45,7 +45,7 @@ const REMOVAL_BATCH: usize = 64;
 
 /// Most numbered pairs of one message in one folder ([`Naming::Numbered`]); past it a put
 /// fails (and is retried) instead of looking further.
-const MAX_NUMBER: u32 = 100_000;
+pub(super) const MAX_NUMBER: u32 = 100_000;
 
 /// How [`Spool::put`] names a pair in the folder it writes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,9 @@ impl Spool {
     /// Replaces the sidecar of a queued message; see the module contract. `sidecar.size` is
     /// set here (an adopted message gets its first sidecar this way).
     pub fn rewrite(&self, entry: &Entry, sidecar: &Sidecar) -> io::Result<()> {
+        if let Some(m) = &self.inner.memory {
+            return m.rewrite(entry, sidecar);
+        }
         if entry.logged.is_some() {
             return self.write_out(entry, sidecar, &self.inner.dir);
         }
@@ -80,6 +83,10 @@ impl Spool {
     /// The message is done: it leaves the queue (see the module contract on durability).
     /// One removed meanwhile (`queue delete`) has left already.
     pub fn retire(&self, entry: &Entry) -> io::Result<()> {
+        if let Some(m) = &self.inner.memory {
+            m.retire(entry);
+            return Ok(());
+        }
         if let Some(l) = &entry.logged {
             if let Some((log, _)) = &self.inner.log {
                 log.retire(l);
@@ -110,6 +117,9 @@ impl Spool {
     /// Moves the message with `sidecar` into `target` (created if missing), durably; it
     /// leaves this queue. An earlier message of the same id there is replaced.
     pub fn move_to(&self, entry: &Entry, sidecar: &Sidecar, target: &Path) -> io::Result<()> {
+        if let Some(m) = &self.inner.memory {
+            return m.move_to(entry, sidecar, target);
+        }
         std::fs::create_dir_all(target)?;
         if entry.logged.is_some() {
             return self.write_out(entry, sidecar, target);
@@ -146,6 +156,9 @@ impl Spool {
         eml: &[u8],
         naming: Naming,
     ) -> io::Result<QueueId> {
+        if let Some(m) = &self.inner.memory {
+            return m.put(target, sidecar, eml, naming);
+        }
         std::fs::create_dir_all(target)?;
         let id = match naming {
             Naming::Same => sidecar.id.clone(),
@@ -176,6 +189,9 @@ impl Spool {
     /// message gone) into this queue's `corrupt/`, durably; see [`move_to_corrupt`]. Returns
     /// the name it is kept under there.
     pub fn quarantine(&self, entry: &Entry) -> io::Result<String> {
+        if let Some(m) = &self.inner.memory {
+            return m.quarantine(entry);
+        }
         let json = entry.eml.with_extension("json");
         let mut files = Vec::new();
         if json.exists() {

@@ -1,9 +1,12 @@
-//! The outbound worker in process: a real spool, file directory, simulated engine, state
-//! store and Maildir delivery in a scratch folder, one message processed at a time — what
-//! the worker records when something stops it, without the listener or the binary.
+//! The outbound worker in process, one message processed at a time — what the worker
+//! records when something stops it, without the listener or the binary. Its queues
+//! (`smtp-in/`, and delivery's `smtp-out/`) are in-memory spools ([`Spool::in_memory`]), so
+//! the worker runs with no file under its queue; the directory, the simulated engine, the
+//! state store and the Maildirs are in a scratch folder. One test works on a spool on disk,
+//! where a damaged sidecar can be written.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::error::WorkError;
@@ -40,7 +43,18 @@ name = "Jane Doe"
 ums = "ums1;fax.rights=national;fax.per_day=5"
 "#;
 
+/// Where the harness keeps the worker's queues.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Queues {
+    InMemory,
+    OnDisk,
+}
+
 async fn harness(name: &str) -> Harness {
+    harness_with(name, Queues::InMemory).await
+}
+
+async fn harness_with(name: &str, queues: Queues) -> Harness {
     let dir = std::env::temp_dir().join(format!("umsgate-worker-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -84,8 +98,16 @@ delay = "1h"
     dirs.create().unwrap();
     let plan = config.site.plan().unwrap();
     let logs = Arc::new(InstanceLogs::open(&dir.join("log"), config.service.log_rotate).unwrap());
-    let (smtp_in, _) = Spool::open(&dirs.smtp_in).unwrap();
-    let (smtp_out, _) = Spool::open(&dirs.smtp_out).unwrap();
+    let (smtp_in, smtp_out) = match queues {
+        Queues::InMemory => (
+            Spool::in_memory(&dirs.smtp_in).unwrap(),
+            Spool::in_memory(&dirs.smtp_out).unwrap(),
+        ),
+        Queues::OnDisk => (
+            Spool::open(&dirs.smtp_in).unwrap().0,
+            Spool::open(&dirs.smtp_out).unwrap().0,
+        ),
+    };
     let mailer = Delivery::new(
         "t".parse().unwrap(),
         &inst.mail,
@@ -147,8 +169,13 @@ impl Harness {
     }
 }
 
-fn sidecar_of(dir: &Path, id: &QueueId) -> crate::spool::Sidecar {
-    crate::spool::Sidecar::from_bytes(&std::fs::read(dir.join(format!("{id}.json"))).unwrap())
+fn sidecar_of(spool: &Spool, id: &QueueId) -> crate::spool::Sidecar {
+    spool
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|e| &e.id == id)
+        .and_then(|e| e.sidecar)
         .unwrap()
 }
 
@@ -161,7 +188,7 @@ async fn a_store_that_cannot_be_read_keeps_the_message_with_its_retry_state() {
     h.out.store.close().await;
     let err = h.out.process(&entry).await.unwrap_err();
     assert!(matches!(err, WorkError::Store(_)), "{err:?}");
-    let sc = sidecar_of(h.out.smtp_in.dir(), &entry.id);
+    let sc = sidecar_of(&h.out.smtp_in, &entry.id);
     assert_eq!(sc.attempts, 1);
     assert!(
         sc.last_error
@@ -218,7 +245,7 @@ async fn a_message_taken_again_is_neither_sent_nor_counted_twice() {
 /// envelope guessed from its headers: it goes to `smtp-in/corrupt/`, and no job is sent.
 #[tokio::test]
 async fn a_pair_with_an_unreadable_sidecar_goes_to_corrupt_without_jobs() {
-    let h = harness("corrupt").await;
+    let h = harness_with("corrupt", Queues::OnDisk).await;
     let queued = h.queue().await;
     let json = queued.eml.with_extension("json");
     let text = std::fs::read_to_string(&json).unwrap();
@@ -236,4 +263,29 @@ async fn a_pair_with_an_unreadable_sidecar_goes_to_corrupt_without_jobs() {
         EML
     );
     assert!(corrupt.join(format!("{}.json", entry.id)).exists());
+}
+
+/// Mail for umsgate's own mailbox (a read receipt) is kept for the administrator in
+/// `smtp-in/error/` with the reason, and makes no job.
+#[tokio::test]
+async fn mail_for_umsgates_own_mailbox_is_archived_with_its_reason() {
+    let h = harness("own").await;
+    let id = h
+        .out
+        .smtp_in
+        .drop_in(b"From: jane@example.com\r\nTo: ums@example.com\r\nSubject: Read: offer\r\n\r\nread\r\n".to_vec())
+        .unwrap();
+    let entry = h.out.smtp_in.list().unwrap().remove(0);
+    h.out.process(&entry).await.unwrap();
+    assert!(h.out.smtp_in.list().unwrap().is_empty());
+    assert!(h.sent_jobs().is_empty());
+    let archived = h.out.smtp_in.held(&h.out.dirs.smtp_in_error);
+    assert_eq!(archived.len(), 1);
+    assert_eq!(archived[0].id, id);
+    let sc = archived[0].sidecar.clone().unwrap();
+    assert_eq!(
+        sc.last_error.as_deref(),
+        Some("mail for umsgate's own mailbox")
+    );
+    assert_eq!(sc.rcpts[0].address, "ums@example.com");
 }
