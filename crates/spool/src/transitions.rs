@@ -29,7 +29,9 @@
 //! Implementation summary: files are written under `.tmp/` and renamed into place
 //! (`write_pair`), the folder fsynced after; a move writes the pair anew in its target
 //! (another file system works too) and removes the original after the target's fsync; a
-//! quarantine renames through [`move_to_corrupt`], which never replaces a file there.
+//! quarantine renames through [`move_to_corrupt`], which never replaces a file there. On an
+//! in-memory spool ([`Spool::in_memory`], for tests) each transition changes its map instead,
+//! with the same outcome and no durability.
 
 use std::io;
 use std::path::Path;
