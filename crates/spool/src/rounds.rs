@@ -28,10 +28,10 @@ pub fn retry_delay(attempt: u32) -> Duration {
     RETRY_MIN.saturating_mul(1 << doublings).min(RETRY_MAX)
 }
 
-/// When each deferred item may be tried again.
+/// When each deferred item may be tried again, and how many times it has failed in a row.
 #[derive(Debug, Default)]
 pub struct Backoff {
-    waits: HashMap<String, (Instant, Duration)>,
+    waits: HashMap<String, (Instant, u32)>,
 }
 
 impl Backoff {
@@ -53,12 +53,10 @@ impl Backoff {
                 self.waits.remove(&id);
             }
             Err(why) => {
-                let wait = self
-                    .waits
-                    .get(&id)
-                    .map_or(RETRY_MIN, |(_, w)| (*w * 2).min(RETRY_MAX));
+                let failures = self.waits.get(&id).map_or(0, |(_, n)| *n).saturating_add(1);
+                let wait = retry_delay(failures);
                 tracing::warn!(event, instance, id = %id, reason = %why, retry_in_s = wait.as_secs());
-                self.waits.insert(id, (Instant::now() + wait, wait));
+                self.waits.insert(id, (Instant::now() + wait, failures));
             }
         }
     }

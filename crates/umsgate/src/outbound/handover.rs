@@ -30,7 +30,7 @@ impl Outbound {
     pub(super) async fn hand_over(&self, planned: &Planned) -> Result<HandedOver, WorkError> {
         let (job, record) = (&planned.job, &planned.record);
         let user = &record.user;
-        if self.jobs.read(&job.job_id).is_ok() {
+        if self.jobs.contains(&job.job_id) {
             // Recorded, so reserved, by an earlier hand-over of this message (taken again
             // after a removal that did not become durable): only the submission is repeated,
             // which the engine takes once.

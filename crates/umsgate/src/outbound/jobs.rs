@@ -175,6 +175,11 @@ impl JobRecords {
         Ok(())
     }
 
+    /// Whether a record of `job_id` is kept (written and not yet removed).
+    pub fn contains(&self, job_id: &str) -> bool {
+        self.state().live.contains_key(job_id)
+    }
+
     pub fn read(&self, job_id: &str) -> std::io::Result<JobRecord> {
         self.state().live.get(job_id).cloned().ok_or_else(|| {
             std::io::Error::new(

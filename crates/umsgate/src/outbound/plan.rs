@@ -20,6 +20,7 @@ use super::mime::{self, MessageContent, Payload};
 use super::policy::{Decision, Effective, JobFacts, decide};
 use super::refusal::Refusal;
 use super::sender::Sender;
+use crate::address::{AddressMismatch, ParsedAddress};
 use crate::clock;
 use crate::config::InstanceConfig;
 use crate::gateway::Job;
@@ -40,9 +41,12 @@ pub struct MessageFacts {
     pub message_id: Option<String>,
 }
 
-/// The service a recipient address asks for and the sender's settings for it.
+/// A recipient address as read once for its plan: what it says, the service it asks for and
+/// the sender's settings for that service ([`target`]).
 #[derive(Debug, Clone)]
 pub struct Target {
+    pub address: String,
+    pub parsed: Result<ParsedAddress, AddressMismatch>,
     pub service: Service,
     pub effective: Effective,
 }
@@ -77,17 +81,23 @@ pub enum Plan {
     Refuse(Refusal, ReportPrefs),
 }
 
-/// The service and settings for `address` (a recipient that does not parse is taken as fax,
-/// for the refusal's wording).
+/// The recipient `address` read through the address template, its service and the
+/// sender's settings for it (a recipient that does not parse is taken as fax, for the
+/// refusal's wording).
 pub fn target(ctx: Context<'_>, sender: &Sender, address: &str) -> Target {
-    let service = ctx
+    let parsed = ctx
         .config
         .mail
         .sender_template
-        .parse(address, &ctx.config.mail.domain)
-        .map_or(Service::Fax, |p| p.service);
+        .parse(address, &ctx.config.mail.domain);
+    let service = parsed.as_ref().map_or(Service::Fax, |p| p.service);
     let effective = Effective::resolve(sender.settings.as_ref(), &ctx.config.defaults, service);
-    Target { service, effective }
+    Target {
+        address: address.to_owned(),
+        parsed,
+        service,
+        effective,
+    }
 }
 
 /// One recipient's job or refusal; see the module contract.
@@ -95,26 +105,21 @@ pub fn target(ctx: Context<'_>, sender: &Sender, address: &str) -> Target {
 pub fn plan(
     ctx: Context<'_>,
     job_id: &str,
-    address: &str,
+    target: &Target,
     sender: &Sender,
     content: &Result<MessageContent, Refusal>,
     facts: &MessageFacts,
     sent_today: u32,
     now: SystemTime,
 ) -> Plan {
-    let target = target(ctx, sender, address);
+    let address = target.address.as_str();
     let eff = &target.effective;
     let prefs = ReportPrefs {
         language: eff.report_lang,
         html: eff.report_html,
     };
     let refuse = |r: Refusal| Plan::Refuse(r, prefs);
-    let parsed = match ctx
-        .config
-        .mail
-        .sender_template
-        .parse(address, &ctx.config.mail.domain)
-    {
+    let parsed = match &target.parsed {
         Ok(p) => p,
         Err(e) => {
             return refuse(Refusal::BadNumber {
@@ -155,7 +160,7 @@ pub fn plan(
         Decision::Refuse(r) => return refuse(r),
     };
     let job = job(
-        ctx, job_id, &target, &number, sender, priority, payload, content,
+        ctx, job_id, target, &number, sender, priority, payload, content,
     );
     let record = JobRecord {
         job_id: job_id.to_owned(),
@@ -275,30 +280,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::directory::User;
-
-    const CONFIG: &str = r#"
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "t"
-
-[instance.smtp_in]
-listen = ["127.0.0.1:0"]
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-"#;
+    use crate::outbound::tests::CONFIG;
 
     fn sender(ums: &str) -> Sender {
         Sender {
@@ -317,6 +299,7 @@ path = "users.toml"
     /// The plan of one recipient of `eml` for a sender with `ums`, with no I/O at all.
     fn plan_of(ums: &str, address: &str, eml: &[u8], sent_today: u32) -> Plan {
         let config = Config::parse(CONFIG, std::path::Path::new("/umsgate.toml")).unwrap();
+        let sender = sender(ums);
         let inst = &config.instances[0];
         let site = config.site.plan().unwrap();
         let limits = mime::Limits::default();
@@ -333,8 +316,8 @@ path = "users.toml"
         plan(
             ctx,
             "Q1-3",
-            address,
-            &sender(ums),
+            &target(ctx, &sender, address),
+            &sender,
             &content,
             &facts,
             sent_today,

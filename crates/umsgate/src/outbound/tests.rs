@@ -36,30 +36,9 @@ impl Drop for Harness {
     }
 }
 
-const USERS: &str = r#"
-[[user]]
-mail = "jane@example.com"
-name = "Jane Doe"
-ums = "ums1;fax.rights=national;fax.per_day=5"
-"#;
-
-/// Where the harness keeps the worker's queues.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Queues {
-    InMemory,
-    OnDisk,
-}
-
-async fn harness(name: &str) -> Harness {
-    harness_with(name, Queues::InMemory).await
-}
-
-async fn harness_with(name: &str, queues: Queues) -> Harness {
-    let dir = std::env::temp_dir().join(format!("umsgate-worker-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("users.toml"), USERS).unwrap();
-    let text = r#"
+/// An instance with a users file, Maildir delivery and the simulated engine (paths relative
+/// to the scratch folder); also what the plan's unit tests read.
+pub(super) const CONFIG: &str = r#"
 [service]
 state_dir = "state"
 log_dir = "log"
@@ -90,6 +69,31 @@ path = "users.toml"
 kind = "sim"
 delay = "1h"
 "#;
+
+const USERS: &str = r#"
+[[user]]
+mail = "jane@example.com"
+name = "Jane Doe"
+ums = "ums1;fax.rights=national;fax.per_day=5"
+"#;
+
+/// Where the harness keeps the worker's queues.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Queues {
+    InMemory,
+    OnDisk,
+}
+
+async fn harness(name: &str) -> Harness {
+    harness_with(name, Queues::InMemory).await
+}
+
+async fn harness_with(name: &str, queues: Queues) -> Harness {
+    let dir = std::env::temp_dir().join(format!("umsgate-worker-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("users.toml"), USERS).unwrap();
+    let text = CONFIG;
     let path = dir.join("umsgate.toml");
     std::fs::write(&path, text).unwrap();
     let config = Config::parse(text, &path).unwrap();

@@ -275,7 +275,7 @@ impl Outbound {
         let planned = match plan::plan(
             ctx,
             job_id,
-            &rcpt.address,
+            &target,
             sender,
             content,
             facts,
