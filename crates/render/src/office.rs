@@ -272,6 +272,14 @@ impl OfficeConverter {
 
     async fn start(&self) -> Result<Resident, ConvertError> {
         let cfg = &self.config;
+        for program in [&cfg.python, &cfg.program] {
+            if !sandbox::installed(program) {
+                return Err(unavailable(format!(
+                    "{} is not installed",
+                    program.display()
+                )));
+            }
+        }
         let n = self.starts.fetch_add(1, Ordering::Relaxed) + 1;
         let work = &cfg.work_dir;
         let profile = work.join("profile");
@@ -415,7 +423,7 @@ fn unavailable(text: String) -> ConvertError {
 }
 
 /// A fresh folder for one conversion under `jobs`, removed when dropped.
-async fn make_job_dir(jobs: &Path) -> Result<tempfile::TempDir, ConvertError> {
+pub(crate) async fn make_job_dir(jobs: &Path) -> Result<tempfile::TempDir, ConvertError> {
     tokio::fs::create_dir_all(jobs)
         .await
         .map_err(|e| unavailable(format!("cannot create {}: {e}", jobs.display())))?;
@@ -437,7 +445,7 @@ async fn write_file(path: &Path, data: &[u8]) -> Result<(), ConvertError> {
 }
 
 /// `file://` URL of an absolute path without characters that would need escaping.
-fn file_url(path: &Path) -> Result<String, ConvertError> {
+pub(crate) fn file_url(path: &Path) -> Result<String, ConvertError> {
     let text = path.to_str().filter(|p| {
         p.starts_with('/')
             && p.bytes()

@@ -20,6 +20,8 @@ use tokio::sync::OnceCell;
 
 /// The program that puts a command into a new network namespace (util-linux).
 const UNSHARE: &str = "unshare";
+/// The `PATH` converters run with.
+const CONVERTER_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// Whether converters run in a network namespace of their own (probed once per process).
 pub(crate) async fn network_namespace() -> bool {
@@ -59,7 +61,7 @@ pub(crate) fn command(program: &Path, isolate: bool, home: &Path) -> Command {
         Command::new(program)
     };
     cmd.env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("PATH", CONVERTER_PATH)
         .env("LANG", "C.UTF-8")
         .env("HOME", home)
         .env("TMPDIR", home)
@@ -85,4 +87,21 @@ pub(crate) fn kill_group(leader: u32) {
     {
         tracing::warn!(event = "render.kill_failed", pid = leader, error = %e);
     }
+}
+
+/// umsgate runs as root: Chromium's own sandbox cannot start then (`--no-sandbox`).
+pub(crate) fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Whether `program` exists: an absolute or relative path as given, a bare name on the
+/// `PATH` the converters get (see [`command`]). Checked before starting, because inside
+/// `unshare` a missing program is only an exit status.
+pub(crate) fn installed(program: &Path) -> bool {
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    CONVERTER_PATH
+        .split(':')
+        .any(|dir| Path::new(dir).join(program).is_file())
 }
