@@ -8,7 +8,8 @@
 # (libreoffice-writer-nogui), /usr/bin/python3 with python3-uno, pdfinfo (poppler-utils).
 # The cold runs use a profile of their own, created by one untimed run first, so they pay a
 # LibreOffice start per document but not the first start of a new profile; the warm figure
-# leaves out the converter's start (printed apart).
+# leaves out the converter's start (printed apart). A third row: the same with two soffice
+# side by side (OfficeConfig::instances = 2).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 n=${1:-20}
@@ -30,14 +31,17 @@ cold   # creates the profile; not timed
 pages=$(pdfinfo "$tmp/cold/in.pdf" | awk '/^Pages:/ {print $2}')
 
 echo "file: $name ($pages pages); $n documents each; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-read -r start warm < <("$target/release/examples/office_bench" "$file" "$n" "$tmp/warm")
+read -r start warm < <("$target/release/examples/office_bench" "$file" "$n" "$tmp/warm" 1)
+read -r start2 warm2 < <("$target/release/examples/office_bench" "$file" "$n" "$tmp/warm2" 2)
 t0=$(date +%s.%N)
 for ((i = 0; i < n; i++)); do cold; done
 t1=$(date +%s.%N)
 [ -s "$tmp/cold/in.pdf" ] || { echo "cold conversion wrote no PDF" >&2; exit 1; }
-awk -v n="$n" -v warm="$warm" -v start="$start" -v c0="$t0" -v c1="$t1" 'BEGIN {
-  cold = c1 - c0; w = n / warm; c = n / cold
+awk -v n="$n" -v warm="$warm" -v start="$start" -v warm2="$warm2" -v start2="$start2" \
+    -v c0="$t0" -v c1="$t1" 'BEGIN {
+  cold = c1 - c0; w = n / warm; c = n / cold; w2 = n / warm2
   printf "\n| converter | documents/s | s/document |\n|---|---:|---:|\n"
   printf "| umsgate resident LibreOffice (start %.2f s, not counted) | %.2f | %.3f |\n", start, w, warm / n
+  printf "| umsgate resident LibreOffice, 2 soffice (start %.2f s, not counted) | %.2f | %.3f |\n", start2, w2, warm2 / n
   printf "| cold soffice --convert-to pdf per document | %.2f | %.3f |\n", c, cold / n
-  printf "\nratio: %.1fx\n", w / c }'
+  printf "\nratio resident/cold: %.1fx (2 soffice: %.1fx)\n", w / c, w2 / c }'

@@ -121,7 +121,7 @@ async fn a_conversion_past_the_time_limit_is_killed_and_the_next_one_works() {
     let conv = OfficeConverter::new(cfg);
     let letter = std::fs::read(testdata().join("documents/letter.docx")).unwrap();
     conv.to_pdf(&letter, OfficeFormat::Docx).await.unwrap();
-    let first = conv.process_id().unwrap();
+    let first = conv.process_ids()[0];
     let group = descendants(first);
     assert!(!group.is_empty(), "soffice runs under the helper");
 
@@ -131,7 +131,7 @@ async fn a_conversion_past_the_time_limit_is_killed_and_the_next_one_works() {
         .await
         .unwrap_err();
     assert_eq!(err, ConvertError::Timeout);
-    assert_eq!(conv.process_id(), None);
+    assert!(conv.process_ids().is_empty());
     for pid in std::iter::once(first).chain(group) {
         assert!(
             converters::gone(pid),
@@ -150,7 +150,7 @@ async fn a_converter_killed_in_a_conversion_answers_unavailable_then_restarts() 
     let conv = std::sync::Arc::new(converter(work.path()));
     let note = std::fs::read(testdata().join("documents/note.rtf")).unwrap();
     conv.to_pdf(&note, OfficeFormat::Rtf).await.unwrap();
-    let helper = conv.process_id().unwrap();
+    let helper = conv.process_ids()[0];
     let office =
         converters::find_program(helper, "soffice.bin").expect("soffice.bin under the helper");
 
@@ -164,7 +164,7 @@ async fn a_converter_killed_in_a_conversion_answers_unavailable_then_restarts() 
     converters::kill9(office);
     let err = busy.await.unwrap().unwrap_err();
     assert!(matches!(err, ConvertError::Unavailable(_)), "{err:?}");
-    assert_eq!(conv.process_id(), None);
+    assert!(conv.process_ids().is_empty());
 
     let pdf = conv.to_pdf(&note, OfficeFormat::Rtf).await.unwrap();
     assert!(pdf_text(&pdf, None).contains("Umsgate note phrase 2"));
@@ -274,11 +274,47 @@ async fn libreoffice_fetches_nothing_from_the_network() {
         "LibreOffice reached the host"
     );
     if converters::is_root() {
-        let helper = conv.process_id().unwrap();
+        let helper = conv.process_ids()[0];
         let office = converters::find_program(helper, "soffice.bin").unwrap();
         assert_ne!(
             converters::net_ns("self"),
             converters::net_ns(&office.to_string())
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_converts_side_by_side() {
+    let work = tempfile::tempdir().unwrap();
+    peers(&["soffice", "/usr/bin/python3", "pdfinfo"]);
+    let mut cfg = OfficeConfig::new("soffice", work.path());
+    cfg.instances = 2;
+    let conv = OfficeConverter::new(cfg);
+    let letter = std::fs::read(testdata().join("documents/letter.docx")).unwrap();
+    let sheet = std::fs::read(testdata().join("documents/sheet.xlsx")).unwrap();
+    let (a, b, c, d) = tokio::join!(
+        conv.to_pdf(&letter, OfficeFormat::Docx),
+        conv.to_pdf(&sheet, OfficeFormat::Xlsx),
+        conv.to_pdf(&letter, OfficeFormat::Docx),
+        conv.to_pdf(&sheet, OfficeFormat::Xlsx),
+    );
+    for (pdf, pages) in [(a, 5), (b, 1), (c, 5), (d, 1)] {
+        assert_eq!(pdf_pages(&pdf.unwrap()), pages);
+    }
+    assert_eq!(conv.starts(), 2, "two soffice, each started once");
+    let pids = conv.process_ids();
+    assert_eq!(pids.len(), 2);
+    assert_ne!(pids[0], pids[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_profile_is_replaced() {
+    let work = tempfile::tempdir().unwrap();
+    let conv = converter(work.path());
+    // where the profile folder should be, a file: LibreOffice cannot start with it
+    std::fs::write(work.path().join("profile-0"), b"not a profile").unwrap();
+    let note = std::fs::read(testdata().join("documents/note.rtf")).unwrap();
+    let pdf = conv.to_pdf(&note, OfficeFormat::Rtf).await.unwrap();
+    assert_eq!(pdf_pages(&pdf), 2);
+    assert!(work.path().join("profile-0/user").is_dir());
 }
