@@ -4,8 +4,9 @@
 //! - [`OfficeConverter::new`] starts nothing; the first conversion starts the resident
 //!   converter, later ones reuse it. A converter that died or hung is killed and started
 //!   again; the conversion that found it dead answers [`ConvertError::Unavailable`] (the job
-//!   is retried), never a wrong refusal. One whose helper process is already gone when a
-//!   conversion begins is restarted at once.
+//!   is retried), never a wrong refusal — unless the same document had stopped a soffice
+//!   before: then it is refused ([`ConvertError::Failed`]). One whose helper process is
+//!   already gone when a conversion begins is restarted at once.
 //! - Each conversion is bounded by `timeout` (starting the converter, by `start_timeout`);
 //!   at the limit the converter is killed and the conversion answers
 //!   [`ConvertError::Timeout`]. Inputs above `max_input_bytes`, results above
@@ -42,6 +43,8 @@
 mod detect;
 pub(crate) mod sandbox;
 
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -63,6 +66,8 @@ const HELPER_FILE: &str = "umsgate-office-helper.py";
 const PROFILE_SETTINGS: &str = include_str!("office/registrymodifications.xcu");
 /// The longest answer line the helper may send.
 const MAX_LINE: u64 = 4096;
+/// How many documents that stopped a soffice are remembered.
+const STOPPERS: usize = 64;
 /// The document [`OfficeConverter::check`] converts.
 const CHECK_RTF: &[u8] = b"{\\rtf1\\ansi umsgate converter check\\par}";
 
@@ -147,6 +152,10 @@ pub struct OfficeConfig {
     pub max_output_bytes: u64,
     /// Most pages one document may become.
     pub max_pages: u32,
+    /// Address space one soffice may use (`RLIMIT_AS`; 0 = no limit). An idle soffice maps
+    /// about 0.9 GB; a document that needs more than the limit makes it stop, which counts as
+    /// the document stopping the converter (see [`OfficeConverter::to_pdf`]).
+    pub max_memory_bytes: u64,
     /// How many soffice processes convert side by side (each with its own profile); at
     /// least 1.
     pub instances: usize,
@@ -154,7 +163,8 @@ pub struct OfficeConfig {
 
 impl OfficeConfig {
     /// `program` with `work_dir` and the default limits: 60 s per conversion, 60 s to start,
-    /// 50 MB in, 200 MB out, 200 pages, one soffice, Debian's `/usr/bin/python3`.
+    /// 50 MB in, 200 MB out, 200 pages, 4 GB of address space, one soffice, Debian's
+    /// `/usr/bin/python3`.
     pub fn new(program: impl Into<PathBuf>, work_dir: impl Into<PathBuf>) -> OfficeConfig {
         OfficeConfig {
             program: program.into(),
@@ -165,6 +175,7 @@ impl OfficeConfig {
             max_input_bytes: 50_000_000,
             max_output_bytes: 200_000_000,
             max_pages: 200,
+            max_memory_bytes: 4_000_000_000,
             instances: 1,
         }
     }
@@ -179,6 +190,9 @@ pub struct OfficeConverter {
     /// One permit per slot: a conversion holding one always finds a slot free.
     free: Semaphore,
     starts: AtomicU64,
+    /// Digests of documents that were being converted when a soffice stopped (most recent
+    /// last, at most [`STOPPERS`]).
+    stoppers: std::sync::Mutex<VecDeque<u64>>,
 }
 
 /// One soffice of the pool, with its own profile.
@@ -212,10 +226,17 @@ impl OfficeConverter {
                 .collect(),
             free: Semaphore::new(instances),
             starts: AtomicU64::new(0),
+            stoppers: std::sync::Mutex::new(VecDeque::new()),
         }
     }
 
     /// Converts one document to PDF.
+    ///
+    /// A soffice that stops during a conversion (it crashed, was killed, or ran out of its
+    /// memory limit) makes the conversion answer [`ConvertError::Unavailable`]; if the same
+    /// document (same bytes) had already stopped one since this converter was made, it
+    /// answers [`ConvertError::Failed`] instead, so a document that crashes LibreOffice is
+    /// refused rather than retried until the job expires.
     pub async fn to_pdf(&self, data: &[u8], format: OfficeFormat) -> Result<Vec<u8>, ConvertError> {
         let cfg = &self.config;
         if data.len() as u64 > cfg.max_input_bytes {
@@ -274,7 +295,7 @@ impl OfficeConverter {
             }
             Ok(Err(e)) => {
                 slot.stop(&mut resident);
-                return Err(unavailable(format!("the converter stopped: {e}")));
+                return Err(self.stopped(data, format!("the converter stopped: {e}")));
             }
             Ok(Ok(reply)) => reply,
         };
@@ -284,7 +305,7 @@ impl OfficeConverter {
             Reply::Dead(text) => {
                 tracing::warn!(event = "render.office.died", slot = slot.index, reason = %text);
                 slot.stop(&mut resident);
-                return Err(unavailable(text));
+                return Err(self.stopped(data, text));
             }
         }
         drop(resident);
@@ -300,6 +321,33 @@ impl OfficeConverter {
                 "the check document did not become a PDF page".to_owned(),
             )),
         }
+    }
+
+    /// The answer for a document during which a soffice stopped: unavailable the first time,
+    /// failed when the same bytes stopped one before.
+    fn stopped(&self, data: &[u8], reason: String) -> ConvertError {
+        let mut hasher = std::hash::DefaultHasher::new();
+        data.hash(&mut hasher);
+        let digest = hasher.finish();
+        let mut stoppers = self
+            .stoppers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if stoppers.contains(&digest) {
+            tracing::warn!(
+                event = "render.office.refused_stopper",
+                reason = %reason,
+                "this document stopped LibreOffice twice"
+            );
+            return ConvertError::Failed(format!(
+                "LibreOffice stopped twice converting this document ({reason})"
+            ));
+        }
+        if stoppers.len() >= STOPPERS {
+            stoppers.pop_front();
+        }
+        stoppers.push_back(digest);
+        unavailable(reason)
     }
 
     /// Process ids of the running helpers, each the leader of its soffice's process group.
@@ -387,6 +435,7 @@ impl OfficeConverter {
             .arg(&profile_url)
             .arg(&pipe)
             .arg(cfg.start_timeout.as_secs().max(1).to_string())
+            .arg(cfg.max_memory_bytes.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
         let mut child = cmd

@@ -169,6 +169,23 @@ async fn a_converter_killed_in_a_conversion_answers_unavailable_then_restarts() 
     let pdf = conv.to_pdf(&note, OfficeFormat::Rtf).await.unwrap();
     assert!(pdf_text(&pdf, None).contains("Umsgate note phrase 2"));
     assert_eq!(conv.starts(), 2);
+
+    // the same document stopping soffice a second time is refused, not retried for ever
+    let helper = conv.process_ids()[0];
+    let office = converters::find_program(helper, "soffice.bin").unwrap();
+    let busy = {
+        let conv = conv.clone();
+        tokio::spawn(async move { conv.to_pdf(&heavy_rtf(2000), OfficeFormat::Rtf).await })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    converters::kill9(office);
+    let err = busy.await.unwrap().unwrap_err();
+    assert!(
+        matches!(&err, ConvertError::Failed(t) if t.contains("twice")),
+        "{err:?}"
+    );
+    let pdf = conv.to_pdf(&note, OfficeFormat::Rtf).await.unwrap();
+    assert_eq!(pdf_pages(&pdf), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,6 +230,23 @@ async fn a_broken_document_is_refused_and_the_converter_stays() {
     let pdf = conv.to_pdf(&letter, OfficeFormat::Docx).await.unwrap();
     assert_eq!(pdf_pages(&pdf), 5);
     assert_eq!(conv.starts(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soffice_over_its_memory_limit_is_unavailable() {
+    let work = tempfile::tempdir().unwrap();
+    peers(&["soffice", "/usr/bin/python3"]);
+    let mut cfg = OfficeConfig::new("soffice", work.path());
+    // far below the ~0.9 GB an idle soffice maps: it cannot even start
+    cfg.max_memory_bytes = 100_000_000;
+    let err = OfficeConverter::new(cfg).check().await.unwrap_err();
+    assert!(
+        matches!(&err, ConvertError::Unavailable(t) if t.contains("did not start")),
+        "{err:?}"
+    );
+    let mut cfg = OfficeConfig::new("soffice", work.path());
+    cfg.max_memory_bytes = 4_000_000_000;
+    OfficeConverter::new(cfg).check().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,8 @@
 # Embedded in the umsgate binary and written to the converter's work folder at start; run with
 # the Python that has the `uno` module (Debian: /usr/bin/python3 + python3-uno).
 #
-# Usage: helper.py SOFFICE PROFILE_URL PIPE_NAME START_TIMEOUT_SECONDS
+# Usage: helper.py SOFFICE PROFILE_URL PIPE_NAME START_TIMEOUT_SECONDS MAX_MEMORY_BYTES
+#   (MAX_MEMORY_BYTES: soffice's address-space limit, RLIMIT_AS; 0 = none)
 #
 # Protocol (one line each, tab-separated, UTF-8):
 #   helper -> umsgate   READY                           soffice is up, requests may follow
@@ -14,7 +15,7 @@
 #   helper -> umsgate   OK                              <out> is written
 #                       ERR <text>                      the document was refused (soffice is fine)
 #                       DEAD <text>                     soffice is gone; the helper exits
-import os
+import resource
 import subprocess
 import sys
 import time
@@ -40,7 +41,11 @@ def say(*words):
     sys.stdout.flush()
 
 
-def start(soffice, profile_url, pipe):
+def start(soffice, profile_url, pipe, max_memory):
+    def limit():
+        if max_memory > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+
     return subprocess.Popen(
         [
             soffice,
@@ -57,6 +62,7 @@ def start(soffice, profile_url, pipe):
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=limit,
     )
 
 
@@ -122,9 +128,9 @@ def convert(desktop, src, dst):
 
 
 def main():
-    soffice, profile_url, pipe, start_timeout = sys.argv[1:5]
+    soffice, profile_url, pipe, start_timeout, max_memory = sys.argv[1:6]
     try:
-        proc = start(soffice, profile_url, pipe)
+        proc = start(soffice, profile_url, pipe, int(max_memory))
     except Exception as e:
         say("DEAD", "cannot start", soffice + ":", e)
         return 1
