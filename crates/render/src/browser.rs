@@ -39,6 +39,10 @@ pub struct BrowserConfig {
     pub max_output_bytes: u64,
     /// Most pages one document may become.
     pub max_pages: u32,
+    /// Run Chromium in a network namespace of its own when the system allows it (root); when
+    /// off or not allowed, only its proxy and resolver settings and the page's
+    /// Content-Security-Policy keep it off the network.
+    pub network_namespace: bool,
 }
 
 impl BrowserConfig {
@@ -52,6 +56,7 @@ impl BrowserConfig {
             max_input_bytes: 20_000_000,
             max_output_bytes: 200_000_000,
             max_pages: 200,
+            network_namespace: true,
         }
     }
 }
@@ -65,6 +70,17 @@ pub struct HtmlConverter {
 impl HtmlConverter {
     pub fn new(config: BrowserConfig) -> HtmlConverter {
         HtmlConverter { config }
+    }
+
+    /// Renders a tiny page: for `umsgate check`.
+    pub async fn check(&self) -> Result<(), ConvertError> {
+        let pdf = self.to_pdf("<p>umsgate converter check</p>").await?;
+        match umsgate_fax::page_count(&pdf) {
+            Ok(n) if n >= 1 => Ok(()),
+            _ => Err(ConvertError::Failed(
+                "the check page did not become a PDF page".to_owned(),
+            )),
+        }
     }
 
     /// Renders a complete HTML document to A4 PDF pages.
@@ -92,7 +108,7 @@ impl HtmlConverter {
             .map_err(|e| ConvertError::Unavailable(format!("cannot write the page: {e}")))?;
         let url = crate::office::file_url(&input)?;
 
-        let isolate = sandbox::network_namespace().await;
+        let isolate = cfg.network_namespace && sandbox::network_namespace().await;
         let mut cmd = sandbox::command(&cfg.program, isolate, job.path());
         cmd.args([
             "--headless",

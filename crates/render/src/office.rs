@@ -156,6 +156,9 @@ pub struct OfficeConfig {
     /// about 0.9 GB; a document that needs more than the limit makes it stop, which counts as
     /// the document stopping the converter (see [`OfficeConverter::to_pdf`]).
     pub max_memory_bytes: u64,
+    /// Run soffice in a network namespace of its own when the system allows it (root); when
+    /// off or not allowed, only the profile's settings keep it off the network.
+    pub network_namespace: bool,
     /// How many soffice processes convert side by side (each with its own profile); at
     /// least 1.
     pub instances: usize,
@@ -176,6 +179,7 @@ impl OfficeConfig {
             max_output_bytes: 200_000_000,
             max_pages: 200,
             max_memory_bytes: 4_000_000_000,
+            network_namespace: true,
             instances: 1,
         }
     }
@@ -427,7 +431,7 @@ impl OfficeConverter {
             std::process::id(),
             PIPES.fetch_add(1, Ordering::Relaxed)
         );
-        let isolate = sandbox::network_namespace().await;
+        let isolate = cfg.network_namespace && sandbox::network_namespace().await;
 
         let mut cmd = sandbox::command(&cfg.python, isolate, &tmp);
         cmd.arg(&helper)

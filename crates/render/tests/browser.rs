@@ -58,18 +58,13 @@ async fn html_becomes_a4_pages() {
         processes_in(work.path()).is_empty(),
         "chromium left processes behind"
     );
+    conv.check().await.unwrap();
 }
 
-#[tokio::test]
-async fn remote_content_never_loads_and_no_script_runs() {
-    let work = tempfile::tempdir().unwrap();
-    peers(&["chromium", "pdftotext", "pdfinfo"]);
-    let mut cfg = BrowserConfig::new("chromium", work.path());
-    // far longer than a conversion takes; a page waiting on the network would hit it
-    cfg.timeout = Duration::from_secs(60);
-    let conv = HtmlConverter::new(cfg);
-    let (port, hits) = converters::listen_and_count().await;
-    let html = format!(
+/// A page asking for stylesheets, scripts, images and a frame from a port of this host and
+/// from the Internet, and running an inline script.
+fn hostile_page(port: u16) -> String {
+    format!(
         "<html><head><link rel=stylesheet href=\"http://127.0.0.1:{port}/a.css\">\
          <script src=\"http://127.0.0.1:{port}/s.js\"></script></head><body>\
          <p>Umsgate remote phrase</p>\
@@ -78,8 +73,19 @@ async fn remote_content_never_loads_and_no_script_runs() {
          <iframe src=\"http://localhost:{port}/frame\"></iframe>\
          <p id=s>no script</p><script>document.getElementById('s').textContent='script ran'</script>\
          </body></html>"
-    );
-    let pdf = conv.to_pdf(&html).await.unwrap();
+    )
+}
+
+async fn renders_without_network(network_namespace: bool) {
+    let work = tempfile::tempdir().unwrap();
+    peers(&["chromium", "pdftotext", "pdfinfo"]);
+    let mut cfg = BrowserConfig::new("chromium", work.path());
+    // far longer than a conversion takes; a page waiting on the network would hit it
+    cfg.timeout = Duration::from_secs(60);
+    cfg.network_namespace = network_namespace;
+    let conv = HtmlConverter::new(cfg);
+    let (port, hits) = converters::listen_and_count().await;
+    let pdf = conv.to_pdf(&hostile_page(port)).await.unwrap();
     let text = pdf_text(&pdf, None);
     assert!(text.contains("Umsgate remote phrase"), "{text}");
     assert!(
@@ -87,6 +93,17 @@ async fn remote_content_never_loads_and_no_script_runs() {
         "{text}"
     );
     assert_eq!(hits.load(Ordering::SeqCst), 0, "chromium reached the host");
+}
+
+#[tokio::test]
+async fn remote_content_never_loads_and_no_script_runs() {
+    renders_without_network(true).await;
+}
+
+/// Where `unshare` is not allowed: the proxy, resolver and CSP settings alone.
+#[tokio::test]
+async fn without_a_network_namespace_nothing_remote_loads_either() {
+    renders_without_network(false).await;
 }
 
 #[tokio::test]

@@ -265,13 +265,8 @@ async fn a_missing_soffice_is_unavailable() {
     assert!(matches!(err, ConvertError::Unavailable(_)), "{err:?}");
 }
 
-/// A document linking an image on a port of this host: LibreOffice must not fetch it, and
-/// (where network namespaces work, as root) must run in a network namespace of its own.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn libreoffice_fetches_nothing_from_the_network() {
-    let work = tempfile::tempdir().unwrap();
-    let conv = converter(work.path());
-    let (port, hits) = converters::listen_and_count().await;
+/// An OpenDocument text whose only image is linked from `http://127.0.0.1:{port}/`.
+fn odt_linking_port(port: u16) -> Vec<u8> {
     let content = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -291,11 +286,22 @@ async fn libreoffice_fetches_nothing_from_the_network() {
  <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>
  <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
 </manifest:manifest>"#;
-    let odt = converters::stored_zip(&[
+    converters::stored_zip(&[
         ("mimetype", b"application/vnd.oasis.opendocument.text"),
         ("content.xml", content.as_bytes()),
         ("META-INF/manifest.xml", manifest.as_bytes()),
-    ]);
+    ])
+}
+
+/// A document linking an image on a port of this host: LibreOffice must not fetch it, and
+/// (where network namespaces work, as root) runs in a network namespace of its own.
+/// (LibreOffice without these measures does fetch it: GET /image.png.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libreoffice_fetches_nothing_from_the_network() {
+    let work = tempfile::tempdir().unwrap();
+    let conv = converter(work.path());
+    let (port, hits) = converters::listen_and_count().await;
+    let odt = odt_linking_port(port);
     assert_eq!(
         OfficeFormat::detect(&odt, "", None),
         Some(OfficeFormat::Odt)
@@ -315,6 +321,34 @@ async fn libreoffice_fetches_nothing_from_the_network() {
             converters::net_ns(&office.to_string())
         );
     }
+}
+
+/// Without a network namespace (a system where `unshare` is not allowed), the profile's
+/// settings alone keep the linked image from being fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_network_namespace_the_profile_keeps_libreoffice_off_the_network() {
+    let work = tempfile::tempdir().unwrap();
+    peers(&["soffice", "/usr/bin/python3", "pdftotext"]);
+    let mut cfg = OfficeConfig::new("soffice", work.path());
+    cfg.network_namespace = false;
+    let conv = OfficeConverter::new(cfg);
+    let (port, hits) = converters::listen_and_count().await;
+    let pdf = conv
+        .to_pdf(&odt_linking_port(port), OfficeFormat::Odt)
+        .await
+        .unwrap();
+    assert!(pdf_text(&pdf, None).contains("Umsgate linked image phrase"));
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "LibreOffice reached the host"
+    );
+    let helper = conv.process_ids()[0];
+    let office = converters::find_program(helper, "soffice.bin").unwrap();
+    assert_eq!(
+        converters::net_ns("self"),
+        converters::net_ns(&office.to_string())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
