@@ -305,7 +305,9 @@ impl OfficeConverter {
         };
         match reply {
             Reply::Done => {}
-            Reply::Refused(text) => return Err(ConvertError::Failed(text)),
+            Reply::Refused(text) => {
+                return Err(ConvertError::Failed(without_folder(&text, job.path())));
+            }
             Reply::Dead(text) => {
                 tracing::warn!(event = "render.office.died", slot = slot.index, reason = %text);
                 slot.stop(&mut resident);
@@ -551,6 +553,14 @@ fn unavailable(text: String) -> ConvertError {
     ConvertError::Unavailable(text)
 }
 
+/// LibreOffice's reason without the job folder in it (`file:///…/jobs/c1a2b3/in.docx` →
+/// `in.docx`): the reason may end up in a report to the sender.
+fn without_folder(text: &str, folder: &Path) -> String {
+    let folder = folder.to_string_lossy();
+    text.replace(&format!("file://{folder}/"), "")
+        .replace(&format!("{folder}/"), "")
+}
+
 /// A fresh folder for one conversion under `jobs`, removed when dropped.
 pub(crate) async fn make_job_dir(jobs: &Path) -> Result<tempfile::TempDir, ConvertError> {
     tokio::fs::create_dir_all(jobs)
@@ -624,4 +634,23 @@ pub(crate) async fn read_pdf(
         }
     }
     Ok(pdf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_no_folder_of_ours() {
+        let folder = Path::new("/var/lib/umsgate/render/office/jobs/cAb12");
+        assert_eq!(
+            without_folder(
+                "Unsupported URL <file:///var/lib/umsgate/render/office/jobs/cAb12/in.docx>: \
+                 \"type detection failed\"; also /var/lib/umsgate/render/office/jobs/cAb12/out.pdf",
+                folder
+            ),
+            "Unsupported URL <in.docx>: \"type detection failed\"; also out.pdf"
+        );
+        assert_eq!(without_folder("general error", folder), "general error");
+    }
 }

@@ -226,7 +226,11 @@ async fn a_broken_document_is_refused_and_the_converter_stays() {
     let letter = std::fs::read(testdata().join("documents/letter.docx")).unwrap();
     let broken = &letter[..letter.len() / 3];
     let err = conv.to_pdf(broken, OfficeFormat::Docx).await.unwrap_err();
-    assert!(matches!(err, ConvertError::Failed(_)), "{err:?}");
+    let ConvertError::Failed(text) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(text.contains("could not load"), "{text}");
+
     let pdf = conv.to_pdf(&letter, OfficeFormat::Docx).await.unwrap();
     assert_eq!(pdf_pages(&pdf), 5);
     assert_eq!(conv.starts(), 1);
