@@ -125,9 +125,9 @@ async fn a_conversion_past_the_time_limit_is_killed_and_the_next_one_works() {
     let group = descendants(first);
     assert!(!group.is_empty(), "soffice runs under the helper");
 
-    // 2000 long pages take LibreOffice far longer than 5 s
+    // 5000 long pages take LibreOffice far longer than 5 s (3000 took 22 s here, 2 cores)
     let err = conv
-        .to_pdf(&heavy_rtf(2000), OfficeFormat::Rtf)
+        .to_pdf(&heavy_rtf(5000), OfficeFormat::Rtf)
         .await
         .unwrap_err();
     assert_eq!(err, ConvertError::Timeout);
@@ -156,7 +156,7 @@ async fn a_converter_killed_in_a_conversion_answers_unavailable_then_restarts() 
 
     let busy = {
         let conv = conv.clone();
-        tokio::spawn(async move { conv.to_pdf(&heavy_rtf(2000), OfficeFormat::Rtf).await })
+        tokio::spawn(async move { conv.to_pdf(&heavy_rtf(5000), OfficeFormat::Rtf).await })
     };
     // let the request reach soffice; whether it already works on it or not, it must not
     // come back as a refusal of the document
@@ -175,7 +175,7 @@ async fn a_converter_killed_in_a_conversion_answers_unavailable_then_restarts() 
     let office = converters::find_program(helper, "soffice.bin").unwrap();
     let busy = {
         let conv = conv.clone();
-        tokio::spawn(async move { conv.to_pdf(&heavy_rtf(2000), OfficeFormat::Rtf).await })
+        tokio::spawn(async move { conv.to_pdf(&heavy_rtf(5000), OfficeFormat::Rtf).await })
     };
     tokio::time::sleep(Duration::from_millis(700)).await;
     converters::kill9(office);
