@@ -203,6 +203,14 @@ impl SimGateway {
             self.lock_taken().remove(&job.job_id);
             return Err(GatewayError::io("sent.jsonl", &e));
         }
+        for (name, _) in &job.files {
+            let ext = Path::new(name)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("bin");
+            let path = self.docs.join(format!("{}.{ext}", job.job_id));
+            tracing::info!(event = "gateway.sim.document", job_id = %job.job_id, path = %path.display(), pages = ?job.pages);
+        }
         self.pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
