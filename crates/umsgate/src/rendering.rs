@@ -30,9 +30,9 @@ pub fn renderer(config: &Config) -> Renderer {
         match find_program(&r.soffice) {
             Some(program) => {
                 renderer = renderer.with_office(OfficeConverter::new(OfficeConfig {
-                    program,
-                    work_dir: work.join("office"),
                     timeout: r.timeout,
+                    max_pages: r.max_pages,
+                    ..OfficeConfig::new(program, work.join("office"))
                 }));
             }
             None => {
@@ -44,9 +44,9 @@ pub fn renderer(config: &Config) -> Renderer {
         match find_program(&r.chromium) {
             Some(program) => {
                 renderer = renderer.with_browser(HtmlConverter::new(BrowserConfig {
-                    program,
-                    work_dir: work.join("browser"),
                     timeout: r.timeout,
+                    max_pages: r.max_pages,
+                    ..BrowserConfig::new(program, work.join("browser"))
                 }));
             }
             None => {
