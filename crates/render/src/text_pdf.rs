@@ -114,7 +114,7 @@ pub(crate) fn write(pages: &[Page]) -> Result<Vec<u8>, FontError> {
             supplement: 0,
         })
         .font_descriptor(descriptor_id)
-        .default_width(advance);
+        .default_width(advance.round());
     cid.cid_to_gid_map_predefined(Name(b"Identity"));
     cid.finish();
 

@@ -282,3 +282,73 @@ fn the_mime_corpus_renders() {
         "{refusals:#?}"
     );
 }
+
+#[test]
+fn office_and_opendocument_files_become_their_pages() {
+    let w = work("render-office");
+    let doc = |name: &str| std::fs::read(testdata().join("documents").join(name)).unwrap();
+    let eml = mail(
+        "Unterlagen anbei.",
+        &[
+            (
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "Angebot Müller.docx",
+                doc("letter.docx"),
+            ),
+            (
+                "application/vnd.oasis.opendocument.text",
+                "brief.odt",
+                doc("letter.odt"),
+            ),
+            (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "zahlen.xlsx",
+                doc("sheet.xlsx"),
+            ),
+            ("application/octet-stream", "notiz.rtf", doc("note.rtf")),
+        ],
+    );
+    let (text, pages) = render(&w, &eml);
+    assert_eq!(pages, 1 + 5 + 5 + 1 + 2, "{text}");
+    for phrase in [
+        "Unterlagen anbei.",
+        "Umsgate letter phrase 1",
+        "Umsgate letter phrase 5",
+        "Umsgate sheet phrase",
+        "Umsgate note phrase 2",
+    ] {
+        assert!(text.contains(phrase), "{phrase:?} not in {text:?}");
+    }
+}
+
+#[test]
+fn an_html_only_body_is_rendered_as_html_with_its_inline_image() {
+    use base64::Engine as _;
+    let w = work("render-html");
+    let png = base64::engine::general_purpose::STANDARD.encode(image(image::ImageFormat::Png));
+    let eml = format!(
+        "From: jane@example.com\r\nTo: +4930123456@fax.example.com\r\nSubject: html\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"r\"\r\n\r\n--r\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\r\n\
+         <html><body><h1>Quarterly figures</h1><table><tr><td>Revenue</td><td>1.200 €</td></tr></table>\
+         <img src=\"cid:logo@x\"><img src=\"http://192.0.2.1/tracker.png\"></body></html>\r\n--r\r\n\
+         Content-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\n{png}\r\n--r--\r\n"
+    );
+    let (text, pages) = render(&w, eml.as_bytes());
+    assert_eq!(pages, 1, "{text}");
+    assert!(text.contains("Quarterly figures"), "{text}");
+    assert!(
+        text.contains("Revenue") && text.contains("1.200 €"),
+        "{text}"
+    );
+    // Laid out by the browser, not by the text fallback.
+    let info = Command::new("pdfinfo")
+        .arg(w.dir.join("fax.pdf"))
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("Skia/PDF"),
+        "not rendered by Chromium: {info}"
+    );
+}
