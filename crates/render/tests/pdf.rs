@@ -194,3 +194,35 @@ async fn a_broken_pdf_is_refused_as_malformed() {
     assert!(matches!(err.kind, RenderErrorKind::Malformed(_)), "{err}");
     assert!(!err.is_temporary());
 }
+
+#[tokio::test]
+async fn text_is_set_at_the_fonts_own_width() {
+    let body = renderer()
+        .render(&[part(
+            "text/plain",
+            Content::Text("Quarterly figures".into()),
+        )])
+        .await
+        .expect("rendered");
+    let pdf = body.to_pdf(None).await.expect("pdf");
+    // `pdftotext -bbox` gives each word's box: 9 characters of DejaVu Sans Mono at 10 pt are
+    // 9 × 6.02 pt wide (a reader that ignored the width would space them 10 pt apart).
+    let html = tool("pdftotext", &["-bbox"], &pdf);
+    let word = html
+        .lines()
+        .find(|l| l.contains(">Quarterly<"))
+        .unwrap_or_else(|| panic!("no word box in {html}"));
+    let attr = |name: &str| -> f64 {
+        let start = word.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2;
+        word[start..]
+            .split('"')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("number")
+    };
+    let width = attr("xMax") - attr("xMin");
+    assert!(
+        (width - 54.2).abs() < 1.0,
+        "word is {width} pt wide: {word}"
+    );
+}
