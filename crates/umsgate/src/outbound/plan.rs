@@ -208,7 +208,9 @@ pub fn plan(
                 subject: content.subject.clone(),
                 date: clock::display_minute(now),
                 pages: body.pages().saturating_add(1),
-                body: None,
+                // For templates that show the message on the cover; the body pages follow
+                // as always.
+                body: (!content.text.is_empty()).then(|| content.text.clone()),
             };
             ((name != DEFAULT_COVER).then_some(name), fields)
         }),
