@@ -108,8 +108,17 @@ impl HtmlConverter {
             .map_err(|e| ConvertError::Unavailable(format!("cannot write the page: {e}")))?;
         let url = crate::office::file_url(&input)?;
 
+        // Chromium puts its singleton socket under TMPDIR: a Unix socket path has at most 107
+        // bytes, so a deep work folder (`/var/lib/umsgate/render/browser/html/…`) makes it
+        // abort. Its home and temporary files go in a short fresh folder of the system's.
+        let short = tempfile::Builder::new()
+            .prefix("umsgate-html-")
+            .tempdir()
+            .map_err(|e| {
+                ConvertError::Unavailable(format!("cannot create a temporary folder: {e}"))
+            })?;
         let isolate = cfg.network_namespace && sandbox::network_namespace().await;
-        let mut cmd = sandbox::command(&cfg.program, isolate, job.path());
+        let mut cmd = sandbox::command(&cfg.program, isolate, short.path());
         cmd.args([
             "--headless",
             "--disable-gpu",

@@ -30,3 +30,57 @@ pub struct CoverFields {
     /// The body text, when the cover carries it.
     pub body: Option<String>,
 }
+
+use std::path::Path;
+
+/// Why covers could not be loaded or rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverError(pub String);
+
+impl std::fmt::Display for CoverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CoverError {}
+
+/// A rendered cover page and the name of the template that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedCover {
+    pub pdf: Vec<u8>,
+    pub used: String,
+}
+
+/// The cover templates of an installation.
+#[derive(Debug, Default)]
+pub struct Covers {}
+
+impl Covers {
+    /// Reads every template of `dir` (and the shipped defaults).
+    pub fn load(_dir: Option<&Path>) -> Result<Covers, CoverError> {
+        Ok(Covers {})
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    pub fn default_name(&self) -> &str {
+        "standard"
+    }
+
+    /// Renders the cover `name` (the default when `None` or unknown).
+    pub fn render(
+        &self,
+        _name: Option<&str>,
+        _fields: &CoverFields,
+    ) -> Result<RenderedCover, CoverError> {
+        Err(CoverError("cover pages are not set up".to_owned()))
+    }
+
+    /// The header text prefixed to an SMS for the cover `name`.
+    pub fn sms_header(&self, _name: Option<&str>) -> Option<&str> {
+        None
+    }
+}
