@@ -24,7 +24,8 @@
 //! `python3-uno`). It starts `soffice --headless --invisible --nologo --norestore
 //! --nodefault --accept=pipe,…` with `-env:UserInstallation=` pointing into `work_dir`,
 //! connects over the UNO pipe, and then answers one line per request on its standard
-//! streams (`CONVERT <in> <out>` → `OK` / `ERR <text>` / `DEAD <text>`): it loads the document
+//! streams (`CONVERT <in> <out>` → `OK` / `ERR <text>` / `TEMP <text>` / `DEAD <text>`; a
+//! PDF that cannot be written into our folder is `TEMP`, unavailable): it loads the document
 //! hidden and read-only (`UpdateDocMode` = no update, `MacroExecutionMode` = never) and stores
 //! it with the PDF export filter of its kind. The helper, soffice and everything soffice
 //! starts share one process group, killed as a whole on timeout, on a `DEAD` answer and when
@@ -308,6 +309,10 @@ impl OfficeConverter {
             Reply::Refused(text) => {
                 return Err(ConvertError::Failed(without_folder(&text, job.path())));
             }
+            Reply::Temporary(text) => {
+                tracing::warn!(event = "render.office.store_failed", reason = %text);
+                return Err(unavailable(without_folder(&text, job.path())));
+            }
             Reply::Dead(text) => {
                 tracing::warn!(event = "render.office.died", slot = slot.index, reason = %text);
                 slot.stop(&mut resident);
@@ -478,7 +483,7 @@ impl OfficeConverter {
                 );
                 Ok(resident)
             }
-            Ok(Ok(Reply::Dead(t) | Reply::Refused(t))) => {
+            Ok(Ok(Reply::Dead(t) | Reply::Refused(t) | Reply::Temporary(t))) => {
                 Err(unavailable(format!("LibreOffice did not start: {t}")))
             }
             Ok(Err(e)) => Err(unavailable(format!(
@@ -504,6 +509,9 @@ struct Resident {
 enum Reply {
     Done,
     Refused(String),
+    /// The PDF could not be written into our folder (disk full…): the document is not at
+    /// fault, soffice is fine.
+    Temporary(String),
     Dead(String),
 }
 
@@ -536,6 +544,7 @@ impl Resident {
         Ok(match word {
             "OK" | "READY" => Reply::Done,
             "ERR" => Reply::Refused(text.to_owned()),
+            "TEMP" => Reply::Temporary(text.to_owned()),
             "DEAD" => Reply::Dead(text.to_owned()),
             _ => Reply::Dead(format!("unexpected answer from the helper: {line:.200}")),
         })

@@ -390,3 +390,54 @@ async fn a_damaged_profile_is_replaced() {
     assert_eq!(pdf_pages(&pdf), 2);
     assert!(work.path().join("profile-0/user").is_dir());
 }
+
+/// The helper's protocol, spoken directly: a PDF that cannot be written (here: its path is
+/// a folder; in production a full disk) is `TEMP` — the converter makes that Unavailable, a
+/// retry — while a document LibreOffice cannot load is `ERR`, a refusal.
+#[test]
+fn the_helper_tells_our_write_failures_from_bad_documents() {
+    peers(&["soffice", "/usr/bin/python3"]);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let helper = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/office/helper.py");
+    let note = testdata().join("documents/note.rtf");
+    std::fs::create_dir(dir.join("taken.pdf")).unwrap();
+    std::fs::write(dir.join("junk.docx"), [0u8; 64]).unwrap();
+    let requests = format!(
+        "CONVERT\t{note}\t{taken}\nCONVERT\t{junk}\t{out}\nCONVERT\t{note}\t{out}\n",
+        note = note.display(),
+        taken = dir.join("taken.pdf").display(),
+        junk = dir.join("junk.docx").display(),
+        out = dir.join("out.pdf").display(),
+    );
+    let mut child = std::process::Command::new("/usr/bin/python3")
+        .arg(&helper)
+        .arg("soffice")
+        .arg(format!("file://{}", dir.join("profile").display()))
+        .arg(format!("umsgate-test-helper-{}", std::process::id()))
+        .args(["60", "0"])
+        .env("TMPDIR", dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(requests.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answers: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split(' ').next().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        answers,
+        ["READY", "TEMP", "ERR", "OK"],
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(pdf_pages(&std::fs::read(dir.join("out.pdf")).unwrap()), 2);
+}

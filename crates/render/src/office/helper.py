@@ -14,6 +14,8 @@
 #                                                       spreadsheet, presentation, drawing)
 #   helper -> umsgate   OK                              <out> is written
 #                       ERR <text>                      the document was refused (soffice is fine)
+#                       TEMP <text>                     the PDF could not be written (our folder:
+#                                                       disk full, permissions); try again later
 #                       DEAD <text>                     soffice is gone; the helper exits
 import resource
 import subprocess
@@ -103,6 +105,10 @@ FILTERS = (
 )
 
 
+class StoreFailed(Exception):
+    """Writing the PDF into umsgate's folder failed: a problem of ours, not the document's."""
+
+
 def convert(desktop, src, dst):
     load = (
         prop("Hidden", True),
@@ -119,7 +125,12 @@ def convert(desktop, src, dst):
         filt = next((f for (service, f) in FILTERS if doc.supportsService(service)), None)
         if filt is None:
             raise ValueError("not a text, spreadsheet, presentation or drawing")
-        doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", filt),))
+        try:
+            doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", filt),))
+        except DisposedException:
+            raise
+        except Exception as e:
+            raise StoreFailed(getattr(e, "Message", "") or str(e) or type(e).__name__)
     finally:
         try:
             doc.close(True)
@@ -152,6 +163,11 @@ def main():
         except DisposedException as e:
             say("DEAD", "connection to soffice lost:", e.Message or type(e).__name__)
             break
+        except StoreFailed as e:
+            if not alive(proc, desktop):
+                say("DEAD", "soffice died:", e)
+                break
+            say("TEMP", "cannot write the PDF:", e)
         except Exception as e:
             if not alive(proc, desktop):
                 say("DEAD", "soffice died:", getattr(e, "Message", "") or type(e).__name__)
