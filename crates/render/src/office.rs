@@ -281,6 +281,15 @@ impl OfficeConverter {
                 "the converter had stopped; restarting it"
             );
             slot.stop(&mut resident);
+        } else if resident.as_ref().is_some_and(|r| r.in_flight) {
+            // a conversion was abandoned (its caller gave up) before its answer came: that
+            // answer would be taken for the next request's
+            tracing::warn!(
+                event = "render.office.abandoned",
+                slot = slot.index,
+                "a conversion was abandoned; restarting the converter"
+            );
+            slot.stop(&mut resident);
         }
         let running = match &mut *resident {
             Some(r) => r,
@@ -464,6 +473,7 @@ impl OfficeConverter {
             pid,
             stdin,
             stdout: BufReader::new(stdout),
+            in_flight: false,
         };
         // the helper gives up after start_timeout itself; this bounds a helper that hangs
         let ready = tokio::time::timeout(
@@ -502,6 +512,8 @@ struct Resident {
     pid: u32,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// A request was sent and its answer not read yet (true after an abandoned conversion).
+    in_flight: bool,
 }
 
 /// The helper's answer to a request (or to its start: `READY` is [`Reply::Done`]).
@@ -522,9 +534,12 @@ impl Resident {
 
     async fn convert(&mut self, input: &Path, output: &Path) -> std::io::Result<Reply> {
         let request = format!("CONVERT\t{}\t{}\n", input.display(), output.display());
+        self.in_flight = true;
         self.stdin.write_all(request.as_bytes()).await?;
         self.stdin.flush().await?;
-        self.read_reply().await
+        let reply = self.read_reply().await?;
+        self.in_flight = false;
+        Ok(reply)
     }
 
     async fn read_reply(&mut self) -> std::io::Result<Reply> {

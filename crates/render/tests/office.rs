@@ -441,3 +441,25 @@ fn the_helper_tells_our_write_failures_from_bad_documents() {
     );
     assert_eq!(pdf_pages(&std::fs::read(dir.join("out.pdf")).unwrap()), 2);
 }
+
+/// A caller that gives up on a conversion (drops it) leaves an answer pending; the next
+/// conversion must not take it for its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_conversion_does_not_answer_the_next_one() {
+    let work = tempfile::tempdir().unwrap();
+    let conv = converter(work.path());
+    let note = std::fs::read(testdata().join("documents/note.rtf")).unwrap();
+    let letter = std::fs::read(testdata().join("documents/letter.odt")).unwrap();
+    conv.to_pdf(&note, OfficeFormat::Rtf).await.unwrap();
+    // the heavy document is sent, then abandoned long before soffice answers
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(1500),
+        conv.to_pdf(&heavy_rtf(5000), OfficeFormat::Rtf),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the heavy document finished in 1.5 s");
+    let pdf = conv.to_pdf(&letter, OfficeFormat::Odt).await.unwrap();
+    assert_eq!(pdf_pages(&pdf), 5);
+    assert!(pdf_text(&pdf, Some(5)).contains("Umsgate letter phrase 5"));
+    assert_eq!(conv.starts(), 2, "the converter was restarted");
+}
