@@ -147,12 +147,11 @@ impl HtmlConverter {
         let mut child = cmd.spawn().map_err(|e| {
             ConvertError::Unavailable(format!("cannot start {}: {e}", cfg.program.display()))
         })?;
-        let leader = child.id();
+        // whatever Chromium leaves running (renderers, zygote) goes with its group, also
+        // when the caller gives up on this conversion
+        let group = child.id().map(sandbox::GroupGuard);
         let status = tokio::time::timeout(cfg.timeout, child.wait()).await;
-        // whatever Chromium left running (renderers, zygote) goes with its group
-        if let Some(pid) = leader {
-            sandbox::kill_group(pid);
-        }
+        drop(group);
         match status {
             Err(_) => {
                 tracing::warn!(

@@ -155,3 +155,19 @@ async fn limits_and_a_missing_chromium() {
         .unwrap_err();
     assert!(matches!(&err, ConvertError::Unavailable(_)), "{err:?}");
 }
+
+/// A caller that gives up on a conversion (drops it) leaves no Chromium process behind.
+#[tokio::test]
+async fn an_abandoned_conversion_leaves_nothing_running() {
+    let work = tempfile::tempdir().unwrap();
+    let conv = converter(work.path());
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(300), conv.to_pdf("<p>abandoned</p>")).await;
+    assert!(abandoned.is_err(), "chromium finished in 0.3 s");
+    // the kill is immediate; processes may take a moment to be gone
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !processes_in(work.path()).is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(processes_in(work.path()), Vec::<String>::new());
+}

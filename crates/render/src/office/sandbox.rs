@@ -105,3 +105,14 @@ pub(crate) fn installed(program: &Path) -> bool {
         .split(':')
         .any(|dir| Path::new(dir).join(program).is_file())
 }
+
+/// Kills the process group it names when dropped: a conversion whose caller gave up
+/// (dropped its future) leaves nothing running.
+#[derive(Debug)]
+pub(crate) struct GroupGuard(pub(crate) u32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
+}
