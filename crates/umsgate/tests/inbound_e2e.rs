@@ -325,6 +325,43 @@ fn pdf_pages(mail: &Mail, scratch: &Path) -> u32 {
         .unwrap()
 }
 
+/// The HTML part of a mail (there must be one) and the images it names by `cid:`, each
+/// checked to be a PNG part of the mail with that Content-ID, 864 pixels wide: returns how
+/// many.
+fn html_previews(mail: &Mail) -> usize {
+    let m = MessageParser::default().parse(&mail.bytes).unwrap();
+    let html_part = m
+        .html_body
+        .first()
+        .and_then(|id| m.part(*id))
+        .unwrap_or_else(|| panic!("no HTML part:\n{}", mail.raw()));
+    let ct = html_part.content_type().unwrap();
+    assert_eq!(
+        (ct.ctype(), ct.subtype()),
+        ("text", Some("html")),
+        "{}",
+        mail.raw()
+    );
+    let html = m.body_html(0).unwrap().into_owned();
+    let mut n = 0;
+    for rest in html.split("src=\"cid:").skip(1) {
+        let cid = rest.split('"').next().unwrap();
+        let part = m
+            .parts
+            .iter()
+            .find(|p| p.content_id() == Some(cid))
+            .unwrap_or_else(|| panic!("no part <{cid}>:\n{}", mail.raw()));
+        let ct = part.content_type().unwrap();
+        assert_eq!((ct.ctype(), ct.subtype()), ("image", Some("png")));
+        let png = png::Decoder::new(std::io::Cursor::new(part.contents()))
+            .read_info()
+            .unwrap_or_else(|e| panic!("<{cid}> is not a PNG: {e}"));
+        assert_eq!(png.info().width, 864, "<{cid}>");
+        n += 1;
+    }
+    n
+}
+
 /// Sends one message into Postfix.
 fn submit(p: &Postfix, from: &str, to: &str, message: &[u8]) {
     let addr = format!("{}:{}", p.host, p.port);
@@ -404,6 +441,15 @@ fn sms_from_send_test_lands_in_the_owners_maildir_as_utf8_text() {
         parsed.attachment_count(),
         0,
         "an SMS mail has no attachment"
+    );
+    // The HTML alternative carries the text too, and no image.
+    assert_eq!(html_previews(&mail), 0);
+    assert!(
+        parsed
+            .body_html(0)
+            .is_some_and(|h| h.contains("Grüße aus München 👋 Rückruf bitte")),
+        "{}",
+        mail.raw()
     );
     assert_eq!(
         mail.header("From").as_deref(),
@@ -541,6 +587,8 @@ fn received_faxes_reach_their_owners_through_postfix() {
         mail.raw()
     );
     assert_eq!(pdf_pages(&mail, &g.work.dir), 3, "{}", mail.path.display());
+    // The HTML part shows the three pages, through Postfix.
+    assert_eq!(html_previews(&mail), 3, "{}", mail.path.display());
 
     let id = g.wait_message_id("postmaster@example.com", "fax", "+49 30 9876543 21");
     let mail = wait_mail(&p.inbox("postmaster"), &id);
