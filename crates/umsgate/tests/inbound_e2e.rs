@@ -717,6 +717,43 @@ fn check_reports_whether_the_mail_server_answers() {
     );
 }
 
+/// A fax whose first page does not decode (its coded data overwritten; the PDF passes the
+/// data through) is still mailed: the PDF attached, the HTML without a preview.
+#[test]
+fn a_fax_whose_pages_cannot_be_decoded_is_mailed_without_a_preview() {
+    let g = start_maildir("in-nopreview", JANE);
+    let mut tif = std::fs::read(testdata("fax_3p_g4.tif")).unwrap();
+    // Page 1's only strip is bytes 8..37814 (tiffinfo -s).
+    for b in &mut tif[200..20_000] {
+        *b = 0;
+    }
+    let file = g.work.dir.join("undecodable.tif");
+    std::fs::write(&file, &tif).unwrap();
+    g.send_test(&[
+        "--type",
+        "fax",
+        "--file",
+        file.to_str().unwrap(),
+        "--calling",
+        "+49 30 9876543 29",
+        "--called",
+        "+49 8142 4799123",
+    ]);
+    let id = g.wait_message_id("jane@example.com", "fax", "+49 30 9876543 29");
+    let mail = wait_mail(&g.work.dir.join("maildir/jane@example.com/new"), &id);
+    assert_eq!(pdf_pages(&mail, &g.work.dir), 3, "{}", mail.raw());
+    assert_eq!(html_previews(&mail), 0);
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    assert!(
+        parsed
+            .body_html(0)
+            .is_some_and(|h| h.contains("No preview of this fax can be shown.")),
+        "{}",
+        mail.raw()
+    );
+    g.stop();
+}
+
 /// An administrator's files in `service.templates_dir` change what an inbound mail says: the
 /// template `inbound/sms.txt.j2` replaces the embedded one, and `en/inbound.ftl` replaces
 /// the English strings it defines (here the subject) and keeps the others.

@@ -346,3 +346,65 @@ fn composing_is_deterministic() {
         }
     }
 }
+
+/// The 3-page sample fax with the coded data of its first page overwritten: its structure
+/// (and so the PDF, which passes the data through) is intact, its first page does not
+/// decode.
+fn undecodable_fax() -> Vec<u8> {
+    let mut tif = std::fs::read(samples().join("fax_3p_g4.tif")).unwrap();
+    // Page 1's only strip is bytes 8..37814 (tiffinfo -s).
+    for b in &mut tif[200..20_000] {
+        *b = 0;
+    }
+    tif
+}
+
+/// A fax whose pages cannot be decoded still gets its mail: the PDF attached, the HTML
+/// saying that no preview can be shown, no image.
+#[test]
+fn a_fax_whose_pages_cannot_be_decoded_is_mailed_without_previews() {
+    let tif = undecodable_fax();
+    let limits = umsgate_fax::Limits::default();
+    let pdf = umsgate_fax::tiff_to_pdf(&[&tif], &limits).unwrap();
+    assert_eq!(umsgate_fax::page_count(&pdf).unwrap(), 3);
+    assert!(FaxPreviews::make(std::slice::from_ref(&tif)).is_err());
+
+    let reports = Reports::load(None).unwrap();
+    let mut case = cases().remove(0);
+    assert_eq!(case.stem, "fax");
+    case.attachment = Some(Part {
+        content_type: "application/pdf",
+        filename: "fax.pdf",
+        data: pdf,
+    });
+    let f = &case.facts;
+    let message_id = "x.fax@umsgate.example.com";
+    let (html, inline) =
+        preview::html(reports.inbound(), Language::En, f, None, message_id).unwrap();
+    assert!(inline.is_empty());
+    let text = texts::body(reports.inbound(), Language::En, f).unwrap();
+    let mail = InboundMail {
+        from_address: case.from_address,
+        from_name: "",
+        reply_to: None,
+        to: "jane.doe@example.com",
+        to_name: "",
+        subject: "Fax",
+        text: &text,
+        html: Some(HtmlBody {
+            html: &html,
+            inline,
+        }),
+        message_id,
+        date: at(),
+        attachments: case.attachment.iter().cloned().collect(),
+    };
+    let bytes = compose(&mail).unwrap();
+    check_mail("undecodable", &bytes, "Fax", &text, &case);
+    let (html, images) = check_html("undecodable", &bytes);
+    assert_eq!(images, 0);
+    assert!(
+        html.contains("No preview of this fax can be shown. The fax is attached."),
+        "{html}"
+    );
+}
