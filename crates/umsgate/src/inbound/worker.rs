@@ -281,6 +281,7 @@ impl Inbound {
             } else {
                 None
             };
+            let (html, inline) = html.map_or((None, Vec::new()), |(h, i)| (Some(h), i));
             let mail = InboundMail {
                 from_address: &from_address,
                 from_name: &self.config.mail.display_name,
@@ -289,10 +290,7 @@ impl Inbound {
                 to_name: &a.name,
                 subject: &subject,
                 text: &text,
-                html: html.as_ref().map(|(html, inline)| HtmlBody {
-                    html,
-                    inline: inline.clone(),
-                }),
+                html: html.as_deref().map(|html| HtmlBody { html, inline }),
                 message_id: &message_id,
                 date: clock::now(),
                 attachments,
