@@ -446,6 +446,40 @@ impl SitePlan {
         PhoneNumber::from_digits(e164)
     }
 
+    /// A number of the site's own lines from a user's setting (`fax.sender`, DESIGN.md §5):
+    /// the setting is an **extension**, combined with the site's number (`123` →
+    /// `+49 8142 4799123`, whatever its length: `5555` → `+49 8142 47995555`), unless it is
+    /// already a full number — `+…`, or the international or national prefix followed by
+    /// more digits than an extension has (`0049 8142 4799 123`, `08142 4799 123`) — which is
+    /// read as [`SitePlan::normalise`] reads it. The outside line is never removed: the
+    /// number is not dialled, it is the site's own. The result must be a valid E.164 number
+    /// (at most 15 digits).
+    pub fn own_number(&self, setting: &str) -> Result<PhoneNumber, NumberError> {
+        let cleaned = strip_formatting(setting)?;
+        if cleaned.starts_with('+') {
+            return self.normalise(&cleaned);
+        }
+        check_digits(&cleaned, 0)?;
+        let f = &self.fields;
+        let prefixed = |prefix: &str| {
+            !prefix.is_empty()
+                && cleaned.starts_with(prefix)
+                && cleaned.len() > usize::from(f.extension_digits)
+        };
+        if prefixed(&f.international_prefix) {
+            let rest = &cleaned[f.international_prefix.len()..];
+            return PhoneNumber::from_digits(rest.to_owned());
+        }
+        if prefixed(&f.national_prefix) {
+            let rest = &cleaned[f.national_prefix.len()..];
+            return PhoneNumber::from_digits(format!("{}{rest}", f.country_code));
+        }
+        PhoneNumber::from_digits(format!(
+            "{}{}{}{cleaned}",
+            f.country_code, f.area_code, f.subscriber
+        ))
+    }
+
     /// The class of `number` seen from this site.
     pub fn classify(&self, number: &PhoneNumber) -> NumberClass {
         let f = &self.fields;
@@ -577,6 +611,58 @@ mod tests {
     }
 
     use NumberClass::{Internal, International, Local, National};
+
+    #[test]
+    fn own_number_combines_an_extension_with_the_site_number() {
+        // The outside line plays no part: the number is the site's own, not dialled.
+        for outside in ["", "0"] {
+            let plan = site(outside);
+            for (setting, e164) in [
+                // an extension, of any length
+                ("123", "+4981424799123"),
+                ("1 23", "+4981424799123"),
+                ("0", "+4981424799 0"),
+                ("5555", "+4981424799 5555"),
+                ("012", "+4981424799 012"),
+                // already a full number
+                ("+49 8142 4799 0", "+49814247990"),
+                ("+49 (30) 123-456", "+4930123456"),
+                ("0049 8142 4799 123", "+4981424799123"),
+                ("08142 4799 123", "+4981424799123"),
+                ("030 123456", "+4930123456"),
+            ] {
+                let n = plan
+                    .own_number(setting)
+                    .unwrap_or_else(|e| panic!("{setting:?} ({outside:?}): {e}"));
+                assert_eq!(n.e164(), e164.replace(' ', ""), "{setting:?} ({outside:?})");
+            }
+            assert_eq!(
+                plan.spaced(&plan.own_number("123").unwrap()),
+                "+49 8142 4799123"
+            );
+        }
+        let plan = site("");
+        assert_eq!(plan.own_number(""), Err(NumberError::Empty));
+        assert_eq!(plan.own_number(" - "), Err(NumberError::Empty));
+        assert!(matches!(
+            plan.own_number("12a"),
+            Err(NumberError::InvalidCharacter { character: 'a', .. })
+        ));
+        // 4981424799 + 6 digits = 16 digits: too long for E.164.
+        assert_eq!(
+            plan.own_number("123456"),
+            Err(NumberError::TooLong { digits: 16 })
+        );
+        assert_eq!(
+            plan.own_number("0000 1234567"),
+            Err(NumberError::InvalidCountryCode)
+        );
+        // A site without a subscriber number: the setting follows the area code.
+        let mut no_subscriber = fields("");
+        no_subscriber.subscriber = String::new();
+        let plan = SitePlan::new(no_subscriber).unwrap();
+        assert_eq!(plan.own_number("4799123").unwrap().e164(), "+4981424799123");
+    }
 
     /// (outside_line, input, E.164, class, spaced form)
     const CASES: &[(&str, &str, &str, NumberClass, &str)] = &[

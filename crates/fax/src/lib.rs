@@ -13,6 +13,7 @@
 //! | [`tiff_pages`] | per-page facts of a TIFF (size, coding, resolution, strips) |
 //! | [`decode_page`] | one TIFF page as a 1-bit [`Bitmap`] |
 //! | [`first_page_png`] | the first page as a 1-bit PNG |
+//! | [`previews`] | the first pages scaled down (about 100 dpi, grey levels) for a mail, and the page count |
 //!
 //! ```
 //! # fn main() -> Result<(), umsgate_fax::Error> {
@@ -37,6 +38,7 @@ mod tiff;
 
 pub use error::{Error, ErrorKind};
 pub use limits::Limits;
+pub use preview::{PREVIEW_DPI, Preview};
 pub use raster::Bitmap;
 pub use tiff::{Coding, FillOrder, Photometric, Resolution, ResolutionUnit};
 
@@ -195,4 +197,36 @@ pub fn first_page_png(tiff: &[u8], limits: &Limits) -> Result<Vec<u8>, Error> {
         page.resolution.dpi(page.width, page.height),
         limits,
     )
+}
+
+/// Previews of a fax TIFF for a mail: its first `max_pages` pages scaled down to about
+/// [`PREVIEW_DPI`] with grey levels (see the `preview` module docs), and its page count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Previews {
+    /// The first pages, in order (at most `max_pages`).
+    pub pages: Vec<Preview>,
+    /// Pages of the whole file.
+    pub total_pages: u32,
+}
+
+/// The first `max_pages` pages of a fax TIFF scaled down for a mail, and how many pages it
+/// has. Fails if the file cannot be read or one of those pages cannot be decoded (a G3 2-D
+/// page the decoder rejects, for example): the caller sends the fax without a preview.
+pub fn previews(tiff: &[u8], max_pages: u32, limits: &Limits) -> Result<Previews, Error> {
+    let doc = tiff::read(tiff, limits, 0)?;
+    let mut pages = Vec::new();
+    for (i, page) in doc.pages.iter().take(max_pages as usize).enumerate() {
+        let bitmap =
+            raster::decode_page(page, limits).map_err(|e| e.context(format!("page {}", i + 1)))?;
+        pages.push(preview::scaled_png(
+            &bitmap,
+            page.resolution.dpi(page.width, page.height),
+            limits,
+        )?);
+    }
+    Ok(Previews {
+        pages,
+        total_pages: doc.pages.len() as u32,
+    })
 }

@@ -57,6 +57,18 @@ impl Bitmap {
         &self.data
     }
 
+    /// A bitmap from packed rows (`ceil(width / 8)` bytes each), for tests of its users.
+    #[cfg(test)]
+    pub(crate) fn from_packed(width: u32, height: u32, data: Vec<u8>) -> Option<Bitmap> {
+        let stride = (width as usize).div_ceil(8);
+        (data.len() == stride * height as usize).then_some(Bitmap {
+            width,
+            height,
+            stride,
+            data,
+        })
+    }
+
     /// Number of black pixels.
     pub fn black_pixels(&self) -> u64 {
         self.data.iter().map(|b| u64::from(b.count_ones())).sum()

@@ -325,6 +325,43 @@ fn pdf_pages(mail: &Mail, scratch: &Path) -> u32 {
         .unwrap()
 }
 
+/// The HTML part of a mail (there must be one) and the images it names by `cid:`, each
+/// checked to be a PNG part of the mail with that Content-ID, 864 pixels wide: returns how
+/// many.
+fn html_previews(mail: &Mail) -> usize {
+    let m = MessageParser::default().parse(&mail.bytes).unwrap();
+    let html_part = m
+        .html_body
+        .first()
+        .and_then(|id| m.part(*id))
+        .unwrap_or_else(|| panic!("no HTML part:\n{}", mail.raw()));
+    let ct = html_part.content_type().unwrap();
+    assert_eq!(
+        (ct.ctype(), ct.subtype()),
+        ("text", Some("html")),
+        "{}",
+        mail.raw()
+    );
+    let html = m.body_html(0).unwrap().into_owned();
+    let mut n = 0;
+    for rest in html.split("src=\"cid:").skip(1) {
+        let cid = rest.split('"').next().unwrap();
+        let part = m
+            .parts
+            .iter()
+            .find(|p| p.content_id() == Some(cid))
+            .unwrap_or_else(|| panic!("no part <{cid}>:\n{}", mail.raw()));
+        let ct = part.content_type().unwrap();
+        assert_eq!((ct.ctype(), ct.subtype()), ("image", Some("png")));
+        let png = png::Decoder::new(std::io::Cursor::new(part.contents()))
+            .read_info()
+            .unwrap_or_else(|e| panic!("<{cid}> is not a PNG: {e}"));
+        assert_eq!(png.info().width, 864, "<{cid}>");
+        n += 1;
+    }
+    n
+}
+
 /// Sends one message into Postfix.
 fn submit(p: &Postfix, from: &str, to: &str, message: &[u8]) {
     let addr = format!("{}:{}", p.host, p.port);
@@ -404,6 +441,15 @@ fn sms_from_send_test_lands_in_the_owners_maildir_as_utf8_text() {
         parsed.attachment_count(),
         0,
         "an SMS mail has no attachment"
+    );
+    // The HTML alternative carries the text too, and no image.
+    assert_eq!(html_previews(&mail), 0);
+    assert!(
+        parsed
+            .body_html(0)
+            .is_some_and(|h| h.contains("Grüße aus München 👋 Rückruf bitte")),
+        "{}",
+        mail.raw()
     );
     assert_eq!(
         mail.header("From").as_deref(),
@@ -541,6 +587,8 @@ fn received_faxes_reach_their_owners_through_postfix() {
         mail.raw()
     );
     assert_eq!(pdf_pages(&mail, &g.work.dir), 3, "{}", mail.path.display());
+    // The HTML part shows the three pages, through Postfix.
+    assert_eq!(html_previews(&mail), 3, "{}", mail.path.display());
 
     let id = g.wait_message_id("postmaster@example.com", "fax", "+49 30 9876543 21");
     let mail = wait_mail(&p.inbox("postmaster"), &id);
@@ -667,6 +715,43 @@ fn check_reports_whether_the_mail_server_answers() {
         "{}",
         describe(&out)
     );
+}
+
+/// A fax whose first page does not decode (its coded data overwritten; the PDF passes the
+/// data through) is still mailed: the PDF attached, the HTML without a preview.
+#[test]
+fn a_fax_whose_pages_cannot_be_decoded_is_mailed_without_a_preview() {
+    let g = start_maildir("in-nopreview", JANE);
+    let mut tif = std::fs::read(testdata("fax_3p_g4.tif")).unwrap();
+    // Page 1's only strip is bytes 8..37814 (tiffinfo -s).
+    for b in &mut tif[200..20_000] {
+        *b = 0;
+    }
+    let file = g.work.dir.join("undecodable.tif");
+    std::fs::write(&file, &tif).unwrap();
+    g.send_test(&[
+        "--type",
+        "fax",
+        "--file",
+        file.to_str().unwrap(),
+        "--calling",
+        "+49 30 9876543 29",
+        "--called",
+        "+49 8142 4799123",
+    ]);
+    let id = g.wait_message_id("jane@example.com", "fax", "+49 30 9876543 29");
+    let mail = wait_mail(&g.work.dir.join("maildir/jane@example.com/new"), &id);
+    assert_eq!(pdf_pages(&mail, &g.work.dir), 3, "{}", mail.raw());
+    assert_eq!(html_previews(&mail), 0);
+    let parsed = MessageParser::default().parse(&mail.bytes).unwrap();
+    assert!(
+        parsed
+            .body_html(0)
+            .is_some_and(|h| h.contains("No preview of this fax can be shown.")),
+        "{}",
+        mail.raw()
+    );
+    g.stop();
 }
 
 /// An administrator's files in `service.templates_dir` change what an inbound mail says: the

@@ -27,6 +27,7 @@ subject-pages = { $service_name } from { $caller } ({ $pages ->
 ## Body
 
 heading = { $service_name } from { $caller }
+label-from = From
 label-to = To
 label-received = Received
 label-pages = Pages
@@ -35,3 +36,16 @@ label-duration = Duration
 duration = { $seconds } s
 # In place of the SMS text: the fax or voice message is the attachment.
 attached = The message is attached.
+
+## HTML part
+
+# The alternative text of a fax page's preview image. $page
+preview-alt = Page { $page }
+# Below the previews: pages of the fax that are not shown. $count (at least 1)
+more-pages = { $count ->
+    [1] One more page
+   *[other] { $count } more pages
+} in the attachment.
+# In place of the previews when the fax's pages cannot be decoded.
+no-preview = No preview of this fax can be shown. The fax is attached.
+footer = This message was received and delivered automatically by umsgate.

@@ -21,6 +21,7 @@ subject-pages = { $service_name } de { $caller } ({ $pages ->
 ## Body
 
 heading = { $service_name } de { $caller }
+label-from = De
 label-to = Para
 label-received = Recebido
 label-pages = Páginas
@@ -29,3 +30,16 @@ label-duration = Duração
 duration = { $seconds } s
 # In place of the SMS text: the fax or voice message is the attachment.
 attached = A mensagem está em anexo.
+
+## HTML part
+
+# The alternative text of a fax page's preview image. $page
+preview-alt = Página { $page }
+# Below the previews: pages of the fax that are not shown. $count (at least 1)
+more-pages = { $count ->
+    [1] Mais uma página
+   *[other] Mais { $count } páginas
+} no anexo.
+# In place of the previews when the fax's pages cannot be decoded.
+no-preview = Não é possível mostrar uma pré-visualização deste fax. O fax está em anexo.
+footer = Esta mensagem foi recebida e entregue automaticamente pelo umsgate.

@@ -51,14 +51,16 @@ pub struct Job {
     /// Cover page name; `None` = no cover page.
     pub cover: Option<String>,
     pub headline: Option<String>,
-    /// ISDN originating number.
+    /// ISDN originating number: the user's `origin` as written, else [`Job::fax_sender`].
     pub origin: Option<String>,
     pub billing: Option<String>,
     /// SMS text, or text to speak for voice.
     pub text: Option<String>,
     /// File names of the documents, in order (generated names, never the sender's).
     pub attachments: Vec<String>,
-    /// Fax sender number (extension) for the header line.
+    /// Fax sender number (TSI) for the header line, in full and spaced (`+49 8142 4799123`):
+    /// the user's `fax.sender` extension combined with the site's number
+    /// ([`SitePlan::own_number`](umsgate_domain::SitePlan::own_number)).
     pub fax_sender: Option<String>,
     /// Cover-page sender fields (company, street, zip, city, …) read from the directory.
     pub cover_fields: BTreeMap<String, String>,

@@ -5,9 +5,15 @@
 //! [`HeaderInjection`] — nothing is stripped silently, the caller keeps the message and logs
 //! why. Attachments get generated names (`fax.pdf`, `fax.tif`, `voice.wav`).
 //!
-//! The output is deterministic: the `Date:` is [`InboundMail::date`], and the MIME boundary
-//! of a mail with attachments is derived from the Message-ID (as the reports' is), so the
-//! same message composes to the same bytes.
+//! With an HTML body ([`InboundMail::html`]) the mail is `multipart/alternative` (text, then
+//! HTML); inline images (a fax's page previews) make the HTML a `multipart/related` whose
+//! parts carry the `Content-ID`s the HTML's `cid:` URLs name; attachments wrap it all in
+//! `multipart/mixed`. Without HTML the mail is the text alone or `multipart/mixed` (text and
+//! attachments), as before.
+//!
+//! The output is deterministic: the `Date:` is [`InboundMail::date`], and the MIME boundaries
+//! are derived from the Message-ID (as the reports' are), so the same message composes to
+//! the same bytes.
 
 use std::time::SystemTime;
 
@@ -41,6 +47,22 @@ pub struct Part {
     pub data: Vec<u8>,
 }
 
+/// An image the HTML body shows, sent in the mail (`multipart/related`).
+#[derive(Debug, Clone)]
+pub struct Inline {
+    /// Without `<>`; the HTML refers to it as `cid:<content_id>`.
+    pub content_id: String,
+    pub content_type: &'static str,
+    pub data: Vec<u8>,
+}
+
+/// The HTML alternative of the text and the images it shows.
+#[derive(Debug, Clone)]
+pub struct HtmlBody<'a> {
+    pub html: &'a str,
+    pub inline: Vec<Inline>,
+}
+
 /// Everything the mail says.
 #[derive(Debug, Clone)]
 pub struct InboundMail<'a> {
@@ -51,6 +73,8 @@ pub struct InboundMail<'a> {
     pub to_name: &'a str,
     pub subject: &'a str,
     pub text: &'a str,
+    /// The HTML alternative (the recipient's `reports.html`), or none: text only.
+    pub html: Option<HtmlBody<'a>>,
     /// Without `<>`.
     pub message_id: &'a str,
     pub date: SystemTime,
@@ -101,25 +125,58 @@ pub fn compose(m: &InboundMail<'_>) -> Result<Vec<u8>, HeaderInjection> {
     if let Some(r) = m.reply_to {
         b = b.reply_to(r);
     }
-    // What `text_body` and `attachment` build, with the boundary set instead of random.
-    let text = MimePart::new("text/plain", BodyPart::Text(m.text.into()));
-    b = if m.attachments.is_empty() {
-        b.body(text)
-    } else {
-        let boundary = crate::reports::boundary(m.message_id, &[m.text]);
-        let mut parts = vec![text];
-        parts.extend(
-            m.attachments
-                .iter()
-                .map(|a| MimePart::new(a.content_type, a.data.as_slice()).attachment(a.filename)),
-        );
-        b.body(MimePart::new(
-            ContentType::new("multipart/mixed").attribute("boundary", boundary),
-            parts,
-        ))
-    };
+    b = b.body(body(m)?);
     b.write_to_vec()
         .map_err(|_| HeaderInjection { header: "body" })
+}
+
+/// The MIME tree: what `text_body`, `html_body`, `inline` and `attachment` build, with the
+/// boundaries set instead of random.
+fn body<'a>(m: &'a InboundMail<'_>) -> Result<MimePart<'a>, HeaderInjection> {
+    let html = m.html.as_ref().map_or("", |h| h.html);
+    let boundary = crate::reports::boundary(m.message_id, &[m.text, html]);
+    let multipart = |kind: &'static str, suffix: &str, parts: Vec<MimePart<'a>>| {
+        MimePart::new(
+            ContentType::new(kind).attribute("boundary", format!("{boundary}{suffix}")),
+            parts,
+        )
+    };
+    let text = MimePart::new("text/plain", BodyPart::Text(m.text.into()));
+    let content = match &m.html {
+        None => text,
+        Some(h) => {
+            let html_part = MimePart::new("text/html", BodyPart::Text(h.html.into()));
+            let html_part = if h.inline.is_empty() {
+                html_part
+            } else {
+                let mut parts = vec![html_part];
+                for i in &h.inline {
+                    check("Content-ID", &i.content_id)?;
+                    parts.push(
+                        MimePart::new(i.content_type, i.data.as_slice())
+                            .inline()
+                            .cid(i.content_id.as_str()),
+                    );
+                }
+                multipart("multipart/related", "_related", parts)
+            };
+            multipart(
+                "multipart/alternative",
+                "_alternative",
+                vec![text, html_part],
+            )
+        }
+    };
+    if m.attachments.is_empty() {
+        return Ok(content);
+    }
+    let mut parts = vec![content];
+    parts.extend(
+        m.attachments
+            .iter()
+            .map(|a| MimePart::new(a.content_type, a.data.as_slice()).attachment(a.filename)),
+    );
+    Ok(multipart("multipart/mixed", "", parts))
 }
 
 #[cfg(test)]
@@ -136,6 +193,7 @@ mod tests {
             to_name: "Jane Doe",
             subject,
             text: "Fax from +49 30 9876543 20\n",
+            html: None,
             message_id: "abc@umsgate.test",
             date: std::time::UNIX_EPOCH,
             attachments: vec![Part {
@@ -160,5 +218,38 @@ mod tests {
             assert_eq!(compose(&mail(bad, "")).unwrap_err().header, "Subject");
             assert_eq!(compose(&mail("ok", bad)).unwrap_err().header, "From");
         }
+    }
+
+    #[test]
+    fn html_with_images_is_alternative_with_related_and_refuses_a_bad_content_id() {
+        let mut m = mail("Fax", "");
+        m.html = Some(HtmlBody {
+            html: "<img src=\"cid:page1.abc@umsgate.test\">",
+            inline: vec![Inline {
+                content_id: "page1.abc@umsgate.test".into(),
+                content_type: "image/png",
+                data: b"\x89PNG\r\n\x1a\n".to_vec(),
+            }],
+        });
+        let out = String::from_utf8(compose(&m).unwrap()).unwrap();
+        let order = [
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/plain",
+            "multipart/related",
+            "text/html",
+            "Content-ID: <page1.abc@umsgate.test>",
+            "application/pdf",
+        ];
+        let mut at = 0;
+        for what in order {
+            at += out[at..]
+                .find(what)
+                .unwrap_or_else(|| panic!("{what} missing or out of order:\n{out}"));
+        }
+        if let Some(h) = m.html.as_mut() {
+            h.inline[0].content_id = "x\r\nBcc: evil@example.com".into();
+        }
+        assert_eq!(compose(&m).unwrap_err().header, "Content-ID");
     }
 }

@@ -3,6 +3,7 @@
 
 mod called;
 pub mod compose;
+pub mod preview;
 pub mod texts;
 pub mod voice;
 pub mod worker;

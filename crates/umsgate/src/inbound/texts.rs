@@ -16,11 +16,12 @@
 //! # Implementation summary
 //!
 //! Cleaning here; words in `locales/<lang>/inbound.ftl`, layout in
-//! `templates/inbound/<service>.txt.j2`, both rendered by [`InboundTexts`].
+//! `templates/inbound/<service>.txt.j2` (text) and `templates/inbound/<service>.html.j2`
+//! (HTML, values escaped), all rendered by [`InboundTexts`].
 
 use umsgate_domain::{Language, Service};
 
-use crate::reports::{InboundFacts, InboundTexts, ReportError};
+use crate::reports::{InboundFacts, InboundTexts, Previews, ReportError};
 use umsgate_domain::text::clean_char;
 
 /// `Fax from +49 30 9876543 20 (3 pages)`-style subject; `calling` as the mail shows it.
@@ -41,18 +42,48 @@ pub fn body(
     lang: Language,
     facts: &InboundFacts<'_>,
 ) -> Result<String, ReportError> {
-    let calling = clean_value(facts.calling);
-    let called = clean_value(facts.called);
-    let received_at = clean_value(facts.received_at);
-    let sms_text = facts.sms_text.map(clean_text);
-    let cleaned = InboundFacts {
-        calling: &calling,
-        called: &called,
-        received_at: &received_at,
-        sms_text: sms_text.as_deref(),
-        ..*facts
-    };
-    texts.body(lang, &cleaned)
+    let c = Cleaned::of(facts);
+    texts.body(lang, &c.facts(facts))
+}
+
+/// The HTML body: the same facts, cleaned the same way, with the fax's previews.
+pub fn html(
+    texts: &InboundTexts,
+    lang: Language,
+    facts: &InboundFacts<'_>,
+    previews: &Previews<'_>,
+) -> Result<String, ReportError> {
+    let c = Cleaned::of(facts);
+    texts.html(lang, &c.facts(facts), previews)
+}
+
+/// The engine's values of [`InboundFacts`], cleaned.
+struct Cleaned {
+    calling: String,
+    called: String,
+    received_at: String,
+    sms_text: Option<String>,
+}
+
+impl Cleaned {
+    fn of(facts: &InboundFacts<'_>) -> Cleaned {
+        Cleaned {
+            calling: clean_value(facts.calling),
+            called: clean_value(facts.called),
+            received_at: clean_value(facts.received_at),
+            sms_text: facts.sms_text.map(clean_text),
+        }
+    }
+
+    fn facts<'a>(&'a self, facts: &InboundFacts<'a>) -> InboundFacts<'a> {
+        InboundFacts {
+            calling: &self.calling,
+            called: &self.called,
+            received_at: &self.received_at,
+            sms_text: self.sms_text.as_deref(),
+            ..*facts
+        }
+    }
 }
 
 /// A one-line value: every control character (CR and LF included) dropped.
@@ -229,5 +260,104 @@ mod tests {
                 && b.ends_with("\n{{ t(\"heading\") }} { $caller }\n"),
             "{b:?}"
         );
+    }
+
+    #[test]
+    fn the_html_shows_the_previews_in_every_language_and_escapes_values() {
+        use crate::reports::PreviewRef;
+        let reports = reports();
+        let images = [
+            PreviewRef {
+                src: "cid:page1.x@example.com",
+                page: 1,
+                width: 864,
+                height: 1146,
+            },
+            PreviewRef {
+                src: "cid:page2.x@example.com",
+                page: 2,
+                width: 864,
+                height: 573,
+            },
+        ];
+        let fax = InboundFacts {
+            service: Service::Fax,
+            calling: "+49 30 <b>1</b>",
+            called: "+49 8142 4799123",
+            received_at: "2026-11-26T10:15:00Z",
+            pages: Some(9),
+            duration: None,
+            sms_text: None,
+        };
+        let shown = Previews {
+            images: &images,
+            more_pages: 7,
+        };
+        let mut more = std::collections::BTreeSet::new();
+        for lang in [
+            Language::De,
+            Language::En,
+            Language::Fr,
+            Language::It,
+            Language::Es,
+            Language::Pt,
+            Language::Nl,
+        ] {
+            let h = html(reports.inbound(), lang, &fax, &shown).unwrap();
+            assert!(h.contains(&format!("<html lang=\"{lang}\">")), "{h}");
+            assert!(h.contains("src=\"cid:page1.x@example.com\""), "{h}");
+            assert!(h.contains("width=\"864\" height=\"573\""), "{h}");
+            assert!(h.contains("+49 30 &lt;b&gt;1&lt;/b&gt;"), "{h}");
+            assert!(!h.contains("<b>"), "{h}");
+            let line = h
+                .lines()
+                .find(|l| l.contains('7') && !l.contains("<img") && !l.contains("<td"))
+                .unwrap_or_else(|| panic!("{lang}: no line with the 7 more pages:\n{h}"))
+                .to_owned();
+            more.insert(line);
+        }
+        assert_eq!(more.len(), 7, "seven wordings: {more:?}");
+
+        // A fax without previews says so; one more page is singular.
+        let h = html(reports.inbound(), Language::En, &fax, &Previews::default()).unwrap();
+        assert!(!h.contains("<img"), "{h}");
+        assert!(
+            h.contains("No preview of this fax can be shown. The fax is attached."),
+            "{h}"
+        );
+        let one = Previews {
+            images: &images[..1],
+            more_pages: 1,
+        };
+        let h = html(reports.inbound(), Language::De, &fax, &one).unwrap();
+        assert!(h.contains("Eine weitere Seite im Anhang."), "{h}");
+
+        // The SMS keeps its lines; markup in it is text.
+        let sms = InboundFacts {
+            service: Service::Sms,
+            pages: None,
+            sms_text: Some("Hallo <script>\r\nzweite & Zeile"),
+            ..fax
+        };
+        let h = html(reports.inbound(), Language::De, &sms, &Previews::default()).unwrap();
+        assert!(
+            h.contains("Hallo &lt;script&gt;<br>zweite &amp; Zeile</p>"),
+            "{h}"
+        );
+        // Voice: the facts and the note that the message is attached.
+        let voice = InboundFacts {
+            service: Service::Voice,
+            duration: Some(Duration::from_secs(42)),
+            ..sms
+        };
+        let h = html(
+            reports.inbound(),
+            Language::Fr,
+            &voice,
+            &Previews::default(),
+        )
+        .unwrap();
+        assert!(h.contains(">42 s</td>"), "{h}");
+        assert!(h.contains("Le message est en pièce jointe."), "{h}");
     }
 }

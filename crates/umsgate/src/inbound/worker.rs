@@ -6,7 +6,10 @@
 //! recipient. A directory failure follows `ldap_error`: `default_recipient` delivers there at
 //! once, `retry` keeps the message and tries again later. Each mail is composed in the
 //! recipient's language (`texts`: the strings and templates of [`Reports`], overridable in
-//! `service.templates_dir`; an SMS text cleaned of control characters) with the fax as PDF,
+//! `service.templates_dir`; an SMS text cleaned of control characters), as HTML with a text
+//! alternative when `[instance.defaults] reports.html` is on (a fax shows its first
+//! [`preview::PREVIEW_PAGES`] pages as inline images, made once per message on a blocking thread;
+//! a fax whose pages cannot be decoded is mailed without them, logged), with the fax as PDF,
 //! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
 //! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
@@ -22,7 +25,8 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 
-use super::compose::{InboundMail, Part, compose};
+use super::compose::{HtmlBody, InboundMail, Part, compose};
+use super::preview::{self, FaxPreviews};
 use super::{called, texts};
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::delivery::Delivery;
@@ -211,6 +215,7 @@ impl Inbound {
         };
         let files = self.load_files(dir, &msg).map_err(InboundError::Files)?;
         let mut pdf_cache: Option<Option<Vec<u8>>> = None;
+        let mut preview_cache: Option<Option<FaxPreviews>> = None;
 
         for a in &addressees {
             let lang = a
@@ -258,6 +263,25 @@ impl Inbound {
             };
             let qid = QueueId::generate();
             let message_id = format!("{qid}.{}@{}", msg.service, self.hostname);
+            let html = if self.config.defaults.reports.html {
+                if msg.service == Service::Fax && preview_cache.is_none() {
+                    preview_cache = Some(self.previews(&files, id).await);
+                }
+                let previews = preview_cache.as_ref().and_then(Option::as_ref);
+                match preview::html(inbound, lang, &facts, previews, &message_id) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        return self.set_aside(
+                            id,
+                            dir,
+                            &format!("cannot write the mail text: {e}"),
+                        );
+                    }
+                }
+            } else {
+                None
+            };
+            let (html, inline) = html.map_or((None, Vec::new()), |(h, i)| (Some(h), i));
             let mail = InboundMail {
                 from_address: &from_address,
                 from_name: &self.config.mail.display_name,
@@ -266,6 +290,7 @@ impl Inbound {
                 to_name: &a.name,
                 subject: &subject,
                 text: &text,
+                html: html.as_deref().map(|html| HtmlBody { html, inline }),
                 message_id: &message_id,
                 date: clock::now(),
                 attachments,
@@ -351,6 +376,24 @@ impl Inbound {
             .iter()
             .map(|f| Ok((f.clone(), std::fs::read(dir.join(f))?)))
             .collect()
+    }
+
+    /// The previews of a received fax (its files in order), made on a blocking thread; `None`
+    /// (logged) when a page cannot be decoded: the fax is then mailed without them.
+    async fn previews(&self, files: &[(String, Vec<u8>)], id: &str) -> Option<FaxPreviews> {
+        let tiffs: Vec<Vec<u8>> = files.iter().map(|(_, d)| d.clone()).collect();
+        let made = tokio::task::spawn_blocking(move || FaxPreviews::make(&tiffs)).await;
+        match made {
+            Ok(Ok(p)) => Some(p),
+            Ok(Err(e)) => {
+                tracing::warn!(event = "inbound.preview_failed", instance = %self.instance, id, error = %e, "the fax is mailed without a preview");
+                None
+            }
+            Err(e) => {
+                tracing::error!(event = "inbound.preview_failed", instance = %self.instance, id, error = %e, "the fax is mailed without a preview");
+                None
+            }
+        }
     }
 
     fn fax_parts(

@@ -8,7 +8,9 @@
 //! [`WorkError`], after the slot and the record were given back. A job whose record exists was
 //! reserved and recorded by an earlier hand-over of the same message (one taken again after a
 //! crash): only its submission is repeated, which the engine takes once per job id — so the
-//! job is neither sent nor counted twice.
+//! job is neither sent nor counted twice. Each job submitted is a line of `msgid.log`
+//! (`job id=… message-id=… service=… number=… sender=<…> billing=…`, the billing code quoted,
+//! `-` when the user has none).
 
 use std::sync::Arc;
 
@@ -149,8 +151,14 @@ impl Outbound {
         match self.gateway.submit(job).await {
             Ok(()) => {
                 tracing::info!(event = "outbound.submitted", instance = %self.instance, job_id = %job.job_id, service = %job.service, number = %job.e164, pages = ?job.pages, priority = %job.priority);
+                // The billing code is the user's free text: quoted (and escaped), so that
+                // it stays one field of one line.
+                let billing = job
+                    .billing
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), |b| format!("{b:?}"));
                 self.logs.msgid.line(&format!(
-                    "job id={} message-id={} service={} number={} sender=<{user}>",
+                    "job id={} message-id={} service={} number={} sender=<{user}> billing={billing}",
                     job.job_id,
                     record.original_message_id.as_deref().unwrap_or("-"),
                     job.service,

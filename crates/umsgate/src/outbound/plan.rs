@@ -240,6 +240,31 @@ pub fn plan(
     }))
 }
 
+/// The fax sender number (TSI) and the ISDN originating number of a job, as the manual has
+/// them: the user's `fax.sender` is an extension combined with the site's number
+/// ([`SitePlan::own_number`]; an already full number stays what it is), in spaced form
+/// (`+49 8142 4799123`); `origin` is the user's setting as written, else that number. A
+/// `fax.sender` that makes no valid number is logged and left out: the engine then uses its
+/// own, and the job still goes.
+fn sender_numbers(
+    plan: &SitePlan,
+    eff: &Effective,
+    user: &str,
+) -> (Option<String>, Option<String>) {
+    let fax_sender = eff
+        .fax_sender
+        .as_deref()
+        .and_then(|setting| match plan.own_number(setting) {
+            Ok(n) => Some(plan.spaced(&n)),
+            Err(e) => {
+                tracing::warn!(event = "outbound.bad_fax_sender", user, setting, error = %e, "the job goes without a fax sender number");
+                None
+            }
+        });
+    let origin = eff.origin.clone().or_else(|| fax_sender.clone());
+    (fax_sender, origin)
+}
+
 /// The cover-page fields the directory holds for the sender, by field name.
 fn cover_fields(ctx: Context<'_>, sender: &Sender) -> BTreeMap<String, String> {
     let map = &ctx.config.directory.coverpage;
@@ -300,6 +325,7 @@ fn job(
         (None, true) => Some(DEFAULT_COVER.to_owned()),
         (None, false) => None,
     };
+    let (fax_sender, origin) = sender_numbers(ctx.plan, eff, &sender.user.mail);
     Job {
         job_id: job_id.to_owned(),
         service: target.service,
@@ -314,11 +340,11 @@ fn job(
             None
         },
         headline: eff.headline.clone(),
-        origin: eff.origin.clone(),
+        origin,
         billing: eff.billing.clone(),
         text,
         attachments: files.iter().map(|(n, _)| n.clone()).collect(),
-        fax_sender: eff.fax_sender.clone(),
+        fax_sender,
         cover_fields: cover_fields(ctx, sender),
         subject: content.subject.clone(),
         files,
@@ -444,5 +470,56 @@ mod tests {
         assert_eq!(refused("not-a-number@fax.example.com", 0), "bad_number");
         assert_eq!(refused("jane@elsewhere.example", 0), "bad_number");
         assert_eq!(refused("0301234567@fax.example.com", 4), "planned");
+    }
+
+    /// `fax.sender` is an extension of the site's number; `origin` falls back to it.
+    #[test]
+    fn the_fax_sender_number_combines_the_extension_with_the_site_number() {
+        let numbers = |ums: &str, address: &str| match plan_of(ums, address, TEXT, 0) {
+            Plan::Job(p) => (p.job.fax_sender, p.job.origin),
+            Plan::Refuse(r, _) => panic!("{ums}: refused: {r:?}"),
+        };
+        let fax = "0301234567@fax.example.com";
+        let full = |s: &str| Some(s.to_owned());
+        let rights = "ums1;fax.rights=national;sms.rights=national";
+        // An extension.
+        assert_eq!(
+            numbers(&format!("{rights};fax.sender=123"), fax),
+            (full("+49 8142 4799123"), full("+49 8142 4799123"))
+        );
+        // An already full number, in any spelling.
+        assert_eq!(
+            numbers(&format!("{rights};fax.sender=08142 4799-200"), fax),
+            (full("+49 8142 4799200"), full("+49 8142 4799200"))
+        );
+        assert_eq!(
+            numbers(&format!("{rights};fax.sender=+49 30 555 1234"), fax).0,
+            full("+49 30 5551234")
+        );
+        // An origin of its own stays as written; the fax sender number is still combined.
+        assert_eq!(
+            numbers(&format!("{rights};fax.sender=123;origin=5678"), fax),
+            (full("+49 8142 4799123"), full("5678"))
+        );
+        // None: neither is set, the engine uses its own.
+        assert_eq!(numbers(rights, fax), (None, None));
+        assert_eq!(
+            numbers(&format!("{rights};origin=+49 8142 4799 0"), fax),
+            (None, full("+49 8142 4799 0"))
+        );
+        // One that makes no number (16 digits) is left out; the job still goes.
+        assert_eq!(
+            numbers(&format!("{rights};fax.sender=123456"), fax),
+            (None, None)
+        );
+        // Every service signals the origin: an SMS falls back to the fax sender number too.
+        assert_eq!(
+            numbers(
+                &format!("{rights};fax.sender=123"),
+                "01701234567@sms.example.com"
+            )
+            .1,
+            full("+49 8142 4799123")
+        );
     }
 }

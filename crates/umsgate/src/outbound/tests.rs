@@ -74,7 +74,7 @@ const USERS: &str = r#"
 [[user]]
 mail = "jane@example.com"
 name = "Jane Doe"
-ums = "ums1;fax.rights=national;fax.per_day=5"
+ums = "ums1;fax.rights=national;fax.per_day=5;billing=K-17 \"Nord\"%3B x;fax.sender=123"
 "#;
 
 /// Where the harness keeps the worker's queues.
@@ -222,6 +222,34 @@ async fn every_recipient_handled_retires_the_message() {
         h.sent_jobs(),
         [format!("{}-0", entry.id), format!("{}-1", entry.id)]
     );
+}
+
+/// Each job is a line of msgid.log with the user's billing code (quoted: it is free text);
+/// the engine gets the fax sender number combined with the site's number, and the origin
+/// falls back to it.
+#[tokio::test]
+async fn every_job_logs_its_billing_code_and_carries_the_full_sender_number() {
+    let h = harness("billing").await;
+    let entry = h.queue().await;
+    h.out.process(&entry).await.unwrap();
+    let log = std::fs::read_to_string(h.dir.join("log/msgid.log")).unwrap();
+    for n in 0..2 {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("job id={}-{n} ", entry.id)))
+            .unwrap_or_else(|| panic!("no job line in msgid.log:\n{log}"));
+        assert!(
+            line.ends_with(" sender=<jane@example.com> billing=\"K-17 \\\"Nord\\\"; x\""),
+            "{line}"
+        );
+    }
+    let p = h.out.dirs.gateway.join("sim/sent.jsonl");
+    let sent = std::fs::read_to_string(p).unwrap();
+    for l in sent.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["origin"], "+49 8142 4799123", "{l}");
+        assert_eq!(v["billing"], "K-17 \"Nord\"; x", "{l}");
+    }
 }
 
 /// A message handed over and then taken again (a removal lost to a crash, a retirement not

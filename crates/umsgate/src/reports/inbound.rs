@@ -1,6 +1,8 @@
 //! The texts of the mails umsgate writes for received faxes, SMS and voice messages: the
-//! subject from the strings (`<lang>/inbound.ftl`), the body from the service's template
-//! (`inbound/<service>.txt.j2`), both embedded and overridable exactly as the reports' are.
+//! subject from the strings (`<lang>/inbound.ftl`), the text body from the service's template
+//! (`inbound/<service>.txt.j2`) and the HTML body from `inbound/<service>.html.j2` (which
+//! extends `inbound/layout.html.j2`), all embedded and overridable exactly as the reports'
+//! are.
 //!
 //! # Contract
 //!
@@ -12,7 +14,11 @@
 //!   whole text or an error: no `{ $placeholder }` and no missing-message marker reaches a
 //!   mail. Values are data, never template or Fluent syntax. They are not cleaned here: the
 //!   inbound worker hands them over cleaned (`inbound::texts`).
-//! - The body is what the template outputs, its file's last newline included.
+//! - The text body is what the template outputs, its file's last newline included.
+//! - [`InboundTexts::html`] renders the HTML body with the same facts plus the fax's preview
+//!   images ([`PreviewRef`]: the `src` the `<img>` uses, a `cid:` URL of the mail's inline
+//!   part) and the number of pages not shown; every value is HTML-escaped. It is checked at
+//!   load time like the text (with and without previews, in every language).
 //!
 //! # Implementation summary
 //!
@@ -39,7 +45,7 @@ use super::strings::{LANGUAGES, Strings};
 use super::templates::{add_templates, attribute, describe, environment, strings_error};
 
 /// The templates, by name (below `inbound/`), with their embedded text.
-pub(crate) const INBOUND_TEMPLATES: [(&str, &str); 3] = [
+pub(crate) const INBOUND_TEMPLATES: [(&str, &str); 7] = [
     (
         "fax.txt.j2",
         include_str!("../../templates/inbound/fax.txt.j2"),
@@ -51,6 +57,22 @@ pub(crate) const INBOUND_TEMPLATES: [(&str, &str); 3] = [
     (
         "voice.txt.j2",
         include_str!("../../templates/inbound/voice.txt.j2"),
+    ),
+    (
+        "layout.html.j2",
+        include_str!("../../templates/inbound/layout.html.j2"),
+    ),
+    (
+        "fax.html.j2",
+        include_str!("../../templates/inbound/fax.html.j2"),
+    ),
+    (
+        "sms.html.j2",
+        include_str!("../../templates/inbound/sms.html.j2"),
+    ),
+    (
+        "voice.html.j2",
+        include_str!("../../templates/inbound/voice.html.j2"),
     ),
 ];
 
@@ -81,6 +103,26 @@ pub struct InboundFacts<'a> {
     pub sms_text: Option<&'a str>,
 }
 
+/// One preview image of a fax page, as the HTML part shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreviewRef<'a> {
+    /// What the `<img src>` says: `cid:<Content-ID>` of the inline part.
+    pub src: &'a str,
+    /// The page it shows, from 1.
+    pub page: u32,
+    /// Size in pixels.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// What the HTML part of a fax mail shows besides the facts: the previews of its first pages
+/// (none if they could not be made) and how many pages follow that are not shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Previews<'a> {
+    pub images: &'a [PreviewRef<'a>],
+    pub more_pages: u32,
+}
+
 /// Templates and strings of the inbound mails in the seven languages.
 pub struct InboundTexts {
     env: Environment<'static>,
@@ -103,6 +145,14 @@ fn template_name(service: Service) -> &'static str {
         Service::Fax => "fax.txt.j2",
         Service::Sms => "sms.txt.j2",
         Service::Voice => "voice.txt.j2",
+    }
+}
+
+fn html_template_name(service: Service) -> &'static str {
+    match service {
+        Service::Fax => "fax.html.j2",
+        Service::Sms => "sms.html.j2",
+        Service::Voice => "voice.html.j2",
     }
 }
 
@@ -146,9 +196,24 @@ impl InboundTexts {
 
     /// The text body: the service's template rendered with `facts`.
     pub fn body(&self, lang: Language, facts: &InboundFacts<'_>) -> Result<String, ReportError> {
-        let ctx = self.context(lang, facts)?;
+        let ctx = self.context(lang, facts, &Previews::default())?;
         self.env
             .get_template(template_name(facts.service))
+            .and_then(|t| t.render(&ctx))
+            .map_err(|e| ReportError::render(describe(&e)))
+    }
+
+    /// The HTML body: the service's HTML template rendered with `facts` and, for a fax,
+    /// `previews`.
+    pub fn html(
+        &self,
+        lang: Language,
+        facts: &InboundFacts<'_>,
+        previews: &Previews<'_>,
+    ) -> Result<String, ReportError> {
+        let ctx = self.context(lang, facts, previews)?;
+        self.env
+            .get_template(html_template_name(facts.service))
             .and_then(|t| t.render(&ctx))
             .map_err(|e| ReportError::render(describe(&e)))
     }
@@ -178,7 +243,12 @@ impl InboundTexts {
     }
 
     /// The template context (see the README, "Templates", for the variables).
-    fn context(&self, lang: Language, f: &InboundFacts<'_>) -> Result<Value, ReportError> {
+    fn context(
+        &self,
+        lang: Language,
+        f: &InboundFacts<'_>,
+        previews: &Previews<'_>,
+    ) -> Result<Value, ReportError> {
         let service_name = self
             .strings
             .plain(lang, &format!("service-{}", f.service))?;
@@ -195,20 +265,79 @@ impl InboundTexts {
             Value::from(f.duration.map(|d| d.as_secs())),
         );
         ctx.insert("text", Value::from(f.sms_text));
+        ctx.insert(
+            "text_lines",
+            Value::from(
+                f.sms_text
+                    .map(|t| t.split('\n').map(str::to_owned).collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            ),
+        );
+        let images: Vec<Value> = previews
+            .images
+            .iter()
+            .map(|p| {
+                Value::from_pairs([
+                    ("src", Value::from(p.src)),
+                    ("page", Value::from(p.page)),
+                    ("width", Value::from(p.width)),
+                    ("height", Value::from(p.height)),
+                ])
+            })
+            .collect();
+        ctx.insert("previews", Value::from(images));
+        ctx.insert("more_pages", Value::from(previews.more_pages));
         Ok(Value::from(ctx))
     }
 
     /// Renders every sample in every language; the first error names the file it comes
     /// from.
     fn check(&self) -> Result<(), ReportError> {
+        let images = [
+            PreviewRef {
+                src: "cid:page1.sample@example.com",
+                page: 1,
+                width: 864,
+                height: 1146,
+            },
+            PreviewRef {
+                src: "cid:page2.sample@example.com",
+                page: 2,
+                width: 864,
+                height: 1146,
+            },
+        ];
+        let with_previews = [
+            Previews::default(),
+            Previews {
+                images: &images,
+                more_pages: 0,
+            },
+            Previews {
+                images: &images[..1],
+                more_pages: 1,
+            },
+            Previews {
+                images: &images,
+                more_pages: 5,
+            },
+        ];
         for facts in samples() {
             for lang in LANGUAGES {
-                let name = template_name(facts.service);
-                let ctx = self
-                    .context(lang, &facts)
-                    .map_err(|e| self.strings_error(lang, &e))?;
-                if let Err(e) = self.env.get_template(name).and_then(|t| t.render(&ctx)) {
-                    return Err(self.attribute(&e, name, lang));
+                for (name, previews) in [(template_name(facts.service), &Previews::default())]
+                    .into_iter()
+                    .chain(
+                        with_previews
+                            .iter()
+                            .map(|p| (html_template_name(facts.service), p)),
+                    )
+                {
+                    let ctx = self
+                        .context(lang, &facts, previews)
+                        .map_err(|e| self.strings_error(lang, &e))?;
+                    if let Err(e) = self.env.get_template(name).and_then(|t| t.render(&ctx)) {
+                        return Err(self.attribute(&e, name, lang));
+                    }
                 }
                 let subject = self
                     .subject(lang, facts.service, facts.calling, facts.pages)

@@ -40,7 +40,9 @@
 //! <override_dir>/
 //!   sent.txt.j2  sent.html.j2  failed.txt.j2  failed.html.j2  refused.txt.j2  refused.html.j2
 //!   layout.txt.j2  layout.html.j2  details.txt.j2  details.html.j2   (shared parts)
-//!   inbound/fax.txt.j2  inbound/sms.txt.j2  inbound/voice.txt.j2     (inbound mails)
+//!   inbound/fax.txt.j2  inbound/sms.txt.j2  inbound/voice.txt.j2     (inbound mails: text,
+//!   inbound/fax.html.j2 inbound/sms.html.j2 inbound/voice.html.j2     HTML,
+//!   inbound/layout.html.j2                                            the HTML frame)
 //!   de/reports.ftl  de/inbound.ftl  en/  fr/  it/  es/  pt/  nl/
 //! ```
 //!
@@ -104,7 +106,7 @@ use umsgate_domain::Refusal;
 pub(crate) use compose::boundary;
 pub use compose::{MailParts, compose};
 pub use error::ReportError;
-pub use inbound::{InboundFacts, InboundTexts};
+pub use inbound::{InboundFacts, InboundTexts, PreviewRef, Previews};
 
 /// What happened to the job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +173,8 @@ pub struct Reports {
 
 impl Reports {
     /// Embedded defaults; files in `override_dir` (same layout: `<lang>/reports.ftl`,
-    /// `<lang>/inbound.ftl`, `<name>.html.j2`, `<name>.txt.j2`, `inbound/<service>.txt.j2`)
+    /// `<lang>/inbound.ftl`, `<name>.html.j2`, `<name>.txt.j2`, `inbound/<service>.txt.j2`,
+    /// `inbound/<service>.html.j2`, `inbound/layout.html.j2`)
     /// replace them. Errors name the file.
     pub fn load(override_dir: Option<&Path>) -> Result<Reports, ReportError> {
         let overrides = match override_dir {
