@@ -315,6 +315,7 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
     }
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut listeners: HashMap<std::net::SocketAddr, String> = HashMap::new();
+    let plan = c.site.plan().ok();
     for inst in &mut c.instances {
         let id = inst.id.get_ref().to_string();
         let id_span = inst.id.span();
@@ -599,6 +600,23 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                 "instance.defaults.inbound_fax",
                 "needs \"pdf\", \"tif\" or both".into(),
             ));
+        }
+
+        // Rules are compiled with the site's plan; a plan that does not load is reported above.
+        if let Some(plan) = &plan {
+            match crate::print_unread::PrintRules::compile(&inst.print_unread, plan) {
+                Ok(rules) => inst.print_rules = rules,
+                Err(list) => {
+                    let span = at.key_line(id_span.start, "instance", "print_unread");
+                    for e in list {
+                        errors.push(at.error(
+                            Some(span.as_ref().unwrap_or(&id_span)),
+                            "instance.print_unread",
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
         }
 
         let gw = &mut inst.gateway;
