@@ -4,7 +4,8 @@
 //! Contract: [`Instance::start`] either returns a running instance whose listener is bound,
 //! or an error that says what could not be prepared (a folder, a log file, a certificate, the
 //! directory file, a port); nothing is half-started. [`Instance::wait`] returns after
-//! shutdown was signalled and the listener, the outbound worker and the gateway have stopped.
+//! shutdown was signalled and the listener, the workers (outbound, inbound, print-unread) and
+//! the gateway have stopped.
 //!
 //! Intake before processing: the SMTP listeners run on the caller's runtime; everything
 //! else (the workers, delivery, the gateway) runs on [`Processing`], a runtime whose threads
@@ -27,6 +28,7 @@ use crate::outbound::jobs::JobRecords;
 use crate::outbound::mime;
 use crate::outbound::smtp_server::{Listener, SessionContext};
 use crate::outbound::worker::Outbound;
+use crate::print::PrintUnread;
 use crate::reports::Reports;
 use crate::spool::Spool;
 use crate::spool::layout::InstanceDirs;
@@ -109,12 +111,6 @@ impl Shared {
         }
         if let Some(web) = &config.service.web {
             tracing::warn!(event = "config.not_available", key = "service.web.listen", addr = %web.listen, "the web console is not in this release; nothing listens there");
-        }
-        for inst in config
-            .enabled_instances()
-            .filter(|i| !i.print_unread.is_empty())
-        {
-            tracing::warn!(event = "config.not_available", instance = %inst.id.get_ref(), key = "instance.print_unread", "print-unread is not in this release; the rules are not applied");
         }
         let store = Store::open(&config.service.state_dir.join("umsgate.db"))
             .await
@@ -249,6 +245,21 @@ impl Instance {
             )
             .map_err(|e| err(e.to_string()))?,
         );
+        let print = PrintUnread::new(
+            inst,
+            plan.clone(),
+            shared.store.clone(),
+            Arc::clone(&logs),
+            &dirs.root,
+            Arc::clone(&delivery),
+            hostname.clone(),
+        )
+        .map_err(|e| {
+            err(format!(
+                "cannot create {}: {e}",
+                dirs.root.join("print").display()
+            ))
+        })?;
         let outbound = Arc::new(Outbound {
             instance: id.clone(),
             config: inst.clone(),
@@ -264,6 +275,7 @@ impl Instance {
             jobs,
             hostname: hostname.clone(),
             limits: mime::Limits::default(),
+            print: print.clone(),
         });
         let received = Arc::new(tokio::sync::Notify::new());
         let inbound = Arc::new(Inbound {
@@ -279,6 +291,7 @@ impl Instance {
             hostname,
             wake: Arc::clone(&received),
             done: std::sync::Mutex::new(Vec::new()),
+            print: print.clone(),
         });
         let gw_shutdown = shutdown.clone();
         let (gw_received, gw_wake) = (dirs.received.clone(), Arc::clone(&received));
@@ -290,6 +303,9 @@ impl Instance {
             work.spawn(Arc::clone(&outbound).run_reports(shutdown.clone())),
             work.spawn(async move { gateway.run(gw_shutdown, gw_received, gw_wake).await }),
         ];
+        if let Some(print) = print {
+            tasks.push(work.spawn(print.run(shutdown.clone())));
+        }
         if inst.hold {
             tracing::warn!(event = "outbound.hold", instance = %id, "hold = true: accepted mail stays in smtp-in/");
         } else {

@@ -35,6 +35,8 @@ pub enum WorkError {
     Mail(SubmitError),
     /// The queue itself (a sidecar rewrite, a move, a removal).
     Spool(io::Error),
+    /// A read receipt for umsgate's own address could not be looked up in the state store.
+    Receipt(StoreError),
 }
 
 impl fmt::Display for WorkError {
@@ -48,6 +50,7 @@ impl fmt::Display for WorkError {
             WorkError::Report(e) => write!(f, "report: {e}"),
             WorkError::Mail(e) => write!(f, "report mail: {e}"),
             WorkError::Spool(e) => write!(f, "queue: {e}"),
+            WorkError::Receipt(e) => write!(f, "read receipt: {e}"),
         }
     }
 }
@@ -57,7 +60,7 @@ impl std::error::Error for WorkError {
         match self {
             WorkError::Read(e) | WorkError::JobRecord(e) | WorkError::Spool(e) => Some(e),
             WorkError::Directory(e) => Some(e),
-            WorkError::Store(e) => Some(e),
+            WorkError::Store(e) | WorkError::Receipt(e) => Some(e),
             WorkError::Gateway(e) => Some(e),
             WorkError::Report(e) => Some(e),
             WorkError::Mail(e) => Some(e),

@@ -135,6 +135,7 @@ async fn harness_with(name: &str, queues: Queues) -> Harness {
         jobs: JobRecords::open(&dirs.root.join("jobs")).unwrap(),
         hostname: "umsgate.test".into(),
         limits: mime::Limits::default(),
+        print: None,
         dirs,
         config: inst,
     };
