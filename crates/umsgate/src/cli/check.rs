@@ -25,7 +25,10 @@ async fn printer_state(uri: &str) -> Result<String, String> {
     if st.accepting {
         Ok(format!("{uri}: {}, accepting jobs", st.state))
     } else {
-        Err(format!("{uri}: {}, not accepting jobs ({})", st.state, st.reasons))
+        Err(format!(
+            "{uri}: {}, not accepting jobs ({})",
+            st.state, st.reasons
+        ))
     }
 }
 
@@ -81,7 +84,11 @@ pub(crate) fn check(config: &Config) -> Exit {
         report(&id, "gateway", gw);
         for rule in inst.print_rules.rules() {
             let what = format!("printer of print-unread rule `{}`", rule.name);
-            report(&id, &what, rt.block_on(printer_state(rule.printer.as_str())));
+            report(
+                &id,
+                &what,
+                rt.block_on(printer_state(rule.printer.as_str())),
+            );
         }
     }
     if failed { Exit::Config } else { Exit::Success }
