@@ -253,13 +253,7 @@ impl Instance {
             &dirs.root,
             Arc::clone(&delivery),
             hostname.clone(),
-        )
-        .map_err(|e| {
-            err(format!(
-                "cannot create {}: {e}",
-                dirs.root.join("print").display()
-            ))
-        })?;
+        );
         let outbound = Arc::new(Outbound {
             instance: id.clone(),
             config: inst.clone(),
@@ -275,7 +269,7 @@ impl Instance {
             jobs,
             hostname: hostname.clone(),
             limits: mime::Limits::default(),
-            print: print.clone(),
+            print: Some(Arc::clone(&print)),
         });
         let received = Arc::new(tokio::sync::Notify::new());
         let inbound = Arc::new(Inbound {
@@ -291,7 +285,7 @@ impl Instance {
             hostname,
             wake: Arc::clone(&received),
             done: std::sync::Mutex::new(Vec::new()),
-            print: print.clone(),
+            print: Some(Arc::clone(&print)),
         });
         let gw_shutdown = shutdown.clone();
         let (gw_received, gw_wake) = (dirs.received.clone(), Arc::clone(&received));
@@ -303,9 +297,7 @@ impl Instance {
             work.spawn(Arc::clone(&outbound).run_reports(shutdown.clone())),
             work.spawn(async move { gateway.run(gw_shutdown, gw_received, gw_wake).await }),
         ];
-        if let Some(print) = print {
-            tasks.push(work.spawn(print.run(shutdown.clone())));
-        }
+        tasks.push(work.spawn(print.run(shutdown.clone())));
         if inst.hold {
             tracing::warn!(event = "outbound.hold", instance = %id, "hold = true: accepted mail stays in smtp-in/");
         } else {

@@ -319,6 +319,15 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_mdn_is_read_although_it_is_auto_submitted() {
+        let eml = include_bytes!("../../../../testdata/samples/mdn_displayed.eml");
+        assert_eq!(
+            parse(eml).unwrap().read_ids(),
+            vec!["fax-0001.20231114221320@mail.example.com"]
+        );
+    }
+
+    #[test]
     fn a_reply_names_what_it_answers_or_quotes() {
         let reply = b"From: jane@example.com\r\nTo: ums@example.com\r\nSubject: Re: Fax\r\n\
             In-Reply-To: <A.fax@umsgate.test>\r\nReferences: <x@y> <A.fax@umsgate.test>\r\n\r\nSeen, thanks.\r\n";

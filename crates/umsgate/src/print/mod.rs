@@ -106,7 +106,9 @@ pub struct PrintUnread {
 }
 
 impl PrintUnread {
-    /// `None` when the instance has no rules. Creates `print/` under the instance's folder.
+    /// Print-unread for an instance; `root` is its state folder (the PDFs go to `print/` in
+    /// it, created when the first is kept). It runs also when the instance has no rules (any
+    /// more): faxes recorded under earlier rules are still printed, and their receipts read.
     pub fn new(
         config: &InstanceConfig,
         plan: SitePlan,
@@ -115,23 +117,18 @@ impl PrintUnread {
         root: &Path,
         mailer: Arc<Delivery>,
         hostname: String,
-    ) -> std::io::Result<Option<Arc<PrintUnread>>> {
-        if config.print_rules.is_empty() {
-            return Ok(None);
-        }
-        let dir = root.join("print");
-        std::fs::create_dir_all(&dir)?;
-        Ok(Some(Arc::new(PrintUnread {
+    ) -> Arc<PrintUnread> {
+        Arc::new(PrintUnread {
             instance: config.id.get_ref().to_string(),
             config: config.clone(),
             rules: config.print_rules.clone(),
             plan,
             store,
             logs,
-            dir,
+            dir: root.join("print"),
             mailer,
             hostname,
-        })))
+        })
     }
 
     /// The rule for a received message: faxes whose mail is sent, by called number.
@@ -161,6 +158,11 @@ impl PrintUnread {
         let dir = self.dir.clone();
         let data = pdf.to_vec();
         tokio::task::spawn_blocking(move || {
+            let parent = dir.parent().map(Path::to_path_buf);
+            std::fs::create_dir_all(&dir)?;
+            if let Some(parent) = parent {
+                sync_dir(&parent)?;
+            }
             write_synced(&path, &data).and_then(|()| sync_dir(&dir))
         })
         .await
@@ -236,6 +238,9 @@ impl PrintUnread {
             let what = match &effect {
                 ReceiptEffect::Unknown => continue,
                 ReceiptEffect::Cleared(fax) => format!("fax={fax} effect=cleared"),
+                ReceiptEffect::TooLate(fax, PrintState::Waiting) => {
+                    format!("fax={fax} effect=none (already due for printing)")
+                }
                 ReceiptEffect::TooLate(fax, state) => {
                     format!("fax={fax} effect=none (already {})", state.as_str())
                 }
