@@ -15,8 +15,10 @@
 //! `UPDATE`, and [`Store::print_claim_due`] takes due faxes with a lease
 //! ([`PRINT_LEASE`]): the same `UPDATE … WHERE next_attempt <= now … RETURNING` moves their
 //! next attempt past the lease, so two processes sharing the store never print the same fax
-//! at once. Every statement is plain SQL with numbered parameters and times as Unix seconds,
-//! so that a PostgreSQL backend can run the same statements.
+//! at once. The statements use only SQL that PostgreSQL also accepts (`ON CONFLICT`,
+//! `RETURNING`, row values in `IN`), times are Unix seconds in integer columns, and the
+//! callers see plain types ([`PendingPrint`], [`ReceiptEffect`]), so that a PostgreSQL
+//! backend needs other parameter marks (`$1` for `?1`) and nothing else.
 
 use std::path::Path;
 use std::str::FromStr;

@@ -525,3 +525,44 @@ fn a_printer_that_stays_away_is_reported_to_the_default_recipient_with_the_fax()
     assert!(pdf.contents().starts_with(b"%PDF"), "attachment is no PDF");
     assert!(parsed.body_text(0).unwrap().contains("+49 30 6666666"));
 }
+
+#[test]
+fn check_asks_every_printer_and_fails_on_one_it_cannot_use() {
+    let q = queue("check");
+    let missing = format!(
+        "ipp://{}/printers/no-such-queue-{}",
+        cups_server(),
+        std::process::id()
+    );
+    let work = Work::new("print-check");
+    let rules = [
+        rule("Here", "[\"+49 8142 4799100\"]", "1m", &q.uri),
+        rule("Gone", "[\"*\"]", "1m", &missing),
+    ]
+    .join("\n");
+    work.write_config(&config(free_addr(), &rules, "[\"1s\"]"));
+    let out = work.umsgate(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text.lines().any(|l| l.contains("rule `Here`")
+            && l.contains(": ok: ")
+            && l.contains("accepting jobs")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("rule `Gone`") && l.contains("FAILED")),
+        "{text}"
+    );
+    // A queue that rejects jobs fails the check too.
+    cups("cupsreject", &q);
+    let out = work.umsgate(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.lines().any(|l| l.contains("rule `Here`")
+            && l.contains("FAILED")
+            && l.contains("not accepting")),
+        "{text}"
+    );
+}

@@ -13,7 +13,8 @@ use std::time::Duration;
 use ipp::operation::IppOperation;
 use ipp::prelude::*;
 
-/// The longest one IPP request may take, connection and answer included.
+/// The longest one IPP request may take, connection and answer included; well inside the
+/// store's lease on a fax being printed ([`crate::store::PRINT_LEASE`]).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const USER: &str = "umsgate";
 

@@ -59,7 +59,7 @@ use ipp::{JobStatus, PrintError, Printer};
 const TICK: Duration = Duration::from_secs(1);
 /// How often a job the printer holds is asked about.
 const FOLLOW: Duration = Duration::from_secs(2);
-/// Faxes taken in one round.
+/// Faxes taken in one round (printed at once).
 const BATCH: u32 = 16;
 /// How long final states stay in the store.
 pub const KEEP_FINAL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -275,11 +275,17 @@ impl PrintUnread {
             let now = clock::now();
             match self.store.print_claim_due(&self.instance, now, BATCH).await {
                 Ok(due) => {
+                    // At once: each step is bounded by the IPP request timeout, well inside
+                    // the lease, and one printer that does not answer holds up no other.
+                    let mut steps = tokio::task::JoinSet::new();
                     for p in due {
-                        if *shutdown.borrow() {
-                            break;
+                        steps.spawn(Arc::clone(&self).step(p));
+                    }
+                    while let Some(done) = steps.join_next().await {
+                        if let Err(e) = done {
+                            // The fax keeps its lease and is taken again after it.
+                            tracing::error!(event = "print.step_panicked", instance = %self.instance, error = %e);
                         }
-                        self.step(p).await;
                     }
                 }
                 Err(e) => {
@@ -302,7 +308,7 @@ impl PrintUnread {
     }
 
     /// One claimed fax: submit it, or follow its job.
-    async fn step(&self, mut p: PendingPrint) {
+    async fn step(self: Arc<Self>, mut p: PendingPrint) {
         let printer = match Printer::new(&p.printer) {
             Ok(pr) => pr,
             Err(e) => return self.failed(p, &e).await,
