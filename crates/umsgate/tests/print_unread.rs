@@ -566,3 +566,64 @@ fn check_asks_every_printer_and_fails_on_one_it_cannot_use() {
         "{text}"
     );
 }
+
+#[test]
+fn a_reply_naming_the_mail_counts_as_read_an_absence_notice_does_not() {
+    let q = queue("reply");
+    let gate = Gate::start(
+        "print-reply",
+        &rule("All", "[\"*\"]", "8s", &q.uri),
+        "[\"1s\"]",
+    );
+    gate.fax("+49 30 7777777", JANE, "fax_1p_g3_1d.tif");
+    let read = gate.fax_id("+49 30 7777777");
+    let mail = gate.wait_mail("jane@example.com", "+49 30 7777777");
+    let message_id = header(&mail, "Message-ID").unwrap();
+
+    // An absence notice is no receipt: kept for the administrator, the fax still waits.
+    let absent = format!(
+        "From: jane@example.com\r\nTo: ums@example.com\r\nSubject: Out of office\r\n\
+         Auto-Submitted: auto-replied\r\nIn-Reply-To: {message_id}\r\n\r\nI am away.\r\n"
+    );
+    gate.send_to_umsgate(absent.as_bytes());
+    let error_dir = gate
+        .work
+        .dir
+        .join("state")
+        .join(INSTANCE)
+        .join("smtp-in")
+        .join("error");
+    support::wait_for("the absence notice in smtp-in/error/", || {
+        support::read_spool(&error_dir)
+            .into_iter()
+            .find(|m| m.contains("Out of office"))
+    });
+    assert!(
+        !gate.print_log().contains("effect=cleared"),
+        "{}",
+        gate.print_log()
+    );
+
+    // A person's reply that names the mail clears it.
+    let reply = format!(
+        "From: jane@example.com\r\nTo: ums@example.com\r\nSubject: Re: Fax\r\n\
+         In-Reply-To: {message_id}\r\nReferences: {message_id}\r\n\r\nGot it.\r\n"
+    );
+    gate.send_to_umsgate(reply.as_bytes());
+    gate.wait_log(&[
+        "receipt",
+        "kind=reply",
+        &format!("fax={read} "),
+        "effect=cleared",
+    ]);
+
+    gate.fax("+49 30 8888888", JANE, "fax_3p_g4.tif");
+    let unread = gate.fax_id("+49 30 8888888");
+    gate.wait_printed(&unread);
+    let log = gate.print_log();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("submitted") && l.contains(&format!("fax={read} "))),
+        "the fax that was answered was sent to the printer:\n{log}"
+    );
+}
