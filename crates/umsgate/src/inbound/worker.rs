@@ -63,7 +63,7 @@ pub struct Inbound {
     pub wake: Arc<Notify>,
     /// Folders of done messages (`.<id>.done`) not yet removed.
     pub done: std::sync::Mutex<Vec<PathBuf>>,
-    /// Print-unread, when the instance has rules.
+    /// Print-unread (set by the instance; `None` only in tests that do without it).
     pub print: Option<Arc<crate::print::PrintUnread>>,
 }
 

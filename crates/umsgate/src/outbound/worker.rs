@@ -81,7 +81,8 @@ pub struct Outbound {
     pub jobs: JobRecords,
     pub hostname: String,
     pub limits: mime::Limits,
-    /// Print-unread, when the instance has rules: reads receipts sent to `report_sender`.
+    /// Print-unread, which reads receipts sent to `report_sender` (set by the instance;
+    /// `None` only in tests that do without it).
     pub print: Option<Arc<crate::print::PrintUnread>>,
 }
 
