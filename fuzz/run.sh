@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 secs=${1:-60}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session smtp_reply intake_segment mime_to_job user_settings address_template config tiff_reader)
+[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session smtp_reply intake_segment mime_to_job user_settings address_template config tiff_reader read_receipt)
 seed() {   # seed TARGET FILES...
   local dir=corpus/$1; shift
   mkdir -p "$dir"
   for f in "$@"; do [ -f "$f" ] && cp -n "$f" "$dir/" || true; done
 }
 seed mime_to_job ../testdata/samples/*.eml
+seed read_receipt ../testdata/samples/mdn_displayed.eml ../testdata/samples/sms_plain.eml
 seed smtp_data ../testdata/samples/*.eml
 seed tiff_reader ../testdata/samples/*.tif
 seed config ../docs/umsgate.example.toml

@@ -13,7 +13,8 @@
 //!
 //! The values that need more than a type of their own live in modules: [`address`] (the
 //! address templates, read in both directions), [`ldap`] (LDAP server URLs, presets) and
-//! [`ldap_filter`] (filter templates, compiled and escaped). This crate depends on the domain
+//! [`ldap_filter`] (filter templates, compiled and escaped) and [`print_unread`] (the
+//! print-unread rules, compiled with the site's number plan). This crate depends on the domain
 //! types only: the directory, spool and listeners read their settings from here.
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod address;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
+pub mod print_unread;
 pub mod units;
 
 use std::net::SocketAddr;
@@ -252,6 +254,9 @@ pub struct InstanceConfig {
     pub gateway: GatewayConfig,
     #[serde(default)]
     pub print_unread: Vec<PrintUnreadRule>,
+    /// `print_unread`, compiled with the site's plan by the validation pass.
+    #[serde(skip)]
+    pub print_rules: print_unread::PrintRules,
 }
 
 fn yes() -> bool {

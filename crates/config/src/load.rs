@@ -325,6 +325,7 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
     }
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut listeners: HashMap<std::net::SocketAddr, String> = HashMap::new();
+    let plan = c.site.plan().ok();
     for inst in &mut c.instances {
         let id = inst.id.get_ref().to_string();
         let id_span = inst.id.span();
@@ -611,6 +612,24 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
             ));
         }
 
+        // Rules are compiled with the site's plan; a plan that does not load is reported above.
+        if let Some(plan) = &plan {
+            match crate::print_unread::PrintRules::compile(&inst.print_unread, plan) {
+                Ok(rules) => inst.print_rules = rules,
+                Err(list) => {
+                    for e in list {
+                        let span =
+                            nth_table(at.text, id_span.start, "instance.print_unread", e.rule);
+                        errors.push(at.error(
+                            Some(span.as_ref().unwrap_or(&id_span)),
+                            "instance.print_unread",
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+
         let gw = &mut inst.gateway;
         if let Some(d) = &mut gw.dir {
             resolve(base, d);
@@ -629,6 +648,29 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
             );
         }
     }
+}
+
+/// The header line of the `n`-th (from 1) `[[table]]` entry after byte `from`, within the
+/// same `[[instance]]`; for entries of an array of tables, which carry no span.
+fn nth_table(text: &str, from: usize, table: &str, n: usize) -> Option<Range<usize>> {
+    let header = format!("[[{table}]]");
+    let mut offset = from.min(text.len());
+    let mut seen = 0;
+    for line in text.get(offset..)?.split_inclusive('\n') {
+        let here = offset;
+        offset += line.len();
+        let t = line.trim();
+        if t.starts_with("[[instance]]") && here > from {
+            return None;
+        }
+        if t.replace(' ', "") == header {
+            seen += 1;
+            if seen == n {
+                return Some(here..here + t.len());
+            }
+        }
+    }
+    None
 }
 
 /// `local@domain` with no spaces, brackets or control characters.
@@ -887,6 +929,40 @@ report_sender = "ums@example.com"
         ] {
             assert_eq!(only_error(&(ldap.clone() + extra)).key, key, "{extra}");
         }
+    }
+
+    #[test]
+    fn print_unread_rules_are_compiled_and_a_bad_one_is_reported_with_its_line() {
+        let good = MINIMAL.to_owned()
+            + "[[instance.print_unread]]\nname = \"Reception\"\nnumbers = [\"+49 8142 4799100-+49 8142 4799199\", \"*\"]\nqueue_time = \"2s\"\nprinter = \"ipps://printer.example.com/ipp/print\"\n";
+        let c = parse(&good).unwrap_or_else(|e| panic!("{e}"));
+        let rules = c.instances[0].print_rules.rules();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(
+            rules[0].patterns[0].to_string(),
+            "+4981424799100-+4981424799199"
+        );
+        let bad = MINIMAL.to_owned()
+            + "[[instance.print_unread]]\nname = \"Fine\"\nnumbers = [\"*\"]\nqueue_time = \"1m\"\nprinter = \"ipp://p/x\"\n\n"
+            + "[[instance.print_unread]]\nname = \"Reception\"\nnumbers = [\"+4930 200000-+4930 100000\"]\nqueue_time = \"30m\"\nprinter = \"http://printer/\"\n";
+        let errs = parse(&bad).unwrap_err();
+        assert_eq!(errs.0.len(), 2, "{errs}");
+        for e in &errs.0 {
+            assert_eq!(e.key, "instance.print_unread");
+            let second = bad
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.contains("print_unread"))
+                .nth(1)
+                .unwrap()
+                .0;
+            assert_eq!(e.line, Some(second + 1), "{e}");
+        }
+        assert!(errs.to_string().contains("after the last"), "{errs}");
+        assert!(
+            errs.to_string().contains("not an ipp:// or ipps://"),
+            "{errs}"
+        );
     }
 
     #[test]

@@ -133,15 +133,18 @@ pub struct InstanceLogs {
     pub smtp: CategoryLog,
     pub ldap: CategoryLog,
     pub msgid: CategoryLog,
+    /// Print-unread: rule matches, read receipts, print submissions and the printer's answers.
+    pub print: CategoryLog,
 }
 
 impl InstanceLogs {
-    /// Opens `smtp.log`, `ldap.log` and `msgid.log` in `dir`.
+    /// Opens `smtp.log`, `ldap.log`, `msgid.log` and `print.log` in `dir`.
     pub fn open(dir: &Path, rotate: LogRotate) -> io::Result<InstanceLogs> {
         Ok(InstanceLogs {
             smtp: CategoryLog::open(dir.join("smtp.log"), rotate)?,
             ldap: CategoryLog::open(dir.join("ldap.log"), rotate)?,
             msgid: CategoryLog::open(dir.join("msgid.log"), rotate)?,
+            print: CategoryLog::open(dir.join("print.log"), rotate)?,
         })
     }
 }

@@ -7,7 +7,9 @@
 //! size-rotated and never contain secrets or message bodies:
 //! - `smtp.log`: SMTP sessions with the mail server, both directions, and their failures;
 //! - `ldap.log`: every directory search and its result;
-//! - `msgid.log`: the Message-ID of every message in and out.
+//! - `msgid.log`: the Message-ID of every message in and out;
+//! - `print.log`: print-unread — rule matches, read receipts, print submissions and the
+//!   printer's answers.
 #![forbid(unsafe_code)]
 
 mod category;

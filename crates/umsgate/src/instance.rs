@@ -4,7 +4,8 @@
 //! Contract: [`Instance::start`] either returns a running instance whose listener is bound,
 //! or an error that says what could not be prepared (a folder, a log file, a certificate, the
 //! directory file, a port); nothing is half-started. [`Instance::wait`] returns after
-//! shutdown was signalled and the listener, the outbound worker and the gateway have stopped.
+//! shutdown was signalled and the listener, the workers (outbound, inbound, print-unread) and
+//! the gateway have stopped.
 //!
 //! Intake before processing: the SMTP listeners run on the caller's runtime; everything
 //! else (the workers, delivery, the gateway) runs on [`Processing`], a runtime whose threads
@@ -27,6 +28,7 @@ use crate::outbound::jobs::JobRecords;
 use crate::outbound::mime;
 use crate::outbound::smtp_server::{Listener, SessionContext};
 use crate::outbound::worker::Outbound;
+use crate::print::PrintUnread;
 use crate::reports::Reports;
 use crate::spool::Spool;
 use crate::spool::layout::InstanceDirs;
@@ -113,12 +115,6 @@ impl Shared {
         }
         if let Some(web) = &config.service.web {
             tracing::warn!(event = "config.not_available", key = "service.web.listen", addr = %web.listen, "the web console is not in this release; nothing listens there");
-        }
-        for inst in config
-            .enabled_instances()
-            .filter(|i| !i.print_unread.is_empty())
-        {
-            tracing::warn!(event = "config.not_available", instance = %inst.id.get_ref(), key = "instance.print_unread", "print-unread is not in this release; the rules are not applied");
         }
         let store = Store::open(&config.service.state_dir.join("umsgate.db"))
             .await
@@ -256,6 +252,15 @@ impl Instance {
             )
             .map_err(|e| err(e.to_string()))?,
         );
+        let print = PrintUnread::new(
+            inst,
+            plan.clone(),
+            shared.store.clone(),
+            Arc::clone(&logs),
+            &dirs.root,
+            Arc::clone(&delivery),
+            hostname.clone(),
+        );
         let outbound = Arc::new(Outbound {
             instance: id.clone(),
             config: inst.clone(),
@@ -273,6 +278,7 @@ impl Instance {
             limits: mime::Limits::default(),
             renderer: Arc::clone(&shared.renderer),
             covers: Arc::clone(&shared.covers),
+            print: Some(Arc::clone(&print)),
         });
         let received = Arc::new(tokio::sync::Notify::new());
         let inbound = Arc::new(Inbound {
@@ -288,6 +294,7 @@ impl Instance {
             hostname,
             wake: Arc::clone(&received),
             done: std::sync::Mutex::new(Vec::new()),
+            print: Some(Arc::clone(&print)),
         });
         let gw_shutdown = shutdown.clone();
         let (gw_received, gw_wake) = (dirs.received.clone(), Arc::clone(&received));
@@ -299,6 +306,7 @@ impl Instance {
             work.spawn(Arc::clone(&outbound).run_reports(shutdown.clone())),
             work.spawn(async move { gateway.run(gw_shutdown, gw_received, gw_wake).await }),
         ];
+        tasks.push(work.spawn(print.run(shutdown.clone())));
         if inst.hold {
             tracing::warn!(event = "outbound.hold", instance = %id, "hold = true: accepted mail stays in smtp-in/");
         } else {

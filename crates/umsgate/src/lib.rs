@@ -16,7 +16,7 @@
 //! They are re-exported here under the names the application uses. This crate holds what
 //! gives the mail a meaning: [`outbound`] (mail → jobs), [`inbound`] (received messages →
 //! mail), [`delivery`] (mail to the mail server, with retries), [`gateway`] (the engines),
-//! [`reports`], the per-day [`store`], and [`instance`], which wires one `[[instance]]` from
+//! [`reports`], [`print`] (print-unread: read receipts and IPP), the state [`store`], and [`instance`], which wires one `[[instance]]` from
 //! its configuration.
 #![forbid(unsafe_code)]
 
@@ -33,5 +33,6 @@ pub mod inbound;
 pub mod instance;
 pub mod outbound;
 pub mod rendering;
+pub mod print;
 pub mod reports;
 pub mod store;

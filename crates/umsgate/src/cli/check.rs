@@ -4,7 +4,8 @@
 //! (an invalid one already ended in [`Exit::Config`] with file, line and key). Each peer of
 //! each enabled instance — the directory, the mail server, the gateway's folder — is asked
 //! once and gets one line, `ok` or `FAILED` with the reason; any failure answers
-//! [`Exit::Config`].
+//! [`Exit::Config`]. Each print-unread rule's printer is asked for its state over IPP
+//! (`Get-Printer-Attributes`): one that cannot be reached or does not accept jobs fails.
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -13,8 +14,23 @@
 use umsgate::config::{Config, DirectoryKind, GatewayKind};
 use umsgate::delivery;
 use umsgate::directory::{self, FileDirectory};
+use umsgate::print::ipp::Printer;
 
 use super::{Exit, runtime};
+
+/// The printer's state, or why it cannot take a fax now.
+async fn printer_state(uri: &str) -> Result<String, String> {
+    let printer = Printer::new(uri).map_err(|e| e.to_string())?;
+    let st = printer.status().await.map_err(|e| format!("{uri}: {e}"))?;
+    if st.accepting {
+        Ok(format!("{uri}: {}, accepting jobs", st.state))
+    } else {
+        Err(format!(
+            "{uri}: {}, not accepting jobs ({})",
+            st.state, st.reasons
+        ))
+    }
+}
 
 pub(crate) fn check(config: &Config) -> Exit {
     println!(
@@ -66,6 +82,14 @@ pub(crate) fn check(config: &Config) -> Exit {
             (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
         };
         report(&id, "gateway", gw);
+        for rule in inst.print_rules.rules() {
+            let what = format!("printer of print-unread rule `{}`", rule.name);
+            report(
+                &id,
+                &what,
+                rt.block_on(printer_state(rule.printer.as_str())),
+            );
+        }
     }
     if failed { Exit::Config } else { Exit::Success }
 }

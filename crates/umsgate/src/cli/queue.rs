@@ -5,6 +5,10 @@
 //! answer [`Exit::NotFound`]. An I/O failure, or a message only the running daemon may
 //! change (in the intake log), stops at once with [`Exit::Runtime`] and the reason.
 //!
+//! `queue list --state print` lists the faxes print-unread is waiting on (for a receipt, or
+//! for the printer), from the state store, with their deadline; it opens no store that does
+//! not exist yet.
+//!
 //! Implementation summary: [`admin`] finds, moves and deletes; this file parses ids and
 //! prints the table or JSON.
 
@@ -14,8 +18,34 @@ use umsgate::config::units::InstanceId;
 use umsgate::spool::QueueId;
 use umsgate::spool::admin::{self, QueueItem};
 use umsgate::spool::layout::QueueState;
+use umsgate::store::{PendingPrint, Store};
 
-use super::Exit;
+use super::{Exit, runtime};
+
+/// What `queue list --state` takes: a spool folder, or print-unread's pending faxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ListState {
+    Incoming,
+    Outgoing,
+    Deferred,
+    Badmail,
+    Error,
+    /// Faxes waiting for their read receipt or for the printer.
+    Print,
+}
+
+impl ListState {
+    fn queue(self) -> Option<QueueState> {
+        match self {
+            ListState::Incoming => Some(QueueState::Incoming),
+            ListState::Outgoing => Some(QueueState::Outgoing),
+            ListState::Deferred => Some(QueueState::Deferred),
+            ListState::Badmail => Some(QueueState::Badmail),
+            ListState::Error => Some(QueueState::Error),
+            ListState::Print => None,
+        }
+    }
+}
 
 #[derive(Subcommand)]
 pub(crate) enum QueueCommand {
@@ -24,7 +54,7 @@ pub(crate) enum QueueCommand {
         #[arg(long)]
         instance: Option<InstanceId>,
         #[arg(long, value_enum)]
-        state: Option<QueueState>,
+        state: Option<ListState>,
         #[arg(long)]
         json: bool,
     },
@@ -52,7 +82,12 @@ pub(crate) fn queue(config: &Config, cmd: &QueueCommand) -> Exit {
             instance,
             state,
             json,
-        } => match admin::list(config, instance.as_ref(), *state) {
+        } if *state == Some(ListState::Print) => prints(config, instance.as_ref(), *json),
+        QueueCommand::List {
+            instance,
+            state,
+            json,
+        } => match admin::list(config, instance.as_ref(), state.and_then(ListState::queue)) {
             Ok(items) if *json => {
                 println!(
                     "{}",
@@ -86,6 +121,90 @@ pub(crate) fn queue(config: &Config, cmd: &QueueCommand) -> Exit {
             Err(e) => e,
         },
     }
+}
+
+/// One pending fax as `queue list --state print` shows it.
+#[derive(serde::Serialize)]
+struct PrintItem {
+    #[serde(flatten)]
+    fax: PendingPrint,
+    /// The deadline and next attempt in RFC 3339 (the store keeps Unix seconds).
+    deadline_at: String,
+    next_attempt_at: String,
+}
+
+fn prints(config: &Config, instance: Option<&InstanceId>, json: bool) -> Exit {
+    let path = config.service.state_dir.join("umsgate.db");
+    let found = if path.exists() {
+        let rt = match runtime() {
+            Ok(rt) => rt,
+            Err(e) => return e,
+        };
+        let id = instance.map(InstanceId::as_str);
+        let listed = rt.block_on(async {
+            let store = Store::open(&path).await?;
+            let list = store.print_pending(id).await;
+            store.close().await;
+            list
+        });
+        match listed {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("queue: {e}");
+                return Exit::Runtime;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let at = |secs: u64| {
+        umsgate::clock::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    };
+    let items: Vec<PrintItem> = found
+        .into_iter()
+        .map(|fax| PrintItem {
+            deadline_at: at(fax.deadline),
+            next_attempt_at: at(fax.next_attempt),
+            fax,
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
+        return Exit::Success;
+    }
+    if items.is_empty() {
+        println!("no pending prints");
+        return Exit::Success;
+    }
+    println!(
+        "{:<10} {:<18} {:<9} {:<20} {:>3} {:<16} {:<20} PRINTER / JOB",
+        "INSTANCE", "FAX", "STATE", "DEADLINE", "TRY", "RULE", "CALLING"
+    );
+    for i in &items {
+        let p = &i.fax;
+        let job = match (p.job_id, &p.job_state) {
+            (Some(id), Some(st)) => format!(" job {id} {st}"),
+            _ => String::new(),
+        };
+        println!(
+            "{:<10} {:<18} {:<9} {:<20} {:>3} {:<16} {:<20} {}{job}",
+            p.instance,
+            p.fax,
+            p.state.as_str(),
+            i.deadline_at,
+            p.attempts,
+            p.rule,
+            p.calling,
+            p.printer
+        );
+        if let Some(e) = &p.last_error {
+            println!("{:>42} last error: {e}", "");
+        }
+    }
+    Exit::Success
 }
 
 fn fail(e: std::io::Error) -> Exit {

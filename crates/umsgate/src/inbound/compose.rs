@@ -179,6 +179,20 @@ fn body<'a>(m: &'a InboundMail<'_>) -> Result<MimePart<'a>, HeaderInjection> {
     Ok(multipart("multipart/mixed", "", parts))
 }
 
+/// Print-unread's hook: asks for a read receipt (RFC 8098) to be sent to `to`, by putting
+/// `Disposition-Notification-To: <to>` in front of the header block `compose` wrote.
+pub fn with_receipt_request(eml: Vec<u8>, to: &str) -> Result<Vec<u8>, HeaderInjection> {
+    check("Disposition-Notification-To", to)?;
+    if to.contains(['<', '>']) {
+        return Err(HeaderInjection {
+            header: "Disposition-Notification-To",
+        });
+    }
+    let mut out = format!("Disposition-Notification-To: <{to}>\r\n").into_bytes();
+    out.extend_from_slice(&eml);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -201,6 +215,24 @@ mod tests {
                 filename: "fax.pdf",
                 data: b"%PDF-1.4".to_vec(),
             }],
+        }
+    }
+
+    #[test]
+    fn the_receipt_request_is_one_header_line_before_the_others() {
+        let eml = compose(&mail("Fax", "")).unwrap();
+        let asked =
+            String::from_utf8(with_receipt_request(eml, "ums@example.com").unwrap()).unwrap();
+        assert!(
+            asked.starts_with("Disposition-Notification-To: <ums@example.com>\r\nFrom: "),
+            "{asked}"
+        );
+        let parsed = mail_parser::MessageParser::default()
+            .parse(asked.as_bytes())
+            .unwrap();
+        assert_eq!(parsed.message_id(), Some("abc@umsgate.test"));
+        for bad in ["a@b\r\nBcc: x@y", "<a@b>"] {
+            assert!(with_receipt_request(Vec::new(), bad).is_err());
         }
     }
 

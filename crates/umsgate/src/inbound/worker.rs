@@ -17,6 +17,10 @@
 //! [`Delivery::submit`]: sent at once, else spooled). A message that cannot be read, whose text
 //! cannot be rendered, or whose mail would carry CR/LF/NUL in a header, moves to
 //! `received/error/` with `reason.txt`: kept, never dropped.
+//!
+//! A fax that matches a print-unread rule ([`crate::print`]) has its PDF kept and its
+//! deadline recorded before any of its mails leaves; each of its mails asks for a read
+//! receipt (`Disposition-Notification-To`) and has its Message-ID linked to the fax first.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,8 +29,9 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use umsgate_domain::{InboundFax, Service, SitePlan, UserSettings};
 
-use super::compose::{HtmlBody, InboundMail, Part, compose};
+use super::compose::{HtmlBody, InboundMail, Part, compose, with_receipt_request};
 use super::preview::{self, FaxPreviews};
+
 use super::{called, texts};
 use crate::config::{InstanceConfig, LdapErrorPolicy, MessageStore};
 use crate::delivery::Delivery;
@@ -63,6 +68,8 @@ pub struct Inbound {
     pub wake: Arc<Notify>,
     /// Folders of done messages (`.<id>.done`) not yet removed.
     pub done: std::sync::Mutex<Vec<PathBuf>>,
+    /// Print-unread (set by the instance; `None` only in tests that do without it).
+    pub print: Option<Arc<crate::print::PrintUnread>>,
 }
 
 /// Why a received message could not become mail now: always temporary — it stays in
@@ -82,6 +89,8 @@ pub enum InboundError {
     JournalIndex(crate::store::StoreError),
     /// Its folder could not be moved out of `received/` (done, or set aside).
     Folder(std::io::Error),
+    /// Print-unread could not keep the fax or link its mail (see [`crate::print`]).
+    Print(crate::print::ExpectError),
 }
 
 impl std::fmt::Display for InboundError {
@@ -93,6 +102,7 @@ impl std::fmt::Display for InboundError {
             InboundError::Journal(e) => write!(f, "journal: {e}"),
             InboundError::JournalIndex(e) => write!(f, "journal index: {e}"),
             InboundError::Folder(e) => write!(f, "received/: {e}"),
+            InboundError::Print(e) => write!(f, "{e}"),
         }
     }
 }
@@ -104,6 +114,7 @@ impl std::error::Error for InboundError {
             InboundError::Directory(e) => Some(e),
             InboundError::Mail(e) => Some(e),
             InboundError::JournalIndex(e) => Some(e),
+            InboundError::Print(e) => Some(e),
         }
     }
 }
@@ -216,6 +227,7 @@ impl Inbound {
         let files = self.load_files(dir, &msg).map_err(InboundError::Files)?;
         let mut pdf_cache: Option<Option<Vec<u8>>> = None;
         let mut preview_cache: Option<Option<FaxPreviews>> = None;
+        let print = self.print_unread(id, &msg, &files, &mut pdf_cache).await?;
 
         for a in &addressees {
             let lang = a
@@ -295,10 +307,21 @@ impl Inbound {
                 date: clock::now(),
                 attachments,
             };
-            let eml = match compose(&mail) {
+            let mut eml = match compose(&mail) {
                 Ok(e) => e,
                 Err(e) => return self.set_aside(id, dir, &e.to_string()),
             };
+            if let Some(print) = &print {
+                let sender = &self.config.mail.report_sender;
+                eml = match with_receipt_request(eml, sender) {
+                    Ok(e) => e,
+                    Err(e) => return self.set_aside(id, dir, &e.to_string()),
+                };
+                print
+                    .asked(id, &message_id, &a.mail)
+                    .await
+                    .map_err(|e| InboundError::Print(crate::print::ExpectError::Store(e)))?;
+            }
             self.store_mail(&qid, &message_id, &a.mail, &msg, eml)
                 .await?;
         }
@@ -396,6 +419,60 @@ impl Inbound {
         }
     }
 
+    /// Print-unread: when a rule matches, keeps the fax's PDF with its deadline and answers
+    /// the instance's [`crate::print::PrintUnread`], so that its mails ask for a receipt. A fax
+    /// that has no PDF cannot be printed: logged, and its mail goes out without asking.
+    async fn print_unread(
+        &self,
+        id: &str,
+        msg: &ReceivedMessage,
+        files: &[(String, Vec<u8>)],
+        pdf_cache: &mut Option<Option<Vec<u8>>>,
+    ) -> Result<Option<Arc<crate::print::PrintUnread>>, InboundError> {
+        let Some(print) = &self.print else {
+            return Ok(None);
+        };
+        let Some(rule) = print.rule_for(msg) else {
+            return Ok(None);
+        };
+        let tiffs: Vec<&[u8]> = files.iter().map(|(_, d)| d.as_slice()).collect();
+        let Some(pdf) = self.pdf(&tiffs, pdf_cache, id) else {
+            tracing::warn!(event = "print.no_pdf", instance = %self.instance, id, rule = %rule.name, "the fax cannot be printed; its mail does not ask for a receipt");
+            self.logs.print.line(&format!(
+                "match fax={id} rule=\"{}\" skipped: no PDF of the fax",
+                rule.name
+            ));
+            return Ok(None);
+        };
+        print
+            .expect(id, rule, msg, pdf)
+            .await
+            .map_err(InboundError::Print)?;
+        Ok(Some(Arc::clone(print)))
+    }
+
+    /// The fax as PDF, converted once per message; `None` (logged) when it cannot be.
+    fn pdf<'c>(
+        &self,
+        tiffs: &[&[u8]],
+        pdf_cache: &'c mut Option<Option<Vec<u8>>>,
+        id: &str,
+    ) -> Option<&'c Vec<u8>> {
+        if tiffs.is_empty() {
+            return None;
+        }
+        pdf_cache
+            .get_or_insert_with(|| {
+                umsgate_fax::tiff_to_pdf(tiffs, &umsgate_fax::Limits::default())
+                    .map_err(|e| {
+                        // Never lose the fax: the TIFF goes out instead.
+                        tracing::error!(event = "inbound.pdf_failed", instance = %self.instance, id, error = %e, "attaching the TIFF instead");
+                    })
+                    .ok()
+            })
+            .as_ref()
+    }
+
     fn fax_parts(
         &self,
         files: &[(String, Vec<u8>)],
@@ -410,15 +487,7 @@ impl Inbound {
         let mut parts = Vec::new();
         let mut want_tif = matches!(want, InboundFax::Tif | InboundFax::PdfAndTif);
         if matches!(want, InboundFax::Pdf | InboundFax::PdfAndTif) {
-            let pdf = pdf_cache.get_or_insert_with(|| {
-                umsgate_fax::tiff_to_pdf(&tiffs, &umsgate_fax::Limits::default())
-                    .map_err(|e| {
-                        // Never lose the fax: the TIFF goes out instead.
-                        tracing::error!(event = "inbound.pdf_failed", instance = %self.instance, id, error = %e, "attaching the TIFF instead");
-                    })
-                    .ok()
-            });
-            match pdf {
+            match self.pdf(&tiffs, pdf_cache, id) {
                 Some(p) => parts.push(Part {
                     content_type: "application/pdf",
                     filename: "fax.pdf",

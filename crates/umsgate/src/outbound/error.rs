@@ -37,6 +37,8 @@ pub enum WorkError {
     Spool(io::Error),
     /// A converter the fax renderer needs (LibreOffice, Ghostscript) is down or restarting.
     Render(umsgate_render::RenderError),
+    /// A read receipt for umsgate's own address could not be looked up in the state store.
+    Receipt(StoreError),
 }
 
 impl fmt::Display for WorkError {
@@ -51,6 +53,7 @@ impl fmt::Display for WorkError {
             WorkError::Mail(e) => write!(f, "report mail: {e}"),
             WorkError::Spool(e) => write!(f, "queue: {e}"),
             WorkError::Render(e) => write!(f, "fax rendering: {e}"),
+            WorkError::Receipt(e) => write!(f, "read receipt: {e}"),
         }
     }
 }
@@ -60,7 +63,7 @@ impl std::error::Error for WorkError {
         match self {
             WorkError::Read(e) | WorkError::JobRecord(e) | WorkError::Spool(e) => Some(e),
             WorkError::Directory(e) => Some(e),
-            WorkError::Store(e) => Some(e),
+            WorkError::Store(e) | WorkError::Receipt(e) => Some(e),
             WorkError::Gateway(e) => Some(e),
             WorkError::Report(e) => Some(e),
             WorkError::Mail(e) => Some(e),

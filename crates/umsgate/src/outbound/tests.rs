@@ -140,6 +140,7 @@ async fn harness_with(name: &str, queues: Queues) -> Harness {
             dir.join("render"),
         )),
         covers: Arc::new(umsgate_render::cover::Covers::load(None).unwrap()),
+        print: None,
         dirs,
         config: inst,
     };

@@ -3,7 +3,9 @@
 //! Contract: every message taken from `smtp-in/` ends in one spool transition
 //! ([`crate::spool::Spool`]'s `retire`, `rewrite`, `move_to` or `quarantine`): retired when every recipient
 //! is handled (a job handed over, or a refusal reported); moved to `smtp-in/error/` for mail
-//! to umsgate's own mailbox and, if configured, for unknown senders; rewritten when something
+//! to umsgate's own mailbox (except read receipts print-unread asked for, which are retired
+//! once [`crate::print::PrintUnread::receipt`] has taken them) and, if configured, for
+//! unknown senders; rewritten when something
 //! temporary stops it ([`WorkError`]) — the recipients handled so far are marked in the
 //! sidecar with their outcome, and the attempt count, reason and time of the next attempt are
 //! recorded, so that neither a retry nor a restart handles a recipient twice or tries too
@@ -85,6 +87,9 @@ pub struct Outbound {
     pub renderer: Arc<Renderer>,
     /// Cover templates (shared by the instances).
     pub covers: Arc<Covers>,
+    /// Print-unread, which reads receipts sent to `report_sender` (set by the instance;
+    /// `None` only in tests that do without it).
+    pub print: Option<Arc<crate::print::PrintUnread>>,
 }
 
 /// Gives a logged message back to the spool's waiting queue when its work ends without
@@ -207,12 +212,18 @@ impl Outbound {
         let system = self.config.mail.report_sender.clone();
         let own = |r: &Recipient| r.address.eq_ignore_ascii_case(&system);
         let Some(first) = sc.rcpts.iter().find(|r| !own(r)) else {
-            let why = if sc.rcpts.is_empty() {
-                "no recipient"
-            } else {
-                "mail for umsgate's own mailbox"
-            };
-            return self.archive(entry, sc, why);
+            if sc.rcpts.is_empty() {
+                return self.archive(entry, sc, "no recipient");
+            }
+            if let Some(print) = &self.print
+                && print
+                    .receipt(eml, entry.id.as_str())
+                    .await
+                    .map_err(WorkError::Receipt)?
+            {
+                return self.smtp_in.retire(entry).map_err(WorkError::Spool);
+            }
+            return self.archive(entry, sc, "mail for umsgate's own mailbox");
         };
         let first = first.clone();
 

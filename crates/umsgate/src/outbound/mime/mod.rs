@@ -58,6 +58,8 @@ mod extract;
 mod html;
 mod payload;
 mod prescan;
+/// The bomb shield, for other readers of mail from outside (read receipts).
+pub(crate) use prescan::check as prescan;
 mod sms;
 mod text;
 

@@ -29,7 +29,7 @@ const HEADER_BUDGET_FACTOR: usize = 16;
 const FIELD_KEEP: usize = 512;
 
 /// Checks the raw message; `Err` carries the detail of a [`super::Refusal::Malformed`].
-pub(super) fn check(raw: &[u8], limits: &Limits) -> Result<(), String> {
+pub(crate) fn check(raw: &[u8], limits: &Limits) -> Result<(), String> {
     let max_raw = limits.max_raw_size();
     if raw.len() as u64 > max_raw {
         return Err(format!(
