@@ -110,7 +110,14 @@ fn fine(width: u32, height: u32, scheme: Scheme, strip: &[u8]) -> PageOut<'_> {
     }
 }
 
+/// Most threads one [`text_to_tiff`] call uses.
+const MAX_THREADS: usize = 4;
+/// Fewest pages worth a thread of their own.
+const PAGES_PER_THREAD: usize = 4;
+
 /// Draws text pages (from [`crate::layout::paginate`]) and codes them as one TIFF class F.
+/// Long documents are drawn by up to [`MAX_THREADS`] threads, [`PAGES_PER_THREAD`] pages or
+/// more each; the result does not depend on how many.
 pub fn text_to_tiff(pages: &[Page], coding: TiffCoding) -> Result<Vec<u8>, TiffError> {
     if pages.is_empty() {
         return Err(TiffError::Empty);
@@ -118,17 +125,44 @@ pub fn text_to_tiff(pages: &[Page], coding: TiffCoding) -> Result<Vec<u8>, TiffE
     if pages.len() > usize::from(u16::MAX) {
         return Err(TiffError::TooLarge);
     }
-    let mut raster = TextRaster::new().ok_or(TiffError::Font)?;
-    let strips: Vec<Vec<u8>> = pages
-        .iter()
-        .map(|page| {
-            let bits = raster.page(page);
-            match coding {
-                TiffCoding::G4 => encode::g4(&bits, WIDTH_PX, STRIDE),
-                TiffCoding::G3 => encode::mh(&bits, WIDTH_PX, STRIDE),
-            }
-        })
-        .collect();
+    // Pages are independent: a few threads draw and code consecutive runs of them.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_THREADS)
+        .min(pages.len().div_ceil(PAGES_PER_THREAD));
+    let chunk = pages.len().div_ceil(threads);
+    let code = |pages: &[Page]| -> Result<Vec<Vec<u8>>, TiffError> {
+        let mut raster = TextRaster::new().ok_or(TiffError::Font)?;
+        Ok(pages
+            .iter()
+            .map(|page| {
+                let bits = raster.page(page);
+                match coding {
+                    TiffCoding::G4 => encode::g4(&bits, WIDTH_PX, STRIDE),
+                    TiffCoding::G3 => encode::mh(&bits, WIDTH_PX, STRIDE),
+                }
+            })
+            .collect())
+    };
+    let strips: Vec<Vec<u8>> = if threads <= 1 {
+        code(pages)?
+    } else {
+        let parts: Vec<Result<Vec<Vec<u8>>, TiffError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pages
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || code(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(TiffError::Font)))
+                .collect()
+        });
+        let mut strips = Vec::with_capacity(pages.len());
+        for part in parts {
+            strips.extend(part?);
+        }
+        strips
+    };
     let scheme = match coding {
         TiffCoding::G4 => Scheme::G4 { t6_options: 0 },
         TiffCoding::G3 => Scheme::G3 { t4_options: 4 },

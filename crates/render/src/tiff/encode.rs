@@ -28,13 +28,13 @@ pub(crate) fn g4(bits: &[u8], width: u32, stride: usize) -> Vec<u8> {
     // The first row is coded against an imaginary all-white row: no changes.
     let mut reference = vec![width; SENTINELS];
     let mut current = Vec::new();
+    let mut above: &[u8] = &[];
     for row in bits.chunks_exact(stride) {
-        changes(row, width, &mut current);
-        current.extend_from_slice(&[width; SENTINELS]);
-        if current == reference {
-            // Every change sits right under its twin: one V0 (a single 1 bit) per change,
-            // and one for the end of the row.
-            let mut ones = current.len() - SENTINELS + 1;
+        // A row equal to the one above (common inside a line of text, and in margins): every
+        // change sits right under its twin, one V0 (a single 1 bit) per change and one for
+        // the end of the row; the row above stays the reference.
+        if row == above || (above.is_empty() && row.iter().all(|b| *b == 0)) {
+            let mut ones = reference.len() - SENTINELS + 1;
             while ones > 0 {
                 let n = ones.min(16);
                 out.put(Bits {
@@ -44,9 +44,12 @@ pub(crate) fn g4(bits: &[u8], width: u32, stride: usize) -> Vec<u8> {
                 ones -= n;
             }
         } else {
+            changes(row, width, &mut current);
+            current.extend_from_slice(&[width; SENTINELS]);
             g4_row(&mut out, &current, &reference, width);
+            std::mem::swap(&mut reference, &mut current);
         }
-        std::mem::swap(&mut reference, &mut current);
+        above = row;
     }
     // EOFB: two EOLs.
     out.put(Bits { data: 1, len: 12 });
@@ -184,12 +187,13 @@ fn changes(row: &[u8], width: u32, out: &mut Vec<u32>) {
         };
         let mut t = word ^ ((word >> 1) | previous);
         while t != 0 {
-            let at = base + t.leading_zeros();
+            let lz = t.leading_zeros();
+            let at = base + lz;
             if at >= width {
                 return;
             }
             out.push(at);
-            t &= !(1u64 << (63 - t.leading_zeros()));
+            t ^= 1u64 << (63 - lz);
         }
         previous = word << 63;
         base += 64;

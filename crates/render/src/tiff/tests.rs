@@ -163,3 +163,21 @@ proptest! {
         prop_assert!(decoded.as_bytes() == raster.page(&pages[last as usize]).as_slice());
     }
 }
+
+#[test]
+fn long_documents_drawn_by_several_threads_keep_their_page_order() {
+    let text: String = (0..30 * 60)
+        .map(|i| format!("line {i} of page {}\n", i / 60 + 1))
+        .collect();
+    let pages = paginate(&text, Geometry::default());
+    assert_eq!(pages.len(), 30);
+    let tiff = text_to_tiff(&pages, TiffCoding::G4).unwrap();
+    let mut raster = TextRaster::new().unwrap();
+    for (i, page) in pages.iter().enumerate() {
+        let decoded = umsgate_fax::decode_page(&tiff, i as u32, &Limits::default()).unwrap();
+        assert!(
+            decoded.as_bytes() == raster.page(page).as_slice(),
+            "page {i}"
+        );
+    }
+}
