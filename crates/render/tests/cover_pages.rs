@@ -236,3 +236,38 @@ fn a_folder_that_cannot_be_listed_is_an_error_naming_it() {
         other => panic!("{other:?}"),
     }
 }
+
+mod any_values {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    static COVERS: LazyLock<Covers> = LazyLock::new(|| Covers::load(None).unwrap());
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+        /// Whatever the values (markup, control characters, any script, very long), both
+        /// covers draw one page.
+        #[test]
+        fn any_field_values_give_one_page(
+            subject in "\\PC{0,80}|[<>&\"'\\]\\x00-\\x1f]{0,40}",
+            name in "\\PC{0,40}",
+            body in "(\\PC{0,120}\n){0,60}",
+            long in 0usize..3,
+            pages in any::<u32>(),
+        ) {
+            let covers = &*COVERS;
+            let mut f = fields();
+            f.subject = Some(subject.repeat(1 + long * 20));
+            f.recipient_name = Some(name);
+            f.body = Some(body);
+            f.pages = pages;
+            for cover in ["standard", "compact"] {
+                let pdf = covers.render(Some(cover), &f).unwrap().pdf;
+                prop_assert_eq!(umsgate_fax::page_count(&pdf).unwrap(), 1);
+            }
+        }
+    }
+}

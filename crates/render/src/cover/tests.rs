@@ -52,3 +52,10 @@ fn every_field_the_module_lists_is_in_the_context() {
         assert!(!ctx.get_attr(name).unwrap().is_undefined(), "{name}");
     }
 }
+
+#[test]
+fn covers_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Covers>();
+    shared::<CoverError>();
+}
