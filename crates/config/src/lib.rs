@@ -90,6 +90,59 @@ pub struct ServiceConfig {
     /// Folder of report templates and strings that replace the built-in ones
     /// (`<name>.html.j2`, `<name>.txt.j2`, `<lang>/reports.ftl`).
     pub templates_dir: Option<PathBuf>,
+    /// Cover-page templates the administrator provides (`<name>.svg`, `<name>.sms.txt`).
+    pub covers_dir: Option<PathBuf>,
+    /// `[service.render]`: how attachments become fax pages.
+    pub render: RenderConfig,
+}
+
+/// `[service.render]`: the fax renderer and its external converters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RenderConfig {
+    /// Office and OpenDocument files: `"soffice"` (a resident LibreOffice) or `"none"`
+    /// (refused as unsupported).
+    pub converter: OfficeConverterKind,
+    /// The LibreOffice program.
+    pub soffice: PathBuf,
+    /// HTML-only bodies: `"chromium"` (headless print to PDF) or `"none"` (their text).
+    pub html: HtmlRendererKind,
+    /// The Chromium program.
+    pub chromium: PathBuf,
+    /// Longest one conversion may take.
+    #[serde(deserialize_with = "units::duration")]
+    pub timeout: Duration,
+    /// Most pages one fax may have after rendering (each part and the whole).
+    pub max_pages: u32,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig {
+            converter: OfficeConverterKind::Soffice,
+            soffice: PathBuf::from("soffice"),
+            html: HtmlRendererKind::Chromium,
+            chromium: PathBuf::from("chromium"),
+            timeout: Duration::from_secs(60),
+            max_pages: 200,
+        }
+    }
+}
+
+/// `render.converter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OfficeConverterKind {
+    Soffice,
+    None,
+}
+
+/// `render.html`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HtmlRendererKind {
+    Chromium,
+    None,
 }
 
 impl Default for ServiceConfig {
@@ -101,6 +154,8 @@ impl Default for ServiceConfig {
             store: Spanned::new(0..0, "sqlite".to_owned()),
             web: None,
             templates_dir: None,
+            covers_dir: None,
+            render: RenderConfig::default(),
         }
     }
 }
@@ -855,6 +910,20 @@ pub struct GatewayConfig {
     pub fail_numbers: Vec<String>,
     /// `spool`: the exchange folder; default `<state>/<instance>/gateway/`.
     pub dir: Option<PathBuf>,
+    /// The rendered fax handed to the engine: `"pdf"`, `"tiff"` (class F, G4) or `"tiff-g3"`.
+    pub fax_format: FaxFormat,
+}
+
+/// `gateway.fax_format`: what the engine receives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaxFormat {
+    #[default]
+    Pdf,
+    /// TIFF class F, G4 (T.6), 204×196 dpi.
+    Tiff,
+    /// TIFF class F, G3 (T.4 one-dimensional), 204×196 dpi.
+    TiffG3,
 }
 
 impl Default for GatewayConfig {
@@ -864,6 +933,7 @@ impl Default for GatewayConfig {
             delay: Duration::from_secs(1),
             fail_numbers: Vec::new(),
             dir: None,
+            fax_format: FaxFormat::Pdf,
         }
     }
 }

@@ -281,6 +281,16 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
     if let Some(t) = &mut c.service.templates_dir {
         resolve(base, t);
     }
+    if let Some(t) = &mut c.service.covers_dir {
+        resolve(base, t);
+    }
+    if c.service.render.max_pages == 0 {
+        errors.push(at.error(
+            None,
+            "service.render.max_pages",
+            "must be at least 1".into(),
+        ));
+    }
 
     let store = c.service.store.get_ref();
     if store.starts_with("postgres://") || store.starts_with("postgresql://") {

@@ -58,6 +58,20 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// `2026-11-26 10:15 UTC`: a date and time for people (cover pages), the same in every
+/// language.
+pub fn display_minute(t: SystemTime) -> String {
+    let d = utc(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute()
+    )
+}
+
 /// `Thu, 26 Nov 2026 10:15:00 +0000`.
 pub fn rfc5322(t: SystemTime) -> String {
     let d = utc(t);

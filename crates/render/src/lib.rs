@@ -27,15 +27,21 @@
 
 pub mod browser;
 pub mod cover;
+mod document;
 mod error;
 pub mod fonts;
+mod image;
 pub mod layout;
+mod merge;
 pub mod office;
+mod text_pdf;
 pub mod tiff;
 
 use std::time::Duration;
 
+pub use document::{Body, Content, Part, Renderer};
 pub use error::{ConvertError, RenderError, RenderErrorKind};
+pub use image::ImageKind;
 
 /// Bounds on one rendered document.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -97,6 +97,10 @@ pub fn instructions(dir: &Path, listen: SocketAddr) -> String {
          \x20   --to +4930123456@fax.example.com --header 'Subject: Offer' --body 'Please find our offer.'\n\
          An address that is not a fax/SMS/voice address is refused at RCPT:\n\
          \x20 swaks --server {listen} --from jane@example.com --to jane@example.com\n\
+         The simulated engine writes each job to {d}/state/demo/gateway/sim/sent.jsonl and keeps\n\
+         the rendered fax it was handed as {d}/state/demo/gateway/sim/docs/<job-id>.pdf\n\
+         (the log line `gateway.sim.document` names each one). Render any mail yourself:\n\
+         \x20 umsgate --config {d}/umsgate.toml render MAIL.eml -o fax.pdf\n\
          See what waits:\n\
          \x20 umsgate --config {d}/umsgate.toml queue list\n\
          Accepted mail is in {d}/state/demo/smtp-in/, logs are in {d}/log/demo/.\n\

@@ -37,6 +37,10 @@ pub struct Shared {
     pub store: Store,
     pub reports: Arc<Reports>,
     pub processing: Arc<Processing>,
+    /// The fax renderer and its converters.
+    pub renderer: Arc<umsgate_render::Renderer>,
+    /// Cover-page templates.
+    pub covers: Arc<umsgate_render::cover::Covers>,
 }
 
 /// The runtime that processes mail (see the module documentation).
@@ -121,12 +125,15 @@ impl Shared {
             .map_err(|e| err(e.to_string()))?;
         let reports = Reports::load(config.service.templates_dir.as_deref())
             .map_err(|e| err(e.to_string()))?;
+        let covers = crate::rendering::covers(config).map_err(|e| err(e.to_string()))?;
         let processing = Processing::start()
             .map_err(|e| err(format!("cannot start the processing runtime: {e}")))?;
         Ok(Shared {
             store,
             reports: Arc::new(reports),
             processing: Arc::new(processing),
+            renderer: Arc::new(crate::rendering::renderer(config)),
+            covers: Arc::new(covers),
         })
     }
 }
@@ -264,6 +271,8 @@ impl Instance {
             jobs,
             hostname: hostname.clone(),
             limits: mime::Limits::default(),
+            renderer: Arc::clone(&shared.renderer),
+            covers: Arc::clone(&shared.covers),
         });
         let received = Arc::new(tokio::sync::Notify::new());
         let inbound = Arc::new(Inbound {

@@ -32,5 +32,6 @@ pub mod gateway;
 pub mod inbound;
 pub mod instance;
 pub mod outbound;
+pub mod rendering;
 pub mod reports;
 pub mod store;

@@ -62,6 +62,8 @@ enum Command {
     /// Fax document tools
     #[command(subcommand)]
     Fax(cli::fax::FaxCommand),
+    /// Render a mail as the fax it would become (cover, body, attachments)
+    Render(cli::render::RenderArgs),
     /// Print an argon2 hash of a password read from standard input (for auth.users)
     HashPassword,
     /// Effective UMS settings of a user; edit them in the directory
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Command::Queue(q) => cli::queue::queue(&config, q).into(),
         Command::SendTest(args) => cli::send_test::send_test(&config, args).into(),
         Command::User(cmd) => cli::user::user(&config, cmd),
+        Command::Render(args) => cli::render::render(&config, args).into(),
         // Ran above, without a configuration.
         Command::Demo { .. } | Command::HashPassword | Command::Fax(_) => Exit::Success.into(),
     }

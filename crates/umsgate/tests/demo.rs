@@ -99,6 +99,15 @@ fn demo_accepts_a_fax_job_from_swaks_and_stops_cleanly_on_sigterm() {
     assert_eq!(job["pages"], 1, "{job}");
     assert_eq!(job["headline"], "Example Corp", "{job}");
     assert_eq!(job["subject"], format!("demo {marker}"), "{job}");
+    // The rendered fax, where the banner says it is, with the pages the job says.
+    assert!(banner.contains("gateway/sim/docs/<job-id>.pdf"), "{banner}");
+    let doc = demo.join(format!("state/demo/gateway/sim/docs/{job_id}.pdf"));
+    let doc = std::fs::read(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+    assert_eq!(
+        serde_json::Value::from(umsgate_fax::page_count(&doc).unwrap()),
+        job["pages"],
+        "{job}"
+    );
 
     // The delivery report, in jane's language (German), lands in her Maildir.
     let inbox = demo.join("maildir/jane@example.com/new");

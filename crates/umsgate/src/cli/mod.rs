@@ -18,6 +18,7 @@ pub(crate) mod fax;
 pub(crate) mod hash_password;
 pub(crate) mod info;
 pub(crate) mod queue;
+pub(crate) mod render;
 pub(crate) mod run;
 pub(crate) mod send_test;
 pub(crate) mod user;

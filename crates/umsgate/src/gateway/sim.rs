@@ -10,8 +10,13 @@
 //! restart the jobs of `sent.jsonl` not in `done.jsonl` are completed again, so no report is
 //! lost; one mailed just before a crash may be mailed twice.
 //!
-//! Implementation summary: waiting and completed jobs are kept in memory; the simulator
-//! creates no file per job. Journal writes run on blocking threads. The `pending/` and
+//! The documents of a job (the rendered fax, a voice job's WAV) are kept as
+//! `docs/<job-id>.<ext>`, so that the demo and tests can look at what was faxed. They are
+//! written (temporary name, then renamed) before the job's line, without an fsync of their
+//! own: the simulator transmits nothing, and `sent.jsonl` is the record that must survive.
+//!
+//! Implementation summary: waiting and completed jobs are kept in memory; besides its
+//! documents the simulator creates no file per job. Journal writes run on blocking threads. The `pending/` and
 //! `reports/` folders of earlier versions are read once and removed.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -32,6 +37,8 @@ pub struct SimGateway {
     fail_numbers: Vec<String>,
     sent: Arc<Journal>,
     done: Arc<Journal>,
+    /// `docs/`: the documents each job was handed.
+    docs: std::path::PathBuf,
     /// Ids of every job in `sent.jsonl`.
     taken: Mutex<HashSet<String>>,
     /// Jobs handed over and not yet complete, oldest first (= due first).
@@ -142,7 +149,10 @@ impl SimGateway {
                 j
             })
             .collect();
+        let docs = dir.join("docs");
+        std::fs::create_dir_all(&docs).map_err(|e| OpenError::io("create", &docs, e))?;
         Ok(SimGateway {
+            docs,
             delay,
             fail_numbers: fail_numbers.to_vec(),
             sent: Arc::new(Journal::open(&sent_path).map_err(|e| open_err(&sent_path, e))?),
@@ -165,13 +175,41 @@ impl SimGateway {
             return Ok(());
         }
         let sent = Arc::clone(&self.sent);
-        let durable = tokio::task::spawn_blocking(move || sent.append_durably(&line))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        let docs = self.docs.clone();
+        let files: Vec<(std::path::PathBuf, Vec<u8>)> = job
+            .files
+            .iter()
+            .map(|(name, data)| {
+                // Names are generated (`fax.pdf`, `voice.wav`): only their suffix is kept.
+                let ext = Path::new(name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("bin");
+                (docs.join(format!("{}.{ext}", job.job_id)), data.clone())
+            })
+            .collect();
+        let durable = tokio::task::spawn_blocking(move || {
+            for (path, data) in &files {
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, data)?;
+                std::fs::rename(&tmp, path)?;
+            }
+            sent.append_durably(&line)
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
         if let Err(e) = durable {
             // Not handed over: the job may be submitted again.
             self.lock_taken().remove(&job.job_id);
             return Err(GatewayError::io("sent.jsonl", &e));
+        }
+        for (name, _) in &job.files {
+            let ext = Path::new(name)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("bin");
+            let path = self.docs.join(format!("{}.{ext}", job.job_id));
+            tracing::info!(event = "gateway.sim.document", job_id = %job.job_id, path = %path.display(), pages = ?job.pages);
         }
         self.pending
             .lock()

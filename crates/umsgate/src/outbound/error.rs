@@ -35,6 +35,8 @@ pub enum WorkError {
     Mail(SubmitError),
     /// The queue itself (a sidecar rewrite, a move, a removal).
     Spool(io::Error),
+    /// A converter the fax renderer needs (LibreOffice, Ghostscript) is down or restarting.
+    Render(umsgate_render::RenderError),
 }
 
 impl fmt::Display for WorkError {
@@ -48,6 +50,7 @@ impl fmt::Display for WorkError {
             WorkError::Report(e) => write!(f, "report: {e}"),
             WorkError::Mail(e) => write!(f, "report mail: {e}"),
             WorkError::Spool(e) => write!(f, "queue: {e}"),
+            WorkError::Render(e) => write!(f, "fax rendering: {e}"),
         }
     }
 }
@@ -61,6 +64,7 @@ impl std::error::Error for WorkError {
             WorkError::Gateway(e) => Some(e),
             WorkError::Report(e) => Some(e),
             WorkError::Mail(e) => Some(e),
+            WorkError::Render(e) => Some(e),
         }
     }
 }

@@ -10,12 +10,17 @@
 //! crash): only its submission is repeated, which the engine takes once per job id — so the
 //! job is neither sent nor counted twice.
 
+use std::sync::Arc;
+
+use umsgate_config::FaxFormat;
 use umsgate_domain::Service;
+use umsgate_render::tiff::TiffCoding;
 
 use super::error::WorkError;
 use super::plan::Planned;
 use super::refusal::Refusal;
-use super::worker::Outbound;
+use super::worker::{Outbound, refusal_of};
+use crate::gateway::Job;
 use crate::reports::ReportKind;
 
 /// What became of a planned job.
@@ -62,12 +67,85 @@ impl Outbound {
         self.submit(planned, true).await
     }
 
+    /// The job as the engine gets it: a fax with its one rendered document (cover page in
+    /// front, in the engine's format) and its real page count.
+    async fn finished_job(&self, planned: &Planned) -> Result<Job, Result<ReportKind, WorkError>> {
+        let mut job = planned.job.clone();
+        let Some(fax) = &planned.fax else {
+            return Ok(job);
+        };
+        let cover = match &fax.cover {
+            None => None,
+            Some((name, fields)) => {
+                let (covers, name, fields) =
+                    (Arc::clone(&self.covers), name.clone(), fields.clone());
+                let rendered =
+                    tokio::task::spawn_blocking(move || covers.render(name.as_deref(), &fields))
+                        .await;
+                match rendered {
+                    Ok(Ok(cover)) => {
+                        job.cover = Some(cover.used.clone());
+                        Some(cover.pdf)
+                    }
+                    Ok(Err(e)) => {
+                        // A broken template must not stop faxes: sent without a cover, logged.
+                        tracing::error!(event = "outbound.cover_failed", instance = %self.instance, job_id = %job.job_id, error = %e, "sent without a cover page");
+                        job.cover = None;
+                        None
+                    }
+                    Err(e) => {
+                        tracing::error!(event = "outbound.cover_failed", instance = %self.instance, job_id = %job.job_id, error = %e, "sent without a cover page");
+                        job.cover = None;
+                        None
+                    }
+                }
+            }
+        };
+        let with_cover = u32::from(cover.is_some());
+        let document = match self.config.gateway.fax_format {
+            FaxFormat::Pdf => fax.body.to_pdf(cover).await.map(|d| ("fax.pdf", d)),
+            FaxFormat::Tiff => fax
+                .body
+                .to_tiff(cover, TiffCoding::G4, &self.renderer)
+                .await
+                .map(|d| ("fax.tif", d)),
+            FaxFormat::TiffG3 => fax
+                .body
+                .to_tiff(cover, TiffCoding::G3, &self.renderer)
+                .await
+                .map(|d| ("fax.tif", d)),
+        };
+        let (name, data) = match document {
+            Ok(d) => d,
+            Err(e) if e.is_temporary() => return Err(Err(WorkError::Render(e))),
+            Err(e) => return Err(Ok(ReportKind::Refused(refusal_of(e)))),
+        };
+        job.pages = Some(fax.body.pages().saturating_add(with_cover));
+        job.attachments = vec![name.to_owned()];
+        job.files = vec![(name.to_owned(), data)];
+        Ok(job)
+    }
+
     /// Submits a recorded job. When the engine refuses it for good, its slot and record go;
     /// when it cannot take it now, they go only if this hand-over made them (`reserved`) —
     /// otherwise the next attempt finds the record and only submits again.
     async fn submit(&self, planned: &Planned, reserved: bool) -> Result<HandedOver, WorkError> {
-        let (job, record) = (&planned.job, &planned.record);
+        let record = &planned.record;
         let user = &record.user;
+        let job = match self.finished_job(planned).await {
+            Ok(job) => job,
+            Err(outcome) => {
+                if reserved || outcome.is_ok() {
+                    self.give_back(user, planned.job.service, Some(&planned.job.job_id))
+                        .await;
+                }
+                return match outcome {
+                    Ok(kind) => Ok(HandedOver::Refused(kind)),
+                    Err(e) => Err(e),
+                };
+            }
+        };
+        let job = &job;
         match self.gateway.submit(job).await {
             Ok(()) => {
                 tracing::info!(event = "outbound.submitted", instance = %self.instance, job_id = %job.job_id, service = %job.service, number = %job.e164, pages = ?job.pages, priority = %job.priority);

@@ -11,7 +11,11 @@
 //! says there is a limit.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::SystemTime;
+
+use umsgate_render::Body;
+use umsgate_render::cover::{CoverFields, Covers};
 
 use umsgate_domain::{Language, PhoneNumber, Priority, Service, SitePlan};
 
@@ -31,6 +35,19 @@ pub struct Context<'a> {
     pub config: &'a InstanceConfig,
     pub plan: &'a SitePlan,
     pub limits: &'a mime::Limits,
+    /// Cover templates (names, SMS header texts).
+    pub covers: &'a Covers,
+}
+
+/// A message's fax pages, rendered once for all its fax recipients, or why they could not be.
+pub type FaxBody = Result<Arc<Body>, Refusal>;
+
+/// The fax of a planned job: the rendered body and the cover page to put in front.
+#[derive(Debug, Clone)]
+pub struct PlannedFax {
+    pub body: Arc<Body>,
+    /// The cover template (`None` = no cover page) and its fields.
+    pub cover: Option<(Option<String>, CoverFields)>,
 }
 
 /// What the message says, read once for all its recipients.
@@ -68,7 +85,9 @@ pub struct ReportPrefs {
 /// A job ready to be handed over.
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// The job; a fax job's document is rendered at hand-over from [`Planned::fax`].
     pub job: Job,
+    pub fax: Option<PlannedFax>,
     pub record: JobRecord,
     pub per_day: Option<u32>,
     pub prefs: ReportPrefs,
@@ -108,6 +127,7 @@ pub fn plan(
     target: &Target,
     sender: &Sender,
     content: &Result<MessageContent, Refusal>,
+    fax: Option<&FaxBody>,
     facts: &MessageFacts,
     sent_today: u32,
     now: SystemTime,
@@ -141,14 +161,26 @@ pub fn plan(
         Ok(c) => c,
         Err(r) => return refuse(r.clone()),
     };
-    let payload = match mime::build(content, target.service, ctx.limits) {
-        Ok(p) => p,
-        Err(r) => return refuse(r),
+    let (payload, body) = match target.service {
+        // The parts were rendered before planning (once for every fax recipient).
+        Service::Fax => match fax {
+            Some(Ok(body)) => (None, Some(body.clone())),
+            Some(Err(r)) => return refuse(r.clone()),
+            None => return refuse(Refusal::EmptyMessage),
+        },
+        service => match mime::build(content, service, ctx.limits) {
+            Ok(Payload::Sms(sms)) => {
+                let header = ctx.covers.sms_header(target.effective.cover.as_deref());
+                match mime::with_sms_header(sms, header, ctx.limits) {
+                    Ok(sms) => (Some(Payload::Sms(sms)), None),
+                    Err(r) => return refuse(r),
+                }
+            }
+            Ok(p) => (Some(p), None),
+            Err(r) => return refuse(r),
+        },
     };
-    let pages = match &payload {
-        Payload::Fax(f) => Some(f.pages),
-        _ => None,
-    };
+    let pages = body.as_ref().map(|b| b.pages());
     let job_facts = JobFacts {
         service: target.service,
         class: ctx.plan.classify(&number),
@@ -162,6 +194,28 @@ pub fn plan(
     let job = job(
         ctx, job_id, target, &number, sender, priority, payload, content,
     );
+    let fax = body.map(|body| PlannedFax {
+        cover: job.cover.clone().map(|name| {
+            let fields = CoverFields {
+                recipient_number: job.number.clone(),
+                recipient_name: content
+                    .display_names
+                    .get(&address.to_ascii_lowercase())
+                    .cloned(),
+                sender_name: (!sender.user.name.is_empty()).then(|| sender.user.name.clone()),
+                sender_address: sender.user.mail.clone(),
+                sender_fields: job.cover_fields.clone(),
+                subject: content.subject.clone(),
+                date: clock::display_minute(now),
+                pages: body.pages().saturating_add(1),
+                // For templates that show the message on the cover; the body pages follow
+                // as always.
+                body: (!content.text.is_empty()).then(|| content.text.clone()),
+            };
+            ((name != DEFAULT_COVER).then_some(name), fields)
+        }),
+        body,
+    });
     let record = JobRecord {
         job_id: job_id.to_owned(),
         service: target.service,
@@ -179,6 +233,7 @@ pub fn plan(
     };
     Plan::Job(Box::new(Planned {
         job,
+        fax,
         record,
         per_day: eff.per_day,
         prefs,
@@ -212,6 +267,9 @@ fn cover_fields(ctx: Context<'_>, sender: &Sender) -> BTreeMap<String, String> {
     fields
 }
 
+/// The cover name a job records when the user forced a cover without naming one.
+const DEFAULT_COVER: &str = "default";
+
 /// A document for the engine: its generated file name and bytes.
 type Document = (String, Vec<u8>);
 
@@ -223,26 +281,23 @@ fn job(
     number: &PhoneNumber,
     sender: &Sender,
     priority: Priority,
-    payload: Payload,
+    payload: Option<Payload>,
     content: &MessageContent,
 ) -> Job {
     let eff = &target.effective;
-    let (text, pages, files): (Option<String>, Option<u32>, Vec<Document>) = match payload {
-        Payload::Fax(f) => (
-            None,
-            Some(f.pages),
-            f.documents.into_iter().map(|d| (d.name, d.data)).collect(),
-        ),
-        Payload::Sms(s) => (Some(s.text), None, Vec::new()),
-        Payload::Voice(v) => (
+    let (text, files): (Option<String>, Vec<Document>) = match payload {
+        // A fax's one document is rendered at hand-over.
+        None | Some(Payload::Fax(_)) => (None, Vec::new()),
+        Some(Payload::Sms(s)) => (Some(s.text), Vec::new()),
+        Some(Payload::Voice(v)) => (
             v.text,
-            None,
             v.wav.into_iter().map(|d| (d.name, d.data)).collect(),
         ),
     };
+    let pages = None;
     let cover = match (&eff.cover, eff.cover_force) {
         (Some(c), _) => Some(c.clone()),
-        (None, true) => Some("default".to_owned()),
+        (None, true) => Some(DEFAULT_COVER.to_owned()),
         (None, false) => None,
     };
     Job {
@@ -303,12 +358,26 @@ mod tests {
         let inst = &config.instances[0];
         let site = config.site.plan().unwrap();
         let limits = mime::Limits::default();
+        let covers = Covers::load(None).unwrap();
         let ctx = Context {
             config: inst,
             plan: &site,
             limits: &limits,
+            covers: &covers,
         };
         let content = mime::parse(eml, &limits);
+        // What the worker renders before planning: the body's pages.
+        let fax: Option<FaxBody> = content.as_ref().ok().map(|c| {
+            let Ok(mime::Payload::Fax(f)) = mime::build(c, Service::Fax, &limits) else {
+                return Err(Refusal::EmptyMessage);
+            };
+            let renderer = umsgate_render::Renderer::new(Default::default(), std::env::temp_dir());
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            Ok(Arc::new(rt.block_on(renderer.render(&f.parts)).unwrap()))
+        });
         let facts = MessageFacts {
             subject: Some("offer".into()),
             message_id: Some("m1@example.com".into()),
@@ -319,6 +388,7 @@ mod tests {
             &target(ctx, &sender, address),
             &sender,
             &content,
+            fax.as_ref(),
             &facts,
             sent_today,
             UNIX_EPOCH,
@@ -342,7 +412,12 @@ mod tests {
             Priority::High,
             "X-Priority 1 within the user's cap"
         );
-        assert_eq!(p.job.pages, Some(1));
+        assert_eq!(p.fax.as_ref().map(|f| f.body.pages()), Some(1));
+        assert_eq!(
+            p.record.pages,
+            Some(1),
+            "the record counts the rendered pages"
+        );
         assert_eq!(
             p.job.cover_fields.get("name").map(String::as_str),
             Some("Jane Doe")

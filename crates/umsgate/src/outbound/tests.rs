@@ -135,6 +135,11 @@ async fn harness_with(name: &str, queues: Queues) -> Harness {
         jobs: JobRecords::open(&dirs.root.join("jobs")).unwrap(),
         hostname: "umsgate.test".into(),
         limits: mime::Limits::default(),
+        renderer: Arc::new(umsgate_render::Renderer::new(
+            umsgate_render::Limits::default(),
+            dir.join("render"),
+        )),
+        covers: Arc::new(umsgate_render::cover::Covers::load(None).unwrap()),
         dirs,
         config: inst,
     };

@@ -29,13 +29,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
-use umsgate_domain::SitePlan;
+use umsgate_domain::{Service, SitePlan};
+use umsgate_render::cover::Covers;
+use umsgate_render::{RenderError, RenderErrorKind, Renderer};
 
 use super::error::WorkError;
 use super::handover::HandedOver;
 use super::jobs::JobRecords;
 use super::mime::{self, MessageContent};
-use super::plan::{self, Context, MessageFacts, Plan, ReportPrefs};
+use super::plan::{self, Context, FaxBody, MessageFacts, Plan, ReportPrefs};
 use super::policy::UnknownSenderOutcome;
 use super::refusal::Refusal;
 use super::sender::{Sender, SenderResolution};
@@ -79,6 +81,10 @@ pub struct Outbound {
     pub jobs: JobRecords,
     pub hostname: String,
     pub limits: mime::Limits,
+    /// Turns fax payloads into pages (shared by the instances).
+    pub renderer: Arc<Renderer>,
+    /// Cover templates (shared by the instances).
+    pub covers: Arc<Covers>,
 }
 
 /// Gives a logged message back to the spool's waiting queue when its work ends without
@@ -153,6 +159,7 @@ impl Outbound {
             config: &self.config,
             plan: &self.plan,
             limits: &self.limits,
+            covers: &self.covers,
         }
     }
 
@@ -239,13 +246,30 @@ impl Outbound {
             }
         };
 
+        // A fax is rendered once, for all the message's fax recipients.
+        let wants_fax = sc.rcpts.iter().any(|r| {
+            r.is_pending()
+                && !own(r)
+                && plan::target(self.context(), &sender, &r.address).service == Service::Fax
+        });
+        let fax = match (&content, wants_fax) {
+            (Ok(c), true) => Some(self.render_fax(entry, c).await?),
+            _ => None,
+        };
         for i in 0..sc.rcpts.len() {
             let rcpt = &sc.rcpts[i];
             if !rcpt.is_pending() || own(rcpt) {
                 continue;
             }
             let outcome = self
-                .one(&job_id(entry, rcpt), rcpt, &sender, &content, &facts)
+                .one(
+                    &job_id(entry, rcpt),
+                    rcpt,
+                    &sender,
+                    &content,
+                    fax.as_ref(),
+                    &facts,
+                )
                 .await?;
             sc.rcpts[i].outcome = Some(outcome);
         }
@@ -259,6 +283,7 @@ impl Outbound {
         rcpt: &Recipient,
         sender: &Sender,
         content: &Result<MessageContent, Refusal>,
+        fax: Option<&FaxBody>,
         facts: &MessageFacts,
     ) -> Result<RecipientOutcome, WorkError> {
         let ctx = self.context();
@@ -278,6 +303,7 @@ impl Outbound {
             &target,
             sender,
             content,
+            fax,
             facts,
             sent_today,
             clock::now(),
@@ -296,6 +322,31 @@ impl Outbound {
                 self.refuse(job_id, &rcpt.address, report_to, kind, planned.prefs, facts)
                     .await?;
                 Ok(RecipientOutcome::Refused)
+            }
+        }
+    }
+
+    /// The message's fax pages: rendered, or the refusal that names the part that cannot be
+    /// faxed. A converter that is down is a [`WorkError`]: the message is tried again later.
+    async fn render_fax(
+        &self,
+        entry: &Entry,
+        content: &MessageContent,
+    ) -> Result<FaxBody, WorkError> {
+        let parts = match mime::build(content, Service::Fax, &self.limits) {
+            Ok(mime::Payload::Fax(f)) => f.parts,
+            Ok(_) => return Ok(Err(Refusal::EmptyMessage)),
+            Err(r) => return Ok(Err(r)),
+        };
+        match self.renderer.render(&parts).await {
+            Ok(body) => {
+                tracing::info!(event = "outbound.rendered", instance = %self.instance, queue_id = %entry.id, parts = parts.len(), pages = body.pages());
+                Ok(Ok(Arc::new(body)))
+            }
+            Err(e) if e.is_temporary() => Err(WorkError::Render(e)),
+            Err(e) => {
+                tracing::warn!(event = "outbound.render_refused", instance = %self.instance, queue_id = %entry.id, error = %e);
+                Ok(Err(refusal_of(e)))
             }
         }
     }
@@ -333,6 +384,19 @@ impl Outbound {
 }
 
 /// The job id of a recipient: stable for the life of the message (see the module contract).
+/// What the sender is told about a part the renderer could not turn into pages.
+pub(super) fn refusal_of(e: RenderError) -> Refusal {
+    match e.kind {
+        RenderErrorKind::Unsupported => Refusal::UnsupportedAttachment {
+            name: e.name,
+            content_type: e.content_type,
+        },
+        _ => Refusal::Malformed {
+            detail: e.to_string(),
+        },
+    }
+}
+
 fn job_id(entry: &Entry, rcpt: &Recipient) -> String {
     format!("{}-{}", entry.id, rcpt.key)
 }

@@ -10,6 +10,9 @@ use std::collections::HashSet;
 use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders, PartType};
 use umsgate_domain::Priority;
 
+use umsgate_render::ImageKind;
+use umsgate_render::office::OfficeFormat;
+
 use super::{Attachment, AttachmentKind, Limits, MessageContent, html, text};
 
 /// Reads the content; `Err` is the detail of a `Malformed` refusal.
@@ -27,6 +30,8 @@ pub(super) fn content(message: &Message<'_>, limits: &Limits) -> Result<MessageC
 
     let mut body_ids = HashSet::new();
     let mut pieces = Vec::new();
+    let mut html_pieces = Vec::new();
+    let mut all_html = true;
     for &id in &message.text_body {
         let Some(part) = message.parts.get(id as usize) else {
             continue;
@@ -35,10 +40,12 @@ pub(super) fn content(message: &Message<'_>, limits: &Limits) -> Result<MessageC
             PartType::Text(t) => {
                 body_ids.insert(id);
                 pieces.push(plain_text(part, t));
+                all_html = false;
             }
             PartType::Html(h) => {
                 body_ids.insert(id);
                 pieces.push(html::to_text(h));
+                html_pieces.push(h.as_ref());
             }
             _ => {}
         }
@@ -53,6 +60,10 @@ pub(super) fn content(message: &Message<'_>, limits: &Limits) -> Result<MessageC
         }
     }
     let body = text::normalise(&pieces.join("\n"));
+    // An HTML-only body is kept as HTML too (with its `cid:` images inlined), so that the fax
+    // can show it as the sender saw it.
+    let html_body = (all_html && !html_pieces.is_empty() && !body.is_empty())
+        .then(|| inline_images(message, &html_pieces.join("\n").replace("\r\n", "\n")));
 
     let cids = referenced_cids(message);
     let mut attachments = Vec::new();
@@ -91,6 +102,9 @@ pub(super) fn content(message: &Message<'_>, limits: &Limits) -> Result<MessageC
             .filter(|s| !s.is_empty()),
         priority: priority(message),
         text: body,
+        html: html_body,
+        forward_headers: forward_headers(message),
+        display_names: display_names(message),
         attachments,
         disposition_notification_to: message
             .header(HeaderName::DispositionNotificationTo)
@@ -177,6 +191,13 @@ fn check_tree(message: &Message<'_>, limits: &Limits) -> Result<(), String> {
 /// A text/plain body part as text: `format=flowed` unwrapped (RFC 3676).
 fn plain_text(part: &MessagePart<'_>, t: &str) -> String {
     let ct = part.content_type();
+    if ct.is_some_and(|c| {
+        c.subtype().is_some_and(|s| {
+            s.eq_ignore_ascii_case("enriched") || s.eq_ignore_ascii_case("richtext")
+        })
+    }) {
+        return text::unenrich(t);
+    }
     let flowed = ct
         .and_then(|c| c.attribute("format"))
         .is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
@@ -214,14 +235,23 @@ fn attachment(message: &Message<'_>, part: &MessagePart<'_>) -> Result<Option<At
             },
         ),
     };
-    if part.is_encoding_problem {
+    // A part declared as text whose end or encoding could not be found is recovered by the
+    // parser as text: a readable best effort. Anything else that cannot be decoded (a PDF
+    // in broken base64 comes back as text too) is refused.
+    let is_text_part = matches!(part.body, PartType::Text(_) | PartType::Html(_))
+        && content_type.starts_with("text/");
+    if part.is_encoding_problem && !is_text_part {
         return Err(match &name {
             Some(n) => format!("attachment \"{n}\" ({content_type}) cannot be decoded"),
             None => format!("attachment without name ({content_type}) cannot be decoded"),
         });
     }
     let (data, is_text): (Vec<u8>, bool) = match &part.body {
-        PartType::Text(t) | PartType::Html(t) => (text::normalise(t).into_bytes(), true),
+        PartType::Text(t) if content_type == "text/enriched" || content_type == "text/richtext" => {
+            (text::normalise(&text::unenrich(t)).into_bytes(), true)
+        }
+        PartType::Text(t) => (text::normalise(t).into_bytes(), true),
+        PartType::Html(t) => (t.replace("\r\n", "\n").into_bytes(), true),
         PartType::Binary(b) | PartType::InlineBinary(b) => (b.to_vec(), false),
         PartType::Message(_) => {
             let raw = message
@@ -243,15 +273,29 @@ fn attachment(message: &Message<'_>, part: &MessagePart<'_>) -> Result<Option<At
 
 /// Magic bytes first, then the declared type, then the name's suffix.
 fn kind_of(data: &[u8], content_type: &str, name: Option<&str>, is_text: bool) -> AttachmentKind {
-    if !is_text {
-        match umsgate_fax::detect(data) {
-            Some(umsgate_fax::DocumentKind::Pdf) => return AttachmentKind::Pdf,
-            Some(umsgate_fax::DocumentKind::Tiff) => return AttachmentKind::Tiff,
-            None => {}
-        }
-        if is_wav(data) {
-            return AttachmentKind::Wav;
-        }
+    if content_type == "message/rfc822" || content_type == "message/global" {
+        return AttachmentKind::Message;
+    }
+    if is_text {
+        return if content_type == "text/html" {
+            AttachmentKind::Html
+        } else {
+            AttachmentKind::Text
+        };
+    }
+    match umsgate_fax::detect(data) {
+        Some(umsgate_fax::DocumentKind::Pdf) => return AttachmentKind::Pdf,
+        Some(umsgate_fax::DocumentKind::Tiff) => return AttachmentKind::Tiff,
+        None => {}
+    }
+    if is_wav(data) {
+        return AttachmentKind::Wav;
+    }
+    if ImageKind::detect(data).is_some() {
+        return AttachmentKind::Image;
+    }
+    if OfficeFormat::detect(data, content_type, name).is_some() {
+        return AttachmentKind::Office;
     }
     match content_type {
         "application/pdf" | "application/x-pdf" => return AttachmentKind::Pdf,
@@ -269,8 +313,95 @@ fn kind_of(data: &[u8], content_type: &str, name: Option<&str>, is_text: bool) -
         Some("pdf") => AttachmentKind::Pdf,
         Some("tif" | "tiff") => AttachmentKind::Tiff,
         Some("wav") => AttachmentKind::Wav,
+        Some("txt") => AttachmentKind::Text,
         _ => AttachmentKind::Other,
     }
+}
+
+/// `To:` and `Cc:` display names by lowercase address.
+fn display_names(message: &Message<'_>) -> std::collections::BTreeMap<String, String> {
+    let mut names = std::collections::BTreeMap::new();
+    for list in [message.to(), message.cc()].into_iter().flatten() {
+        for a in list.iter() {
+            if let (Some(name), Some(addr)) = (&a.name, &a.address) {
+                let name = text::clean_line(name);
+                if !name.is_empty() {
+                    names.insert(addr.to_ascii_lowercase(), name);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The header fields a forwarded mail shows above its body, cleaned for display.
+fn forward_headers(message: &Message<'_>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let list = |a: Option<&mail_parser::Address<'_>>| {
+        a.map(|a| {
+            a.iter()
+                .map(|x| match (&x.name, &x.address) {
+                    (Some(n), Some(addr)) => format!("{n} <{addr}>"),
+                    (None, Some(addr)) => addr.to_string(),
+                    (Some(n), None) => n.to_string(),
+                    (None, None) => String::new(),
+                })
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    for (label, value) in [
+        ("From", list(message.from())),
+        ("To", list(message.to())),
+        ("Cc", list(message.cc())),
+        ("Date", message.date().map(|d| d.to_rfc822())),
+        ("Subject", message.subject().map(str::to_owned)),
+    ] {
+        if let Some(v) = value
+            .map(|v| text::clean_line(&v))
+            .filter(|v| !v.is_empty())
+        {
+            out.push((label.to_owned(), v));
+        }
+    }
+    out
+}
+
+/// The HTML with every `cid:` reference to an image part of the message replaced by a
+/// `data:` URL, so that the page renders with no access to anything outside it.
+fn inline_images(message: &Message<'_>, html: &str) -> String {
+    use base64::Engine as _;
+    let mut cids = HashSet::new();
+    html::cid_references(html, &mut cids);
+    let mut out = html.to_owned();
+    for part in &message.parts {
+        let Some(cid) = part.content_id().map(str::trim) else {
+            continue;
+        };
+        if !cids.contains(cid) {
+            continue;
+        }
+        let (PartType::Binary(data) | PartType::InlineBinary(data)) = &part.body else {
+            continue;
+        };
+        let Some(kind) = ImageKind::detect(data) else {
+            continue;
+        };
+        let mime = match kind {
+            ImageKind::Png => "image/png",
+            ImageKind::Jpeg => "image/jpeg",
+            ImageKind::Gif => "image/gif",
+            ImageKind::Bmp => "image/bmp",
+            ImageKind::WebP => "image/webp",
+        };
+        let url = format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(data)
+        );
+        out = out.replace(&format!("cid:{cid}"), &url);
+    }
+    out
 }
 
 /// The addr-spec of a raw address field (the parser keeps `Disposition-Notification-To` raw):

@@ -79,10 +79,6 @@ pub struct Limits {
     pub max_header_size: usize,
     /// Most segments of one SMS.
     pub sms_max_segments: u32,
-    /// Lines on a text page of a fax.
-    pub text_page_lines: u32,
-    /// Characters on a line of a text page; longer lines wrap.
-    pub text_page_columns: u32,
 }
 
 impl Default for Limits {
@@ -93,8 +89,6 @@ impl Default for Limits {
             max_decoded_size: 50 << 20,
             max_header_size: 64 << 10,
             sms_max_segments: 10,
-            text_page_lines: 60,
-            text_page_columns: 80,
         }
     }
 }
@@ -123,6 +117,15 @@ pub struct MessageContent {
     pub priority: Option<Priority>,
     /// The body as plain text, normalised (see the module documentation); may be empty.
     pub text: String,
+    /// The body as HTML when the mail has no plain-text body (its `cid:` images inlined as
+    /// `data:` URLs); the fax renders it as the sender saw it.
+    pub html: Option<String>,
+    /// `From`, `To`, `Cc`, `Date`, `Subject` for display, cleaned: what a forwarded mail shows
+    /// above its body.
+    pub forward_headers: Vec<(String, String)>,
+    /// Display names of the `To:` and `Cc:` addresses, by lowercase address (a cover page
+    /// greets the recipient by name).
+    pub display_names: std::collections::BTreeMap<String, String>,
     /// Attachments in message order (body parts and embedded images excluded).
     pub attachments: Vec<Attachment>,
     /// The addr-spec of `Disposition-Notification-To:` (the sender wants a read receipt).
@@ -153,8 +156,16 @@ pub enum AttachmentKind {
     Tiff,
     /// A WAV sound (`RIFF….WAVE`, `audio/wav`, `*.wav`).
     Wav,
-    /// A `text/plain` attachment.
+    /// A text attachment (`text/*` but HTML), charset decoded best-effort.
     Text,
+    /// An HTML attachment.
+    Html,
+    /// A PNG, JPEG, GIF, BMP or WebP image.
+    Image,
+    /// An Office or OpenDocument file (docx, xlsx, pptx, doc, xls, ppt, rtf, odt, ods, odp).
+    Office,
+    /// An attached mail (`message/rfc822`): rendered as a forwarded mail.
+    Message,
     /// Anything else.
     Other,
 }
@@ -171,42 +182,73 @@ pub enum Payload {
     Voice(VoicePayload),
 }
 
-/// The documents of a fax job, in sending order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What a fax job is made of, in page order: the body, then every attachment (an attached
+/// mail flattened into its headers and body, then its own attachments). The renderer turns
+/// these into pages; page counts come from the rendered document.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaxPayload {
-    /// The body's text page first (when there is text), then the attachments in order.
-    pub documents: Vec<Document>,
-    /// Sum of the documents' pages.
-    pub pages: u32,
+    pub parts: Vec<umsgate_render::Part>,
+}
+
+impl Serialize for FaxPayload {
+    /// A summary for logs and golden tests: name, type, how it is rendered, size.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeStruct};
+        use umsgate_render::Content;
+        #[derive(Serialize)]
+        struct Summary<'a> {
+            name: &'a Option<String>,
+            content_type: &'a str,
+            render: &'static str,
+            size: usize,
+        }
+        struct Parts<'a>(&'a [umsgate_render::Part]);
+        impl Serialize for Parts<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for p in self.0 {
+                    let (render, size) = match &p.content {
+                        Content::Text(t) => ("text", t.len()),
+                        Content::Html { html, .. } => ("html", html.len()),
+                        Content::Image(d) => ("image", d.len()),
+                        Content::Pdf(d) => ("pdf", d.len()),
+                        Content::Tiff(d) => ("tiff", d.len()),
+                        Content::Office { data, .. } => ("office", data.len()),
+                    };
+                    seq.serialize_element(&Summary {
+                        name: &p.name,
+                        content_type: &p.content_type,
+                        render,
+                        size,
+                    })?;
+                }
+                seq.end()
+            }
+        }
+        let mut st = s.serialize_struct("FaxPayload", 1)?;
+        st.serialize_field("parts", &Parts(&self.parts))?;
+        st.end()
+    }
 }
 
 /// One file handed to a gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Document {
-    /// A name we generate (`body.txt`, `1.pdf`, `2.tif`, `3.txt`, `voice.wav`), safe as a
-    /// file name.
+    /// A name we generate (`voice.wav`), safe as a file name.
     pub name: String,
     /// The name the sender gave, cleaned for display.
     pub original_name: Option<String>,
     /// What the data is.
     pub kind: DocumentKind,
-    /// Pages (fax documents; estimated for text pages); 0 for sound.
-    pub pages: u32,
-    /// The bytes (UTF-8 text for [`DocumentKind::TextPage`]).
+    /// The bytes.
     #[serde(skip)]
     pub data: Vec<u8>,
 }
 
-/// The document kinds a gateway receives.
+/// The document kinds a gateway receives besides the rendered fax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
-    /// A PDF file.
-    Pdf,
-    /// A fax TIFF.
-    Tiff,
-    /// Plain UTF-8 text that the gateway sets as pages.
-    TextPage,
     /// A RIFF/WAVE sound.
     Wav,
 }
@@ -255,6 +297,32 @@ pub fn parse(eml: &[u8], limits: &Limits) -> Result<MessageContent, Refusal> {
             detail: "no header found".to_owned(),
         })?;
     extract::content(&message, limits).map_err(|detail| Refusal::Malformed { detail })
+}
+
+/// An SMS with the cover folder's header text in front (`header` = `None`: unchanged),
+/// measured again; refused when it no longer fits [`Limits::sms_max_segments`].
+pub fn with_sms_header(
+    sms: SmsPayload,
+    header: Option<&str>,
+    limits: &Limits,
+) -> Result<SmsPayload, Refusal> {
+    let Some(header) = header.map(str::trim_end).filter(|h| !h.is_empty()) else {
+        return Ok(sms);
+    };
+    let text = format!("{header}\n{}", sms.text);
+    let (encoding, segments) = sms::measure(&text);
+    if segments > limits.sms_max_segments {
+        return Err(Refusal::SmsTooLong {
+            segments,
+            max: limits.sms_max_segments,
+        });
+    }
+    Ok(SmsPayload {
+        characters: u32::try_from(text.chars().count()).unwrap_or(u32::MAX),
+        text,
+        encoding,
+        segments,
+    })
 }
 
 /// Builds the payload of a job for `service` from a parsed message.

@@ -1,8 +1,11 @@
 //! [`MessageContent`] → the payload of one service (the rules are in the module docs).
 
+use umsgate_render::office::OfficeFormat;
+use umsgate_render::{Content, Part};
+
 use super::{
     Attachment, AttachmentKind, Document, DocumentKind, FaxPayload, Limits, MessageContent,
-    SmsPayload, VoicePayload, extract, sms, text,
+    SmsPayload, VoicePayload, extract, html, sms,
 };
 use crate::outbound::refusal::Refusal;
 
@@ -20,9 +23,28 @@ fn display(a: &Attachment) -> String {
     }
 }
 
-/// Body page first, then every attachment as pages; anything else is refused.
+/// Attached mails are flattened at most this deep (the MIME limits bound it already; this
+/// keeps the recursion explicit).
+const MAX_FORWARD_DEPTH: usize = 8;
+
+/// The body, then every attachment, as parts to render; anything that cannot become pages
+/// is refused by name.
 pub(super) fn fax(content: &MessageContent, limits: &Limits) -> Result<FaxPayload, Refusal> {
-    // Refuse what cannot be faxed before counting pages of the rest.
+    let mut parts = Vec::new();
+    push_message(content, limits, 0, &mut parts)?;
+    if parts.is_empty() {
+        return Err(Refusal::EmptyMessage);
+    }
+    Ok(FaxPayload { parts })
+}
+
+fn push_message(
+    content: &MessageContent,
+    limits: &Limits,
+    depth: usize,
+    parts: &mut Vec<Part>,
+) -> Result<(), Refusal> {
+    // Refuse what cannot be faxed before anything is rendered.
     if let Some(a) = content
         .attachments
         .iter()
@@ -30,88 +52,91 @@ pub(super) fn fax(content: &MessageContent, limits: &Limits) -> Result<FaxPayloa
     {
         return Err(unsupported(a));
     }
-    let mut documents = Vec::new();
-    if !content.text.is_empty() {
-        documents.push(text_document(
-            "body.txt".to_owned(),
-            None,
-            &content.text,
-            limits,
-        ));
+    if depth > 0 {
+        // An attached mail: its header block, then its body, as the recipient would read it.
+        let mut text = String::new();
+        for (name, value) in &content.forward_headers {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+        text.push('\n');
+        text.push_str(&content.text);
+        parts.push(Part {
+            name: content.subject.clone(),
+            content_type: "message/rfc822".to_owned(),
+            content: Content::Text(text),
+        });
+    } else if let Some(html) = &content.html {
+        parts.push(Part {
+            name: None,
+            content_type: "text/html".to_owned(),
+            content: Content::Html {
+                html: html.clone(),
+                text: content.text.clone(),
+            },
+        });
+    } else if !content.text.is_empty() {
+        parts.push(Part {
+            name: None,
+            content_type: "text/plain".to_owned(),
+            content: Content::Text(content.text.clone()),
+        });
     }
-    for (index, a) in content.attachments.iter().enumerate() {
-        let n = index + 1;
-        let doc = match a.kind {
-            AttachmentKind::Pdf | AttachmentKind::Tiff => fax_document(n, a)?,
-            AttachmentKind::Text => {
-                let t = String::from_utf8_lossy(&a.data);
-                text_document(format!("{n}.txt"), a.name.clone(), &t, limits)
+    for a in &content.attachments {
+        let part = |content: Content| Part {
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            content,
+        };
+        match a.kind {
+            AttachmentKind::Pdf | AttachmentKind::Tiff => parts.push(part(fax_document(a)?)),
+            AttachmentKind::Text => parts.push(part(Content::Text(
+                String::from_utf8_lossy(&a.data).into_owned(),
+            ))),
+            AttachmentKind::Html => {
+                let html = String::from_utf8_lossy(&a.data).into_owned();
+                let text = super::text::normalise(&html::to_text(&html));
+                parts.push(part(Content::Html { html, text }));
+            }
+            AttachmentKind::Image => parts.push(part(Content::Image(a.data.clone()))),
+            AttachmentKind::Office => {
+                let format = OfficeFormat::detect(&a.data, &a.content_type, a.name.as_deref())
+                    .ok_or_else(|| unsupported(a))?;
+                parts.push(part(Content::Office {
+                    data: a.data.clone(),
+                    format,
+                }));
+            }
+            AttachmentKind::Message => {
+                if depth >= MAX_FORWARD_DEPTH {
+                    return Err(Refusal::Malformed {
+                        detail: format!("mails are attached more than {MAX_FORWARD_DEPTH} deep"),
+                    });
+                }
+                let nested = super::parse(&a.data, limits)?;
+                push_message(&nested, limits, depth + 1, parts)?;
             }
             AttachmentKind::Wav | AttachmentKind::Other => return Err(unsupported(a)),
-        };
-        documents.push(doc);
+        }
     }
-    if documents.is_empty() {
-        return Err(Refusal::EmptyMessage);
-    }
-    let pages = documents
-        .iter()
-        .fold(0u32, |sum, d| sum.saturating_add(d.pages));
-    Ok(FaxPayload { documents, pages })
+    Ok(())
 }
 
-fn text_document(name: String, original: Option<String>, t: &str, limits: &Limits) -> Document {
-    Document {
-        name,
-        original_name: original,
-        kind: DocumentKind::TextPage,
-        pages: text::page_count(t, limits.text_page_columns, limits.text_page_lines),
-        data: t.as_bytes().to_vec(),
-    }
-}
-
-/// A PDF or TIFF attachment with its pages; the kind comes from the bytes, not the label.
-fn fax_document(n: usize, a: &Attachment) -> Result<Document, Refusal> {
-    let kind = match umsgate_fax::detect(&a.data) {
-        Some(umsgate_fax::DocumentKind::Pdf) => DocumentKind::Pdf,
-        Some(umsgate_fax::DocumentKind::Tiff) => DocumentKind::Tiff,
+/// A PDF or TIFF attachment; the kind comes from the bytes, not the label.
+fn fax_document(a: &Attachment) -> Result<Content, Refusal> {
+    match umsgate_fax::detect(&a.data) {
+        Some(umsgate_fax::DocumentKind::Pdf) => Ok(Content::Pdf(a.data.clone())),
+        Some(umsgate_fax::DocumentKind::Tiff) => Ok(Content::Tiff(a.data.clone())),
         None => {
             let expected = if a.kind == AttachmentKind::Pdf {
                 "PDF"
             } else {
                 "TIFF"
             };
-            return Err(Refusal::Malformed {
+            Err(Refusal::Malformed {
                 detail: format!("{} is not a {expected} file", display(a)),
-            });
+            })
         }
-    };
-    let pages = umsgate_fax::page_count(&a.data).map_err(|e| {
-        if e.kind() == umsgate_fax::ErrorKind::Unsupported {
-            unsupported(a)
-        } else {
-            Refusal::Malformed {
-                detail: format!("{}: {e}", display(a)),
-            }
-        }
-    })?;
-    if pages == 0 {
-        return Err(Refusal::Malformed {
-            detail: format!("{} has no pages", display(a)),
-        });
     }
-    let suffix = if kind == DocumentKind::Pdf {
-        "pdf"
-    } else {
-        "tif"
-    };
-    Ok(Document {
-        name: format!("{n}.{suffix}"),
-        original_name: a.name.clone(),
-        kind,
-        pages,
-        data: a.data.clone(),
-    })
 }
 
 /// The body text, measured; attachments are ignored when there is text.
@@ -159,7 +184,6 @@ pub(super) fn voice(content: &MessageContent) -> Result<VoicePayload, Refusal> {
                 name: "voice.wav".to_owned(),
                 original_name: first.name.clone(),
                 kind: DocumentKind::Wav,
-                pages: 0,
                 data: first.data.clone(),
             }),
             text: None,

@@ -66,10 +66,22 @@ fn html_body_and_pdf_make_a_fax() {
     let Payload::Fax(fax) = build(&c, Service::Fax, &limits).unwrap() else {
         panic!("not a fax");
     };
-    let names: Vec<_> = fax.documents.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["body.txt", "1.pdf"]);
-    assert_eq!(fax.documents[1].pages, 2);
-    assert_eq!(fax.pages, 3);
+    let kinds: Vec<_> = fax
+        .parts
+        .iter()
+        .map(|p| {
+            (
+                p.content_type.as_str(),
+                matches!(p.content, umsgate_render::Content::Pdf(_)),
+            )
+        })
+        .collect();
+    // An HTML-only body stays HTML (its text extracted for when it cannot be rendered).
+    assert_eq!(kinds, [("text/html", false), ("application/pdf", true)]);
+    let umsgate_render::Content::Html { text, .. } = &fax.parts[0].content else {
+        panic!("not html");
+    };
+    assert_eq!(text, &c.text);
 }
 
 #[test]
@@ -81,7 +93,12 @@ fn inline_image_of_the_html_alternative_is_not_an_attachment() {
     let Payload::Fax(fax) = build(&c, Service::Fax, &limits).unwrap() else {
         panic!("not a fax");
     };
-    assert_eq!(fax.pages, 1);
+    // The plain-text alternative is the body: one text part, the image not an attachment.
+    assert_eq!(fax.parts.len(), 1);
+    assert!(matches!(
+        fax.parts[0].content,
+        umsgate_render::Content::Text(_)
+    ));
 }
 
 #[test]
@@ -127,6 +144,9 @@ fn voice_prefers_wav_and_refuses_a_second_one() {
         from: None,
         priority: None,
         text: text.to_owned(),
+        html: None,
+        forward_headers: Vec::new(),
+        display_names: Default::default(),
         attachments,
         disposition_notification_to: None,
     };
@@ -170,6 +190,9 @@ fn broken_tiff_is_malformed_not_a_panic() {
         from: None,
         priority: None,
         text: String::new(),
+        html: None,
+        forward_headers: Vec::new(),
+        display_names: Default::default(),
         attachments: vec![Attachment {
             name: Some("x.tif".to_owned()),
             content_type: "image/tiff".to_owned(),
@@ -178,10 +201,21 @@ fn broken_tiff_is_malformed_not_a_panic() {
         }],
         disposition_notification_to: None,
     };
-    assert!(matches!(
-        build(&c, Service::Fax, &Limits::default()),
-        Err(Refusal::Malformed { .. } | Refusal::UnsupportedAttachment { .. })
-    ));
+    // The TIFF is recognised by its bytes; the renderer finds it broken and names it.
+    let Payload::Fax(fax) = build(&c, Service::Fax, &Limits::default()).unwrap() else {
+        panic!("not a fax");
+    };
+    let renderer = umsgate_render::Renderer::new(Default::default(), std::env::temp_dir());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(renderer.render(&fax.parts)).unwrap_err();
+    assert_eq!(err.name.as_deref(), Some("x.tif"));
+    assert!(
+        matches!(err.kind, umsgate_render::RenderErrorKind::Malformed(_)),
+        "{err}"
+    );
 }
 
 /// The SMS segments the slow, obvious way: fill parts character by character.

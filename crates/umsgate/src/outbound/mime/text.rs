@@ -1,4 +1,4 @@
-//! Plain-text helpers: normalising a body, unwrapping `format=flowed`, estimating text pages,
+//! Plain-text helpers: normalising a body, unwrapping `format=flowed`, reading `text/enriched`,
 //! cleaning names and header values for display.
 
 use umsgate_domain::text::clean_char;
@@ -101,24 +101,61 @@ pub(super) fn unflow(input: &str, delsp: bool) -> String {
     out
 }
 
-/// Pages a text needs when set at `columns` × `lines` (character wrap, tabs to the next
-/// multiple of 8, `\x0c` not special); at least 1.
-pub(super) fn page_count(text: &str, columns: u32, lines_per_page: u32) -> u32 {
-    let columns = u64::from(columns.max(1));
-    let per_page = u64::from(lines_per_page.max(1));
-    let mut lines = 0u64;
-    for line in text.split('\n') {
-        let mut width = 0u64;
-        for c in line.chars() {
-            width = if c == '\t' {
-                (width / 8 + 1) * 8
+/// `text/enriched` (RFC 1896) as plain text: formatting commands dropped, `<<` is `<`,
+/// a single line break is a space and `n` breaks are `n - 1` line breaks; `<nofill>` text
+/// keeps its breaks; `<param>` contents are dropped.
+pub(super) fn unenrich(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut nofill = 0usize;
+    let mut param = 0usize;
+    let mut rest = input;
+    let mut newlines = 0usize;
+    let flush = |out: &mut String, newlines: &mut usize, nofill: usize| {
+        if *newlines > 0 {
+            if nofill > 0 {
+                out.extend(std::iter::repeat_n('\n', *newlines));
+            } else if *newlines == 1 {
+                out.push(' ');
             } else {
-                width + 1
-            };
+                out.extend(std::iter::repeat_n('\n', *newlines - 1));
+            }
+            *newlines = 0;
         }
-        lines += width.div_ceil(columns).max(1);
+    };
+    while let Some(c) = rest.chars().next() {
+        if c == '\n' {
+            newlines += 1;
+            rest = &rest[1..];
+            continue;
+        }
+        if c == '\r' {
+            rest = &rest[1..];
+            continue;
+        }
+        flush(&mut out, &mut newlines, nofill);
+        if let Some(after) = rest.strip_prefix("<<") {
+            if param == 0 {
+                out.push('<');
+            }
+            rest = after;
+        } else if let (true, Some(end)) = (c == '<', rest.find('>')) {
+            match rest[1..end].to_ascii_lowercase().as_str() {
+                "nofill" => nofill += 1,
+                "/nofill" => nofill = nofill.saturating_sub(1),
+                "param" => param += 1,
+                "/param" => param = param.saturating_sub(1),
+                _ => {}
+            }
+            rest = &rest[end + 1..];
+        } else {
+            if param == 0 {
+                out.push(c);
+            }
+            rest = &rest[c.len_utf8()..];
+        }
     }
-    u32::try_from(lines.div_ceil(per_page).max(1)).unwrap_or(u32::MAX)
+    flush(&mut out, &mut newlines, nofill);
+    out
 }
 
 /// A header value for display: control characters become spaces, runs of blanks one space,
@@ -236,12 +273,9 @@ mod tests {
     }
 
     #[test]
-    fn pages_wrap_and_round_up() {
-        assert_eq!(page_count("", 80, 60), 1);
-        assert_eq!(page_count(&"x\n".repeat(60), 80, 60), 2); // 61 lines: trailing empty one
-        assert_eq!(page_count(&"x".repeat(161), 80, 60), 1);
-        assert_eq!(page_count(&"y".repeat(80 * 61), 80, 60), 2);
-        assert_eq!(page_count("\tx", 8, 1), 2);
+    fn enriched_text_loses_its_commands_and_keeps_its_words() {
+        let t = "<bold>Hello</bold> <<world>\nsame line\n\nnew paragraph<param>x</param>\n<nofill>a\nb</nofill> <";
+        assert_eq!(unenrich(t), "Hello <world> same line\nnew paragraph a\nb <");
     }
 
     #[test]
