@@ -21,18 +21,18 @@ use std::sync::{Arc, LazyLock};
 
 use ab_glyph::{Font, FontRef, PxScale, point};
 
-use crate::fonts;
 use crate::layout::Page;
 use crate::page::{DPI_X, DPI_Y, HEIGHT_PX, WIDTH_PT, WIDTH_PX};
+use crate::{fonts, text_pdf};
 
 /// Where text pages put their characters, in PDF points from the top left corner of the A4
-/// page. The PDF text pages and the TIFF pages share these figures.
+/// page: the figures of the PDF text pages (`text_pdf`), so both outputs set a page alike.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TextFrame {
-    /// Left margin: where column 0 starts (2 cm).
+    /// Left margin: where column 0 starts.
     pub left: f32,
-    /// Top margin: the top of line 0 (2 cm).
-    pub top: f32,
+    /// Baseline of line 0, from the top of the page.
+    pub first_baseline: f32,
     /// Font size (em), points.
     pub font_size: f32,
     /// Distance between the baselines of two lines, points.
@@ -40,17 +40,18 @@ pub struct TextFrame {
 }
 
 impl TextFrame {
-    /// DejaVu Sans Mono 10 pt, 12 pt line pitch, 2 cm margins: 80 columns × 60 lines on A4.
+    /// DejaVu Sans Mono 10 pt, 12 pt line pitch, 2 cm left margin: 80 columns × 60 lines on
+    /// A4.
     pub const A4: TextFrame = TextFrame {
-        left: 56.693,
-        top: 56.693,
-        font_size: 10.0,
-        pitch: 12.0,
+        left: text_pdf::MARGIN_LEFT,
+        first_baseline: text_pdf::MARGIN_TOP,
+        font_size: text_pdf::FONT_SIZE,
+        pitch: text_pdf::LINE_PITCH,
     };
 
     /// Baseline of line `line` (0-based), points from the top of the page.
     pub fn baseline(&self, line: usize) -> f32 {
-        self.top + self.font_size + self.pitch * line as f32
+        self.first_baseline + self.pitch * line as f32
     }
 }
 

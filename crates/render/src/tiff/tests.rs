@@ -181,3 +181,30 @@ fn long_documents_drawn_by_several_threads_keep_their_page_order() {
         );
     }
 }
+
+/// The text pages' two outputs agree: the PDF text page (`text_pdf`) rasterised by
+/// Ghostscript puts the ink where `text_to_tiff` draws it. Needs `ghostscript`.
+#[tokio::test]
+async fn text_pages_sit_where_the_pdf_text_pages_do() {
+    let lines: Vec<String> = (0..60)
+        .map(|i| match i {
+            0 => "X".repeat(80),
+            59 => format!("{:>80}", "last line"),
+            _ if i % 7 == 0 => format!("line {i}: the quick brown fox"),
+            _ => String::new(),
+        })
+        .collect();
+    let page = Page { lines };
+    let pdf = crate::text_pdf::write(std::slice::from_ref(&page)).unwrap();
+    let work = std::env::temp_dir().join(format!("umsgate-tiff-geometry-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let gs = pdf_to_tiff(&pdf, TiffCoding::G4, &crate::Limits::default(), &work).await;
+    let _ = std::fs::remove_dir_all(&work);
+    let gs = gs.unwrap_or_else(|e| panic!("{e} (apt-get install ghostscript)"));
+    let theirs = umsgate_fax::decode_page(&gs, 0, &Limits::default()).unwrap();
+    let ours = TextRaster::new().unwrap().page(&page);
+    let (a, b) = (ink(theirs.as_bytes()).unwrap(), ink(&ours).unwrap());
+    for (x, y) in [(a.0, b.0), (a.1, b.1), (a.2, b.2), (a.3, b.3)] {
+        assert!(x.abs_diff(y) <= 3, "ghostscript {a:?}, text_to_tiff {b:?}");
+    }
+}
