@@ -19,7 +19,8 @@
 //! an empty field renders as nothing (`{% if phone %}…{% endif %}` leaves out a whole line).
 //! `<name>.sms.txt` next to it holds the header text put before an SMS sent with that cover
 //! name. Text is drawn with the embedded DejaVu Sans (regular and bold): any `font-family`
-//! resolves to it. Raster images in a template are not drawn (logos as SVG paths are).
+//! resolves to it. Images (SVG, PNG, JPEG, GIF; a logo) are drawn; a relative
+//! `href` is read from `covers_dir`.
 //!
 //! Contract:
 //! - [`Covers::load`] reads and checks every template once; a template that cannot be read,

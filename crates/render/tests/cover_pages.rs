@@ -271,3 +271,26 @@ mod any_values {
         }
     }
 }
+
+#[test]
+fn a_raster_logo_next_to_the_template_is_drawn() {
+    let dir = Scratch::new("logo");
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, 8, 4);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&[0u8; 32]).unwrap();
+    }
+    std::fs::write(dir.0.join("logo.png"), &png).unwrap();
+    dir.write(
+        "brand.svg",
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="210mm" height="297mm" viewBox="0 0 595.276 841.89"><image x="56" y="40" width="80" height="40" xlink:href="logo.png"/><text x="56" y="120">{{ subject }}</text></svg>"#,
+    );
+    let covers = Covers::load(Some(&dir.0)).unwrap();
+    assert!(covers.problems().is_empty(), "{:?}", covers.problems());
+    let pdf = covers.render(Some("brand"), &fields()).unwrap().pdf;
+    let images = poppler("pdfimages", &["-list", "-"], &pdf);
+    assert!(images.lines().any(|l| l.contains(" 8     4 ")), "{images}");
+}
