@@ -148,7 +148,10 @@ fn markup_in_values_is_shown_literally_and_cannot_change_the_page() {
     let covers = Covers::load(None).unwrap();
     let mut f = fields();
     f.subject = Some(r#"Q&A <b>bold</b> "quoted" 'single'"#.into());
-    f.recipient_name = Some(r#"</text><text x="0" y="0">INJECTED</text><text>"#.into());
+    f.sender_fields.insert(
+        "company".into(),
+        r#"</text><text x="0" y="0">INJECTED</text><text>"#.into(),
+    );
     f.body = Some("]]><!-- & --> <svg onload=\"x\">\x01\x1b".into());
     let pdf = covers.render(Some("standard"), &f).unwrap().pdf;
     let text = text_of(&pdf);
@@ -163,6 +166,24 @@ fn markup_in_values_is_shown_literally_and_cannot_change_the_page() {
     assert!(text.contains("]]><!-- & --> <svg onload=\"x\">"), "{text}");
     // Nothing escaped twice.
     assert!(!text.contains("&amp;") && !text.contains("&lt;"), "{text}");
+}
+
+#[test]
+fn values_too_long_for_their_place_are_cut_visibly() {
+    let covers = Covers::load(None).unwrap();
+    let mut f = fields();
+    f.subject = Some(format!("Quarterly report {}", "and more ".repeat(30)));
+    for name in ["standard", "compact"] {
+        let text = text_of(&covers.render(Some(name), &f).unwrap().pdf);
+        let line = text
+            .lines()
+            .find(|l| l.contains("Quarterly report"))
+            .unwrap_or_else(|| panic!("{name}: no subject in\n{text}"));
+        // The subject stops with an ellipsis within its box (the page count may follow).
+        let shown = line.trim_start().split('…').next().unwrap_or_default();
+        assert!(line.contains('…'), "{name}: {line:?}");
+        assert!(shown.chars().count() < 60, "{name}: {line:?}");
+    }
 }
 
 #[test]
