@@ -71,10 +71,8 @@ fn g4_row(out: &mut Counting, current: &[u32], reference: &[u32], width: u32) {
     let mut color = Color::White;
     let (mut ci, mut rj) = (0usize, 0usize);
     loop {
-        // a1: the next change on this row right of a0 (always to the colour opposite a0's).
-        while current[ci] < from {
-            ci += 1;
-        }
+        // a1: the next change on this row right of a0 (always to the colour opposite a0's);
+        // `ci` moves with a0 below, so it is always current[ci].
         let a1 = current[ci];
         // b1: the first change on the row above right of a0 to the colour opposite a0's
         // (even indexes are changes to black); b2 the change after it.
@@ -90,12 +88,14 @@ fn g4_row(out: &mut Counting, current: &[u32], reference: &[u32], width: u32) {
         } else if a1.abs_diff(b1) <= 3 {
             out.put(VERTICAL[(a1 + 3 - b1) as usize]);
             color = !color;
+            ci += 1;
             a1
         } else {
             let a2 = current[ci + 1];
             out.put(HORIZONTAL);
             run(out, color, a1 - if from == 0 { 0 } else { a0 });
             run(out, !color, a2 - a1);
+            ci += 2;
             a2
         };
         if next >= width {
