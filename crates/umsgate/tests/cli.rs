@@ -89,8 +89,11 @@ fn check_names_each_cover_template_that_cannot_be_used() {
     )
     .unwrap();
     std::fs::write(covers.join("typo.svg"), "<svg>{{ subjcet }}</svg>").unwrap();
-    let text = config_text(free_addr(), "")
-        .replacen("log_dir = \"log\"", "log_dir = \"log\"\ncovers_dir = \"covers\"", 1);
+    let text = config_text(free_addr(), "").replacen(
+        "log_dir = \"log\"",
+        "log_dir = \"log\"\ncovers_dir = \"covers\"",
+        1,
+    );
     work.write_config(&text);
     let out = work.umsgate(&["check"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
