@@ -115,7 +115,12 @@ impl Body {
         }
         for part in &self.parts {
             tiffs.push(match part {
-                Pages::Text(pages) => crate::tiff::text_to_tiff(pages, coding),
+                Pages::Text(pages) => {
+                    let pages = pages.clone();
+                    blocking(move || crate::tiff::text_to_tiff(&pages, coding))
+                        .await?
+                        .map_err(|e| internal(&e.to_string()))?
+                }
                 Pages::Pdf { data, .. } => renderer.pdf_to_tiff(data, coding).await?,
             });
         }
@@ -261,7 +266,7 @@ impl Renderer {
     }
 
     async fn pdf_to_tiff(&self, pdf: &[u8], coding: TiffCoding) -> Result<Vec<u8>, RenderError> {
-        crate::tiff::pdf_to_tiff(pdf, coding, self.limits.timeout, &self.work_dir)
+        crate::tiff::pdf_to_tiff(pdf, coding, &self.limits, &self.work_dir)
             .await
             .map_err(|e| RenderError {
                 name: None,

@@ -22,7 +22,7 @@
 //! | [`office`] | Office / OpenDocument → PDF through a resident (warm) LibreOffice |
 //! | [`browser`] | HTML → PDF through headless Chromium |
 //! | [`cover`] | cover-page templates an administrator edits (SVG with placeholders) → PDF |
-//! | [`tiff`] | text pages straight to G4 TIFF; any PDF → TIFF class F through Ghostscript |
+//! | [`tiff`] | text pages straight to TIFF class F (G4 or G3); any PDF → TIFF through Ghostscript; TIFFs joined without re-coding |
 #![forbid(unsafe_code)]
 
 pub mod browser;

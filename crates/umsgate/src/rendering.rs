@@ -57,9 +57,14 @@ pub fn renderer(config: &Config) -> Renderer {
     renderer
 }
 
-/// The cover templates of `config` (the shipped ones when `covers_dir` is not set).
+/// The cover templates of `config` (the shipped ones when `covers_dir` is not set). Each
+/// template that cannot be used is logged with its file; the others are.
 pub fn covers(config: &Config) -> Result<Covers, CoverError> {
-    Covers::load(config.service.covers_dir.as_deref())
+    let covers = Covers::load(config.service.covers_dir.as_deref())?;
+    for problem in covers.problems() {
+        tracing::error!(event = "render.cover_unusable", error = %problem, "cover template left out");
+    }
+    Ok(covers)
 }
 
 /// `program` itself when it names a file, else the first match on `PATH`.

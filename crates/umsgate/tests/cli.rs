@@ -79,6 +79,38 @@ fn check_accepts_a_valid_config() {
 }
 
 #[test]
+fn check_names_each_cover_template_that_cannot_be_used() {
+    let work = Work::new("covers");
+    let covers = work.dir.join("covers");
+    std::fs::create_dir_all(&covers).unwrap();
+    std::fs::write(
+        covers.join("letter.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><text x="5" y="20">{{ subject }}</text></svg>"#,
+    )
+    .unwrap();
+    std::fs::write(covers.join("typo.svg"), "<svg>{{ subjcet }}</svg>").unwrap();
+    let text = config_text(free_addr(), "").replacen(
+        "log_dir = \"log\"",
+        "log_dir = \"log\"\ncovers_dir = \"covers\"",
+        1,
+    );
+    work.write_config(&text);
+    let out = work.umsgate(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("cover pages: FAILED: ") && stdout.contains("typo.svg"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        stdout.contains("cover pages: ok: compact, letter, standard"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
 fn check_refuses_auth_to_the_mail_server_in_clear_text() {
     let base = config_text(free_addr(), "").replace("maildir = \"maildir/\"\n", "");
     let text = base.replace(

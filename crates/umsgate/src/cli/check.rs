@@ -3,9 +3,10 @@
 //! Contract: by the time this runs, [`load`](super::load) has validated the configuration
 //! (an invalid one already ended in [`Exit::Config`] with file, line and key). Each peer of
 //! each enabled instance — the directory, the mail server, the gateway's folder — is asked
-//! once and gets one line, `ok` or `FAILED` with the reason; any failure answers
-//! [`Exit::Config`]. Each print-unread rule's printer is asked for its state over IPP
-//! (`Get-Printer-Attributes`): one that cannot be reached or does not accept jobs fails.
+//! once and gets one line, `ok` or `FAILED` with the reason, and so does each cover template
+//! that cannot be used (with its file); any failure answers [`Exit::Config`]. Each
+//! print-unread rule's printer is asked for its state over IPP (`Get-Printer-Attributes`):
+//! one that cannot be reached or does not accept jobs fails.
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -43,6 +44,21 @@ pub(crate) fn check(config: &Config) -> Exit {
         Err(e) => return e,
     };
     let mut failed = false;
+    // Cover templates: each one that cannot be used gets its own line, with its file.
+    match umsgate::rendering::covers(config) {
+        Ok(covers) => {
+            for problem in covers.problems() {
+                failed = true;
+                println!("cover pages: FAILED: {problem}");
+            }
+            let names: Vec<&str> = covers.names().collect();
+            println!("cover pages: ok: {}", names.join(", "));
+        }
+        Err(e) => {
+            failed = true;
+            println!("cover pages: FAILED: {e}");
+        }
+    }
     let mut report = |inst: &str, what: &str, r: Result<String, String>| match r {
         Ok(s) => println!("instance {inst}: {what}: ok: {s}"),
         Err(e) => {
