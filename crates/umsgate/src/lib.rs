@@ -32,7 +32,7 @@ pub mod gateway;
 pub mod inbound;
 pub mod instance;
 pub mod outbound;
-pub mod rendering;
 pub mod print;
+pub mod rendering;
 pub mod reports;
 pub mod store;

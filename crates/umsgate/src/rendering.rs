@@ -19,7 +19,10 @@ use umsgate_render::{Limits, Renderer};
 /// The renderer of `config`, its work files under `state_dir/render/`.
 pub fn renderer(config: &Config) -> Renderer {
     let r = &config.service.render;
-    let work = config.service.state_dir.join("render");
+    // The converters run in other folders: their work folder is named absolutely.
+    let state = std::path::absolute(&config.service.state_dir)
+        .unwrap_or_else(|_| config.service.state_dir.clone());
+    let work = state.join("render");
     let limits = Limits {
         max_pages: r.max_pages,
         timeout: r.timeout,

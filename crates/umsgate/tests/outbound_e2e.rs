@@ -194,6 +194,25 @@ fn text_mail(from: &str, to: &str, marker: &str, extra: &[&str], body: &str) -> 
     m.into_bytes()
 }
 
+/// A fax mail whose only attachment is a sound (`ansage.wav`), which cannot be faxed.
+fn wav_mail(from: &str, to: &str, marker: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let wav = std::fs::read(testdata("voice_message_8k.wav")).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(wav);
+    let mut m = format!(
+        "From: <{from}>\r\nTo: <{to}>\r\nSubject: e2e {marker}\r\nMessage-ID: <{marker}@e2e.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"w\"\r\n\r\n--w\r\n\
+         Content-Type: audio/wav; name=\"ansage.wav\"\r\nContent-Disposition: attachment; \
+         filename=\"ansage.wav\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    );
+    for line in b64.as_bytes().chunks(76) {
+        m.push_str(std::str::from_utf8(line).unwrap());
+        m.push_str("\r\n");
+    }
+    m.push_str("--w--\r\n");
+    m.into_bytes()
+}
+
 fn testdata(name: &str) -> PathBuf {
     std::path::PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
@@ -425,7 +444,20 @@ ums = "ums1;fax.rights=international;report.lang=fr"
             "Bonjour",
         ),
     );
-    // A DOCX cannot be faxed (the sample's own sender is in the directory).
+    // A sound cannot be faxed.
+    let m_wav = format!("wav-{run}");
+    let q_wav = submit(
+        g.addr,
+        "max.mustermann@example.com",
+        &["+4930987654330@fax.example.com"],
+        &wav_mail(
+            "max.mustermann@example.com",
+            "+4930987654330@fax.example.com",
+            &m_wav,
+        ),
+    );
+    // A Word file is faxed: rendered through LibreOffice (the sample's own sender is in the
+    // directory).
     let m_docx = format!("docx-{run}");
     let q_docx = submit(
         g.addr,
@@ -470,19 +502,28 @@ ums = "ums1;fax.rights=international;report.lang=fr"
 
     let r = g.wait_reply(
         "max.mustermann@example.com",
-        &format!("<{m_docx}@e2e.test>"),
+        &format!("<{m_wav}@e2e.test>"),
         |_| true,
     );
     assert!(r.subject.contains("refusé"), "{:?}", r.subject);
     assert!(
-        r.text.contains("ne peut pas être convertie") && r.text.contains("Angebot Müller.docx"),
+        r.text.contains("ne peut pas être convertie") && r.text.contains("ansage.wav"),
         "not the French unsupported-attachment text:\n{}",
         r.text
     );
+    let job = g.wait_job(&format!("{q_docx}-0"));
+    let doc = g.state().join(format!("gateway/sim/docs/{q_docx}-0.pdf"));
+    let doc = std::fs::read(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+    assert_eq!(
+        serde_json::Value::from(umsgate_fax::page_count(&doc).unwrap()),
+        job["pages"],
+        "body page and the document's pages: {job}"
+    );
+    assert!(job["pages"].as_u64().unwrap() >= 2, "{job}");
 
-    // Reported, so done: neither reached the engine.
+    // Reported, so done: neither refusal reached the engine.
     assert!(g.jobs_of(&q_right).is_empty(), "{:?}", g.jobs_of(&q_right));
-    assert!(g.jobs_of(&q_docx).is_empty(), "{:?}", g.jobs_of(&q_docx));
+    assert!(g.jobs_of(&q_wav).is_empty(), "{:?}", g.jobs_of(&q_wav));
     g.stop();
 }
 

@@ -24,7 +24,7 @@ fn sample(name: &str) -> Vec<u8> {
 }
 
 #[test]
-fn iso_8859_1_body_is_decoded_and_docx_refused() {
+fn iso_8859_1_body_is_decoded_and_docx_is_an_office_document() {
     let limits = Limits::default();
     let c = parse(&sample("fax_docx_attachment.eml"), &limits).unwrap();
     assert_eq!(
@@ -37,14 +37,17 @@ fn iso_8859_1_body_is_decoded_and_docx_refused() {
         c.attachments[0].name.as_deref(),
         Some("Angebot Müller.docx")
     );
-    assert_eq!(
-        build(&c, Service::Fax, &limits),
-        Err(Refusal::UnsupportedAttachment {
-            name: Some("Angebot Müller.docx".to_owned()),
-            content_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-                .to_owned(),
-        })
-    );
+    assert_eq!(c.attachments[0].kind, AttachmentKind::Office);
+    let Payload::Fax(fax) = build(&c, Service::Fax, &limits).unwrap() else {
+        panic!("not a fax");
+    };
+    assert!(matches!(
+        fax.parts[1].content,
+        umsgate_render::Content::Office {
+            format: umsgate_render::office::OfficeFormat::Docx,
+            ..
+        }
+    ));
 }
 
 #[test]
