@@ -202,6 +202,8 @@ impl std::error::Error for CoverError {
 struct Cover {
     /// Where it came from (a path, or `built-in:<name>`), for errors.
     file: PathBuf,
+    /// The template shows the message (`body` or `body_lines`).
+    shows_body: bool,
     /// Folder its relative references resolve against.
     resources: Option<PathBuf>,
 }
@@ -317,7 +319,15 @@ impl Covers {
             self.problems.push(CoverError::Template { file, source });
             return;
         }
-        let cover = Cover { file, resources };
+        let shows_body = self.env.get_template(&name).is_ok_and(|t| {
+            let used = t.undeclared_variables(false);
+            used.contains("body") || used.contains("body_lines")
+        });
+        let cover = Cover {
+            file,
+            shows_body,
+            resources,
+        };
         match self.draw(&name, &cover, &sample_fields()) {
             Ok(_) => {
                 self.covers.insert(name, cover);
@@ -350,6 +360,14 @@ impl Covers {
     pub fn sms_header(&self, name: Option<&str>) -> Option<&str> {
         let name = name.map_or_else(|| DEFAULT_COVER.to_owned(), key);
         self.sms.get(&name).map(String::as_str)
+    }
+
+    /// Whether cover `name` (the default when `None` or unknown) shows the message text, so
+    /// that a short message can go on the cover instead of a page of its own.
+    pub fn shows_body(&self, name: Option<&str>) -> bool {
+        let wanted = name.map(key).filter(|n| self.covers.contains_key(n));
+        let used = wanted.unwrap_or_else(|| DEFAULT_COVER.to_owned());
+        self.covers.get(&used).is_some_and(|c| c.shows_body)
     }
 
     /// Draws cover `name` (the default when `None` or unknown) with `fields`.

@@ -265,7 +265,12 @@ impl Renderer {
         .map_err(|e| e.kind)?
     }
 
-    async fn pdf_to_tiff(&self, pdf: &[u8], coding: TiffCoding) -> Result<Vec<u8>, RenderError> {
+    /// A PDF (a cover page) as TIFF class F.
+    pub async fn pdf_to_tiff(
+        &self,
+        pdf: &[u8],
+        coding: TiffCoding,
+    ) -> Result<Vec<u8>, RenderError> {
         crate::tiff::pdf_to_tiff(pdf, coding, &self.limits, &self.work_dir)
             .await
             .map_err(|e| RenderError {

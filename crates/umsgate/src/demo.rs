@@ -17,7 +17,7 @@ mail = "jane@example.com"
 aliases = ["j.doe@example.com"]
 name = "Jane Doe"
 numbers = ["+49 8142 4799123"]
-ums = "ums1;fax.rights=international;sms.rights=national;report.lang=de;fax.headline=Example Corp"
+ums = "ums1;fax.rights=international;sms.rights=national;report.lang=de;fax.headline=Example Corp;cover=standard"
 attributes = { o = "Example Corp", street = "Hauptstr. 1", postalCode = "82319", l = "Starnberg", telephoneNumber = "+49 8142 4799 0" }
 
 [[user]]

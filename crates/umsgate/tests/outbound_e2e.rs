@@ -909,3 +909,86 @@ ums = "ums1;fax.rights=international"
         .count();
     assert_eq!(jobs, 2, "one job per number, none twice");
 }
+
+/// The text of a PDF, blanks squeezed (pdftotext from poppler-utils).
+fn pdf_text(pdf: &std::path::Path) -> String {
+    let o = std::process::Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed");
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_cover_page_shows_the_directory_fields_and_a_short_message_goes_on_it() {
+    let users = r#"
+[[user]]
+mail = "jane@example.com"
+name = "Jane Doe"
+ums = "ums1;fax.rights=international;cover=standard"
+attributes = { o = "Example Corp", street = "Hauptstr. 1", postalCode = "82319", l = "Starnberg", telephoneNumber = "+49 8142 4799 0" }
+
+[[user]]
+mail = "max@example.com"
+name = "Max Mustermann"
+ums = "ums1;fax.rights=international;cover.force=1"
+attributes = { o = "Muster GmbH", l = "Berlin" }
+"#;
+    let g = start("out-cover", users, "", "");
+    let run = nonce();
+
+    // A short text: one page, the cover, with the directory fields and the message on it.
+    let m_short = format!("cover-short-{run}");
+    let q_short = submit(
+        g.addr,
+        "jane@example.com",
+        &["+4930123456@fax.example.com"],
+        &text_mail(
+            "jane@example.com",
+            "+4930123456@fax.example.com",
+            &m_short,
+            &["To: Bob Builder <+4930123456@fax.example.com>"],
+            "Please call me back about the delivery date.",
+        ),
+    );
+    // A mail with a document and a forced default cover: cover page in front of its pages.
+    let m_doc = format!("cover-doc-{run}");
+    let q_doc = submit(
+        g.addr,
+        "max@example.com",
+        &["+4930123457@fax.example.com"],
+        &sample("fax_html_pdf.eml", "max@example.com", &m_doc, &[]),
+    );
+
+    let job = g.wait_job(&format!("{q_short}-0"));
+    assert_eq!(job["cover"], "standard", "{job}");
+    assert_eq!(job["pages"], 1, "the message is on the cover: {job}");
+    let text = pdf_text(&g.state().join(format!("gateway/sim/docs/{q_short}-0.pdf")));
+    for field in [
+        "Example Corp",
+        "Hauptstr. 1",
+        "82319",
+        "Starnberg",
+        "Jane Doe",
+        "+49 30 123456",
+        "Please call me back about the delivery date.",
+    ] {
+        assert!(text.contains(field), "{field:?} not on the cover: {text}");
+    }
+
+    let job = g.wait_job(&format!("{q_doc}-0"));
+    assert_eq!(job["cover"], "standard", "{job}");
+    assert_eq!(job["pages"], 4, "cover, body page, 2-page PDF: {job}");
+    let doc = g.state().join(format!("gateway/sim/docs/{q_doc}-0.pdf"));
+    let text = pdf_text(&doc);
+    let cover_at = text.find("Muster GmbH").unwrap_or_else(|| panic!("no cover: {text}"));
+    let body_at = text
+        .find("Sehr geehrter Herr Schmidt")
+        .unwrap_or_else(|| panic!("no body: {text}"));
+    assert!(cover_at < body_at, "the cover comes first: {text}");
+    g.stop();
+}

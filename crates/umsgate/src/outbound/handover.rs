@@ -79,6 +79,7 @@ impl Outbound {
         let cover = match &fax.cover {
             None => None,
             Some((name, fields)) => {
+                let asked = name.clone();
                 let (covers, name, fields) =
                     (Arc::clone(&self.covers), name.clone(), fields.clone());
                 let rendered =
@@ -86,6 +87,9 @@ impl Outbound {
                         .await;
                 match rendered {
                     Ok(Ok(cover)) => {
+                        if cover.fell_back {
+                            tracing::warn!(event = "outbound.cover_unknown", instance = %self.instance, job_id = %job.job_id, asked = ?asked, used = %cover.used, "no cover of that name: the default cover is used");
+                        }
                         job.cover = Some(cover.used.clone());
                         Some(cover.pdf)
                     }
@@ -104,6 +108,34 @@ impl Outbound {
             }
         };
         let with_cover = u32::from(cover.is_some());
+        if fax.body_on_cover
+            && let Some(cover) = cover
+        {
+            // The message is on the cover: the cover is the fax.
+            let document = match self.config.gateway.fax_format {
+                FaxFormat::Pdf => Ok(("fax.pdf", cover)),
+                FaxFormat::Tiff => self
+                    .renderer
+                    .pdf_to_tiff(&cover, TiffCoding::G4)
+                    .await
+                    .map(|d| ("fax.tif", d)),
+                FaxFormat::TiffG3 => self
+                    .renderer
+                    .pdf_to_tiff(&cover, TiffCoding::G3)
+                    .await
+                    .map(|d| ("fax.tif", d)),
+            };
+            return match document {
+                Ok((name, data)) => {
+                    job.pages = Some(1);
+                    job.attachments = vec![name.to_owned()];
+                    job.files = vec![(name.to_owned(), data)];
+                    Ok(job)
+                }
+                Err(e) if e.is_temporary() => Err(Err(WorkError::Render(e))),
+                Err(e) => Err(Ok(ReportKind::Refused(refusal_of(e)))),
+            };
+        }
         let document = match self.config.gateway.fax_format {
             FaxFormat::Pdf => fax.body.to_pdf(cover).await.map(|d| ("fax.pdf", d)),
             FaxFormat::Tiff => fax

@@ -48,7 +48,17 @@ pub struct PlannedFax {
     pub body: Arc<Body>,
     /// The cover template (`None` = no cover page) and its fields.
     pub cover: Option<(Option<String>, CoverFields)>,
+    /// The message is on the cover (a short text-only mail and a cover that shows it): the
+    /// cover is the whole fax, unless it cannot be drawn — then the body pages go instead.
+    pub body_on_cover: bool,
 }
+
+/// Lines and columns of the message area the shipped covers give a message; a text-only mail
+/// that fits goes on the cover instead of a page of its own.
+const COVER_MESSAGE: umsgate_render::layout::Geometry = umsgate_render::layout::Geometry {
+    columns: 92,
+    lines: 28,
+};
 
 /// What the message says, read once for all its recipients.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,27 +204,39 @@ pub fn plan(
     let job = job(
         ctx, job_id, target, &number, sender, priority, payload, content,
     );
-    let fax = body.map(|body| PlannedFax {
-        cover: job.cover.clone().map(|name| {
-            let fields = CoverFields {
-                recipient_number: job.number.clone(),
-                recipient_name: content
-                    .display_names
-                    .get(&address.to_ascii_lowercase())
-                    .cloned(),
-                sender_name: (!sender.user.name.is_empty()).then(|| sender.user.name.clone()),
-                sender_address: sender.user.mail.clone(),
-                sender_fields: job.cover_fields.clone(),
-                subject: content.subject.clone(),
-                date: clock::display_minute(now),
-                pages: body.pages().saturating_add(1),
-                // For templates that show the message on the cover; the body pages follow
-                // as always.
-                body: (!content.text.is_empty()).then(|| content.text.clone()),
-            };
-            ((name != DEFAULT_COVER).then_some(name), fields)
-        }),
-        body,
+    let fax = body.map(|body| {
+        let template = job.cover.as_deref().filter(|n| *n != DEFAULT_COVER);
+        let body_on_cover = job.cover.is_some()
+            && content.attachments.is_empty()
+            && content.html.is_none()
+            && !content.text.is_empty()
+            && ctx.covers.shows_body(template)
+            && umsgate_render::layout::paginate(&content.text, COVER_MESSAGE).len() == 1;
+        PlannedFax {
+            body_on_cover,
+            cover: job.cover.clone().map(|name| {
+                let fields = CoverFields {
+                    recipient_number: job.number.clone(),
+                    recipient_name: content
+                        .display_names
+                        .get(&address.to_ascii_lowercase())
+                        .cloned(),
+                    sender_name: (!sender.user.name.is_empty()).then(|| sender.user.name.clone()),
+                    sender_address: sender.user.mail.clone(),
+                    sender_fields: job.cover_fields.clone(),
+                    subject: content.subject.clone(),
+                    date: clock::display_minute(now),
+                    pages: if body_on_cover {
+                        1
+                    } else {
+                        body.pages().saturating_add(1)
+                    },
+                    body: body_on_cover.then(|| content.text.clone()),
+                };
+                ((name != DEFAULT_COVER).then_some(name), fields)
+            }),
+            body,
+        }
     });
     let record = JobRecord {
         job_id: job_id.to_owned(),
