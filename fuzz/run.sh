@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 secs=${1:-60}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session smtp_reply intake_segment mime_to_job user_settings address_template config tiff_reader read_receipt)
+[ ${#targets[@]} -gt 0 ] || targets=(smtp_data smtp_session smtp_reply intake_segment mime_to_job user_settings address_template config tiff_reader read_receipt render_part)
 seed() {   # seed TARGET FILES...
   local dir=corpus/$1; shift
   mkdir -p "$dir"
@@ -16,6 +16,7 @@ seed mime_to_job ../testdata/samples/*.eml
 seed read_receipt ../testdata/samples/mdn_displayed.eml ../testdata/samples/sms_plain.eml
 seed smtp_data ../testdata/samples/*.eml
 seed tiff_reader ../testdata/samples/*.tif
+seed render_part ../testdata/samples/*.tif
 seed config ../docs/umsgate.example.toml
 mkdir -p corpus/user_settings && printf 'ums1;fax.rights=international;sms.per_day=5;fax.headline=Firma%%3B Marketing' > corpus/user_settings/design
 mkdir -p corpus/smtp_session && printf 'EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<+4930123456@fax.example.com>\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n' > corpus/smtp_session/basic

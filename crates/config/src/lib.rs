@@ -854,6 +854,9 @@ fn system() -> PerDay {
 pub struct ReportDefaults {
     pub html: bool,
     pub language: Language,
+    /// Pages of a received fax shown as images in its HTML mail (0: none, the mail only says
+    /// how many pages are attached). Each costs a decode and a PNG, a few ms of CPU.
+    pub preview_pages: u32,
 }
 
 impl Default for ReportDefaults {
@@ -861,6 +864,7 @@ impl Default for ReportDefaults {
         ReportDefaults {
             html: true,
             language: Language::En,
+            preview_pages: 1,
         }
     }
 }

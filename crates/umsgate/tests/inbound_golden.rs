@@ -110,7 +110,7 @@ fn samples() -> PathBuf {
 /// The previews of the 20-page sample fax: three pages shown, seventeen counted.
 fn fax_previews() -> FaxPreviews {
     let tif = std::fs::read(samples().join("fax_20p_g4_perf.tif")).unwrap();
-    FaxPreviews::make(&[tif]).unwrap()
+    FaxPreviews::make(&[tif], 3).unwrap()
 }
 
 /// The mail for `case` in `lang` (with an HTML part if `html`), and its subject and text.
@@ -367,7 +367,7 @@ fn a_fax_whose_pages_cannot_be_decoded_is_mailed_without_previews() {
     let limits = umsgate_fax::Limits::default();
     let pdf = umsgate_fax::tiff_to_pdf(&[&tif], &limits).unwrap();
     assert_eq!(umsgate_fax::page_count(&pdf).unwrap(), 3);
-    assert!(FaxPreviews::make(std::slice::from_ref(&tif)).is_err());
+    assert!(FaxPreviews::make(std::slice::from_ref(&tif), 3).is_err());
 
     let reports = Reports::load(None).unwrap();
     let mut case = cases().remove(0);

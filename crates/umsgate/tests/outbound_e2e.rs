@@ -985,7 +985,9 @@ attributes = { o = "Muster GmbH", l = "Berlin" }
     assert_eq!(job["pages"], 4, "cover, body page, 2-page PDF: {job}");
     let doc = g.state().join(format!("gateway/sim/docs/{q_doc}-0.pdf"));
     let text = pdf_text(&doc);
-    let cover_at = text.find("Muster GmbH").unwrap_or_else(|| panic!("no cover: {text}"));
+    let cover_at = text
+        .find("Muster GmbH")
+        .unwrap_or_else(|| panic!("no cover: {text}"));
     let body_at = text
         .find("Sehr geehrter Herr Schmidt")
         .unwrap_or_else(|| panic!("no body: {text}"));

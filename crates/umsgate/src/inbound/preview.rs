@@ -1,6 +1,6 @@
 //! The HTML part of an inbound mail and, for a fax, the previews of its first pages.
 //!
-//! Contract: [`FaxPreviews::make`] scales the first [`PREVIEW_PAGES`] pages of a received
+//! Contract: [`FaxPreviews::make`] scales the first `reports.preview_pages` pages of a received
 //! fax (its files in order) to about 100 dpi with grey levels (`umsgate_fax::previews`),
 //! keeping at most [`PREVIEW_BYTES`] of images; the pages not shown are counted. It fails
 //! when a file cannot be read or a page to show cannot be decoded, and then the caller
@@ -16,8 +16,6 @@ use super::compose::Inline;
 use super::texts;
 use crate::reports::{InboundFacts, InboundTexts, PreviewRef, Previews, ReportError};
 
-/// Pages of a received fax shown as images in its HTML mail; the mail says how many follow.
-pub const PREVIEW_PAGES: u32 = 3;
 /// The most bytes of preview images in one mail: pages beyond it are counted, not shown (a
 /// sparse fax page is about 14 KB, a dense or dithered one far more).
 pub const PREVIEW_BYTES: usize = 1 << 20;
@@ -25,7 +23,7 @@ pub const PREVIEW_BYTES: usize = 1 << 20;
 /// The preview images of a received fax, shared by the mails to all its addressees.
 #[derive(Debug)]
 pub struct FaxPreviews {
-    /// The first pages (at most [`PREVIEW_PAGES`], at most [`PREVIEW_BYTES`] together).
+    /// The first pages (at most the number asked for, at most [`PREVIEW_BYTES`] together).
     pub pages: Vec<umsgate_fax::Preview>,
     /// Pages of the fax not shown.
     pub more_pages: u32,
@@ -34,7 +32,7 @@ pub struct FaxPreviews {
 impl FaxPreviews {
     /// The previews of the pages of `tiffs`, in order; an error if a file cannot be read or
     /// one of the pages shown cannot be decoded.
-    pub fn make(tiffs: &[Vec<u8>]) -> Result<FaxPreviews, umsgate_fax::Error> {
+    pub fn make(tiffs: &[Vec<u8>], shown: u32) -> Result<FaxPreviews, umsgate_fax::Error> {
         let limits = umsgate_fax::Limits::default();
         let mut pages = Vec::new();
         let mut total = 0u32;
@@ -44,7 +42,7 @@ impl FaxPreviews {
             let want = if full {
                 0
             } else {
-                PREVIEW_PAGES.saturating_sub(pages.len() as u32)
+                shown.saturating_sub(pages.len() as u32)
             };
             let p = umsgate_fax::previews(tiff, want, &limits)?;
             total = total.saturating_add(p.total_pages);

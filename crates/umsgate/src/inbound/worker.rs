@@ -8,7 +8,7 @@
 //! recipient's language (`texts`: the strings and templates of [`Reports`], overridable in
 //! `service.templates_dir`; an SMS text cleaned of control characters), as HTML with a text
 //! alternative when `[instance.defaults] reports.html` is on (a fax shows its first
-//! [`preview::PREVIEW_PAGES`] pages as inline images, made once per message on a blocking thread;
+//! `reports.preview_pages` pages as inline images, made once per message on a blocking thread;
 //! a fax whose pages cannot be decoded is mailed without them, logged), with the fax as PDF,
 //! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
@@ -405,7 +405,8 @@ impl Inbound {
     /// (logged) when a page cannot be decoded: the fax is then mailed without them.
     async fn previews(&self, files: &[(String, Vec<u8>)], id: &str) -> Option<FaxPreviews> {
         let tiffs: Vec<Vec<u8>> = files.iter().map(|(_, d)| d.clone()).collect();
-        let made = tokio::task::spawn_blocking(move || FaxPreviews::make(&tiffs)).await;
+        let shown = self.config.defaults.reports.preview_pages;
+        let made = tokio::task::spawn_blocking(move || FaxPreviews::make(&tiffs, shown)).await;
         match made {
             Ok(Ok(p)) => Some(p),
             Ok(Err(e)) => {
