@@ -178,10 +178,22 @@ async fn ghostscript_failures_are_typed_and_leave_nothing_behind() {
     let late = pdf_to_tiff(&pdf, TiffCoding::G4, &quick, &work).await;
     assert!(matches!(late, Err(ConvertError::Timeout)), "{late:?}");
 
-    let missing = pdf_to_tiff(&pdf, TiffCoding::G4, &limits(), &dir.path("no-such-folder")).await;
+    // The work folder is made when it does not exist yet…
+    let fresh = dir.path("made-on-demand");
+    let made = pdf_to_tiff(&pdf, TiffCoding::G4, &limits(), &fresh).await;
+    assert!(made.is_ok(), "{made:?}");
+    // …and one that cannot be made (a file is in the way) is a temporary failure.
+    std::fs::write(dir.path("a-file"), b"x").unwrap();
+    let blocked = pdf_to_tiff(
+        &pdf,
+        TiffCoding::G4,
+        &limits(),
+        &dir.path("a-file").join("sub"),
+    )
+    .await;
     assert!(
-        matches!(missing, Err(ConvertError::Unavailable(_))),
-        "{missing:?}"
+        matches!(blocked, Err(ConvertError::Unavailable(_))),
+        "{blocked:?}"
     );
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
 }

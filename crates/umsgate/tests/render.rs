@@ -352,3 +352,35 @@ fn an_html_only_body_is_rendered_as_html_with_its_inline_image() {
         "not rendered by Chromium: {info}"
     );
 }
+
+#[test]
+fn an_engine_that_wants_tiff_gets_class_f_pages() {
+    let w = work("render-tiff");
+    render(&w, &mail("a page of PDF", &[]));
+    let pdf_page = std::fs::read(w.dir.join("fax.pdf")).unwrap();
+    let long: String = (1..=70).map(|i| format!("line {i}\r\n")).collect();
+    let eml = mail(&long, &[("application/pdf", "one.pdf", pdf_page)]);
+    let mail_path = w.dir.join("tiff.eml");
+    std::fs::write(&mail_path, &eml).unwrap();
+    for (format, g4) in [("tiff", true), ("tiff-g3", false)] {
+        let out = w.dir.join(format!("fax-{format}.tif"));
+        let o = w.umsgate(&[
+            "render",
+            mail_path.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+        let tiff = std::fs::read(&out).unwrap();
+        let pages = umsgate_fax::tiff_pages(&tiff, &umsgate_fax::Limits::default()).unwrap();
+        assert_eq!(pages.len(), 3, "two text pages and the PDF's page");
+        for p in &pages {
+            assert_eq!(p.width, 1728, "{p:?}");
+            let is_g4 = matches!(p.coding, umsgate_fax::Coding::Group4 { .. });
+            let is_g3_1d = matches!(p.coding, umsgate_fax::Coding::Group3 { two_d: false, .. });
+            assert!(if g4 { is_g4 } else { is_g3_1d }, "{format}: {p:?}");
+        }
+    }
+}

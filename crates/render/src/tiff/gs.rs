@@ -46,6 +46,9 @@ pub async fn pdf_to_tiff(
         std::process::id(),
         RUN.fetch_add(1, Ordering::Relaxed)
     ));
+    tokio::fs::create_dir_all(work_dir).await.map_err(|e| {
+        ConvertError::Unavailable(format!("cannot create {}: {e}", work_dir.display()))
+    })?;
     tokio::fs::create_dir(&dir)
         .await
         .map_err(|e| ConvertError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
