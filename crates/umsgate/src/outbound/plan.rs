@@ -401,17 +401,21 @@ mod tests {
 
     /// The plan of one recipient of `eml` for a sender with `ums`, with no I/O at all.
     fn plan_of(ums: &str, address: &str, eml: &[u8], sent_today: u32) -> Plan {
+        plan_with(ums, address, eml, sent_today, &Covers::load(None).unwrap())
+    }
+
+    /// [`plan_of`] with the cover templates `covers`.
+    fn plan_with(ums: &str, address: &str, eml: &[u8], sent_today: u32, covers: &Covers) -> Plan {
         let config = Config::parse(CONFIG, std::path::Path::new("/umsgate.toml")).unwrap();
         let sender = sender(ums);
         let inst = &config.instances[0];
         let site = config.site.plan().unwrap();
         let limits = mime::Limits::default();
-        let covers = Covers::load(None).unwrap();
         let ctx = Context {
             config: inst,
             plan: &site,
             limits: &limits,
-            covers: &covers,
+            covers,
         };
         let content = mime::parse(eml, &limits);
         // What the worker renders before planning: the body's pages.
@@ -543,5 +547,29 @@ mod tests {
             .1,
             full("+49 8142 4799123")
         );
+    }
+
+    #[test]
+    fn an_sms_starts_with_the_header_text_of_the_senders_cover() {
+        let dir = std::env::temp_dir().join(format!("umsgate-plan-covers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("firma.sms.txt"), "Example Corp:\n").unwrap();
+        let covers = Covers::load(Some(&dir)).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let sms = |ums: &str| {
+            let Plan::Job(p) = plan_with(ums, "01701234567@sms.example.com", TEXT, 0, &covers)
+            else {
+                panic!("refused");
+            };
+            p.job.text.unwrap()
+        };
+        let rights = "ums1;sms.rights=international";
+        assert_eq!(
+            sms(&format!("{rights};cover=firma")),
+            "Example Corp:\nPlease call."
+        );
+        // A cover without a header text leaves the SMS as written.
+        assert_eq!(sms(&format!("{rights};cover=standard")), "Please call.");
+        assert_eq!(sms(rights), "Please call.");
     }
 }
