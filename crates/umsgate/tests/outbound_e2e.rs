@@ -511,7 +511,17 @@ ums = "ums1;fax.rights=international;report.lang=fr"
         "not the French unsupported-attachment text:\n{}",
         r.text
     );
-    let job = g.wait_job(&format!("{q_docx}-0"));
+    // The first Office document starts LibreOffice: give it time on a busy machine.
+    let docx_job = format!("{q_docx}-0");
+    let job = support::wait_for_within(
+        &format!("job {docx_job} in sent.jsonl"),
+        std::time::Duration::from_secs(300),
+        || {
+            g.jobs()
+                .into_iter()
+                .find(|j| j["job_id"] == docx_job.as_str())
+        },
+    );
     let doc = g.state().join(format!("gateway/sim/docs/{q_docx}-0.pdf"));
     let doc = std::fs::read(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
     assert_eq!(

@@ -47,15 +47,25 @@ pub fn nonce() -> String {
 }
 
 /// Polls `probe` until it yields; fails after [`DEADLINE`].
-pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + DEADLINE;
+pub fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    wait_for_within(what, DEADLINE, probe)
+}
+
+/// [`wait_for`] with its own deadline: for work that starts a converter first (LibreOffice
+/// takes seconds to start, far more on a busy CI machine).
+pub fn wait_for_within<T>(
+    what: &str,
+    deadline: Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let end = Instant::now() + deadline;
     loop {
         if let Some(v) = probe() {
             return v;
         }
         assert!(
             Instant::now() < end,
-            "{what}: not there within {DEADLINE:?}"
+            "{what}: not there within {deadline:?}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
