@@ -60,6 +60,43 @@ pub fn renderer(config: &Config) -> Renderer {
     renderer
 }
 
+/// What `umsgate check` says of each converter the configuration asks for: its program, or
+/// why it cannot run.
+pub fn converters(config: &Config) -> Vec<(&'static str, Result<String, String>)> {
+    let r = &config.service.render;
+    let mut lines = Vec::new();
+    if r.converter == OfficeConverterKind::Soffice {
+        lines.push((
+            "render: LibreOffice (Office files)",
+            find_program(&r.soffice)
+                .map(|p| p.display().to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is not installed: Office attachments would be refused (install \
+                     libreoffice-writer-nogui, -calc-nogui, -impress-nogui and python3-uno, or \
+                     set render.converter = \"none\")",
+                        r.soffice.display()
+                    )
+                }),
+        ));
+    }
+    if r.html == HtmlRendererKind::Chromium {
+        lines.push((
+            "render: Chromium (HTML bodies)",
+            find_program(&r.chromium)
+                .map(|p| p.display().to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is not installed: HTML-only mail would be faxed as its text (install \
+                     chromium, or set render.html = \"none\")",
+                        r.chromium.display()
+                    )
+                }),
+        ));
+    }
+    lines
+}
+
 /// The cover templates of `config` (the shipped ones when `covers_dir` is not set). Each
 /// template that cannot be used is logged with its file; the others are.
 pub fn covers(config: &Config) -> Result<Covers, CoverError> {

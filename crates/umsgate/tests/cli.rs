@@ -111,6 +111,32 @@ fn check_names_each_cover_template_that_cannot_be_used() {
 }
 
 #[test]
+fn check_says_which_converter_is_not_installed() {
+    let work = Work::new("converters");
+    let text = config_text(free_addr(), "").replacen(
+        "log_dir = \"log\"",
+        "log_dir = \"log\"\n\n[service.render]\nsoffice = \"/nonexistent/soffice\"\nhtml = \"none\"\n",
+        1,
+    );
+    work.write_config(&text);
+    let out = work.umsgate(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "render: LibreOffice (Office files): FAILED: `/nonexistent/soffice` is not installed"
+        ),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !stdout.contains("Chromium"),
+        "switched off: {}",
+        describe(&out)
+    );
+}
+
+#[test]
 fn check_refuses_auth_to_the_mail_server_in_clear_text() {
     let base = config_text(free_addr(), "").replace("maildir = \"maildir/\"\n", "");
     let text = base.replace(

@@ -6,7 +6,9 @@
 //! once and gets one line, `ok` or `FAILED` with the reason, and so does each cover template
 //! that cannot be used (with its file); any failure answers [`Exit::Config`]. Each
 //! print-unread rule's printer is asked for its state over IPP (`Get-Printer-Attributes`):
-//! one that cannot be reached or does not accept jobs fails.
+//! one that cannot be reached or does not accept jobs fails. The renderer's converters
+//! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
+//! `render.html` = "none").
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -57,6 +59,17 @@ pub(crate) fn check(config: &Config) -> Exit {
         Err(e) => {
             failed = true;
             println!("cover pages: FAILED: {e}");
+        }
+    }
+    // The renderer's converters: installed where the configuration says they are (they are
+    // started by the first document, not here).
+    for (what, line) in umsgate::rendering::converters(config) {
+        match line {
+            Ok(s) => println!("{what}: ok: {s}"),
+            Err(e) => {
+                failed = true;
+                println!("{what}: FAILED: {e}");
+            }
         }
     }
     let mut report = |inst: &str, what: &str, r: Result<String, String>| match r {
