@@ -98,7 +98,7 @@ impl Body {
             return documents.pop().ok_or_else(|| internal("no document"));
         }
         let refs: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
-        merge::merge(&refs).map_err(|e| internal(&e.detail))
+        merge::merge(&refs).map_err(|e| internal(&format!("part {}: {}", e.index + 1, e.error)))
     }
 
     /// The fax as one TIFF class F: text pages rasterised directly, everything else through
@@ -255,7 +255,8 @@ impl Renderer {
     async fn checked_pdf(&self, data: Vec<u8>) -> Result<Pages, RenderErrorKind> {
         let limit = self.limits.max_pages;
         blocking(move || {
-            let pages = merge::count(&data).map_err(RenderErrorKind::Malformed)?;
+            let pages =
+                merge::count(&data).map_err(|e| RenderErrorKind::Malformed(e.to_string()))?;
             if pages > limit {
                 return Err(RenderErrorKind::TooManyPages { limit });
             }

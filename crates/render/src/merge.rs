@@ -16,31 +16,64 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 /// The inherited page attributes (PDF 32000-1, 7.7.3.4).
 const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
 
+/// Why a PDF cannot be used.
+#[derive(Debug)]
+pub(crate) enum PdfError {
+    /// lopdf could not read it.
+    Unreadable(lopdf::Error),
+    /// It needs a password.
+    Encrypted,
+    /// It has no page.
+    NoPages,
+    /// The merged document could not be written.
+    Write(std::io::Error),
+}
+
+impl std::fmt::Display for PdfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PdfError::Unreadable(e) => write!(f, "{e}"),
+            PdfError::Encrypted => f.write_str("the document is password-protected"),
+            PdfError::NoPages => f.write_str("the document has no pages"),
+            PdfError::Write(e) => write!(f, "cannot write the merged document: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PdfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PdfError::Unreadable(e) => Some(e),
+            PdfError::Write(e) => Some(e),
+            PdfError::Encrypted | PdfError::NoPages => None,
+        }
+    }
+}
+
 /// Loads a PDF, opening one that is encrypted with an empty user password.
-pub(crate) fn load(data: &[u8]) -> Result<Document, String> {
-    let mut doc = Document::load_mem(data).map_err(|e| e.to_string())?;
+pub(crate) fn load(data: &[u8]) -> Result<Document, PdfError> {
+    let mut doc = Document::load_mem(data).map_err(PdfError::Unreadable)?;
     if doc.is_encrypted() {
-        doc.decrypt("")
-            .map_err(|_| "the document is password-protected".to_owned())?;
+        doc.decrypt("").map_err(|_| PdfError::Encrypted)?;
     }
     Ok(doc)
 }
 
 /// Pages of a PDF.
-pub(crate) fn count(data: &[u8]) -> Result<u32, String> {
+pub(crate) fn count(data: &[u8]) -> Result<u32, PdfError> {
     let doc = load(data)?;
     let n = doc.get_pages().len();
     if n == 0 {
-        return Err("the document has no pages".to_owned());
+        return Err(PdfError::NoPages);
     }
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// Why documents could not be merged: which one, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why documents could not be merged: which one (`documents.len()` for the result), and why.
+#[derive(Debug)]
 pub(crate) struct MergeError {
     pub(crate) index: usize,
-    pub(crate) detail: String,
+    pub(crate) error: PdfError,
 }
 
 /// Concatenates `documents` into one PDF.
@@ -49,13 +82,13 @@ pub(crate) fn merge(documents: &[&[u8]]) -> Result<Vec<u8>, MergeError> {
     let tree_id = out.new_object_id();
     let mut kids: Vec<Object> = Vec::new();
     for (index, data) in documents.iter().enumerate() {
-        let fail = |detail: String| MergeError { index, detail };
+        let fail = |error: PdfError| MergeError { index, error };
         let mut doc = load(data).map_err(fail)?;
         doc.renumber_objects_with(out.max_id + 1);
         out.max_id = out.max_id.max(doc.max_id);
         let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
         if pages.is_empty() {
-            return Err(fail("the document has no pages".to_owned()));
+            return Err(fail(PdfError::NoPages));
         }
         for page_id in &pages {
             let inherited = inherited_attributes(&doc, *page_id);
@@ -90,7 +123,7 @@ pub(crate) fn merge(documents: &[&[u8]]) -> Result<Vec<u8>, MergeError> {
     let mut bytes = Vec::new();
     out.save_to(&mut bytes).map_err(|e| MergeError {
         index: documents.len(),
-        detail: e.to_string(),
+        error: PdfError::Write(e),
     })?;
     Ok(bytes)
 }
@@ -145,7 +178,7 @@ mod tests {
         let a = text(10);
         let b = text(130);
         let merged = merge(&[&a, &b]).expect("merged");
-        assert_eq!(count(&merged), Ok(4));
+        assert_eq!(count(&merged).expect("count"), 4);
         let doc = load(&merged).expect("load");
         // Every page has what it needs to be drawn.
         for id in doc.get_pages().values() {
@@ -170,6 +203,6 @@ mod tests {
         .expect("sample");
         let pdf = umsgate_fax::tiff_to_pdf(&[&fax], &umsgate_fax::Limits::default()).expect("pdf");
         let merged = merge(&[&pdf, &text(1)]).expect("merged");
-        assert_eq!(count(&merged), Ok(4));
+        assert_eq!(count(&merged).expect("count"), 4);
     }
 }
