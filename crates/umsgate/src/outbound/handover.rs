@@ -8,7 +8,13 @@
 //! [`WorkError`], after the slot and the record were given back. A job whose record exists was
 //! reserved and recorded by an earlier hand-over of the same message (one taken again after a
 //! crash): only its submission is repeated, which the engine takes once per job id — so the
-//! job is neither sent nor counted twice. Each job submitted is a line of `msgid.log`
+//! job is neither sent nor counted twice.
+//!
+//! Just before submission a fax's document is finished: the recipient's cover page is drawn
+//! (a template that fails sends the fax without one, logged) and put in front of the pages
+//! rendered for the message, in the engine's format (`gateway.fax_format`). A converter that
+//! is down is a [`WorkError`]; a document that cannot be made is refused like an engine's
+//! refusal. Each job submitted is a line of `msgid.log`
 //! (`job id=… message-id=… service=… number=… sender=<…> billing=…`, the billing code quoted,
 //! `-` when the user has none).
 
@@ -16,14 +22,24 @@ use std::sync::Arc;
 
 use umsgate_config::FaxFormat;
 use umsgate_domain::Service;
+use umsgate_render::RenderError;
+use umsgate_render::cover::RenderedCover;
 use umsgate_render::tiff::TiffCoding;
 
 use super::error::WorkError;
-use super::plan::Planned;
+use super::plan::{Planned, PlannedFax};
 use super::refusal::Refusal;
 use super::worker::{Outbound, refusal_of};
 use crate::gateway::Job;
 use crate::reports::ReportKind;
+
+/// Why a job's document could not be finished.
+enum Unfinished {
+    /// Not sent; the sender is told with a report of this kind.
+    Refused(ReportKind),
+    /// Tried again later (a converter is down).
+    Later(WorkError),
+}
 
 /// What became of a planned job.
 #[derive(Debug)]
@@ -71,93 +87,87 @@ impl Outbound {
 
     /// The job as the engine gets it: a fax with its one rendered document (cover page in
     /// front, in the engine's format) and its real page count.
-    async fn finished_job(&self, planned: &Planned) -> Result<Job, Result<ReportKind, WorkError>> {
+    async fn finished_job(&self, planned: &Planned) -> Result<Job, Unfinished> {
         let mut job = planned.job.clone();
         let Some(fax) = &planned.fax else {
             return Ok(job);
         };
-        let cover = match &fax.cover {
-            None => None,
-            Some((name, fields)) => {
-                let asked = name.clone();
-                let (covers, name, fields) =
-                    (Arc::clone(&self.covers), name.clone(), fields.clone());
-                let rendered =
-                    tokio::task::spawn_blocking(move || covers.render(name.as_deref(), &fields))
-                        .await;
-                match rendered {
-                    Ok(Ok(cover)) => {
-                        if cover.fell_back {
-                            tracing::warn!(event = "outbound.cover_unknown", instance = %self.instance, job_id = %job.job_id, asked = ?asked, used = %cover.used, "no cover of that name: the default cover is used");
-                        }
-                        job.cover = Some(cover.used.clone());
-                        Some(cover.pdf)
-                    }
-                    Ok(Err(e)) => {
-                        // A broken template must not stop faxes: sent without a cover, logged.
-                        tracing::error!(event = "outbound.cover_failed", instance = %self.instance, job_id = %job.job_id, error = %e, "sent without a cover page");
-                        job.cover = None;
-                        None
-                    }
-                    Err(e) => {
-                        tracing::error!(event = "outbound.cover_failed", instance = %self.instance, job_id = %job.job_id, error = %e, "sent without a cover page");
-                        job.cover = None;
-                        None
-                    }
-                }
-            }
-        };
-        let with_cover = u32::from(cover.is_some());
-        if fax.body_on_cover
-            && let Some(cover) = cover
-        {
-            // The message is on the cover: the cover is the fax.
-            let document = match self.config.gateway.fax_format {
-                FaxFormat::Pdf => Ok(("fax.pdf", cover)),
-                FaxFormat::Tiff => self
-                    .renderer
-                    .pdf_to_tiff(&cover, TiffCoding::G4)
-                    .await
-                    .map(|d| ("fax.tif", d)),
-                FaxFormat::TiffG3 => self
-                    .renderer
-                    .pdf_to_tiff(&cover, TiffCoding::G3)
-                    .await
-                    .map(|d| ("fax.tif", d)),
-            };
-            return match document {
-                Ok((name, data)) => {
-                    job.pages = Some(1);
-                    job.attachments = vec![name.to_owned()];
-                    job.files = vec![(name.to_owned(), data)];
-                    Ok(job)
-                }
-                Err(e) if e.is_temporary() => Err(Err(WorkError::Render(e))),
-                Err(e) => Err(Ok(ReportKind::Refused(refusal_of(e)))),
-            };
-        }
-        let document = match self.config.gateway.fax_format {
-            FaxFormat::Pdf => fax.body.to_pdf(cover).await.map(|d| ("fax.pdf", d)),
-            FaxFormat::Tiff => fax
-                .body
-                .to_tiff(cover, TiffCoding::G4, &self.renderer)
+        let cover = self.cover_page(&job.job_id, fax).await;
+        job.cover = cover.as_ref().map(|c| c.used.clone());
+        let (name, data, pages) =
+            self.fax_document(fax, cover.map(|c| c.pdf))
                 .await
-                .map(|d| ("fax.tif", d)),
-            FaxFormat::TiffG3 => fax
-                .body
-                .to_tiff(cover, TiffCoding::G3, &self.renderer)
-                .await
-                .map(|d| ("fax.tif", d)),
-        };
-        let (name, data) = match document {
-            Ok(d) => d,
-            Err(e) if e.is_temporary() => return Err(Err(WorkError::Render(e))),
-            Err(e) => return Err(Ok(ReportKind::Refused(refusal_of(e)))),
-        };
-        job.pages = Some(fax.body.pages().saturating_add(with_cover));
+                .map_err(|e| {
+                    if e.is_temporary() {
+                        Unfinished::Later(WorkError::Render(e))
+                    } else {
+                        Unfinished::Refused(ReportKind::Refused(refusal_of(e)))
+                    }
+                })?;
+        job.pages = Some(pages);
         job.attachments = vec![name.to_owned()];
         job.files = vec![(name.to_owned(), data)];
         Ok(job)
+    }
+
+    /// The cover page of a fax, if it has one. A template that cannot be drawn must not stop
+    /// the fax: it goes without a cover, and the reason is logged.
+    async fn cover_page(&self, job_id: &str, fax: &PlannedFax) -> Option<RenderedCover> {
+        let (asked, fields) = fax.cover.clone()?;
+        let covers = Arc::clone(&self.covers);
+        let name = asked.clone();
+        let drawn = tokio::task::spawn_blocking(move || covers.render(name.as_deref(), &fields))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        match drawn {
+            Ok(cover) => {
+                if cover.fell_back {
+                    tracing::warn!(event = "outbound.cover_unknown", instance = %self.instance, job_id, asked = ?asked, used = %cover.used, "no cover of that name: the default cover is used");
+                }
+                Some(cover)
+            }
+            Err(error) => {
+                tracing::error!(event = "outbound.cover_failed", instance = %self.instance, job_id, error, "sent without a cover page");
+                None
+            }
+        }
+    }
+
+    /// The fax document in the engine's format: its file name, bytes and pages.
+    async fn fax_document(
+        &self,
+        fax: &PlannedFax,
+        cover: Option<Vec<u8>>,
+    ) -> Result<(&'static str, Vec<u8>, u32), RenderError> {
+        let coding = match self.config.gateway.fax_format {
+            FaxFormat::Pdf => None,
+            FaxFormat::Tiff => Some(TiffCoding::G4),
+            FaxFormat::TiffG3 => Some(TiffCoding::G3),
+        };
+        let name = if coding.is_some() {
+            "fax.tif"
+        } else {
+            "fax.pdf"
+        };
+        match (fax.body_on_cover, cover) {
+            // The message is on the cover: the cover is the fax.
+            (true, Some(cover)) => {
+                let data = match coding {
+                    None => cover,
+                    Some(c) => self.renderer.pdf_to_tiff(&cover, c).await?,
+                };
+                Ok((name, data, 1))
+            }
+            (_, cover) => {
+                let pages = fax.body.pages().saturating_add(u32::from(cover.is_some()));
+                let data = match coding {
+                    None => fax.body.to_pdf(cover).await?,
+                    Some(c) => fax.body.to_tiff(cover, c, &self.renderer).await?,
+                };
+                Ok((name, data, pages))
+            }
+        }
     }
 
     /// Submits a recorded job. When the engine refuses it for good, its slot and record go;
@@ -168,14 +178,15 @@ impl Outbound {
         let user = &record.user;
         let job = match self.finished_job(planned).await {
             Ok(job) => job,
-            Err(outcome) => {
-                if reserved || outcome.is_ok() {
+            Err(unfinished) => {
+                let refused = matches!(unfinished, Unfinished::Refused(_));
+                if reserved || refused {
                     self.give_back(user, planned.job.service, Some(&planned.job.job_id))
                         .await;
                 }
-                return match outcome {
-                    Ok(kind) => Ok(HandedOver::Refused(kind)),
-                    Err(e) => Err(e),
+                return match unfinished {
+                    Unfinished::Refused(kind) => Ok(HandedOver::Refused(kind)),
+                    Unfinished::Later(e) => Err(e),
                 };
             }
         };
