@@ -19,7 +19,7 @@ use crate::browser::HtmlConverter;
 use crate::layout::{self, Geometry, Page};
 use crate::office::{OfficeConverter, OfficeFormat};
 use crate::tiff::TiffCoding;
-use crate::{ConvertError, Limits, RenderError, RenderErrorKind, image, merge, text_pdf};
+use crate::{Limits, RenderError, RenderErrorKind, image, merge, text_pdf};
 
 /// One thing to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,10 +304,4 @@ where
             content_type: String::new(),
             kind: RenderErrorKind::Malformed(format!("renderer stopped: {e}")),
         })
-}
-
-impl From<ConvertError> for RenderErrorKind {
-    fn from(e: ConvertError) -> Self {
-        RenderErrorKind::Convert(e)
-    }
 }

@@ -15,7 +15,6 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use mail_parser::{MessageParser, MimeHeaders};
 use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
@@ -303,26 +302,7 @@ fn pdf_pages(mail: &Mail, scratch: &Path) -> u32 {
     );
     let file = scratch.join(format!("fax-{}.pdf", nonce()));
     std::fs::write(&file, data).unwrap();
-    let out = match Command::new("pdfinfo").arg(&file).output() {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("pdfinfo is not installed (apt-get install poppler-utils; .ci/run installs it)")
-        }
-        Err(e) => panic!("cannot run pdfinfo: {e}"),
-    };
-    let info = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "pdfinfo rejects the PDF: {}\n{}",
-        info,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    info.lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .unwrap_or_else(|| panic!("no Pages: in pdfinfo output:\n{info}"))
-        .trim()
-        .parse()
-        .unwrap()
+    support::pdf_pages(&file)
 }
 
 /// The HTML part of a mail (there must be one) and the images it names by `cid:`, each

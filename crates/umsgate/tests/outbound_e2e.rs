@@ -196,21 +196,14 @@ fn text_mail(from: &str, to: &str, marker: &str, extra: &[&str], body: &str) -> 
 
 /// A fax mail whose only attachment is a sound (`ansage.wav`), which cannot be faxed.
 fn wav_mail(from: &str, to: &str, marker: &str) -> Vec<u8> {
-    use base64::Engine as _;
     let wav = std::fs::read(testdata("voice_message_8k.wav")).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(wav);
-    let mut m = format!(
-        "From: <{from}>\r\nTo: <{to}>\r\nSubject: e2e {marker}\r\nMessage-ID: <{marker}@e2e.test>\r\n\
-         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"w\"\r\n\r\n--w\r\n\
-         Content-Type: audio/wav; name=\"ansage.wav\"\r\nContent-Disposition: attachment; \
-         filename=\"ansage.wav\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-    );
-    for line in b64.as_bytes().chunks(76) {
-        m.push_str(std::str::from_utf8(line).unwrap());
-        m.push_str("\r\n");
-    }
-    m.push_str("--w--\r\n");
-    m.into_bytes()
+    support::multipart_mail(
+        &format!(
+            "From: <{from}>\r\nTo: <{to}>\r\nSubject: e2e {marker}\r\nMessage-ID: <{marker}@e2e.test>\r\n"
+        ),
+        "",
+        &[("audio/wav", "ansage.wav", wav)],
+    )
 }
 
 fn testdata(name: &str) -> PathBuf {
@@ -920,19 +913,6 @@ ums = "ums1;fax.rights=international"
     assert_eq!(jobs, 2, "one job per number, none twice");
 }
 
-/// The text of a PDF, blanks squeezed (pdftotext from poppler-utils).
-fn pdf_text(pdf: &std::path::Path) -> String {
-    let o = std::process::Command::new("pdftotext")
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed");
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn a_cover_page_shows_the_directory_fields_and_a_short_message_goes_on_it() {
     let users = r#"
@@ -977,7 +957,7 @@ attributes = { o = "Muster GmbH", l = "Berlin" }
     let job = g.wait_job(&format!("{q_short}-0"));
     assert_eq!(job["cover"], "standard", "{job}");
     assert_eq!(job["pages"], 1, "the message is on the cover: {job}");
-    let text = pdf_text(&g.state().join(format!("gateway/sim/docs/{q_short}-0.pdf")));
+    let text = support::pdf_text(&g.state().join(format!("gateway/sim/docs/{q_short}-0.pdf")));
     for field in [
         "Example Corp",
         "Hauptstr. 1",
@@ -994,7 +974,7 @@ attributes = { o = "Muster GmbH", l = "Berlin" }
     assert_eq!(job["cover"], "standard", "{job}");
     assert_eq!(job["pages"], 4, "cover, body page, 2-page PDF: {job}");
     let doc = g.state().join(format!("gateway/sim/docs/{q_doc}-0.pdf"));
-    let text = pdf_text(&doc);
+    let text = support::pdf_text(&doc);
     let cover_at = text
         .find("Muster GmbH")
         .unwrap_or_else(|| panic!("no cover: {text}"));

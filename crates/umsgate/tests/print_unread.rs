@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
+use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, pdf_pages, peer_env};
 
 const JANE: &str = "+49 8142 4799123";
 
@@ -80,24 +80,6 @@ fn cups(tool: &str, q: &Queue) {
         q.name,
         describe(&out)
     );
-}
-
-fn pdf_pages(path: &Path) -> u32 {
-    let out = Command::new("pdfinfo")
-        .arg(path)
-        .output()
-        .expect("pdfinfo (poppler-utils)");
-    assert!(
-        out.status.success(),
-        "pdfinfo {}: {}",
-        path.display(),
-        describe(&out)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap()
 }
 
 fn sample(name: &str) -> String {

@@ -8,10 +8,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use support::{Work, config_text, describe, free_addr};
+use support::{
+    Work, config_text, describe, free_addr, multipart_mail, pdf_info, pdf_pages, pdf_text,
+};
 
 fn testdata() -> PathBuf {
     std::env::var_os("UMSGATE_TESTDATA")
@@ -38,7 +39,7 @@ fn render(w: &Work, eml: &[u8]) -> (String, u32) {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "render failed: {}", describe(&o));
-    (pdftotext(&out), pdf_pages(&out))
+    (pdf_text(&out), pdf_pages(&out))
 }
 
 /// Renders `eml` expecting a refusal; returns what the command said.
@@ -62,56 +63,15 @@ fn refused(w: &Work, eml: &[u8]) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn pdftotext(pdf: &Path) -> String {
-    let o = Command::new("pdftotext")
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed");
-    assert!(o.status.success(), "pdftotext: {}", describe(&o));
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn pdf_pages(pdf: &Path) -> u32 {
-    let o = Command::new("pdfinfo")
-        .arg(pdf)
-        .output()
-        .expect("pdfinfo (poppler-utils) must be installed");
-    let info = String::from_utf8_lossy(&o.stdout);
-    info.lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no page count: {info}"))
-}
-
-/// A mail with a text body and attachments given as (content type, name, bytes); binary
-/// parts in base64.
+/// A mail from Jane to a fax number with a text body and attachments given as (content type,
+/// name, bytes).
 fn mail(body: &str, attachments: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
-    use base64::Engine as _;
-    let mut m = String::from(
+    multipart_mail(
         "From: Jane Doe <jane@example.com>\r\nTo: Bob <+4930123456@fax.example.com>\r\n\
-         Subject: Documents\r\nMessage-ID: <render@example.com>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n--b0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-    );
-    m.push_str(body);
-    m.push_str("\r\n");
-    for (ct, name, data) in attachments {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
-        m.push_str(&format!(
-            "--b0\r\nContent-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: attachment; \
-             filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        ));
-        for line in b64.as_bytes().chunks(76) {
-            m.push_str(std::str::from_utf8(line).unwrap());
-            m.push_str("\r\n");
-        }
-    }
-    m.push_str("--b0--\r\n");
-    m.into_bytes()
+         Subject: Documents\r\nMessage-ID: <render@example.com>\r\n",
+        body,
+        attachments,
+    )
 }
 
 fn image(format: image::ImageFormat) -> Vec<u8> {
@@ -342,11 +302,7 @@ fn an_html_only_body_is_rendered_as_html_with_its_inline_image() {
         "{text}"
     );
     // Laid out by the browser, not by the text fallback.
-    let info = Command::new("pdfinfo")
-        .arg(w.dir.join("fax.pdf"))
-        .output()
-        .unwrap();
-    let info = String::from_utf8_lossy(&info.stdout);
+    let info = pdf_info(&w.dir.join("fax.pdf"));
     assert!(
         info.contains("Skia/PDF"),
         "not rendered by Chromium: {info}"

@@ -214,7 +214,7 @@ pub fn plan(
             && umsgate_render::layout::paginate(&content.text, COVER_MESSAGE).len() == 1;
         PlannedFax {
             body_on_cover,
-            cover: job.cover.clone().map(|name| {
+            cover: job.cover.as_ref().map(|_| {
                 let fields = CoverFields {
                     recipient_number: job.number.clone(),
                     recipient_name: content
@@ -233,7 +233,7 @@ pub fn plan(
                     },
                     body: body_on_cover.then(|| content.text.clone()),
                 };
-                ((name != DEFAULT_COVER).then_some(name), fields)
+                (template.map(str::to_owned), fields)
             }),
             body,
         }

@@ -39,7 +39,7 @@ use super::error::WorkError;
 use super::handover::HandedOver;
 use super::jobs::JobRecords;
 use super::mime::{self, MessageContent};
-use super::plan::{self, Context, FaxBody, MessageFacts, Plan, ReportPrefs};
+use super::plan::{self, Context, FaxBody, MessageFacts, Plan, ReportPrefs, Target};
 use super::policy::UnknownSenderOutcome;
 use super::refusal::Refusal;
 use super::sender::{Sender, SenderResolution};
@@ -257,32 +257,33 @@ impl Outbound {
             }
         };
 
-        // A fax is rendered once, for all the message's fax recipients.
-        let wants_fax = sc.rcpts.iter().any(|r| {
-            r.is_pending()
-                && !own(r)
-                && plan::target(self.context(), &sender, &r.address).service == Service::Fax
-        });
+        // Each pending recipient's address is read once; a fax is rendered once, for all
+        // the message's fax recipients.
+        let targets: Vec<(usize, Target)> = sc
+            .rcpts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_pending() && !own(r))
+            .map(|(i, r)| (i, plan::target(self.context(), &sender, &r.address)))
+            .collect();
+        let wants_fax = targets.iter().any(|(_, t)| t.service == Service::Fax);
         let fax = match (&content, wants_fax) {
             (Ok(c), true) => Some(self.render_fax(entry, c).await?),
             _ => None,
         };
-        for i in 0..sc.rcpts.len() {
-            let rcpt = &sc.rcpts[i];
-            if !rcpt.is_pending() || own(rcpt) {
-                continue;
-            }
+        for (i, target) in &targets {
+            let rcpt = &sc.rcpts[*i];
             let outcome = self
                 .one(
                     &job_id(entry, rcpt),
-                    rcpt,
+                    target,
                     &sender,
                     &content,
                     fax.as_ref(),
                     &facts,
                 )
                 .await?;
-            sc.rcpts[i].outcome = Some(outcome);
+            sc.rcpts[*i].outcome = Some(outcome);
         }
         self.smtp_in.retire(entry).map_err(WorkError::Spool)
     }
@@ -291,14 +292,13 @@ impl Outbound {
     async fn one(
         &self,
         job_id: &str,
-        rcpt: &Recipient,
+        target: &Target,
         sender: &Sender,
         content: &Result<MessageContent, Refusal>,
         fax: Option<&FaxBody>,
         facts: &MessageFacts,
     ) -> Result<RecipientOutcome, WorkError> {
         let ctx = self.context();
-        let target = plan::target(ctx, sender, &rcpt.address);
         let sent_today = match target.per_day() {
             Some(_) => self
                 .store
@@ -311,7 +311,7 @@ impl Outbound {
         let planned = match plan::plan(
             ctx,
             job_id,
-            &target,
+            target,
             sender,
             content,
             fax,
@@ -322,7 +322,7 @@ impl Outbound {
             Plan::Job(p) => p,
             Plan::Refuse(refusal, prefs) => {
                 let kind = ReportKind::Refused(refusal);
-                self.refuse(job_id, &rcpt.address, report_to, kind, prefs, facts)
+                self.refuse(job_id, &target.address, report_to, kind, prefs, facts)
                     .await?;
                 return Ok(RecipientOutcome::Refused);
             }
@@ -330,8 +330,15 @@ impl Outbound {
         match self.hand_over(&planned).await? {
             HandedOver::Submitted => Ok(RecipientOutcome::Submitted),
             HandedOver::Refused(kind) => {
-                self.refuse(job_id, &rcpt.address, report_to, kind, planned.prefs, facts)
-                    .await?;
+                self.refuse(
+                    job_id,
+                    &target.address,
+                    report_to,
+                    kind,
+                    planned.prefs,
+                    facts,
+                )
+                .await?;
                 Ok(RecipientOutcome::Refused)
             }
         }

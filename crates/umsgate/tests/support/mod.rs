@@ -690,3 +690,72 @@ pub fn lock_port(port: u16) -> File {
     f.lock().unwrap();
     f
 }
+
+/// `pdfinfo`'s report of a PDF (poppler-utils; .ci/run installs it).
+pub fn pdf_info(pdf: &Path) -> String {
+    let out = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils) must be installed");
+    assert!(
+        out.status.success(),
+        "pdfinfo {}: {}",
+        pdf.display(),
+        describe(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Pages of a PDF, as `pdfinfo` counts them.
+pub fn pdf_pages(pdf: &Path) -> u32 {
+    let info = pdf_info(pdf);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count for {}: {info}", pdf.display()))
+}
+
+/// The text of a PDF as `pdftotext` reads it, every run of blanks one space (it spaces
+/// words by their position, so blanks are not exact).
+pub fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed");
+    assert!(out.status.success(), "pdftotext: {}", describe(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A `multipart/mixed` mail: `head` (header lines, CRLF-ended, without MIME-Version and
+/// Content-Type), an 8bit UTF-8 text body (none when empty) and attachments given as
+/// (content type, file name, bytes), each in base64.
+pub fn multipart_mail(head: &str, body: &str, attachments: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut m = format!(
+        "{head}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n"
+    );
+    if !body.is_empty() {
+        m.push_str(
+            "--b0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        );
+        m.push_str(body);
+        m.push_str("\r\n");
+    }
+    for (ct, name, data) in attachments {
+        m.push_str(&format!(
+            "--b0\r\nContent-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: attachment; \
+             filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        ));
+        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+        for line in b64.as_bytes().chunks(76) {
+            m.push_str(&String::from_utf8_lossy(line));
+            m.push_str("\r\n");
+        }
+    }
+    m.push_str("--b0--\r\n");
+    m.into_bytes()
+}
