@@ -23,6 +23,7 @@ pub mod ldap;
 pub mod ldap_filter;
 mod load;
 pub mod print_unread;
+pub mod store;
 pub mod units;
 
 use std::net::SocketAddr;
@@ -88,6 +89,13 @@ pub struct ServiceConfig {
     pub log_dir: PathBuf,
     pub log_rotate: LogRotate,
     pub store: Spanned<String>,
+    /// The PostgreSQL store's password, when it is not in the URL.
+    pub store_password_file: Option<Spanned<PathBuf>>,
+    /// `[service.store_pool]`: connections to a PostgreSQL store.
+    pub store_pool: store::StorePool,
+    /// Read from `store_password_file` when the configuration is loaded.
+    #[serde(skip)]
+    pub store_secret: Option<Secret>,
     pub web: Option<WebConfig>,
     /// Folder of report templates and strings that replace the built-in ones
     /// (`<name>.html.j2`, `<name>.txt.j2`, `<lang>/reports.ftl`).
@@ -154,6 +162,9 @@ impl Default for ServiceConfig {
             log_dir: PathBuf::from("/var/log/umsgate"),
             log_rotate: LogRotate::default(),
             store: Spanned::new(0..0, "sqlite".to_owned()),
+            store_password_file: None,
+            store_pool: store::StorePool::default(),
+            store_secret: None,
             web: None,
             templates_dir: None,
             covers_dir: None,

@@ -292,19 +292,39 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
         ));
     }
 
-    let store = c.service.store.get_ref();
-    if store.starts_with("postgres://") || store.starts_with("postgresql://") {
-        // `run` would refuse to start with it; `check` must say so too.
+    match crate::store::StoreLocation::parse(c.service.store.get_ref()) {
+        Err(e) => errors.push(at.error(Some(&c.service.store.span()), "service.store", e)),
+        Ok(location) => match &c.service.store_password_file {
+            None => {}
+            Some(f) if location == crate::store::StoreLocation::Sqlite => errors.push(at.error(
+                Some(&f.span()),
+                "service.store_password_file",
+                "only a postgres:// store has a password".into(),
+            )),
+            Some(f) if location.has_password() => errors.push(at.error(
+                Some(&f.span()),
+                "service.store_password_file",
+                "the store URL has a password already; give it in one place".into(),
+            )),
+            Some(f) => match read_secret(base, f.get_ref()) {
+                Ok(s) => c.service.store_secret = Some(s),
+                Err(e) => errors.push(at.error(Some(&f.span()), "service.store_password_file", e)),
+            },
+        },
+    }
+    let pool = &c.service.store_pool;
+    if pool.max_connections == 0 {
         errors.push(at.error(
-            Some(&c.service.store.span()),
-            "service.store",
-            "this release keeps its state in SQLite only (store = \"sqlite\"); a shared PostgreSQL store for several nodes is not available yet".into(),
+            None,
+            "service.store_pool.max_connections",
+            "must be at least 1".into(),
         ));
-    } else if store != "sqlite" {
+    }
+    if pool.connect_timeout.is_zero() || pool.acquire_timeout.is_zero() {
         errors.push(at.error(
-            Some(&c.service.store.span()),
-            "service.store",
-            format!("`{store}` is neither \"sqlite\" nor a postgres:// URL"),
+            None,
+            "service.store_pool",
+            "connect_timeout and acquire_timeout must be longer than 0s".into(),
         ));
     }
 
@@ -875,12 +895,29 @@ report_sender = "ums@example.com"
 
     #[test]
     fn what_run_refuses_is_refused_here() {
+        let other = MINIMAL.replace(
+            "log_dir = \"log\"",
+            "log_dir = \"log\"\nstore = \"mysql://u:pw@h/db\"",
+        );
+        let e = only_error(&other);
+        assert_eq!((e.key.as_str(), e.line), ("service.store", Some(5)));
+        assert!(!e.message.contains("pw@"), "{}", e.message);
         let pg = MINIMAL.replace(
             "log_dir = \"log\"",
-            "log_dir = \"log\"\nstore = \"postgres://u@h/db\"",
+            "log_dir = \"log\"\nstore = \"postgres://u:pw@h/db\"\nstore_password_file = \"pw.txt\"",
         );
         let e = only_error(&pg);
-        assert_eq!((e.key.as_str(), e.line), ("service.store", Some(5)));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("service.store_password_file", Some(6))
+        );
+        assert!(
+            parse(&MINIMAL.replace(
+                "log_dir = \"log\"",
+                "log_dir = \"log\"\nstore = \"postgres://u@h/db\""
+            ))
+            .is_ok()
+        );
         let tls = MINIMAL.replace(
             "listen = [\"127.0.0.1:10025\"]",
             "listen = [\"127.0.0.1:10025\"]\ntls = { cert = \"nothere.crt\", key = \"nothere.key\" }",

@@ -4,7 +4,10 @@
 //! Contract: [`now`] is the only place umsgate reads the system clock (clippy's
 //! `disallowed-methods` bans `SystemTime::now` elsewhere), so that tests can reason about
 //! time and formatting is done in one place. Times are UTC, to the whole second; no
-//! time-zone database is needed (the per-day limits count local days in SQLite, not here).
+//! time-zone database is needed for them. The one local notion is [`local_day`], the calendar
+//! day of the per-day limits in the system's time zone (TZ, else `/etc/localtime`), so that
+//! the limits reset at local midnight and every node that shares a store (and a time zone)
+//! counts the same day.
 //! Times before 1970 are written as the epoch, times after 9999 as its last second.
 //! [`parse_rfc3339`] reads exactly what [`rfc3339`] writes and refuses dates that do not
 //! exist.
@@ -42,6 +45,25 @@ pub fn utc(t: SystemTime) -> OffsetDateTime {
         .min(MAX_UNIX_SECONDS);
     // Cannot fail: 0..=MAX_UNIX_SECONDS is inside time's range.
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The calendar day of `t` in the system's time zone, `2026-11-26` (UTC when the zone
+/// cannot be read).
+pub fn local_day(t: SystemTime) -> String {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    day_in(t, ZONE.get_or_init(jiff::tz::TimeZone::system))
+}
+
+/// The calendar day of `t` in `zone`.
+pub fn day_in(t: SystemTime, zone: &jiff::tz::TimeZone) -> String {
+    let secs = i64::try_from(unix_seconds(t))
+        .unwrap_or(i64::MAX)
+        .min(MAX_UNIX_SECONDS);
+    let d = jiff::Timestamp::from_second(secs)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(zone.clone())
+        .date();
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// `2026-11-26T10:15:00Z`.
@@ -137,6 +159,18 @@ fn month_name(m: Month) -> &'static str {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_local_day_follows_the_zone() {
+        // 2026-11-26T03:00:00Z
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_687_200 - 7 * 3600);
+        let west = jiff::tz::TimeZone::fixed(jiff::tz::offset(-5));
+        let east = jiff::tz::TimeZone::fixed(jiff::tz::offset(5));
+        assert_eq!(day_in(t, &west), "2026-11-25");
+        assert_eq!(day_in(t, &east), "2026-11-26");
+        assert_eq!(day_in(t, &jiff::tz::TimeZone::UTC), "2026-11-26");
+        assert_eq!(local_day(t).len(), 10);
+    }
 
     #[test]
     fn known_dates() {
