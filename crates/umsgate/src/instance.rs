@@ -106,19 +106,13 @@ impl Shared {
             what,
             source: None,
         };
-        let url = config.service.store.get_ref();
-        if url != "sqlite" {
-            return Err(err(format!(
-                "service.store = \"{url}\": this release keeps its state in SQLite only; a shared \
-                 PostgreSQL store for several nodes is not available yet"
-            )));
-        }
         if let Some(web) = &config.service.web {
             tracing::warn!(event = "config.not_available", key = "service.web.listen", addr = %web.listen, "the web console is not in this release; nothing listens there");
         }
-        let store = Store::open(&config.service.state_dir.join("umsgate.db"))
+        let store = Store::connect(&config.service)
             .await
             .map_err(|e| err(e.to_string()))?;
+        tracing::info!(event = "store.open", store = %crate::config::store::redact(config.service.store.get_ref()), shared = store.is_shared());
         let reports = Reports::load(config.service.templates_dir.as_deref())
             .map_err(|e| err(e.to_string()))?;
         let covers = crate::rendering::covers(config).map_err(|e| err(e.to_string()))?;
@@ -230,8 +224,12 @@ impl Instance {
         );
         let (smtp_out, _) = Spool::open(&dirs.smtp_out)
             .map_err(|e| err(format!("cannot open {}: {e}", dirs.smtp_out.display())))?;
-        let jobs = JobRecords::open(&dirs.root.join("jobs"))
-            .map_err(|e| err(format!("cannot create jobs/: {e}")))?;
+        let jobs = if shared.store.is_shared() {
+            JobRecords::shared(shared.store.clone(), inst.id.get_ref().as_str())
+        } else {
+            JobRecords::open(&dirs.root.join("jobs"))
+                .map_err(|e| err(format!("cannot create jobs/: {e}")))?
+        };
         let ctx = SessionContext::new(inst, smtp_in.clone(), Arc::clone(&logs), shutdown.clone())
             .map_err(|e| err(e.to_string()))?;
         let hostname = ctx.hostname.clone();

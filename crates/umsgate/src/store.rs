@@ -1,12 +1,15 @@
-//! The state store: per-day usage counters, the journal's index and print-unread tracking,
-//! in SQLite under `state_dir/umsgate.db`.
+//! The state store: per-day usage counters, the journal's index, print-unread tracking and
+//! (when shared) job records — in SQLite under `state_dir/umsgate.db` (one node), or in a
+//! PostgreSQL database that several nodes share (`service.store = "postgres://…"`).
 //!
 //! Contract: [`Store::reserve`] counts one job against a user's per-day limit atomically —
-//! one `INSERT … ON CONFLICT DO UPDATE … WHERE count < limit` statement, so concurrent
-//! workers (and several instances) can never both take the last slot. The day is the
-//! *local* calendar day, computed by SQLite (`date('now','localtime')`), so the limit resets
-//! at local midnight as users expect. [`Store::release`] gives a slot back when a job could
-//! not be handed to the gateway after all.
+//! one `INSERT … ON CONFLICT DO UPDATE … WHERE count < limit RETURNING` statement, so
+//! concurrent workers and several nodes can never both take the last slot. The day is the
+//! *local* calendar day, computed by umsgate ([`clock::local_day`], the system's time zone)
+//! and passed to the statement, so the limit resets at local midnight as users expect and
+//! nodes sharing a database count the same day **as long as they share a time zone**.
+//! [`Store::release`] gives a slot back when a job could not be handed to the gateway after
+//! all.
 //!
 //! Print-unread: a fax waiting for its read receipt is one row of `print_pending` (keyed by
 //! instance and the received message's id, so composing its mail again keeps the first
@@ -14,92 +17,145 @@
 //! Message-ID → the fax). [`Store::print_receipt`] clears a waiting fax in one conditional
 //! `UPDATE`, and [`Store::print_claim_due`] takes due faxes with a lease
 //! ([`PRINT_LEASE`]): the same `UPDATE … WHERE next_attempt <= now … RETURNING` moves their
-//! next attempt past the lease, so two processes sharing the store never print the same fax
-//! at once. The statements use only SQL that PostgreSQL also accepts (`ON CONFLICT`,
-//! `RETURNING`, row values in `IN`), times are Unix seconds in integer columns, and the
-//! callers see plain types ([`PendingPrint`], [`ReceiptEffect`]), so that a PostgreSQL
-//! backend needs other parameter marks (`$1` for `?1`) and nothing else.
+//! next attempt past the lease (and re-checks it on the row it locks), so two processes
+//! sharing the store never print the same fax at once.
+//!
+//! Job records ([`Store::job_put`] …) live here only with PostgreSQL, so that a delivery
+//! report picked up by one node finds the record another node wrote; a single node keeps
+//! them in its own journal (`jobs/records.jsonl`, see `outbound::jobs`).
+//!
+//! Failures: every error is a [`StoreError`], and the callers treat it as temporary (the
+//! message stays queued and is tried again). A PostgreSQL pool replaces broken connections by
+//! itself: once the database is back, the next query succeeds, without a restart. Waiting for
+//! a connection is bounded (`store_pool.acquire_timeout`), and so is the first connection at
+//! start (`store_pool.connect_timeout`).
+//!
+//! Implementation summary: the two backends are an enum of sqlx pools, not a trait object —
+//! the set is closed, the SQL text is the same for both (`$1` parameters, which SQLite also
+//! reads; `ON CONFLICT`, `RETURNING`, row values in `IN`; times as Unix seconds in integer
+//! columns; `"user"` quoted, a reserved word in PostgreSQL), and each method is one `match`
+//! that runs the same statement on either pool, without boxing futures. The schema is
+//! migrated at start with sqlx's migrator from `migrations/{sqlite,postgres}/` (embedded in
+//! the binary; PostgreSQL's migrator takes an advisory lock, so nodes starting together do
+//! not race). The SQLite baseline is idempotent (`CREATE … IF NOT EXISTS`), so a database
+//! of an earlier release is adopted as version 1. Only runtime `query()` is used: building
+//! needs no database.
 
-use std::path::Path;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use std::time::SystemTime;
 
-use sqlx::Row;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Row, SqlSafeStr};
 use umsgate_domain::{Service, clock};
 
-/// A store failure; temporary (the message is kept and retried).
+use crate::config::ServiceConfig;
+use crate::config::store::{StoreLocation, StorePool, redact};
+
+/// A store failure; temporary for its callers (the message is kept and retried).
 #[derive(Debug)]
-pub struct StoreError(String);
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused or failed a statement, or could not be reached.
+    Database(sqlx::Error),
+    /// The schema could not be brought to this release's version.
+    Migrate(sqlx::migrate::MigrateError),
+    /// The folder of the SQLite file could not be created.
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The first connection to the database took longer than `store_pool.connect_timeout`.
+    ConnectTimeout { url: String, after: Duration },
+    /// A row holds what this release cannot read.
+    Corrupt(String),
+}
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "state store: {}", self.0)
+        match self {
+            StoreError::Database(e) => write!(f, "state store: {e}"),
+            StoreError::Migrate(e) => write!(f, "state store: schema migration: {e}"),
+            StoreError::Folder { path, source } => {
+                write!(f, "state store: cannot create {}: {source}", path.display())
+            }
+            StoreError::ConnectTimeout { url, after } => write!(
+                f,
+                "state store: no connection to {url} within {}s",
+                after.as_secs_f32()
+            ),
+            StoreError::Corrupt(what) => write!(f, "state store: {what}"),
+        }
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Database(e) => Some(e),
+            StoreError::Migrate(e) => Some(e),
+            StoreError::Folder { source, .. } => Some(source),
+            StoreError::ConnectTimeout { .. } | StoreError::Corrupt(_) => None,
+        }
+    }
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError(e.to_string())
+        StoreError::Database(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(e)
     }
 }
 
 /// Handle to the store; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS usage (
-    instance TEXT NOT NULL,
-    user TEXT NOT NULL,
-    service TEXT NOT NULL,
-    day TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (instance, user, service, day)
-)";
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
 
-const JOURNAL_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS journal (
-    instance TEXT NOT NULL,
-    id TEXT NOT NULL,
-    service TEXT NOT NULL,
-    calling TEXT NOT NULL,
-    called TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (instance, id)
-)";
+/// Runs `$body` with `$pool` bound to whichever pool the store has (the same SQL text on
+/// both; the body is compiled once per backend).
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
 
-const PRINT_SCHEMA: [&str; 3] = [
-    "CREATE TABLE IF NOT EXISTS print_pending (
-    instance TEXT NOT NULL,
-    fax TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    printer TEXT NOT NULL,
-    calling TEXT NOT NULL,
-    called TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    deadline INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    next_attempt INTEGER NOT NULL,
-    last_error TEXT,
-    job_id INTEGER,
-    job_state TEXT,
-    updated INTEGER NOT NULL,
-    PRIMARY KEY (instance, fax)
-)",
-    "CREATE TABLE IF NOT EXISTS print_message (
-    message_id TEXT NOT NULL PRIMARY KEY,
-    instance TEXT NOT NULL,
-    fax TEXT NOT NULL
-)",
-    "CREATE INDEX IF NOT EXISTS print_due ON print_pending (instance, state, next_attempt)",
-];
+/// The migrations of one backend, embedded in the binary.
+fn migrator(baseline: &'static str) -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("baseline"),
+            MigrationType::Simple,
+            baseline.into_sql_str(),
+            false,
+        )]),
+        ..Migrator::DEFAULT
+    }
+}
+
+const SQLITE_BASELINE: &str = include_str!("../migrations/sqlite/0001_baseline.sql");
+const POSTGRES_BASELINE: &str = include_str!("../migrations/postgres/0001_baseline.sql");
 
 /// How long a claimed fax is not taken by another round (or node) while it is printed.
 pub const PRINT_LEASE: Duration = Duration::from_secs(120);
@@ -174,7 +230,13 @@ macro_rules! print_columns {
     };
 }
 
-fn pending_print(r: &sqlx::sqlite::SqliteRow) -> Result<PendingPrint, StoreError> {
+fn pending_print<R>(r: &R) -> Result<PendingPrint, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let text = |i: usize| r.try_get::<String, _>(i);
     let secs = |i: usize| {
         r.try_get::<i64, _>(i)
@@ -191,7 +253,7 @@ fn pending_print(r: &sqlx::sqlite::SqliteRow) -> Result<PendingPrint, StoreError
         received_at: text(6)?,
         deadline: secs(7)?,
         state: PrintState::parse(&state)
-            .ok_or_else(|| StoreError(format!("unknown print state `{state}`")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown print state `{state}`")))?,
         attempts: u32::try_from(r.try_get::<i64, _>(9)?).unwrap_or(u32::MAX),
         next_attempt: secs(10)?,
         last_error: r.try_get::<Option<String>, _>(11)?,
@@ -202,6 +264,11 @@ fn pending_print(r: &sqlx::sqlite::SqliteRow) -> Result<PendingPrint, StoreError
 
 fn seconds(t: SystemTime) -> i64 {
     i64::try_from(clock::unix_seconds(t)).unwrap_or(i64::MAX)
+}
+
+/// Today's day of the per-day counters (see the module contract).
+fn today() -> String {
+    clock::local_day(clock::now())
 }
 
 /// What a read receipt did.
@@ -216,11 +283,32 @@ pub enum ReceiptEffect {
 }
 
 impl Store {
-    /// Opens (creating) the SQLite database at `path`.
+    /// Opens the store `service.store` names: SQLite under `state_dir`, or the PostgreSQL
+    /// database (with `store_password_file`'s password and `[service.store_pool]`).
+    pub async fn connect(service: &ServiceConfig) -> Result<Store, StoreError> {
+        match StoreLocation::parse(service.store.get_ref()) {
+            Ok(StoreLocation::Postgres(url)) => {
+                Store::open_postgres(
+                    &url,
+                    service.store_secret.as_ref().map(|s| s.expose()),
+                    service.store_pool,
+                )
+                .await
+            }
+            // `load` refused anything else already.
+            Ok(StoreLocation::Sqlite) | Err(_) => {
+                Store::open(&service.state_dir.join("umsgate.db")).await
+            }
+        }
+    }
+
+    /// Opens (creating) the SQLite database at `path` and migrates it.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                path: dir.to_owned(),
+                source,
+            })?;
         }
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
@@ -234,17 +322,68 @@ impl Store {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        sqlx::query(SCHEMA).execute(&pool).await?;
-        sqlx::query(JOURNAL_SCHEMA).execute(&pool).await?;
-        for statement in PRINT_SCHEMA {
-            sqlx::query(statement).execute(&pool).await?;
+        migrator(SQLITE_BASELINE).run(&pool).await?;
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Connects to the PostgreSQL database at `url` (its password, if not in the URL, is
+    /// `password`) and migrates it. The first connection must come within
+    /// `pool.connect_timeout`; later ones are made by the pool as queries need them.
+    pub async fn open_postgres(
+        url: &str,
+        password: Option<&str>,
+        pool: StorePool,
+    ) -> Result<Store, StoreError> {
+        let mut opts = PgConnectOptions::from_str(url)?.application_name("umsgate");
+        if let Some(pw) = password {
+            opts = opts.password(pw);
         }
-        Ok(Store { pool })
+        let connecting = PgPoolOptions::new()
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_with(opts);
+        let pg = tokio::time::timeout(pool.connect_timeout, connecting)
+            .await
+            .map_err(|_| StoreError::ConnectTimeout {
+                url: redact(url),
+                after: pool.connect_timeout,
+            })??;
+        migrator(POSTGRES_BASELINE).run(&pg).await?;
+        Ok(Store {
+            pool: Pool::Postgres(pg),
+        })
+    }
+
+    /// Whether several nodes may share this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
+    /// What the store is, for `check` and the logs: the backend and its server version.
+    pub async fn describe(&self) -> Result<String, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let v: String = sqlx::query("SELECT sqlite_version()")
+                    .fetch_one(p)
+                    .await?
+                    .try_get(0)?;
+                Ok(format!("SQLite {v}"))
+            }
+            Pool::Postgres(p) => {
+                let v: String = sqlx::query("SHOW server_version")
+                    .fetch_one(p)
+                    .await?
+                    .try_get(0)?;
+                Ok(format!("PostgreSQL {v}"))
+            }
+        }
     }
 
     /// Closes the store: waits for queries in flight; every later one fails.
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(self, p => p.close().await)
     }
 
     /// Counts one job for `user` and `service` today unless that would pass `limit`
@@ -257,19 +396,24 @@ impl Store {
         limit: Option<u32>,
     ) -> Result<bool, StoreError> {
         let limit = limit.map_or(i64::MAX, i64::from);
-        let row = sqlx::query(
-            "INSERT INTO usage (instance, user, service, day, count)
-             SELECT ?1, ?2, ?3, date('now','localtime'), 1 WHERE ?4 > 0
-             ON CONFLICT (instance, user, service, day) DO UPDATE SET count = count + 1 WHERE count < ?4
+        let day = today();
+        let user = user.to_ascii_lowercase();
+        let granted = on_pool!(self, p => sqlx::query(
+            "INSERT INTO usage (instance, \"user\", service, day, count)
+             SELECT $1, $2, $3, $5, 1 WHERE $4 > 0
+             ON CONFLICT (instance, \"user\", service, day)
+             DO UPDATE SET count = usage.count + 1 WHERE usage.count < $4
              RETURNING count",
         )
         .bind(instance)
-        .bind(user.to_ascii_lowercase())
+        .bind(&user)
         .bind(service.as_str())
         .bind(limit)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
+        .bind(&day)
+        .fetch_optional(p)
+        .await?
+        .is_some());
+        Ok(granted)
     }
 
     /// Gives back one slot taken by [`Store::reserve`] today.
@@ -279,16 +423,43 @@ impl Store {
         user: &str,
         service: Service,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let day = today();
+        let user = user.to_ascii_lowercase();
+        on_pool!(self, p => sqlx::query(
             "UPDATE usage SET count = count - 1
-             WHERE instance = ?1 AND user = ?2 AND service = ?3 AND day = date('now','localtime') AND count > 0",
+             WHERE instance = $1 AND \"user\" = $2 AND service = $3 AND day = $4 AND count > 0",
         )
         .bind(instance)
-        .bind(user.to_ascii_lowercase())
+        .bind(&user)
         .bind(service.as_str())
-        .execute(&self.pool)
-        .await?;
+        .bind(&day)
+        .execute(p)
+        .await
+        .map(|_| ())?);
         Ok(())
+    }
+
+    /// Jobs counted today.
+    pub async fn used_today(
+        &self,
+        instance: &str,
+        user: &str,
+        service: Service,
+    ) -> Result<u32, StoreError> {
+        let day = today();
+        let user = user.to_ascii_lowercase();
+        let count: Option<i64> = on_pool!(self, p => sqlx::query(
+            "SELECT count FROM usage WHERE instance = $1 AND \"user\" = $2 AND service = $3 AND day = $4",
+        )
+        .bind(instance)
+        .bind(&user)
+        .bind(service.as_str())
+        .bind(&day)
+        .fetch_optional(p)
+        .await?
+        .map(|r| r.try_get::<i64, _>(0))
+        .transpose()?);
+        Ok(count.and_then(|n| u32::try_from(n).ok()).unwrap_or(0))
     }
 
     /// Indexes a message kept in `journal/` (message store mode `journal`).
@@ -303,16 +474,23 @@ impl Store {
         recipient: &str,
         received_at: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR REPLACE INTO journal VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-            .bind(instance)
-            .bind(id)
-            .bind(service.as_str())
-            .bind(calling)
-            .bind(called)
-            .bind(recipient)
-            .bind(received_at)
-            .execute(&self.pool)
-            .await?;
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO journal (instance, id, service, calling, called, recipient, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (instance, id) DO UPDATE SET service = excluded.service,
+                 calling = excluded.calling, called = excluded.called,
+                 recipient = excluded.recipient, received_at = excluded.received_at",
+        )
+        .bind(instance)
+        .bind(id)
+        .bind(service.as_str())
+        .bind(calling)
+        .bind(called)
+        .bind(recipient)
+        .bind(received_at)
+        .execute(p)
+        .await
+        .map(|_| ())?);
         Ok(())
     }
 
@@ -322,42 +500,94 @@ impl Store {
         instance: &str,
         recipient: &str,
     ) -> Result<Vec<(String, String, String, String)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, service, calling, received_at FROM journal WHERE instance = ?1 AND recipient = ?2 ORDER BY received_at DESC, id DESC",
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT id, service, calling, received_at FROM journal WHERE instance = $1 AND recipient = $2 ORDER BY received_at DESC, id DESC",
+            )
+            .bind(instance)
+            .bind(recipient)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect()
+        })
+    }
+
+    /// Records a job (its record as JSON) before it is submitted; a record of the same job
+    /// is replaced. Durable when this returns (the transaction is committed).
+    pub async fn job_put(
+        &self,
+        instance: &str,
+        job_id: &str,
+        record: &str,
+    ) -> Result<(), StoreError> {
+        let now = seconds(clock::now());
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO job_record (instance, job_id, record, created) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (instance, job_id) DO UPDATE SET record = excluded.record",
         )
         .bind(instance)
-        .bind(recipient)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let col = |i: usize| r.try_get::<String, _>(i).unwrap_or_default();
-                (col(0), col(1), col(2), col(3))
-            })
-            .collect())
+        .bind(job_id)
+        .bind(record)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// The record (JSON) of a job, if one is kept.
+    pub async fn job_get(
+        &self,
+        instance: &str,
+        job_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        on_pool!(self, p => Ok(sqlx::query(
+            "SELECT record FROM job_record WHERE instance = $1 AND job_id = $2",
+        )
+        .bind(instance)
+        .bind(job_id)
+        .fetch_optional(p)
+        .await?
+        .map(|r| r.try_get::<String, _>(0))
+        .transpose()?))
+    }
+
+    /// Forgets the record of a job whose report was mailed; returns whether one was kept.
+    pub async fn job_remove(&self, instance: &str, job_id: &str) -> Result<bool, StoreError> {
+        on_pool!(self, p => Ok(sqlx::query(
+            "DELETE FROM job_record WHERE instance = $1 AND job_id = $2",
+        )
+        .bind(instance)
+        .bind(job_id)
+        .execute(p)
+        .await?
+        .rows_affected() > 0))
     }
 
     /// Remembers a fax that waits for its read receipt until `p.deadline`. A fax already
     /// known keeps its row (and so its first deadline): composing its mail again after a
     /// crash does not move the deadline.
-    pub async fn print_expect(&self, p: &PendingPrint) -> Result<(), StoreError> {
-        sqlx::query(
+    pub async fn print_expect(&self, pp: &PendingPrint) -> Result<(), StoreError> {
+        let now = seconds(clock::now());
+        on_pool!(self, p => sqlx::query(
             "INSERT INTO print_pending (instance, fax, rule, printer, calling, called, received_at, deadline, state, attempts, next_attempt, updated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', 0, ?8, ?9)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', 0, $8, $9)
              ON CONFLICT (instance, fax) DO NOTHING",
         )
-        .bind(&p.instance)
-        .bind(&p.fax)
-        .bind(&p.rule)
-        .bind(&p.printer)
-        .bind(&p.calling)
-        .bind(&p.called)
-        .bind(&p.received_at)
-        .bind(i64::try_from(p.deadline).unwrap_or(i64::MAX))
-        .bind(seconds(clock::now()))
-        .execute(&self.pool)
-        .await?;
+        .bind(&pp.instance)
+        .bind(&pp.fax)
+        .bind(&pp.rule)
+        .bind(&pp.printer)
+        .bind(&pp.calling)
+        .bind(&pp.called)
+        .bind(&pp.received_at)
+        .bind(i64::try_from(pp.deadline).unwrap_or(i64::MAX))
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())?);
         Ok(())
     }
 
@@ -368,15 +598,16 @@ impl Store {
         fax: &str,
         message_id: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO print_message (message_id, instance, fax) VALUES (?1, ?2, ?3)
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO print_message (message_id, instance, fax) VALUES ($1, $2, $3)
              ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(message_id)
         .bind(instance)
         .bind(fax)
-        .execute(&self.pool)
-        .await?;
+        .execute(p)
+        .await
+        .map(|_| ())?);
         Ok(())
     }
 
@@ -387,31 +618,33 @@ impl Store {
         instance: &str,
         message_id: &str,
     ) -> Result<ReceiptEffect, StoreError> {
-        let Some(fax) =
-            sqlx::query("SELECT fax FROM print_message WHERE message_id = ?1 AND instance = ?2")
-                .bind(message_id)
-                .bind(instance)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| r.try_get::<String, _>(0))
-                .transpose()?
-        else {
+        let fax: Option<String> = on_pool!(self, p => sqlx::query(
+            "SELECT fax FROM print_message WHERE message_id = $1 AND instance = $2",
+        )
+        .bind(message_id)
+        .bind(instance)
+        .fetch_optional(p)
+        .await?
+        .map(|r| r.try_get::<String, _>(0))
+        .transpose()?);
+        let Some(fax) = fax else {
             return Ok(ReceiptEffect::Unknown);
         };
         let now = seconds(clock::now());
         // Only a fax whose deadline has not passed, or that no round has taken yet, is
         // cleared: one taken is already on its way to the printer.
-        let cleared = sqlx::query(
-            "UPDATE print_pending SET state = 'read', updated = ?3
-             WHERE instance = ?1 AND fax = ?2 AND state = 'waiting' AND attempts = 0 AND next_attempt = deadline
+        let cleared = on_pool!(self, p => sqlx::query(
+            "UPDATE print_pending SET state = 'read', updated = $3
+             WHERE instance = $1 AND fax = $2 AND state = 'waiting' AND attempts = 0 AND next_attempt = deadline
              RETURNING fax",
         )
         .bind(instance)
         .bind(&fax)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        if cleared.is_some() {
+        .fetch_optional(p)
+        .await?
+        .is_some());
+        if cleared {
             return Ok(ReceiptEffect::Cleared(fax));
         }
         let state = self
@@ -427,13 +660,14 @@ impl Store {
         instance: &str,
         message_id: &str,
     ) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT 1 FROM print_message WHERE message_id = ?1 AND instance = ?2")
-                .bind(message_id)
-                .bind(instance)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some())
+        on_pool!(self, p => Ok(sqlx::query(
+            "SELECT 1 FROM print_message WHERE message_id = $1 AND instance = $2",
+        )
+        .bind(message_id)
+        .bind(instance)
+        .fetch_optional(p)
+        .await?
+        .is_some()))
     }
 
     /// One fax of print-unread.
@@ -442,16 +676,18 @@ impl Store {
         instance: &str,
         fax: &str,
     ) -> Result<Option<PendingPrint>, StoreError> {
-        let row = sqlx::query(concat!(
+        on_pool!(self, p => sqlx::query(concat!(
             "SELECT ",
             print_columns!(),
-            " FROM print_pending WHERE instance = ?1 AND fax = ?2"
+            " FROM print_pending WHERE instance = $1 AND fax = $2"
         ))
         .bind(instance)
         .bind(fax)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(pending_print).transpose()
+        .fetch_optional(p)
+        .await?
+        .as_ref()
+        .map(pending_print)
+        .transpose())
     }
 
     /// Takes the faxes of `instance` whose deadline (or next attempt) has come: their next
@@ -464,12 +700,15 @@ impl Store {
     ) -> Result<Vec<PendingPrint>, StoreError> {
         let now = seconds(now);
         let lease = now.saturating_add(i64::try_from(PRINT_LEASE.as_secs()).unwrap_or(0));
-        let rows = sqlx::query(concat!(
-            "UPDATE print_pending SET next_attempt = ?3, updated = ?2
-             WHERE instance = ?1 AND fax IN (
+        // The outer conditions repeat the inner ones: PostgreSQL re-checks them on the row
+        // it locks, so a fax another node claimed meanwhile is not claimed twice.
+        on_pool!(self, p => sqlx::query(concat!(
+            "UPDATE print_pending SET next_attempt = $3, updated = $2
+             WHERE instance = $1 AND state IN ('waiting', 'submitted') AND next_attempt <= $2
+               AND fax IN (
                  SELECT fax FROM print_pending
-                 WHERE instance = ?1 AND state IN ('waiting', 'submitted') AND next_attempt <= ?2
-                 ORDER BY next_attempt LIMIT ?4)
+                 WHERE instance = $1 AND state IN ('waiting', 'submitted') AND next_attempt <= $2
+                 ORDER BY next_attempt LIMIT $4)
              RETURNING ",
             print_columns!(),
             ""
@@ -478,30 +717,34 @@ impl Store {
         .bind(now)
         .bind(lease)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(pending_print).collect()
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(pending_print)
+        .collect())
     }
 
     /// Records what happened to a claimed fax: its new state, attempts, next attempt, last
     /// error and the printer's job.
-    pub async fn print_update(&self, p: &PendingPrint) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE print_pending SET state = ?3, attempts = ?4, next_attempt = ?5, last_error = ?6,
-                 job_id = ?7, job_state = ?8, updated = ?9
-             WHERE instance = ?1 AND fax = ?2",
+    pub async fn print_update(&self, pp: &PendingPrint) -> Result<(), StoreError> {
+        let now = seconds(clock::now());
+        on_pool!(self, p => sqlx::query(
+            "UPDATE print_pending SET state = $3, attempts = $4, next_attempt = $5, last_error = $6,
+                 job_id = $7, job_state = $8, updated = $9
+             WHERE instance = $1 AND fax = $2",
         )
-        .bind(&p.instance)
-        .bind(&p.fax)
-        .bind(p.state.as_str())
-        .bind(i64::from(p.attempts))
-        .bind(i64::try_from(p.next_attempt).unwrap_or(i64::MAX))
-        .bind(&p.last_error)
-        .bind(p.job_id)
-        .bind(&p.job_state)
-        .bind(seconds(clock::now()))
-        .execute(&self.pool)
-        .await?;
+        .bind(&pp.instance)
+        .bind(&pp.fax)
+        .bind(pp.state.as_str())
+        .bind(i64::from(pp.attempts))
+        .bind(i64::try_from(pp.next_attempt).unwrap_or(i64::MAX))
+        .bind(&pp.last_error)
+        .bind(pp.job_id)
+        .bind(&pp.job_state)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())?);
         Ok(())
     }
 
@@ -511,71 +754,53 @@ impl Store {
         &self,
         instance: Option<&str>,
     ) -> Result<Vec<PendingPrint>, StoreError> {
-        let rows = sqlx::query(concat!(
+        on_pool!(self, p => sqlx::query(concat!(
             "SELECT ",
             print_columns!(),
             " FROM print_pending
-             WHERE state IN ('waiting', 'submitted') AND (?1 IS NULL OR instance = ?1)
+             WHERE state IN ('waiting', 'submitted') AND ($1 IS NULL OR instance = $1)
              ORDER BY deadline, fax"
         ))
         .bind(instance)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(pending_print).collect()
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(pending_print)
+        .collect())
     }
 
     /// When the next fax of `instance` is due (Unix seconds), if any is pending.
     pub async fn print_next_due(&self, instance: &str) -> Result<Option<u64>, StoreError> {
-        let row = sqlx::query(
-            "SELECT MIN(next_attempt) FROM print_pending WHERE instance = ?1 AND state IN ('waiting', 'submitted')",
+        let next: Option<i64> = on_pool!(self, p => sqlx::query(
+            "SELECT MIN(next_attempt) FROM print_pending WHERE instance = $1 AND state IN ('waiting', 'submitted')",
         )
         .bind(instance)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row
-            .try_get::<Option<i64>, _>(0)?
-            .map(|v| u64::try_from(v).unwrap_or(0)))
+        .fetch_one(p)
+        .await?
+        .try_get::<Option<i64>, _>(0)?);
+        Ok(next.map(|v| u64::try_from(v).unwrap_or(0)))
     }
 
     /// Forgets final faxes (and their Message-IDs) last changed before `before`.
     pub async fn print_forget(&self, before: SystemTime) -> Result<u64, StoreError> {
         let before = seconds(before);
-        sqlx::query(
-            "DELETE FROM print_message WHERE (instance, fax) IN (
-                 SELECT instance, fax FROM print_pending
-                 WHERE state NOT IN ('waiting', 'submitted') AND updated < ?1)",
-        )
-        .bind(before)
-        .execute(&self.pool)
-        .await?;
-        let done = sqlx::query(
-            "DELETE FROM print_pending WHERE state NOT IN ('waiting', 'submitted') AND updated < ?1",
-        )
-        .bind(before)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// Jobs counted today.
-    pub async fn used_today(
-        &self,
-        instance: &str,
-        user: &str,
-        service: Service,
-    ) -> Result<u32, StoreError> {
-        let row = sqlx::query(
-            "SELECT count FROM usage WHERE instance = ?1 AND user = ?2 AND service = ?3 AND day = date('now','localtime')",
-        )
-        .bind(instance)
-        .bind(user.to_ascii_lowercase())
-        .bind(service.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row
-            .and_then(|r| r.try_get::<i64, _>(0).ok())
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0))
+        on_pool!(self, p => {
+            sqlx::query(
+                "DELETE FROM print_message WHERE (instance, fax) IN (
+                     SELECT instance, fax FROM print_pending
+                     WHERE state NOT IN ('waiting', 'submitted') AND updated < $1)",
+            )
+            .bind(before)
+            .execute(p)
+            .await?;
+            let done = sqlx::query(
+                "DELETE FROM print_pending WHERE state NOT IN ('waiting', 'submitted') AND updated < $1",
+            )
+            .bind(before)
+            .execute(p)
+            .await?;
+            Ok(done.rows_affected())
+        })
     }
 }
 

@@ -8,7 +8,9 @@
 //! print-unread rule's printer is asked for its state over IPP (`Get-Printer-Attributes`):
 //! one that cannot be reached or does not accept jobs fails. The renderer's converters
 //! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
-//! `render.html` = "none").
+//! `render.html` = "none"). A PostgreSQL state store is connected to and migrated as `run`
+//! does it (its URL is shown with the password redacted), and a failure
+//! names the likely cause (wrong password, server unreachable, no such database).
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -35,6 +37,30 @@ async fn printer_state(uri: &str) -> Result<String, String> {
     }
 }
 
+/// A store failure with what the administrator should look at.
+fn store_failure(e: &umsgate::store::StoreError) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !text.contains(&s) {
+            text = format!("{text}: {s}");
+        }
+        cause = c.source();
+    }
+    let hint = if text.contains("password authentication failed") {
+        " (wrong user or password: check the URL and service.store_password_file)"
+    } else if text.contains("Connection refused") || text.contains("no connection to") {
+        " (is the database server running and reachable from here?)"
+    } else if text.contains("does not exist") {
+        " (create the database and its owner first)"
+    } else {
+        ""
+    };
+    format!("{text}{hint}")
+}
+
 pub(crate) fn check(config: &Config) -> Exit {
     println!(
         "{}: configuration is valid ({} instance(s))",
@@ -46,6 +72,28 @@ pub(crate) fn check(config: &Config) -> Exit {
         Err(e) => return e,
     };
     let mut failed = false;
+    // The state store: a PostgreSQL store is connected to (and migrated) as `run` would; the
+    // SQLite file is made by `run` itself.
+    let store_name = umsgate::config::store::redact(config.service.store.get_ref());
+    if store_name == "sqlite" {
+        println!(
+            "state store: ok: sqlite: {}",
+            config.service.state_dir.join("umsgate.db").display()
+        );
+    } else {
+        match rt.block_on(async {
+            let store = umsgate::store::Store::connect(&config.service).await?;
+            let described = store.describe().await;
+            store.close().await;
+            described
+        }) {
+            Ok(s) => println!("state store: ok: {store_name}: {s}"),
+            Err(e) => {
+                failed = true;
+                println!("state store: FAILED: {store_name}: {}", store_failure(&e));
+            }
+        }
+    }
     // Cover templates: each one that cannot be used gets its own line, with its file.
     match umsgate::rendering::covers(config) {
         Ok(covers) => {

@@ -135,14 +135,15 @@ struct PrintItem {
 
 fn prints(config: &Config, instance: Option<&InstanceId>, json: bool) -> Exit {
     let path = config.service.state_dir.join("umsgate.db");
-    let found = if path.exists() {
+    let shared = config.service.store.get_ref() != "sqlite";
+    let found = if shared || path.exists() {
         let rt = match runtime() {
             Ok(rt) => rt,
             Err(e) => return e,
         };
         let id = instance.map(InstanceId::as_str);
         let listed = rt.block_on(async {
-            let store = Store::open(&path).await?;
+            let store = Store::connect(&config.service).await?;
             let list = store.print_pending(id).await;
             store.close().await;
             list

@@ -70,10 +70,15 @@ impl Outbound {
                 return Ok(());
             }
         };
-        let record = match self.jobs.read(&report.job_id) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(event = "outbound.report_without_job", instance = %self.instance, job_id = %report.job_id, error = %e);
+        let record = match self
+            .jobs
+            .read(&report.job_id)
+            .await
+            .map_err(WorkError::JobRecord)?
+        {
+            Some(r) => r,
+            None => {
+                tracing::error!(event = "outbound.report_without_job", instance = %self.instance, job_id = %report.job_id, "no job record");
                 self.gateway.set_aside(incoming, "orphan").await;
                 return Ok(());
             }
@@ -117,10 +122,7 @@ impl Outbound {
             .report_done(incoming)
             .await
             .map_err(WorkError::Gateway)?;
-        let jobs = self.jobs.clone();
-        let job_id = report.job_id.clone();
-        let removed = tokio::task::spawn_blocking(move || jobs.remove(&job_id)).await;
-        if let Ok(Err(e)) = removed {
+        if let Err(e) = self.jobs.remove(&report.job_id).await {
             tracing::warn!(event = "outbound.job_record_remove_failed", instance = %self.instance, job_id = %report.job_id, error = %e);
         }
         Ok(())

@@ -26,7 +26,7 @@ pub enum WorkError {
     /// The per-day counters could not be read or written.
     Store(StoreError),
     /// The job record could not be made durable.
-    JobRecord(io::Error),
+    JobRecord(super::jobs::JobRecordError),
     /// The engine could not take the job now.
     Gateway(GatewayError),
     /// A report could not be rendered (a broken template override).
@@ -61,7 +61,8 @@ impl fmt::Display for WorkError {
 impl std::error::Error for WorkError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            WorkError::Read(e) | WorkError::JobRecord(e) | WorkError::Spool(e) => Some(e),
+            WorkError::Read(e) | WorkError::Spool(e) => Some(e),
+            WorkError::JobRecord(e) => Some(e),
             WorkError::Directory(e) => Some(e),
             WorkError::Store(e) | WorkError::Receipt(e) => Some(e),
             WorkError::Gateway(e) => Some(e),

@@ -53,7 +53,12 @@ impl Outbound {
     pub(super) async fn hand_over(&self, planned: &Planned) -> Result<HandedOver, WorkError> {
         let (job, record) = (&planned.job, &planned.record);
         let user = &record.user;
-        if self.jobs.contains(&job.job_id) {
+        if self
+            .jobs
+            .contains(&job.job_id)
+            .await
+            .map_err(WorkError::JobRecord)?
+        {
             // Recorded, so reserved, by an earlier hand-over of this message (taken again
             // after a removal that did not become durable): only the submission is repeated,
             // which the engine takes once.
@@ -72,13 +77,7 @@ impl Outbound {
                 },
             )));
         }
-        let written = {
-            let (jobs, record) = (self.jobs.clone(), record.clone());
-            tokio::task::spawn_blocking(move || jobs.write(&record))
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
-        };
-        if let Err(e) = written {
+        if let Err(e) = self.jobs.write(record).await {
             self.give_back(user, job.service, None).await;
             return Err(WorkError::JobRecord(e));
         }
@@ -230,7 +229,7 @@ impl Outbound {
             tracing::error!(event = "outbound.release_failed", instance = %self.instance, user, service = %service, error = %e, "a per-day slot stays counted");
         }
         if let Some(job_id) = job_id
-            && let Err(e) = self.jobs.remove(job_id)
+            && let Err(e) = self.jobs.remove(job_id).await
         {
             tracing::warn!(event = "outbound.job_record_remove_failed", instance = %self.instance, job_id, error = %e);
         }

@@ -1,15 +1,23 @@
 //! Job records: what umsgate must remember about a job handed to the gateway until its
-//! delivery report has been mailed — one journal per instance, `jobs/records.jsonl`.
+//! delivery report has been mailed — one journal per instance, `jobs/records.jsonl`, or, when
+//! the state store is PostgreSQL, rows of the shared store, so that the report of a job one
+//! node submitted can be mailed by another.
 //!
-//! Contract: [`JobRecords::write`] returns once the record is on disk (it is written *before*
-//! the job is submitted, so a report that arrives after a restart still finds who to tell, in
-//! which language). [`JobRecords::remove`] forgets a record whose report was mailed; its
-//! journal line is not fsynced on its own — a removal lost to a power failure only leaves a
-//! record that no report will ask for again. Job ids are `<queue-id>-<recipient key>`, the
+//! Contract: [`JobRecords::write`] returns once the record is durable — on disk, or committed
+//! in the shared store (it is written *before* the job is submitted, so a report that arrives
+//! after a restart, or at another node, still finds who to tell, in which language). An error
+//! from any method is temporary for the caller (the job or the report is tried again);
+//! [`JobRecords::read`] answers `None` only when no record is kept. [`JobRecords::remove`]
+//! forgets a record whose report was mailed; in the journal its line is not fsynced on its own
+//! — a removal lost to a power failure only leaves a record that no report will ask for
+//! again. Job ids are `<queue-id>-<recipient key>`, the
 //! key staying with its recipient for the life of the message: deterministic, so a
 //! resubmission after a crash or a retry carries the same id and the gateway recognises it.
 //!
-//! Implementation summary: the journal holds `{"put": record}` and `{"del": "job-id"}` lines;
+//! Implementation summary: a single node keeps the journal (one append and a shared fsync
+//! per record is cheaper than a SQLite transaction made durable, and it was the format of
+//! earlier releases); with PostgreSQL the record is one JSON row of `job_record` in the store
+//! (`Store::job_put`). The journal holds `{"put": record}` and `{"del": "job-id"}` lines;
 //! the live records are kept in memory. It is compacted (only the live records rewritten) when
 //! opened and when removed lines outnumber live ones (and `COMPACT_AT`). Records of earlier
 //! versions, one `jobs/<job-id>.json` file each, are taken into the journal when it opens.
@@ -22,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use umsgate_domain::{Language, Service};
 
 use crate::spool::journal::{self, Journal};
+use crate::store::{Store, StoreError};
 
 /// Removed lines beyond this (and beyond the live count) trigger a compaction.
 const COMPACT_AT: usize = 10_000;
@@ -56,9 +65,153 @@ enum Line {
     Del(String),
 }
 
+/// A job record could not be written, read or removed; temporary for the caller.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum JobRecordError {
+    /// The local journal.
+    Journal(std::io::Error),
+    /// The shared store.
+    Store(StoreError),
+    /// A record in the shared store that this release cannot read.
+    Unreadable {
+        job_id: String,
+        source: serde_json::Error,
+    },
+}
+
+impl std::fmt::Display for JobRecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobRecordError::Journal(e) => write!(f, "job journal: {e}"),
+            JobRecordError::Store(e) => write!(f, "{e}"),
+            JobRecordError::Unreadable { job_id, source } => {
+                write!(f, "job record {job_id} is unreadable: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JobRecordError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            JobRecordError::Journal(e) => Some(e),
+            JobRecordError::Store(e) => Some(e),
+            JobRecordError::Unreadable { source, .. } => Some(source),
+        }
+    }
+}
+
 /// The job records of one instance; cheap to clone (shared).
 #[derive(Debug, Clone)]
 pub struct JobRecords {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Journal(Journaled),
+    Shared { store: Store, instance: String },
+}
+
+impl JobRecords {
+    /// The local journal in `dir` (see [`Journaled::open`]).
+    pub fn open(dir: &Path) -> std::io::Result<JobRecords> {
+        Ok(JobRecords {
+            backend: Backend::Journal(Journaled::open(dir)?),
+        })
+    }
+
+    /// The records of `instance` in the shared store.
+    pub fn shared(store: Store, instance: &str) -> JobRecords {
+        JobRecords {
+            backend: Backend::Shared {
+                store,
+                instance: instance.to_owned(),
+            },
+        }
+    }
+
+    /// Records a job durably (see the module contract).
+    pub async fn write(&self, r: &JobRecord) -> Result<(), JobRecordError> {
+        match &self.backend {
+            Backend::Journal(j) => {
+                let (j, r) = (j.clone(), r.clone());
+                tokio::task::spawn_blocking(move || j.write(&r))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+                    .map_err(JobRecordError::Journal)
+            }
+            Backend::Shared { store, instance } => {
+                let json =
+                    serde_json::to_string(r).map_err(|source| JobRecordError::Unreadable {
+                        job_id: r.job_id.clone(),
+                        source,
+                    })?;
+                store
+                    .job_put(instance, &r.job_id, &json)
+                    .await
+                    .map_err(JobRecordError::Store)
+            }
+        }
+    }
+
+    /// The record of `job_id`, if one is kept.
+    pub async fn read(&self, job_id: &str) -> Result<Option<JobRecord>, JobRecordError> {
+        match &self.backend {
+            Backend::Journal(j) => Ok(j.read(job_id).ok()),
+            Backend::Shared { store, instance } => {
+                let Some(json) = store
+                    .job_get(instance, job_id)
+                    .await
+                    .map_err(JobRecordError::Store)?
+                else {
+                    return Ok(None);
+                };
+                serde_json::from_str(&json)
+                    .map(Some)
+                    .map_err(|source| JobRecordError::Unreadable {
+                        job_id: job_id.to_owned(),
+                        source,
+                    })
+            }
+        }
+    }
+
+    /// Whether a record of `job_id` is kept (written and not yet removed).
+    pub async fn contains(&self, job_id: &str) -> Result<bool, JobRecordError> {
+        match &self.backend {
+            Backend::Journal(j) => Ok(j.contains(job_id)),
+            Backend::Shared { store, instance } => store
+                .job_get(instance, job_id)
+                .await
+                .map(|r| r.is_some())
+                .map_err(JobRecordError::Store),
+        }
+    }
+
+    /// Forgets a record; see the module contract.
+    pub async fn remove(&self, job_id: &str) -> Result<(), JobRecordError> {
+        match &self.backend {
+            Backend::Journal(j) => {
+                let (j, id) = (j.clone(), job_id.to_owned());
+                tokio::task::spawn_blocking(move || j.remove(&id))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+                    .map_err(JobRecordError::Journal)
+            }
+            Backend::Shared { store, instance } => store
+                .job_remove(instance, job_id)
+                .await
+                .map(|_| ())
+                .map_err(JobRecordError::Store),
+        }
+    }
+}
+
+/// The local journal of one instance's job records; cheap to clone (shared).
+#[derive(Debug, Clone)]
+pub struct Journaled {
     inner: Arc<Inner>,
 }
 
@@ -75,9 +228,9 @@ struct State {
     dead: usize,
 }
 
-impl JobRecords {
+impl Journaled {
     /// Opens `dir/records.jsonl` (creating the folder), takes in old per-job files, compacts.
-    pub fn open(dir: &Path) -> std::io::Result<JobRecords> {
+    pub fn open(dir: &Path) -> std::io::Result<Journaled> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("records.jsonl");
         let mut live = HashMap::new();
@@ -120,7 +273,7 @@ impl JobRecords {
         for p in legacy {
             let _ = std::fs::remove_file(p);
         }
-        Ok(JobRecords {
+        Ok(Journaled {
             inner: Arc::new(Inner {
                 journal,
                 state: Mutex::new(State { live, dead: 0 }),
@@ -264,12 +417,12 @@ mod tests {
             serde_json::to_vec(&record("OLD-0")).unwrap(),
         )
         .unwrap();
-        let jobs = JobRecords::open(&d).unwrap();
+        let jobs = Journaled::open(&d).unwrap();
         jobs.write(&record("A-0")).unwrap();
         jobs.write(&record("A-1")).unwrap();
         jobs.remove("A-0").unwrap();
         drop(jobs);
-        let jobs = JobRecords::open(&d).unwrap();
+        let jobs = Journaled::open(&d).unwrap();
         assert_eq!(jobs.read("A-1").unwrap(), record("A-1"));
         assert_eq!(jobs.read("OLD-0").unwrap(), record("OLD-0"));
         assert_eq!(
@@ -289,7 +442,7 @@ mod tests {
     fn many_removals_compact_the_journal() {
         let d = std::env::temp_dir().join(format!("umsgate-jobs-c-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
-        let jobs = JobRecords::open(&d).unwrap();
+        let jobs = Journaled::open(&d).unwrap();
         jobs.write(&record("KEEP-0")).unwrap();
         for i in 0..(COMPACT_AT / 2 + 10) {
             let id = format!("J{i}-0");
@@ -299,7 +452,7 @@ mod tests {
         let lines = journal::read_lines(&d.join("records.jsonl")).unwrap();
         assert!(lines.len() < 100, "{} lines", lines.len());
         drop(jobs);
-        let jobs = JobRecords::open(&d).unwrap();
+        let jobs = Journaled::open(&d).unwrap();
         assert!(jobs.read("KEEP-0").is_ok());
         let _ = std::fs::remove_dir_all(d);
     }
