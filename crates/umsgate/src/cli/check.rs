@@ -8,7 +8,7 @@
 //! print-unread rule's printer is asked for its state over IPP (`Get-Printer-Attributes`):
 //! one that cannot be reached or does not accept jobs fails. The renderer's converters
 //! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
-//! `render.html` = "none").
+//! `render.html` = "none"). A HylaFAX gateway logs in to hfaxd (`USER`, `PASS`, `NOOP`).
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -107,6 +107,17 @@ pub(crate) fn check(config: &Config) -> Exit {
         let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
             (GatewayKind::Spool, Some(d)) if !d.is_dir() => {
                 Err(format!("spool folder {} does not exist", d.display()))
+            }
+            (GatewayKind::Hylafax, _) => {
+                let h = &inst.gateway.hylafax;
+                rt.block_on(umsgate::gateway::hylafax::check_login(h))
+                    .map(|()| {
+                        format!(
+                            "hylafax: logged in to hfaxd {}:{} as {}",
+                            h.host, h.port, h.user
+                        )
+                    })
+                    .map_err(|e| format!("hylafax: {}:{} as {}: {e}", h.host, h.port, h.user))
             }
             (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
         };
