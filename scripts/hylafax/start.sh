@@ -97,6 +97,11 @@ for _ in $(seq 1 100); do [ -p "$S/FIFO" ] && break; sleep 0.1; done
 setsid /usr/sbin/hfaxd -d -q "$S" -l 127.0.0.1 -i "$PORT" > "$STATE/hfaxd.out" 2>&1 < /dev/null &
 echo $! > "$STATE/hfaxd.pid"
 $L/faxmodem -q "$S" ttyFAKE             # tell faxq a (send-only) modem exists
+# Without faxgetty nobody tells faxq the modem is ready again after a job that never reached
+# SendFaxCmd (e.g. rejected for too many dials): the modem would stay busy and every later job
+# wait ("W") for ever. Announce it again every 2 s.
+setsid bash -c "while sleep 2; do $L/faxmodem -q '$S' ttyFAKE; done" > /dev/null 2>&1 < /dev/null &
+echo $! > "$STATE/modem.pid"
 for i in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   [ "$i" = 100 ] && { cat "$STATE/hfaxd.out" >&2; die "hfaxd did not listen on $PORT"; }

@@ -6,7 +6,7 @@ set -euo pipefail
 STATE=${HYLAFAX_STATE_DIR:-}; PURGE=0
 for a in "$@"; do case "$a" in --purge) PURGE=1;; *) STATE=$a;; esac; done
 [ -n "$STATE" ] || { echo "usage: $0 STATE_DIR [--purge]" >&2; exit 2; }
-for p in hfaxd faxq; do
+for p in modem hfaxd faxq; do
   f="$STATE/$p.pid"
   [ -s "$f" ] || { echo "no $p pidfile in $STATE (not running?)"; continue; }
   pid=$(cat "$f")
