@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod hylafax;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
@@ -34,6 +35,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use umsgate_domain::{InboundFax, Language, PerDay, Priority, Rights};
 
+pub use hylafax::HylafaxConfig;
 pub use load::{ConfigError, ConfigErrors};
 use units::{ByteSize, Cidr, InstanceId, PasswordHash};
 
@@ -932,6 +934,8 @@ pub struct GatewayConfig {
     pub dir: Option<PathBuf>,
     /// The rendered fax handed to the engine: `"pdf"`, `"tiff"` (class F, G4) or `"tiff-g3"`.
     pub fax_format: FaxFormat,
+    /// `hylafax`: `[instance.gateway.hylafax]`, the hfaxd connection.
+    pub hylafax: HylafaxConfig,
 }
 
 /// `gateway.fax_format`: what the engine receives.
@@ -954,6 +958,7 @@ impl Default for GatewayConfig {
             fail_numbers: Vec::new(),
             dir: None,
             fax_format: FaxFormat::Pdf,
+            hylafax: HylafaxConfig::default(),
         }
     }
 }

@@ -654,7 +654,16 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
         if let Some(d) = &mut gw.dir {
             resolve(base, d);
         }
-        if matches!(gw.kind, GatewayKind::Hylafax | GatewayKind::Kannel) {
+        if gw.kind == GatewayKind::Hylafax {
+            for p in gw.hylafax.validate(|f| read_secret(base, f)) {
+                errors.push(at.error(
+                    Some(&id_span),
+                    &format!("instance.gateway.hylafax.{}", p.key),
+                    p.message,
+                ));
+            }
+        }
+        if matches!(gw.kind, GatewayKind::Kannel) {
             errors.push(
                 at.error(
                     Some(&id_span),

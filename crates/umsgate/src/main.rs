@@ -56,6 +56,8 @@ enum Command {
     },
     /// Inject a received fax/SMS/voice message; the running instance delivers it
     SendTest(cli::send_test::SendTestArgs),
+    /// For HylaFAX's FaxRcvdCmd: hand a received fax to the instance's received/ folder
+    HylafaxReceived(cli::hylafax_received::HylafaxReceivedArgs),
     /// Queued mail: list, show, requeue, delete
     #[command(subcommand)]
     Queue(cli::queue::QueueCommand),
@@ -103,6 +105,9 @@ fn main() -> ExitCode {
         Command::Info { json } => cli::info::info(&config, *json).into(),
         Command::Queue(q) => cli::queue::queue(&config, q).into(),
         Command::SendTest(args) => cli::send_test::send_test(&config, args).into(),
+        Command::HylafaxReceived(args) => {
+            cli::hylafax_received::hylafax_received(&config, args).into()
+        }
         Command::User(cmd) => cli::user::user(&config, cmd),
         Command::Render(args) => cli::render::render(&config, args).into(),
         // Ran above, without a configuration.

@@ -10,7 +10,8 @@
 //! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
 //! `render.html` = "none"). A PostgreSQL state store is connected to and migrated as `run`
 //! does it (its URL is shown with the password redacted), and a failure
-//! names the likely cause (wrong password, server unreachable, no such database).
+//! names the likely cause (wrong password, server unreachable, no such database). A HylaFAX
+//! gateway logs in to hfaxd (`USER`, `PASS`, `NOOP`).
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -155,6 +156,17 @@ pub(crate) fn check(config: &Config) -> Exit {
         let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
             (GatewayKind::Spool, Some(d)) if !d.is_dir() => {
                 Err(format!("spool folder {} does not exist", d.display()))
+            }
+            (GatewayKind::Hylafax, _) => {
+                let h = &inst.gateway.hylafax;
+                rt.block_on(umsgate::gateway::hylafax::check_login(h))
+                    .map(|()| {
+                        format!(
+                            "hylafax: logged in to hfaxd {}:{} as {}",
+                            h.host, h.port, h.user
+                        )
+                    })
+                    .map_err(|e| format!("hylafax: {}:{} as {}: {e}", h.host, h.port, h.user))
             }
             (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
         };

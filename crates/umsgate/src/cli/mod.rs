@@ -16,6 +16,7 @@ pub(crate) mod check;
 pub(crate) mod demo;
 pub(crate) mod fax;
 pub(crate) mod hash_password;
+pub(crate) mod hylafax_received;
 pub(crate) mod info;
 pub(crate) mod queue;
 pub(crate) mod render;

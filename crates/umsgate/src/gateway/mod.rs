@@ -18,6 +18,7 @@
 //! documented spool interface (`docs/gateway-spool.md`).
 
 mod error;
+pub mod hylafax;
 pub mod received;
 mod sim;
 mod spool;
@@ -26,9 +27,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use umsgate_domain::{Priority, Service};
+use umsgate_domain::{Priority, Service, SitePlan};
 
 pub use error::{OpenError, ReadError, ReportFileError};
+pub use hylafax::HylafaxGateway;
 pub use sim::SimGateway;
 pub use spool::SpoolGateway;
 
@@ -142,11 +144,17 @@ pub struct IncomingReport {
 pub enum Gateway {
     Sim(Box<SimGateway>),
     Spool(SpoolGateway),
+    Hylafax(Box<HylafaxGateway>),
 }
 
 impl Gateway {
-    /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`.
-    pub fn open(cfg: &GatewayConfig, state_gateway: &Path) -> Result<Gateway, OpenError> {
+    /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`;
+    /// `plan` makes dial strings.
+    pub fn open(
+        cfg: &GatewayConfig,
+        plan: &SitePlan,
+        state_gateway: &Path,
+    ) -> Result<Gateway, OpenError> {
         match cfg.kind {
             GatewayKind::Sim => {
                 SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers)
@@ -155,7 +163,11 @@ impl Gateway {
             GatewayKind::Spool => {
                 SpoolGateway::open(cfg.dir.as_deref().unwrap_or(state_gateway)).map(Gateway::Spool)
             }
-            GatewayKind::Hylafax | GatewayKind::Kannel => Err(OpenError::Unavailable(cfg.kind)),
+            GatewayKind::Hylafax => {
+                HylafaxGateway::open(&state_gateway.join("hylafax"), &cfg.hylafax, plan)
+                    .map(|g| Gateway::Hylafax(Box::new(g)))
+            }
+            GatewayKind::Kannel => Err(OpenError::Unavailable(cfg.kind)),
         }
     }
 
@@ -163,6 +175,7 @@ impl Gateway {
         match self {
             Gateway::Sim(g) => g.submit(job).await,
             Gateway::Spool(g) => g.submit(job).await,
+            Gateway::Hylafax(g) => g.submit(job).await,
         }
     }
 
@@ -184,6 +197,15 @@ impl Gateway {
                     .await
                     .unwrap_or_default()
             }
+            Gateway::Hylafax(g) => g
+                .reports()
+                .into_iter()
+                .map(|r| IncomingReport {
+                    key: r.job_id.clone(),
+                    report: Ok(r),
+                    file: None,
+                })
+                .collect(),
         }
     }
 
@@ -191,6 +213,7 @@ impl Gateway {
     pub async fn report_done(&self, r: &IncomingReport) -> Result<(), GatewayError> {
         match (self, &r.file, &r.report) {
             (Gateway::Sim(g), _, Ok(report)) => g.report_done(&report.job_id).await,
+            (Gateway::Hylafax(g), _, Ok(report)) => g.report_done(&report.job_id).await,
             (_, Some(path), _) => match std::fs::remove_file(path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     Err(GatewayError::io("report", &e))
@@ -226,6 +249,8 @@ impl Gateway {
         match self {
             Gateway::Sim(g) => g.run(shutdown).await,
             Gateway::Spool(g) => g.run(shutdown, &received, &wake).await,
+            // Received faxes arrive through `umsgate hylafax-received`.
+            Gateway::Hylafax(g) => g.run(shutdown).await,
         }
     }
 }
