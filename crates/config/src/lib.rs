@@ -22,6 +22,7 @@ pub mod address;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
+pub mod metrics;
 pub mod print_unread;
 pub mod units;
 
@@ -34,6 +35,7 @@ use toml::Spanned;
 use umsgate_domain::{InboundFax, Language, PerDay, Priority, Rights};
 
 pub use load::{ConfigError, ConfigErrors};
+pub use metrics::MetricsConfig;
 use units::{ByteSize, Cidr, InstanceId, PasswordHash};
 
 use crate::address::AddressTemplate;
@@ -89,6 +91,8 @@ pub struct ServiceConfig {
     pub log_rotate: LogRotate,
     pub store: Spanned<String>,
     pub web: Option<WebConfig>,
+    /// `metrics.listen`: the Prometheus `/metrics` listener.
+    pub metrics: Option<MetricsConfig>,
     /// Folder of report templates and strings that replace the built-in ones
     /// (`<name>.html.j2`, `<name>.txt.j2`, `<lang>/reports.ftl`).
     pub templates_dir: Option<PathBuf>,
@@ -155,6 +159,7 @@ impl Default for ServiceConfig {
             log_rotate: LogRotate::default(),
             store: Spanned::new(0..0, "sqlite".to_owned()),
             web: None,
+            metrics: None,
             templates_dir: None,
             covers_dir: None,
             render: RenderConfig::default(),
