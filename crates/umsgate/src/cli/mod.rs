@@ -17,6 +17,7 @@ pub(crate) mod demo;
 pub(crate) mod fax;
 pub(crate) mod hash_password;
 pub(crate) mod info;
+pub(crate) mod instance;
 pub(crate) mod queue;
 pub(crate) mod render;
 pub(crate) mod run;

@@ -15,7 +15,7 @@
 //! `metrics.listen` when configured; the banner (the demo's instructions) is printed once
 //! all listen.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use umsgate::config::Config;
 use umsgate::instance::Termination;
@@ -27,6 +27,17 @@ use super::{Exit, runtime};
 /// The pid file of a running service: `state_dir/umsgate.pid`.
 pub(crate) fn pid_file(config: &Config) -> PathBuf {
     config.service.state_dir.join("umsgate.pid")
+}
+
+/// The process id in the pid file, when that process is alive (it is `umsgate run` of this
+/// configuration, unless the file is stale and the id reused).
+pub(crate) fn running_pid(config: &Config) -> Option<u32> {
+    let text = std::fs::read_to_string(pid_file(config)).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    Path::new("/proc")
+        .join(pid.to_string())
+        .exists()
+        .then_some(pid)
 }
 
 /// Runs `config` until a stop signal; prints `banner` once every instance is listening.
