@@ -10,6 +10,10 @@
 //! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
 //! `render.html` = "none").
 //!
+//! Every listen address (`smtp_in.listen` of each enabled instance, `metrics.listen`,
+//! `web.listen`) is bound once and released: one that another program holds fails; one the
+//! running service holds is reported as such (`listen_check`).
+//!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
 //! would open it.
@@ -46,6 +50,17 @@ pub(crate) fn check(config: &Config) -> Exit {
         Err(e) => return e,
     };
     let mut failed = false;
+    // Every listen address: free, or held by the running service itself.
+    let service_pid = super::run::running_pid(config);
+    for (what, addr) in super::listen_check::addresses(config) {
+        match super::listen_check::try_bind(addr, service_pid) {
+            Ok(s) => println!("{what}: ok: {s}"),
+            Err(e) => {
+                failed = true;
+                println!("{what}: FAILED: {e}");
+            }
+        }
+    }
     // Cover templates: each one that cannot be used gets its own line, with its file.
     match umsgate::rendering::covers(config) {
         Ok(covers) => {
