@@ -8,7 +8,7 @@
 //! included. `new ID` refuses an id that exists or is not an instance id; the new instance
 //! takes the first instance's `smtp_in` (except `listen`), `mail`, `directory` and `defaults`,
 //! the simulated gateway, and is written **disabled** (`enabled = false`), so that it accepts
-//! nothing until its engine is set; its listen address is `--listen`, or the first free port
+//! nothing until its engine is set; its listen address is `--listen` (refused when the file listens there already), or the first free port
 //! above every port the file names, on the first instance's address. Its folders are created
 //! under `state_dir`. `delete ID` refuses while mail of the instance waits in any queue
 //! (`smtp-in/`, `smtp-out/`, Badmail, `smtp-in/error/`, `received/`) unless `--keep-queued`
@@ -18,8 +18,10 @@
 //! `log_dir/<id>/` are kept in every case. A running service picks up every change at its
 //! next SIGHUP.
 //!
-//! Implementation summary: `delete` removes the entry with `toml_edit` (its own comment
-//! block goes with it). `new` appends the new entry's text to the end of the file instead:
+//! Implementation summary: `delete` finds the entry's extent with `toml_edit`'s spans (its
+//! header, keys, values and subtables) and cuts those lines, with the comment lines directly
+//! above the header and the blank lines before them, out of the text; `toml_edit`'s own
+//! rendering would move comments that sit between two tables to whichever table follows. `new` appends the new entry's text to the end of the file instead:
 //! a `[[instance]]` may follow any table, and tables built in a separate `toml_edit`
 //! document carry positions that would interleave them with the file's own tables.
 
@@ -115,16 +117,29 @@ fn list(config: &Config, json: bool) -> Exit {
     Exit::Success
 }
 
-/// Every port the configuration names (listeners of the instances and of the service).
-fn configured_ports(config: &Config) -> Vec<u16> {
-    let mut ports: Vec<u16> = config
+/// Every address the configuration listens on (instances, enabled or not, and the service).
+fn configured_addrs(config: &Config) -> Vec<SocketAddr> {
+    let mut addrs: Vec<SocketAddr> = config
         .instances
         .iter()
-        .flat_map(|i| i.smtp_in.listen.get_ref().iter().map(SocketAddr::port))
+        .flat_map(|i| i.smtp_in.listen.get_ref().iter().copied())
         .collect();
-    ports.extend(config.service.metrics.iter().map(|m| m.listen.port()));
-    ports.extend(config.service.web.iter().map(|w| w.listen.port()));
-    ports
+    addrs.extend(config.service.metrics.iter().map(|m| m.listen));
+    addrs.extend(config.service.web.iter().map(|w| w.listen));
+    addrs
+}
+
+/// Every port the configuration names.
+fn configured_ports(config: &Config) -> Vec<u16> {
+    configured_addrs(config)
+        .iter()
+        .map(SocketAddr::port)
+        .collect()
+}
+
+/// Whether two listen addresses would collide (same port, same or a wildcard address).
+fn collide(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 /// The first port above every configured one that is free on `ip`, trying at most 200.
@@ -182,6 +197,14 @@ fn new(config: &Config, id: &str, listen: Option<SocketAddr>) -> Exit {
         .first()
         .and_then(|i| i.smtp_in.listen.get_ref().first())
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), SocketAddr::ip);
+    if let Some(l) = listen
+        && let Some(other) = configured_addrs(config)
+            .into_iter()
+            .find(|a| collide(*a, l))
+    {
+        eprintln!("--listen {l}: the configuration listens on {other} already");
+        return Exit::Config;
+    }
     let Some(listen) = listen.or_else(|| free_listen(config, ip)) else {
         eprintln!("no free port found on {ip}: give one with --listen");
         return Exit::Runtime;
@@ -302,6 +325,66 @@ fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
     written
 }
 
+/// `text` without the `[[instance]]` entry `id`: its header, keys and subtables, the
+/// comment lines directly above its header and the blank lines before those. Everything
+/// else stays byte for byte. `None` when there is no such entry.
+fn without_entry(text: &str, id: &str) -> Option<String> {
+    let doc = toml_edit::Document::parse(text.to_owned()).ok()?;
+    let array = doc.get("instance")?.as_array_of_tables()?;
+    let entry = array.iter().find(|t| {
+        t.get("id")
+            .and_then(toml_edit::Item::as_str)
+            .is_some_and(|s| s == id)
+    })?;
+    let (mut lo, mut hi) = (usize::MAX, 0usize);
+    spans_of_table(entry, &mut lo, &mut hi);
+    if lo >= hi || hi > text.len() {
+        return None;
+    }
+    // Whole lines: from the start of the first line to the end of the last one.
+    let mut start = text[..lo].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[hi..].find('\n').map_or(text.len(), |i| hi + i + 1);
+    // The comment block attached to the header, then the blank lines that set it apart.
+    let mut comments = true;
+    while start > 0 {
+        let prev_start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[prev_start..start].trim();
+        let take = if line.is_empty() {
+            comments = false;
+            true
+        } else {
+            comments && line.starts_with('#')
+        };
+        if !take {
+            break;
+        }
+        start = prev_start;
+    }
+    Some(format!("{}{}", &text[..start], &text[end..]))
+}
+
+fn spans_of_table(t: &toml_edit::Table, lo: &mut usize, hi: &mut usize) {
+    fn add(r: Option<std::ops::Range<usize>>, lo: &mut usize, hi: &mut usize) {
+        if let Some(r) = r {
+            *lo = (*lo).min(r.start);
+            *hi = (*hi).max(r.end);
+        }
+    }
+    add(t.span(), lo, hi);
+    for (key, item) in t.iter() {
+        add(t.key(key).and_then(toml_edit::Key::span), lo, hi);
+        match item {
+            toml_edit::Item::Table(sub) => spans_of_table(sub, lo, hi),
+            toml_edit::Item::ArrayOfTables(a) => {
+                for sub in a.iter() {
+                    spans_of_table(sub, lo, hi);
+                }
+            }
+            other => add(other.span(), lo, hi),
+        }
+    }
+}
+
 /// How many messages of instance `id` wait: queue folders and `received/`.
 fn waiting(config: &Config, id: &InstanceId) -> std::io::Result<usize> {
     let queued = admin::list(config, Some(id), None)?.len();
@@ -348,39 +431,13 @@ fn delete(config: &Config, id: &str, keep_queued: bool, force: bool) -> Exit {
             return Exit::Runtime;
         }
     };
-    let mut doc: toml_edit::DocumentMut = match text.parse() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("{}: {e}", config.path.display());
-            return Exit::Config;
-        }
-    };
-    let Some(array) = doc
-        .get_mut("instance")
-        .and_then(toml_edit::Item::as_array_of_tables_mut)
-    else {
+    let Some(out) = without_entry(&text, id.as_str()) else {
         eprintln!(
-            "{}: the instances are not written as [[instance]] tables; edit the file by hand",
+            "{}: no [[instance]] table with id = \"{id}\" (instances written another way must be edited by hand)",
             config.path.display()
         );
         return Exit::Config;
     };
-    let Some(index) = array.iter().position(|t| {
-        t.get("id")
-            .and_then(toml_edit::Item::as_str)
-            .is_some_and(|s| s == id.as_str())
-    }) else {
-        eprintln!(
-            "no [[instance]] with id = \"{id}\" in {}",
-            config.path.display()
-        );
-        return Exit::NotFound;
-    };
-    array.remove(index);
-    if array.is_empty() {
-        doc.remove("instance");
-    }
-    let out = doc.to_string();
     if validated(&out, &config.path).is_none() {
         return Exit::Config;
     }
@@ -410,4 +467,25 @@ fn delete(config: &Config, id: &str, keep_queued: bool, force: bool) -> Exit {
         }
     }
     Exit::Success
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_goes_with_its_subtables_and_own_comments_only() {
+        let text = "# head\n[service]\nstate_dir = \"s\"\n\n# about x\n[[instance]]\nid = \"x\"\nlisten = [\n  \"127.0.0.1:1\",\n]\n[instance.mail]\ndomain = \"d\" # inline\n[[instance.print_unread]]\nname = \"r\"\n\n# about the site\n[site]\ncountry_code = \"49\"\n\n[[instance]]\nid = \"y\"\n";
+        let out = without_entry(text, "x").unwrap_or_default();
+        assert_eq!(
+            out,
+            "# head\n[service]\nstate_dir = \"s\"\n\n# about the site\n[site]\ncountry_code = \"49\"\n\n[[instance]]\nid = \"y\"\n"
+        );
+        let out = without_entry(text, "y").unwrap_or_default();
+        assert_eq!(
+            out,
+            &text[..text.len() - "\n[[instance]]\nid = \"y\"\n".len()]
+        );
+        assert_eq!(without_entry(text, "z"), None);
+    }
 }
