@@ -232,6 +232,7 @@ impl Instance {
             .map_err(|e| err(format!("cannot open {}: {e}", dirs.smtp_out.display())))?;
         let jobs = JobRecords::open(&dirs.root.join("jobs"))
             .map_err(|e| err(format!("cannot create jobs/: {e}")))?;
+        crate::metrics::track_jobs(&id, jobs.clone());
         let ctx = SessionContext::new(inst, smtp_in.clone(), Arc::clone(&logs), shutdown.clone())
             .map_err(|e| err(e.to_string()))?;
         let hostname = ctx.hostname.clone();

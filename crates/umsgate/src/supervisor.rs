@@ -237,12 +237,14 @@ impl Supervisor {
             let _ = r.stop.send(true);
         }
         for (_, r) in running {
+            crate::metrics::untrack_jobs(&r.instance.id);
             r.instance.wait().await;
         }
     }
 }
 
 async fn stop_one(r: Running) {
+    crate::metrics::untrack_jobs(&r.instance.id);
     let _ = r.stop.send(true);
     r.instance.wait().await;
 }

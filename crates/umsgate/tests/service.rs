@@ -254,6 +254,11 @@ fn metrics_count_what_the_real_binary_did() {
         before.value("umsgate_smtp_mail_accepted_total", &[("instance", "m")]),
         None
     );
+    assert_eq!(
+        before.value("umsgate_jobs_handed_over", &[("instance", "m")]),
+        Some(0.0),
+        "{body}"
+    );
 
     let (mut c, _) = Smtp::connect(smtp).unwrap();
     c.ehlo("client.test").unwrap();
@@ -282,7 +287,9 @@ fn metrics_count_what_the_real_binary_did() {
             "umsgate_reports_mailed_total",
             &[("instance", "m"), ("kind", "sent")],
         );
-        (reports == Some(2.0)).then_some((e, body))
+        // Reported jobs are no longer with the engine.
+        let with_engine = e.value("umsgate_jobs_handed_over", &[("instance", "m")]);
+        (reports == Some(2.0) && with_engine == Some(0.0)).then_some((e, body))
     });
     let (e, body) = after;
     assert_eq!(

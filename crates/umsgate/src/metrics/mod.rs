@@ -24,6 +24,7 @@
 //! | `umsgate_badmail_total` | counter (mail moved to `smtp-out/badmail/`) | instance |
 //! | `umsgate_directory_lookup_seconds` | histogram | instance, query (`sender` `number`) |
 //! | `umsgate_queue_messages` | gauge | instance, state (`incoming` `outgoing` `deferred` `badmail` `error`) |
+//! | `umsgate_jobs_handed_over` | gauge (jobs the engine has, whose report has not come) | instance |
 //!
 //! Implementation summary: the exporter is built without its HTTP listener (no default
 //! features); the handle's `render()` is served by a small axum router. Queue depths are not
@@ -31,7 +32,7 @@
 //! which move files behind the process's back): a scrape reads the folders as `queue list`
 //! does, at most once every [`QUEUE_REFRESH`], and serves the cached counts in between.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -45,6 +46,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::outbound::jobs::JobRecords;
 use crate::spool::admin;
 use crate::spool::layout::QueueState;
 use umsgate_domain::Service;
@@ -59,6 +61,7 @@ pub mod names {
     pub const BADMAIL: &str = "umsgate_badmail_total";
     pub const DIRECTORY_SECONDS: &str = "umsgate_directory_lookup_seconds";
     pub const QUEUE_MESSAGES: &str = "umsgate_queue_messages";
+    pub const JOBS_HANDED_OVER: &str = "umsgate_jobs_handed_over";
 
     pub const INSTANCE: &str = "instance";
     pub const SERVICE: &str = "service";
@@ -172,6 +175,25 @@ pub fn lookup_time(instance: &str, lookup: Lookup, took: Duration) {
         .record(took.as_secs_f64());
 }
 
+/// The job records of each running instance, counted at every scrape (an in-memory count).
+static HANDED_OVER: Mutex<BTreeMap<String, JobRecords>> = Mutex::new(BTreeMap::new());
+
+/// Counts `jobs` as instance `instance`'s jobs handed over (replacing those of an instance
+/// restarted by a reload).
+pub fn track_jobs(instance: &str, jobs: JobRecords) {
+    if let Ok(mut m) = HANDED_OVER.lock() {
+        m.insert(instance.to_owned(), jobs);
+    }
+}
+
+/// Stops counting instance `instance`'s jobs (it stopped); its gauge reads 0.
+pub fn untrack_jobs(instance: &str) {
+    if let Ok(mut m) = HANDED_OVER.lock() {
+        m.remove(instance);
+    }
+    metrics::gauge!(names::JOBS_HANDED_OVER, names::INSTANCE => instance.to_owned()).set(0.0);
+}
+
 /// Why the exporter could not be set up.
 #[derive(Debug)]
 pub enum MetricsError {
@@ -251,6 +273,12 @@ impl Exporter {
     /// The exposition text: queue depths refreshed when due, then everything recorded.
     pub async fn render(&self) -> String {
         self.queues.refresh().await;
+        if let Ok(m) = HANDED_OVER.lock() {
+            for (id, jobs) in m.iter() {
+                metrics::gauge!(names::JOBS_HANDED_OVER, names::INSTANCE => id.clone())
+                    .set(jobs.len() as f64);
+            }
+        }
         self.handle.run_upkeep();
         self.handle.render()
     }
@@ -302,6 +330,7 @@ impl QueueGauges {
                 for state in QueueState::ALL {
                     set_depth(gone, state, 0);
                 }
+                metrics::gauge!(names::JOBS_HANDED_OVER, names::INSTANCE => gone.clone()).set(0.0);
             }
             reported.clone_from(&ids);
         }
