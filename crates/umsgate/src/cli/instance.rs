@@ -119,14 +119,10 @@ fn list(config: &Config, json: bool) -> Exit {
 
 /// Every address the configuration listens on (instances, enabled or not, and the service).
 fn configured_addrs(config: &Config) -> Vec<SocketAddr> {
-    let mut addrs: Vec<SocketAddr> = config
-        .instances
-        .iter()
-        .flat_map(|i| i.smtp_in.listen.get_ref().iter().copied())
-        .collect();
-    addrs.extend(config.service.metrics.iter().map(|m| m.listen));
-    addrs.extend(config.service.web.iter().map(|w| w.listen));
-    addrs
+    super::listen_check::listen_addresses(config, true)
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect()
 }
 
 /// Every port the configuration names.

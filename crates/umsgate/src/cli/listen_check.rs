@@ -18,10 +18,27 @@ use std::path::Path;
 
 use umsgate::config::Config;
 
-/// What to try: a label for the line and the address.
-pub(crate) fn addresses(config: &Config) -> Vec<(String, SocketAddr)> {
+/// A `listen` key: one address, or several.
+pub(crate) trait ListenKey {
+    fn addrs(&self) -> Vec<SocketAddr>;
+}
+
+impl ListenKey for SocketAddr {
+    fn addrs(&self) -> Vec<SocketAddr> {
+        vec![*self]
+    }
+}
+
+impl ListenKey for Vec<SocketAddr> {
+    fn addrs(&self) -> Vec<SocketAddr> {
+        self.clone()
+    }
+}
+
+/// What to try: a label for the line and the address. `all`: disabled instances too.
+pub(crate) fn listen_addresses(config: &Config, all: bool) -> Vec<(String, SocketAddr)> {
     let mut out = Vec::new();
-    for inst in config.enabled_instances() {
+    for inst in config.instances.iter().filter(|i| all || i.enabled) {
         for a in inst.smtp_in.listen.get_ref() {
             out.push((
                 format!("instance {}: smtp_in.listen", inst.id.get_ref()),
@@ -30,12 +47,21 @@ pub(crate) fn addresses(config: &Config) -> Vec<(String, SocketAddr)> {
         }
     }
     if let Some(m) = &config.service.metrics {
-        out.push(("service: metrics.listen".to_owned(), m.listen));
+        for a in m.listen.addrs() {
+            out.push(("service: metrics.listen".to_owned(), a));
+        }
     }
     if let Some(w) = &config.service.web {
-        out.push(("service: web.listen".to_owned(), w.listen));
+        for a in w.listen.addrs() {
+            out.push(("service: web.listen".to_owned(), a));
+        }
     }
     out
+}
+
+/// The addresses `umsgate run` listens on: those of the enabled instances and the service.
+pub(crate) fn addresses(config: &Config) -> Vec<(String, SocketAddr)> {
+    listen_addresses(config, false)
 }
 
 /// The verdict on one address: `Ok(text)` or `Err(reason)`.
