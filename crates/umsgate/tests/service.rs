@@ -402,6 +402,18 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
     d.wait_ready();
     wait_greeting(b);
 
+    // Comments and layout are no change: nothing restarts.
+    std::fs::write(
+        work.config_path(),
+        original.replace("[[instance]]", "# moved\n\n[[instance]]"),
+    )
+    .unwrap();
+    sighup(&d);
+    let out = d.wait_stdout("reload.done");
+    let done = out.lines().find(|l| l.contains("reload.done")).unwrap();
+    assert!(done.contains("unchanged=[\"a\", \"b\"]"), "{done}");
+    assert!(done.contains("restarted=[]"), "{done}");
+
     // b: a session open before the reload, mid-transaction.
     let (mut kept, _) = Smtp::connect(b).unwrap();
     kept.ehlo("kept.test").unwrap();
@@ -430,8 +442,11 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
         instance_text("b", b, "")
     );
     std::fs::write(work.config_path(), &changed).unwrap();
+    let started_before = count(&d, "reload.started");
     sighup(&d);
-    d.wait_stdout("reload.started");
+    wait_for("the reload starts", || {
+        (count(&d, "reload.started") > started_before).then_some(())
+    });
     // a's transaction still completes; then a's session is told the service is going.
     assert_eq!(ending.command("DATA").unwrap().code, 354);
     ending
@@ -439,8 +454,15 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
         .unwrap();
     assert_eq!(ending.read_reply().unwrap().code, 250);
     assert_eq!(ending.read_reply().unwrap().code, 421);
-    let out = d.wait_stdout("reload.done");
-    let done = out.lines().find(|l| l.contains("reload.done")).unwrap();
+    wait_for("the reload is done", || {
+        (count(&d, "reload.done") == 2).then_some(())
+    });
+    let out = d.stdout();
+    let done = out
+        .lines()
+        .filter(|l| l.contains("reload.done"))
+        .nth(1)
+        .unwrap();
     assert!(done.contains("restarted=[\"a\"]"), "{done}");
     assert!(done.contains("unchanged=[\"b\"]"), "{done}");
     wait_greeting(a2);
@@ -471,7 +493,7 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
     assert!(line.contains("umsgate.toml:"), "{line}");
     wait_greeting(a2);
     wait_greeting(b);
-    assert_eq!(count(&d, "reload.done"), 1, "{}", d.output());
+    assert_eq!(count(&d, "reload.done"), 2, "{}", d.output());
 
     // The next valid file applies: b is removed, a is untouched.
     std::fs::write(
@@ -480,14 +502,14 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
     )
     .unwrap();
     sighup(&d);
-    wait_for("the second reload", || {
-        (count(&d, "reload.done") == 2).then_some(())
+    wait_for("the last reload", || {
+        (count(&d, "reload.done") == 3).then_some(())
     });
     let out = d.stdout();
     let done = out
         .lines()
         .filter(|l| l.contains("reload.done"))
-        .nth(1)
+        .nth(2)
         .unwrap();
     assert!(done.contains("stopped=[\"b\"]"), "{done}");
     assert!(done.contains("unchanged=[\"a\"]"), "{done}");

@@ -255,7 +255,8 @@ pub fn install() -> Result<Arc<Exporter>, MetricsError> {
         handle,
         queues: QueueGauges::default(),
     });
-    // Two threads racing here: the loser's recorder was refused above, so only one exists.
+    // Two first calls at once: the second recorder is refused above (an error), so the one
+    // stored here is the one installed.
     Ok(Arc::clone(EXPORTER.get_or_init(|| exporter)))
 }
 
