@@ -23,6 +23,7 @@ pub mod hylafax;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
+pub mod metrics;
 pub mod print_unread;
 pub mod store;
 pub mod units;
@@ -37,6 +38,7 @@ use umsgate_domain::{InboundFax, Language, PerDay, Priority, Rights};
 
 pub use hylafax::HylafaxConfig;
 pub use load::{ConfigError, ConfigErrors};
+pub use metrics::MetricsConfig;
 use units::{ByteSize, Cidr, InstanceId, PasswordHash};
 
 use crate::address::AddressTemplate;
@@ -99,6 +101,8 @@ pub struct ServiceConfig {
     #[serde(skip)]
     pub store_secret: Option<Secret>,
     pub web: Option<WebConfig>,
+    /// `metrics.listen`: the Prometheus `/metrics` listener.
+    pub metrics: Option<MetricsConfig>,
     /// Folder of report templates and strings that replace the built-in ones
     /// (`<name>.html.j2`, `<name>.txt.j2`, `<lang>/reports.ftl`).
     pub templates_dir: Option<PathBuf>,
@@ -168,6 +172,7 @@ impl Default for ServiceConfig {
             store_pool: store::StorePool::default(),
             store_secret: None,
             web: None,
+            metrics: None,
             templates_dir: None,
             covers_dir: None,
             render: RenderConfig::default(),

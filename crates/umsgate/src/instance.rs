@@ -231,6 +231,7 @@ impl Instance {
             JobRecords::open(&dirs.root.join("jobs"))
                 .map_err(|e| err(format!("cannot create jobs/: {e}")))?
         };
+        crate::metrics::track_jobs(&id, jobs.clone());
         let ctx = SessionContext::new(inst, smtp_in.clone(), Arc::clone(&logs), shutdown.clone())
             .map_err(|e| err(e.to_string()))?;
         let hostname = ctx.hostname.clone();

@@ -71,6 +71,9 @@ enum Command {
     /// Effective UMS settings of a user; edit them in the directory
     #[command(subcommand)]
     User(umsgate::directory::admin::UserCommand),
+    /// The instances in the configuration: list, new, delete
+    #[command(subcommand)]
+    Instance(cli::instance::InstanceCommand),
 }
 
 fn main() -> ExitCode {
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         }
         Command::User(cmd) => cli::user::user(&config, cmd),
         Command::Render(args) => cli::render::render(&config, args).into(),
+        Command::Instance(cmd) => cli::instance::instance(&config, cmd).into(),
         // Ran above, without a configuration.
         Command::Demo { .. } | Command::HashPassword | Command::Fax(_) => Exit::Success.into(),
     }

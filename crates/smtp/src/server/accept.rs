@@ -6,6 +6,7 @@
 //! memory budget is held until the spool has answered, and given back whatever the outcome.
 
 use std::mem;
+use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -52,6 +53,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         {
             Ok(()) => {}
             Err(ReadError::Timeout) => {
+                super::metrics::answered(&self.ctx.instance, &Outcome::Timeout);
                 self.log_refusal(&tx, "timeout during DATA");
                 self.conn.reply(&Outcome::Timeout);
                 return Flow::Close;
@@ -92,7 +94,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 return self.fail(outcome);
             }
         };
-        let flow = self.queue(tx, id, now, body).await;
+        let flow = self.queue(tx, id, now, body, Instant::now()).await;
         // Stored or refused: the room goes back only now.
         drop(room);
         flow
@@ -136,6 +138,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         id: QueueId,
         now: std::time::SystemTime,
         eml: Vec<u8>,
+        data_end: Instant,
     ) -> Flow {
         let helo = self.helo.clone().unwrap_or_default().0;
         let message_id = header_value(&eml, "message-id");
@@ -168,6 +171,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     rcpts.join(">,<")
                 ));
                 tracing::info!(event = "smtp.queued", instance = %self.ctx.instance, session = self.id, queue_id = %id, size, rcpts = rcpts.len());
+                super::metrics::accepted(&self.ctx.instance, data_end.elapsed());
                 self.ok(Outcome::Queued { id: id.to_string() })
             }
             Err(e) => {

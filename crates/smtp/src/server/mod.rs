@@ -19,6 +19,7 @@ mod conn;
 pub mod data;
 mod ehlo;
 mod envelope;
+pub mod metrics;
 pub mod reply;
 mod session;
 
@@ -246,6 +247,7 @@ async fn accept_loop(
                     ctx.logs.smtp.line(&format!(
                         "in refused client={peer} reason=too many connections"
                     ));
+                    metrics::answered(&ctx.instance, &Outcome::TooManyConnections);
                     refuse(stream, &Outcome::TooManyConnections).await;
                 }
             }

@@ -83,6 +83,31 @@ pub struct Reply {
 }
 
 impl Outcome {
+    /// The name under which this outcome counts as refused mail (the `reason` label of
+    /// `umsgate_smtp_mail_refused_total`), or `None` when it refuses no mail.
+    pub fn refusal(&self) -> Option<&'static str> {
+        use Outcome as O;
+        Some(match self {
+            O::TooManyConnections => "too_many_connections",
+            O::AccessDenied => "access_denied",
+            O::QueueWriteError => "queue_write_error",
+            O::InsufficientStorage => "insufficient_storage",
+            O::TooManyRecipients { .. } => "too_many_recipients",
+            O::AuthRequired => "auth_required",
+            O::EncryptionRequired => "encryption_required",
+            O::RecipientRefused { .. } => "recipient_refused",
+            O::BadSenderAddress => "bad_sender_address",
+            O::BadRecipientAddress => "bad_recipient_address",
+            O::SizeLimit { .. } => "size_limit",
+            O::BareLineEnding => "bare_line_ending",
+            O::NulInMessage => "nul_in_message",
+            O::DataLineTooLong { .. } => "data_line_too_long",
+            O::Timeout => "timeout",
+            O::ShuttingDown => "shutting_down",
+            _ => return None,
+        })
+    }
+
     /// The table.
     pub fn reply(&self) -> Reply {
         use Outcome as O;
@@ -300,6 +325,40 @@ mod tests {
             if let Some(e) = r.enhanced {
                 assert_eq!(e.as_bytes()[0], r.code.to_string().as_bytes()[0], "{o:?}");
             }
+        }
+    }
+
+    #[test]
+    fn refusals_are_the_replies_that_refuse_mail() {
+        let refused = [
+            Outcome::TooManyConnections,
+            Outcome::AccessDenied,
+            Outcome::QueueWriteError,
+            Outcome::InsufficientStorage,
+            Outcome::RecipientRefused {
+                address: "x@y".into(),
+                reason: "no".into(),
+            },
+            Outcome::SizeLimit { max: 1 },
+            Outcome::BareLineEnding,
+        ];
+        let mut names = std::collections::HashSet::new();
+        for o in &refused {
+            let name = o.refusal().unwrap_or_else(|| panic!("{o:?} not counted"));
+            assert!(o.reply().code >= 400, "{o:?}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+            assert!(names.insert(name), "{name} twice");
+        }
+        for o in [
+            Outcome::Queued { id: "1".into() },
+            Outcome::UnknownCommand,
+            Outcome::BadSequence("x"),
+            Outcome::RecipientOk,
+        ] {
+            assert_eq!(o.refusal(), None, "{o:?}");
         }
     }
 }

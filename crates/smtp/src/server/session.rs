@@ -77,6 +77,7 @@ where
             "in refused session={id} client={peer} reason=not in allow_from"
         ));
         tracing::warn!(event = "smtp.access_denied", instance = %ctx.instance, session = id, client = %peer);
+        super::metrics::answered(&ctx.instance, &Outcome::AccessDenied);
         super::refuse(stream, &Outcome::AccessDenied).await;
         return;
     }
@@ -191,6 +192,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'c, S> {
 
     /// Counts an error reply; too many close the session.
     pub(super) fn fail(&mut self, o: Outcome) -> Flow {
+        super::metrics::answered(&self.ctx.instance, &o);
         self.errors += 1;
         if o.closes() {
             self.conn.reply(&o);

@@ -13,6 +13,10 @@
 //! names the likely cause (wrong password, server unreachable, no such database). A HylaFAX
 //! gateway logs in to hfaxd (`USER`, `PASS`, `NOOP`).
 //!
+//! Every listen address (`smtp_in.listen` of each enabled instance, `metrics.listen`,
+//! `web.listen`) is bound once and released: one that another program holds fails; one the
+//! running service holds is reported as such (`listen_check`).
+//!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
 //! would open it.
@@ -92,6 +96,17 @@ pub(crate) fn check(config: &Config) -> Exit {
             Err(e) => {
                 failed = true;
                 println!("state store: FAILED: {store_name}: {}", store_failure(&e));
+            }
+        }
+    }
+    // Every listen address: free, or held by the running service itself.
+    let service_pid = super::run::running_pid(config);
+    for (what, addr) in super::listen_check::addresses(config) {
+        match super::listen_check::try_bind(addr, service_pid) {
+            Ok(s) => println!("{what}: ok: {s}"),
+            Err(e) => {
+                failed = true;
+                println!("{what}: FAILED: {e}");
             }
         }
     }

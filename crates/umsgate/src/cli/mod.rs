@@ -18,6 +18,8 @@ pub(crate) mod fax;
 pub(crate) mod hash_password;
 pub(crate) mod hylafax_received;
 pub(crate) mod info;
+pub(crate) mod instance;
+pub(crate) mod listen_check;
 pub(crate) mod queue;
 pub(crate) mod render;
 pub(crate) mod run;

@@ -1,16 +1,44 @@
-//! `umsgate run`: every enabled instance in the foreground until SIGTERM/SIGINT.
+//! `umsgate run`: every enabled instance in the foreground until SIGTERM/SIGINT; SIGHUP
+//! reloads the configuration.
 //!
 //! Contract: answers [`Exit::Success`] after a graceful stop (no new connections, sessions
-//! finished, spool kept), [`Exit::Runtime`] when an instance cannot start, [`Exit::Config`]
-//! when no instance is enabled. A signal while the instances are starting stops at once.
+//! finished, spool kept), [`Exit::Runtime`] when an instance or the metrics listener cannot
+//! start, [`Exit::Config`] when no instance is enabled. A signal while the instances are
+//! starting stops at once. SIGHUP re-reads the file: an invalid one is logged (every error,
+//! with file, line and key) and changes nothing; a valid one restarts the instances whose
+//! table changed and leaves the others alone (see [`umsgate::supervisor`]). While it runs,
+//! `state_dir/umsgate.pid` holds the process id, so that `umsgate check` can tell its own
+//! listeners from a stranger's.
 //!
-//! Implementation summary: one multi-threaded runtime; a `watch` channel tells every
-//! instance to stop; the banner (the demo's instructions) is printed once all listen.
+//! Implementation summary: one multi-threaded runtime; the [`Supervisor`] owns the
+//! instances; the Prometheus recorder is installed first and `/metrics` served on
+//! `metrics.listen` when configured; the banner (the demo's instructions) is printed once
+//! all listen.
+
+use std::path::{Path, PathBuf};
 
 use umsgate::config::Config;
-use umsgate::instance;
+use umsgate::instance::Termination;
+use umsgate::metrics;
+use umsgate::supervisor::{ReloadError, Supervisor};
 
 use super::{Exit, runtime};
+
+/// The pid file of a running service: `state_dir/umsgate.pid`.
+pub(crate) fn pid_file(config: &Config) -> PathBuf {
+    config.service.state_dir.join("umsgate.pid")
+}
+
+/// The process id in the pid file, when that process is alive (it is `umsgate run` of this
+/// configuration, unless the file is stale and the id reused).
+pub(crate) fn running_pid(config: &Config) -> Option<u32> {
+    let text = std::fs::read_to_string(pid_file(config)).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    Path::new("/proc")
+        .join(pid.to_string())
+        .exists()
+        .then_some(pid)
+}
 
 /// Runs `config` until a stop signal; prints `banner` once every instance is listening.
 pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
@@ -19,39 +47,129 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         Err(e) => return e,
     };
     rt.block_on(async {
-        let mut stop = instance::Termination::install();
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let started = tokio::select! {
-            s = instance::start_all(config, rx) => s,
-            _ = stop.wait() => {
-                let _ = tx.send(true);
-                return Exit::Success;
-            }
-        };
-        let instances = match started {
-            Ok(i) => i,
+        let mut stop = Termination::install();
+        let mut hangup = Hangup::install();
+        let exporter = match metrics::install() {
+            Ok(e) => e,
             Err(e) => {
                 eprintln!("umsgate: {e}");
-                let _ = tx.send(true);
                 return Exit::Runtime;
             }
         };
-        if instances.is_empty() {
+        let (service_tx, service_rx) = tokio::sync::watch::channel(false);
+        if let Some(m) = &config.service.metrics {
+            match metrics::bind(m.listen).await {
+                Ok(l) => {
+                    tokio::spawn(metrics::serve(
+                        l,
+                        std::sync::Arc::clone(&exporter),
+                        service_rx.clone(),
+                    ));
+                }
+                Err(e) => {
+                    eprintln!("umsgate: {e}: {}", source_text(&e));
+                    return Exit::Runtime;
+                }
+            }
+        }
+        let started = tokio::select! {
+            s = Supervisor::start(config) => s,
+            _ = stop.wait() => {
+                let _ = service_tx.send(true);
+                return Exit::Success;
+            }
+        };
+        let mut supervisor = match started {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("umsgate: {e}");
+                let _ = service_tx.send(true);
+                return Exit::Runtime;
+            }
+        };
+        if supervisor.instances().next().is_none() {
             eprintln!("umsgate: no enabled instance in {}", config.path.display());
+            let _ = service_tx.send(true);
             return Exit::Config;
+        }
+        exporter.watch_config(supervisor.config());
+        let pid_path = pid_file(config);
+        if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
+            tracing::warn!(event = "run.pid_file_failed", path = %pid_path.display(), error = %e);
         }
         if let Some(b) = banner {
             println!("{b}");
         }
-        stop.wait().await;
+        loop {
+            tokio::select! {
+                _ = stop.wait() => break,
+                _ = hangup.wait() => reload(&mut supervisor, &exporter).await,
+            }
+        }
         tracing::info!(
             event = "shutdown",
             "stopping: no new connections, finishing sessions"
         );
-        let _ = tx.send(true);
-        for i in instances {
-            i.wait().await;
-        }
+        supervisor.stop().await;
+        let _ = service_tx.send(true);
+        let _ = std::fs::remove_file(&pid_path);
         Exit::Success
     })
+}
+
+fn source_text(e: &dyn std::error::Error) -> String {
+    e.source().map(ToString::to_string).unwrap_or_default()
+}
+
+async fn reload(supervisor: &mut Supervisor, exporter: &metrics::Exporter) {
+    tracing::info!(
+        event = "reload.started",
+        "SIGHUP: reading the configuration again"
+    );
+    match supervisor.reload().await {
+        Ok(r) => {
+            if r.service_changed {
+                tracing::warn!(
+                    event = "reload.service_not_applied",
+                    "[service] changed: restart umsgate to apply it"
+                );
+            }
+            tracing::info!(event = "reload.done", started = ?r.started, restarted = ?r.restarted, stopped = ?r.stopped, unchanged = ?r.unchanged, failed = ?r.failed);
+            exporter.watch_config(supervisor.config());
+        }
+        Err(ReloadError::Invalid(errors)) => {
+            for e in &errors.0 {
+                tracing::error!(event = "reload.invalid", error = %e, "configuration refused; still running on the previous one");
+            }
+        }
+    }
+}
+
+/// SIGHUP, caught from [`Hangup::install`] on (before it, SIGHUP would end the process).
+struct Hangup {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangup {
+    fn install() -> Hangup {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Hangup {
+                signal: signal(SignalKind::hangup()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Hangup {}
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.signal.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
 }

@@ -89,6 +89,7 @@ use crate::clock;
 use crate::config::units::InstanceId;
 use crate::config::{MailConfig, MailTlsMode};
 use crate::logs::InstanceLogs;
+use crate::metrics::DeliveryOutcome;
 use crate::spool::{CORRUPT_DIR, Entry, Naming, QueueId, Recipient, Sidecar, Spool, adopt};
 use maildir::MaildirTarget;
 use smtp::SmtpTarget;
@@ -263,6 +264,7 @@ impl Delivery {
         self.logs.smtp.line(&format!(
             "out deferred id={id} attempt={attempt} next={next_text} reason={reason}"
         ));
+        crate::metrics::retry(self.instance.as_str());
         tracing::warn!(event = "delivery.deferred", instance = %self.instance, queue_id = %id, attempt, next_attempt = %next_text, reason = %reason);
         Ok(())
     }
@@ -417,10 +419,12 @@ impl Delivery {
             rcpts.len()
         ));
         tracing::debug!(event = "delivery.attempt", instance = %self.instance, queue_id = %id, server = %server, attempt, rcpts = rcpts.len());
+        let started = std::time::Instant::now();
         let results = self
             .target
             .deliver(id, &sidecar.mail_from, &rcpts, Arc::clone(&eml))
             .await;
+        crate::metrics::delivery_time(self.instance.as_str(), started.elapsed());
 
         let mut delivered = 0usize;
         let mut failed = Undelivered::default();
@@ -438,6 +442,10 @@ impl Delivery {
                 Err(e) => failed.temporary.push((rcpt, e)),
             }
         }
+        let instance = self.instance.as_str();
+        crate::metrics::delivery(instance, DeliveryOutcome::Delivered, delivered);
+        crate::metrics::delivery(instance, DeliveryOutcome::Deferred, failed.temporary.len());
+        crate::metrics::delivery(instance, DeliveryOutcome::Failed, failed.permanent.len());
         if delivered > 0 {
             let message_id = sidecar
                 .message_id
@@ -513,6 +521,7 @@ impl Delivery {
         self.logs.smtp.line(&format!(
             "out deferred id={id} attempt={attempt} next={next_text} reason={reason}"
         ));
+        crate::metrics::retry(self.instance.as_str());
         tracing::warn!(event = "delivery.deferred", instance = %self.instance, queue_id = %id, attempt, next_attempt = %next_text, rcpts = sidecar.rcpts.len(), reason = %reason);
         Ok(Step::At(next))
     }
@@ -526,6 +535,7 @@ impl Delivery {
         self.logs
             .smtp
             .line(&format!("out badmail id={id}{copy} reason={reason}"));
+        crate::metrics::badmail(self.instance.as_str());
         tracing::error!(event = "delivery.badmail", instance = %self.instance, queue_id = %id, badmail_id, reason = %reason);
     }
 

@@ -357,7 +357,14 @@ impl Inbound {
             tracing::warn!(event = "inbound.bad_called_number", instance = %self.instance, called = %msg.called);
             return Ok(vec![default()]);
         };
-        let users = match self.directory.by_number(&query).await {
+        let started = std::time::Instant::now();
+        let found = self.directory.by_number(&query).await;
+        crate::metrics::lookup_time(
+            &self.instance,
+            crate::metrics::Lookup::Number,
+            started.elapsed(),
+        );
+        let users = match found {
             Ok(u) => u,
             Err(e) => match self.config.mail.ldap_error {
                 LdapErrorPolicy::Retry => return Err(InboundError::Directory(e)),

@@ -89,6 +89,11 @@ impl Outbound {
                 reason: report.reason.clone().unwrap_or_default(),
             },
         };
+        let outcome = match report.status {
+            DeliveryStatus::Sent => crate::metrics::JobOutcome::Sent,
+            DeliveryStatus::Failed => crate::metrics::JobOutcome::Failed,
+        };
+        crate::metrics::job(&self.instance, record.service, outcome);
         tracing::info!(event = "outbound.delivery_report", instance = %self.instance, job_id = %report.job_id, status = ?report.status, reason = ?report.reason);
         if !record.report_delete
             && let Some(to) = &record.report_to

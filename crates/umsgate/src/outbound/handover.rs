@@ -192,6 +192,11 @@ impl Outbound {
         let job = &job;
         match self.gateway.submit(job).await {
             Ok(()) => {
+                crate::metrics::job(
+                    &self.instance,
+                    job.service,
+                    crate::metrics::JobOutcome::Submitted,
+                );
                 tracing::info!(event = "outbound.submitted", instance = %self.instance, job_id = %job.job_id, service = %job.service, number = %job.e164, pages = ?job.pages, priority = %job.priority);
                 // The billing code is the user's free text: quoted (and escaped), so that
                 // it stays one field of one line.

@@ -328,6 +328,15 @@ impl Journaled {
         Ok(())
     }
 
+    /// How many jobs are handed to the engine and wait for its report.
+    pub fn len(&self) -> usize {
+        self.state().live.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Whether a record of `job_id` is kept (written and not yet removed).
     pub fn contains(&self, job_id: &str) -> bool {
         self.state().live.contains_key(job_id)

@@ -38,11 +38,16 @@ impl Outbound {
         address: Option<&str>,
     ) -> Result<SenderResolution, WorkError> {
         let found = match address {
-            Some(a) => self
-                .directory
-                .by_sender(a)
-                .await
-                .map_err(WorkError::Directory)?,
+            Some(a) => {
+                let started = std::time::Instant::now();
+                let found = self.directory.by_sender(a).await;
+                crate::metrics::lookup_time(
+                    &self.instance,
+                    crate::metrics::Lookup::Sender,
+                    started.elapsed(),
+                );
+                found.map_err(WorkError::Directory)?
+            }
             None => None,
         };
         let user = match found {

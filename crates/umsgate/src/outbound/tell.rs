@@ -13,6 +13,7 @@ use super::jobs::JobRecord;
 use super::plan::{MessageFacts, ReportPrefs};
 use super::worker::Outbound;
 use crate::clock;
+use crate::metrics::{self, JobOutcome};
 use crate::reports::{MailParts, ReportInput, ReportKind};
 use crate::spool::{QueueId, Sidecar};
 use umsgate_domain::Service;
@@ -34,6 +35,13 @@ impl Outbound {
             ReportKind::Sent => ("sent", String::new()),
         };
         tracing::info!(event = "outbound.refused", instance = %self.instance, job_id, rcpt = %rcpt_address, reason, detail = %detail);
+        let service = self
+            .config
+            .mail
+            .sender_template
+            .parse(rcpt_address, &self.config.mail.domain)
+            .map_or(Service::Fax, |p| p.service);
+        metrics::job(&self.instance, service, JobOutcome::Refused);
         let Some(to) = report_to else {
             return Ok(());
         };
@@ -126,6 +134,8 @@ impl Outbound {
             "out id={id} message-id=<{message_id}> to=<{to}> kind=report job={}",
             input.job_id
         ));
-        self.mailer.submit(sc, eml).await.map_err(WorkError::Mail)
+        self.mailer.submit(sc, eml).await.map_err(WorkError::Mail)?;
+        metrics::report_mailed(&self.instance, input.kind.stem());
+        Ok(())
     }
 }
