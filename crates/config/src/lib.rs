@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod kannel;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
@@ -33,6 +34,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use umsgate_domain::{InboundFax, Language, PerDay, Priority, Rights};
 
+pub use kannel::KannelConfig;
 pub use load::{ConfigError, ConfigErrors};
 use units::{ByteSize, Cidr, InstanceId, PasswordHash};
 
@@ -667,6 +669,10 @@ pub struct DirectoryConfig {
     /// Most cached lookups (found and not found) kept at once.
     pub cache_entries: usize,
     pub coverpage: CoverpageMapping,
+    /// Further attributes read with each user, set by the loader (e.g. the SMS sender's
+    /// mobile number for a Kannel gateway).
+    #[serde(skip)]
+    pub read_attributes: Vec<String>,
     #[serde(skip)]
     pub bind_secret: Option<Secret>,
     #[serde(skip)]
@@ -703,6 +709,7 @@ impl Default for DirectoryConfig {
             cache_ttl: Duration::from_secs(60),
             cache_entries: 10_000,
             coverpage: CoverpageMapping::default(),
+            read_attributes: Vec::new(),
             bind_secret: None,
             write_secret: None,
         }
@@ -921,6 +928,8 @@ pub struct GatewayConfig {
     pub dir: Option<PathBuf>,
     /// The rendered fax handed to the engine: `"pdf"`, `"tiff"` (class F, G4) or `"tiff-g3"`.
     pub fax_format: FaxFormat,
+    /// `kannel`: `[instance.gateway.kannel]`, sendsms and the callback listener.
+    pub kannel: KannelConfig,
 }
 
 /// `gateway.fax_format`: what the engine receives.
@@ -943,6 +952,7 @@ impl Default for GatewayConfig {
             fail_numbers: Vec::new(),
             dir: None,
             fax_format: FaxFormat::Pdf,
+            kannel: KannelConfig::default(),
         }
     }
 }

@@ -634,14 +634,28 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
         if let Some(d) = &mut gw.dir {
             resolve(base, d);
         }
-        if matches!(gw.kind, GatewayKind::Hylafax | GatewayKind::Kannel) {
+        if gw.kind == GatewayKind::Kannel {
+            for p in gw.kannel.validate(|f| read_secret(base, f)) {
+                errors.push(at.error(
+                    Some(&id_span),
+                    &format!("instance.gateway.kannel.{}", p.key),
+                    p.message,
+                ));
+            }
+            // The sender's mobile number is read with the user.
+            let attr = gw.kannel.sender_attribute.clone();
+            if !attr.is_empty() {
+                inst.directory.read_attributes.push(attr);
+            }
+        }
+        if matches!(inst.gateway.kind, GatewayKind::Hylafax) {
             errors.push(
                 at.error(
                     Some(&id_span),
                     "instance.gateway.kind",
                     format!(
                         "gateway kind `{:?}` is not available in this release; use sim or spool",
-                        gw.kind
+                        inst.gateway.kind
                     )
                     .to_lowercase(),
                 ),
