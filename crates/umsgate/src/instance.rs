@@ -209,8 +209,9 @@ impl Instance {
                     .map_err(|e| caused(e.into()))?,
             ))),
         };
-        let gateway =
-            Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(|e| caused(e.into()))?);
+        let gateway = Arc::new(
+            Gateway::open(&inst.gateway, &plan, &dirs.gateway).map_err(|e| caused(e.into()))?,
+        );
         // Held mail must be visible in smtp-in/ as files: no intake log then.
         let opened = if inst.hold {
             Spool::open(&dirs.smtp_in)

@@ -8,7 +8,8 @@
 //! print-unread rule's printer is asked for its state over IPP (`Get-Printer-Attributes`):
 //! one that cannot be reached or does not accept jobs fails. The renderer's converters
 //! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
-//! `render.html` = "none").
+//! `render.html` = "none"). A Kannel gateway reads bearerbox's status page (`status_url`: at
+//! least one SMSC online) or, without one, asks the sendsms URL for an answer.
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -107,6 +108,12 @@ pub(crate) fn check(config: &Config) -> Exit {
         let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
             (GatewayKind::Spool, Some(d)) if !d.is_dir() => {
                 Err(format!("spool folder {} does not exist", d.display()))
+            }
+            (GatewayKind::Kannel, _) => {
+                let k = &inst.gateway.kannel;
+                rt.block_on(umsgate::gateway::kannel::check(k))
+                    .map(|seen| format!("kannel: {seen}"))
+                    .map_err(|e| format!("kannel ({}): {e}", k.sendsms_url))
             }
             (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
         };

@@ -18,6 +18,7 @@
 //! documented spool interface (`docs/gateway-spool.md`).
 
 mod error;
+pub mod kannel;
 pub mod received;
 mod sim;
 mod spool;
@@ -26,9 +27,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use umsgate_domain::{Priority, Service};
+use umsgate_domain::{Priority, Service, SitePlan};
 
 pub use error::{OpenError, ReadError, ReportFileError};
+pub use kannel::KannelGateway;
 pub use sim::SimGateway;
 pub use spool::SpoolGateway;
 
@@ -64,6 +66,10 @@ pub struct Job {
     pub fax_sender: Option<String>,
     /// Cover-page sender fields (company, street, zip, city, …) read from the directory.
     pub cover_fields: BTreeMap<String, String>,
+    /// SMS sender number (`+4917012345`): the user's mobile number (the directory attribute
+    /// `gateway.kannel.sender_attribute`), else the site's number; `None` for fax and voice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_sender: Option<String>,
     pub subject: Option<String>,
     /// The documents, by name.
     #[serde(skip)]
@@ -142,11 +148,17 @@ pub struct IncomingReport {
 pub enum Gateway {
     Sim(Box<SimGateway>),
     Spool(SpoolGateway),
+    Kannel(Box<KannelGateway>),
 }
 
 impl Gateway {
-    /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`.
-    pub fn open(cfg: &GatewayConfig, state_gateway: &Path) -> Result<Gateway, OpenError> {
+    /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`;
+    /// `plan` reads the numbers engines give.
+    pub fn open(
+        cfg: &GatewayConfig,
+        plan: &SitePlan,
+        state_gateway: &Path,
+    ) -> Result<Gateway, OpenError> {
         match cfg.kind {
             GatewayKind::Sim => {
                 SimGateway::open(&state_gateway.join("sim"), cfg.delay, &cfg.fail_numbers)
@@ -155,7 +167,11 @@ impl Gateway {
             GatewayKind::Spool => {
                 SpoolGateway::open(cfg.dir.as_deref().unwrap_or(state_gateway)).map(Gateway::Spool)
             }
-            GatewayKind::Hylafax | GatewayKind::Kannel => Err(OpenError::Unavailable(cfg.kind)),
+            GatewayKind::Kannel => {
+                KannelGateway::open(&state_gateway.join("kannel"), &cfg.kannel, plan)
+                    .map(|g| Gateway::Kannel(Box::new(g)))
+            }
+            GatewayKind::Hylafax => Err(OpenError::Unavailable(cfg.kind)),
         }
     }
 
@@ -163,6 +179,7 @@ impl Gateway {
         match self {
             Gateway::Sim(g) => g.submit(job).await,
             Gateway::Spool(g) => g.submit(job).await,
+            Gateway::Kannel(g) => g.submit(job).await,
         }
     }
 
@@ -184,6 +201,7 @@ impl Gateway {
                     .await
                     .unwrap_or_default()
             }
+            Gateway::Kannel(g) => g.reports().await,
         }
     }
 
@@ -226,6 +244,7 @@ impl Gateway {
         match self {
             Gateway::Sim(g) => g.run(shutdown).await,
             Gateway::Spool(g) => g.run(shutdown, &received, &wake).await,
+            Gateway::Kannel(g) => g.run(shutdown, received, wake).await,
         }
     }
 }

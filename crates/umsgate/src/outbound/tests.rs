@@ -126,9 +126,9 @@ async fn harness_with(name: &str, queues: Queues) -> Harness {
         smtp_in,
         mailer: Arc::new(mailer),
         directory: Arc::new(Directory::File(
-            FileDirectory::open(&dir.join("users.toml"), plan).unwrap(),
+            FileDirectory::open(&dir.join("users.toml"), plan.clone()).unwrap(),
         )),
-        gateway: Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).unwrap()),
+        gateway: Arc::new(Gateway::open(&inst.gateway, &plan, &dirs.gateway).unwrap()),
         store: Store::open(&dir.join("umsgate.db")).await.unwrap(),
         reports: Arc::new(Reports::load(None).unwrap()),
         logs,
