@@ -380,7 +380,7 @@ pub struct LdapSettings {
     pub ums_attribute: String,
     pub mail_attribute: String,
     pub name_attribute: String,
-    /// Attributes read for cover pages (non-empty mappings).
+    /// Attributes read for cover pages (non-empty mappings) and `read_attributes`.
     pub extra_attributes: Vec<String>,
     pub number_filter: FilterTemplate,
     pub sender_filter: FilterTemplate,
@@ -439,7 +439,10 @@ impl LdapSettings {
             &c.custom1,
             &c.custom2,
             &c.custom3,
-        ] {
+        ]
+        .into_iter()
+        .chain(&d.read_attributes)
+        {
             if !a.is_empty()
                 && !extra_attributes
                     .iter()

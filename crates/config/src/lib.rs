@@ -20,6 +20,7 @@
 
 pub mod address;
 pub mod hylafax;
+pub mod kannel;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
@@ -37,6 +38,7 @@ use toml::Spanned;
 use umsgate_domain::{InboundFax, Language, PerDay, Priority, Rights};
 
 pub use hylafax::HylafaxConfig;
+pub use kannel::KannelConfig;
 pub use load::{ConfigError, ConfigErrors};
 pub use metrics::MetricsConfig;
 use units::{ByteSize, Cidr, InstanceId, PasswordHash};
@@ -685,6 +687,10 @@ pub struct DirectoryConfig {
     /// Most cached lookups (found and not found) kept at once.
     pub cache_entries: usize,
     pub coverpage: CoverpageMapping,
+    /// Further attributes read with each user, set by the loader (e.g. the SMS sender's
+    /// mobile number for a Kannel gateway).
+    #[serde(skip)]
+    pub read_attributes: Vec<String>,
     #[serde(skip)]
     pub bind_secret: Option<Secret>,
     #[serde(skip)]
@@ -721,6 +727,7 @@ impl Default for DirectoryConfig {
             cache_ttl: Duration::from_secs(60),
             cache_entries: 10_000,
             coverpage: CoverpageMapping::default(),
+            read_attributes: Vec::new(),
             bind_secret: None,
             write_secret: None,
         }
@@ -941,6 +948,8 @@ pub struct GatewayConfig {
     pub fax_format: FaxFormat,
     /// `hylafax`: `[instance.gateway.hylafax]`, the hfaxd connection.
     pub hylafax: HylafaxConfig,
+    /// `kannel`: `[instance.gateway.kannel]`, sendsms and the callback listener.
+    pub kannel: KannelConfig,
 }
 
 /// `gateway.fax_format`: what the engine receives.
@@ -964,6 +973,7 @@ impl Default for GatewayConfig {
             dir: None,
             fax_format: FaxFormat::Pdf,
             hylafax: HylafaxConfig::default(),
+            kannel: KannelConfig::default(),
         }
     }
 }

@@ -663,18 +663,19 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
                 ));
             }
         }
-        if matches!(gw.kind, GatewayKind::Kannel) {
-            errors.push(
-                at.error(
+        if gw.kind == GatewayKind::Kannel {
+            for p in gw.kannel.validate(|f| read_secret(base, f)) {
+                errors.push(at.error(
                     Some(&id_span),
-                    "instance.gateway.kind",
-                    format!(
-                        "gateway kind `{:?}` is not available in this release; use sim or spool",
-                        gw.kind
-                    )
-                    .to_lowercase(),
-                ),
-            );
+                    &format!("instance.gateway.kannel.{}", p.key),
+                    p.message,
+                ));
+            }
+            // The sender's mobile number is read with the user.
+            let attr = gw.kannel.sender_attribute.clone();
+            if !attr.is_empty() {
+                inst.directory.read_attributes.push(attr);
+            }
         }
     }
 }

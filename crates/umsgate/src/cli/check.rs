@@ -15,7 +15,9 @@
 //!
 //! Every listen address (`smtp_in.listen` of each enabled instance, `metrics.listen`,
 //! `web.listen`) is bound once and released: one that another program holds fails; one the
-//! running service holds is reported as such (`listen_check`).
+//! running service holds is reported as such (`listen_check`). A Kannel gateway reads
+//! bearerbox's status page (`status_url`: at least one SMSC online) or, without one, asks
+//! the sendsms URL for an answer.
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -182,6 +184,12 @@ pub(crate) fn check(config: &Config) -> Exit {
                         )
                     })
                     .map_err(|e| format!("hylafax: {}:{} as {}: {e}", h.host, h.port, h.user))
+            }
+            (GatewayKind::Kannel, _) => {
+                let k = &inst.gateway.kannel;
+                rt.block_on(umsgate::gateway::kannel::check(k))
+                    .map(|seen| format!("kannel: {seen}"))
+                    .map_err(|e| format!("kannel ({}): {e}", k.sendsms_url))
             }
             (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
         };

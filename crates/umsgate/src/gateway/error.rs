@@ -26,6 +26,13 @@ pub enum OpenError {
     },
     /// This release has no backend of that kind.
     Unavailable(GatewayKind),
+    /// The engine's callback listener could not be bound.
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    /// The engine's HTTP client could not be built.
+    Http(reqwest::Error),
 }
 
 impl OpenError {
@@ -51,6 +58,8 @@ impl fmt::Display for OpenError {
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
             OpenError::Unavailable(kind) => write!(f, "gateway kind {kind:?} is not available"),
+            OpenError::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            OpenError::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
         }
     }
 }
@@ -60,6 +69,8 @@ impl std::error::Error for OpenError {
         match self {
             OpenError::Io { source, .. } => Some(source),
             OpenError::Unavailable(_) => None,
+            OpenError::Listen { source, .. } => Some(source),
+            OpenError::Http(e) => Some(e),
         }
     }
 }

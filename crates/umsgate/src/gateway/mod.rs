@@ -19,6 +19,7 @@
 
 mod error;
 pub mod hylafax;
+pub mod kannel;
 pub mod received;
 mod sim;
 mod spool;
@@ -31,6 +32,7 @@ use umsgate_domain::{Priority, Service, SitePlan};
 
 pub use error::{OpenError, ReadError, ReportFileError};
 pub use hylafax::HylafaxGateway;
+pub use kannel::KannelGateway;
 pub use sim::SimGateway;
 pub use spool::SpoolGateway;
 
@@ -66,6 +68,10 @@ pub struct Job {
     pub fax_sender: Option<String>,
     /// Cover-page sender fields (company, street, zip, city, …) read from the directory.
     pub cover_fields: BTreeMap<String, String>,
+    /// SMS sender number (`+4917012345`): the user's mobile number (the directory attribute
+    /// `gateway.kannel.sender_attribute`), else the site's number; `None` for fax and voice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_sender: Option<String>,
     pub subject: Option<String>,
     /// The documents, by name.
     #[serde(skip)]
@@ -145,11 +151,12 @@ pub enum Gateway {
     Sim(Box<SimGateway>),
     Spool(SpoolGateway),
     Hylafax(Box<HylafaxGateway>),
+    Kannel(Box<KannelGateway>),
 }
 
 impl Gateway {
     /// Opens the backend of an instance; `state_gateway` is `<state>/<instance>/gateway/`;
-    /// `plan` makes dial strings.
+    /// `plan` makes HylaFAX's dial strings and reads the numbers Kannel gives.
     pub fn open(
         cfg: &GatewayConfig,
         plan: &SitePlan,
@@ -167,7 +174,10 @@ impl Gateway {
                 HylafaxGateway::open(&state_gateway.join("hylafax"), &cfg.hylafax, plan)
                     .map(|g| Gateway::Hylafax(Box::new(g)))
             }
-            GatewayKind::Kannel => Err(OpenError::Unavailable(cfg.kind)),
+            GatewayKind::Kannel => {
+                KannelGateway::open(&state_gateway.join("kannel"), &cfg.kannel, plan)
+                    .map(|g| Gateway::Kannel(Box::new(g)))
+            }
         }
     }
 
@@ -176,6 +186,7 @@ impl Gateway {
             Gateway::Sim(g) => g.submit(job).await,
             Gateway::Spool(g) => g.submit(job).await,
             Gateway::Hylafax(g) => g.submit(job).await,
+            Gateway::Kannel(g) => g.submit(job).await,
         }
     }
 
@@ -206,6 +217,7 @@ impl Gateway {
                     file: None,
                 })
                 .collect(),
+            Gateway::Kannel(g) => g.reports().await,
         }
     }
 
@@ -251,6 +263,7 @@ impl Gateway {
             Gateway::Spool(g) => g.run(shutdown, &received, &wake).await,
             // Received faxes arrive through `umsgate hylafax-received`.
             Gateway::Hylafax(g) => g.run(shutdown).await,
+            Gateway::Kannel(g) => g.run(shutdown, received, wake).await,
         }
     }
 }

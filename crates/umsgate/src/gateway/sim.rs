@@ -354,6 +354,7 @@ mod tests {
             attachments: vec!["doc-1.pdf".into()],
             fax_sender: None,
             cover_fields: BTreeMap::new(),
+            sms_sender: None,
             subject: None,
             files: Vec::new(),
         }

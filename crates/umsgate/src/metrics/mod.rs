@@ -276,8 +276,10 @@ impl Exporter {
         self.queues.refresh().await;
         if let Ok(m) = HANDED_OVER.lock() {
             for (id, jobs) in m.iter() {
-                metrics::gauge!(names::JOBS_HANDED_OVER, names::INSTANCE => id.clone())
-                    .set(jobs.len() as f64);
+                if let Some(n) = jobs.local_len() {
+                    metrics::gauge!(names::JOBS_HANDED_OVER, names::INSTANCE => id.clone())
+                        .set(n as f64);
+                }
             }
         }
         self.handle.run_upkeep();

@@ -132,6 +132,15 @@ impl JobRecords {
         }
     }
 
+    /// How many records the local journal keeps; `None` for the shared store, whose count
+    /// belongs to every node (a per-node gauge of it would be counted once per node).
+    pub fn local_len(&self) -> Option<usize> {
+        match &self.backend {
+            Backend::Journal(j) => Some(j.len()),
+            Backend::Shared { .. } => None,
+        }
+    }
+
     /// Records a job durably (see the module contract).
     pub async fn write(&self, r: &JobRecord) -> Result<(), JobRecordError> {
         match &self.backend {

@@ -287,6 +287,24 @@ fn sender_numbers(
     (fax_sender, origin)
 }
 
+/// The number an SMS is sent from: the sender's mobile number (the directory attribute
+/// `gateway.kannel.sender_attribute`, read as the site's own numbers are), else the site's
+/// number.
+fn sms_sender(ctx: Context<'_>, sender: &Sender) -> Option<String> {
+    let attr = &ctx.config.gateway.kannel.sender_attribute;
+    if let Some(mobile) = sender.user.attribute(attr) {
+        match ctx.plan.own_number(mobile) {
+            Ok(n) => return Some(n.e164()),
+            Err(e) => {
+                tracing::warn!(event = "outbound.bad_sms_sender", user = %sender.user.mail, attribute = %attr, error = %e, "the SMS goes from the site's number");
+            }
+        }
+    }
+    let p = ctx.plan;
+    let site = format!("+{}{}{}", p.country_code(), p.area_code(), p.subscriber());
+    ctx.plan.normalise(&site).ok().map(|n| n.e164())
+}
+
 /// The cover-page fields the directory holds for the sender, by field name.
 fn cover_fields(ctx: Context<'_>, sender: &Sender) -> BTreeMap<String, String> {
     let map = &ctx.config.directory.coverpage;
@@ -368,6 +386,11 @@ fn job(
         attachments: files.iter().map(|(n, _)| n.clone()).collect(),
         fax_sender,
         cover_fields: cover_fields(ctx, sender),
+        sms_sender: if target.service == Service::Sms {
+            sms_sender(ctx, sender)
+        } else {
+            None
+        },
         subject: content.subject.clone(),
         files,
     }
@@ -445,6 +468,36 @@ mod tests {
             sent_today,
             UNIX_EPOCH,
         )
+    }
+
+    #[test]
+    fn an_sms_goes_from_the_users_mobile_else_the_sites_number() {
+        let config = Config::parse(CONFIG, std::path::Path::new("/umsgate.toml")).unwrap();
+        let site = config.site.plan().unwrap();
+        let limits = mime::Limits::default();
+        let covers = Covers::load(None).unwrap();
+        let ctx = Context {
+            config: &config.instances[0],
+            plan: &site,
+            limits: &limits,
+            covers: &covers,
+        };
+        let mut jane = sender("ums1");
+        let own = format!(
+            "+{}{}{}",
+            site.country_code(),
+            site.area_code(),
+            site.subscriber()
+        );
+        assert_eq!(sms_sender(ctx, &jane).as_deref(), Some(own.as_str()));
+        jane.user
+            .attributes
+            .insert("Mobile".into(), "0170 1234567".into());
+        assert_eq!(sms_sender(ctx, &jane).as_deref(), Some("+491701234567"));
+        jane.user
+            .attributes
+            .insert("Mobile".into(), "call me".into());
+        assert_eq!(sms_sender(ctx, &jane).as_deref(), Some(own.as_str()));
     }
 
     const TEXT: &[u8] =

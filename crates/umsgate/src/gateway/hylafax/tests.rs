@@ -188,6 +188,7 @@ fn job(id: &str) -> Job {
         attachments: vec![],
         fax_sender: Some("+49 8142 4799123".into()),
         cover_fields: BTreeMap::new(),
+        sms_sender: None,
         subject: None,
         files: vec![("fax.pdf".into(), b"%PDF-1.4 test".to_vec())],
     }

@@ -1,0 +1,554 @@
+//! The Kannel engine (`kind = "kannel"`): SMS out through Kannel's HTTP `sendsms`, delivery
+//! reports and received SMS back through Kannel's calls to umsgate's listener
+//! (`gateway.kannel.listen`; `docs/engines.md`).
+//!
+//! Contract: [`KannelGateway::submit`] takes SMS jobs only; a fax or voice job is refused
+//! permanently with a reason naming the engine. Before sendsms is called, the job is recorded
+//! in `<state>/<inst>/gateway/kannel/pending/<job-id>.json` (fsynced); Kannel's acceptance
+//! (2xx) marks the record accepted and makes `submit` return `Ok`. A job recorded as accepted,
+//! or already finished, is not sent again (idempotent per job id); a job whose record was left
+//! unaccepted by a crash is sent again (at-least-once: Kannel may have it). A refusal or a
+//! transport failure removes the record. Each SMS carries `dlr-mask` and a `dlr-url` back to
+//! umsgate with the job id and the callback secret. A final delivery report (delivered,
+//! undelivered, SMSC nack) becomes `reports/<job-id>.json` (written as `.tmp`, fsynced,
+//! renamed, folder fsynced) before Kannel gets its 200, and the pending record goes; reports
+//! are then offered, mailed and removed like the spool interface's. A job without a final
+//! report within `dlr_timeout` gets a **failed** report saying Kannel accepted the SMS but
+//! never confirmed it (it may have arrived: the sender is told to check rather than being
+//! told it was sent). Received SMS are written to `received/` before Kannel gets its 200
+//! ([`listener`]).
+//!
+//! Implementation summary: one reqwest client (time-outs from the config), the callback
+//! listener bound when the gateway opens (so a taken port stops the instance at start), and a
+//! sweep for overdue jobs every `min(dlr_timeout / 4, 60s)`. Finishing a job (from a DLR or
+//! the sweep) holds one lock, so a job gets one report.
+
+pub mod callback;
+mod listener;
+pub mod sendsms;
+pub mod sms;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use umsgate_domain::{Service, SitePlan};
+
+pub use callback::{CallbackError, DlrType};
+pub use sms::{Coding, Encoded};
+
+use super::{DeliveryReport, DeliveryStatus, GatewayError, IncomingReport, Job, OpenError};
+use crate::clock;
+use crate::config::KannelConfig;
+use crate::spool::{sync_dir, write_synced};
+
+/// A job handed to Kannel and not finished: `pending/<job-id>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRecord {
+    pub job_id: String,
+    /// `+4930123456`.
+    pub to: String,
+    /// `gsm7` or `ucs2`.
+    pub coding: String,
+    pub parts: usize,
+    /// Unix seconds: when it was sent (and, once accepted, when Kannel accepted it).
+    pub since: u64,
+    /// Kannel answered 2xx.
+    pub accepted: bool,
+}
+
+/// What umsgate knows of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Unknown,
+    Sending,
+    Accepted,
+    Finished,
+}
+
+/// The files under `gateway/kannel/`; the lock makes "finish a job" one step.
+#[derive(Debug, Clone)]
+struct Store {
+    dir: PathBuf,
+    finishing: Arc<Mutex<()>>,
+}
+
+/// Writes `dir/name` whole or not at all (`.name.tmp`, fsync, rename, fsync the folder).
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    write_synced(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    sync_dir(dir)
+}
+
+impl Store {
+    fn open(dir: &Path) -> Result<Store, OpenError> {
+        for d in ["pending", "reports"] {
+            std::fs::create_dir_all(dir.join(d))
+                .map_err(|e| OpenError::io("create", dir.join(d), e))?;
+        }
+        Ok(Store {
+            dir: dir.to_owned(),
+            finishing: Arc::new(Mutex::new(())),
+        })
+    }
+
+    fn pending(&self) -> PathBuf {
+        self.dir.join("pending")
+    }
+
+    fn reports(&self) -> PathBuf {
+        self.dir.join("reports")
+    }
+
+    fn known(&self, job_id: &str) -> std::io::Result<Known> {
+        if self.reports().join(format!("{job_id}.json")).exists() {
+            return Ok(Known::Finished);
+        }
+        match std::fs::read(self.pending().join(format!("{job_id}.json"))) {
+            Ok(b) => Ok(match serde_json::from_slice::<PendingRecord>(&b) {
+                Ok(r) if r.accepted => Known::Accepted,
+                _ => Known::Sending,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Known::Unknown),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_pending(&self, r: &PendingRecord) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(r).map_err(std::io::Error::other)?;
+        write_atomic(&self.pending(), &format!("{}.json", r.job_id), &json)
+    }
+
+    fn remove_pending(&self, job_id: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.pending().join(format!("{job_id}.json"))) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => sync_dir(&self.pending()),
+        }
+    }
+
+    /// Writes the job's report and forgets its pending record; `false` when the job was not
+    /// pending (unknown, or finished before).
+    fn finish(&self, report: &DeliveryReport) -> std::io::Result<bool> {
+        let _one = self
+            .finishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let pending = self.pending().join(format!("{}.json", report.job_id));
+        if !pending.exists() {
+            return Ok(false);
+        }
+        let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+        write_atomic(&self.reports(), &format!("{}.json", report.job_id), &json)?;
+        std::fs::remove_file(&pending)?;
+        sync_dir(&self.pending())?;
+        Ok(true)
+    }
+
+    /// Pending records older than `timeout` at `now` (unix seconds); unreadable ones are
+    /// logged and left for the administrator.
+    fn overdue(&self, now: u64, timeout: Duration) -> Vec<PendingRecord> {
+        let Ok(entries) = std::fs::read_dir(self.pending()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.') || !name.ends_with(".json") {
+                continue;
+            }
+            match std::fs::read(e.path())
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    serde_json::from_slice::<PendingRecord>(&b).map_err(|e| e.to_string())
+                }) {
+                Ok(r) if now.saturating_sub(r.since) >= timeout.as_secs() => out.push(r),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(event = "kannel.pending_unreadable", file = %e.path().display(), %error);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The report for a job Kannel never confirmed.
+fn unconfirmed(r: &PendingRecord, timeout: Duration, now: std::time::SystemTime) -> DeliveryReport {
+    let what = if r.accepted {
+        "Kannel accepted the SMS"
+    } else {
+        "the SMS was handed to Kannel (its answer was not recorded)"
+    };
+    DeliveryReport {
+        job_id: r.job_id.clone(),
+        status: DeliveryStatus::Failed,
+        pages: None,
+        duration_s: None,
+        attempts: None,
+        remote_id: None,
+        reason: Some(format!(
+            "{what}, but no delivery report came within {}; it may have arrived",
+            humantime(timeout)
+        )),
+        finished_at: clock::rfc3339(now),
+    }
+}
+
+/// Now, as `received_at` says it.
+fn received_at() -> String {
+    clock::rfc3339(clock::now())
+}
+
+/// `2d`, `5h`, `90s`: the largest whole unit.
+fn humantime(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s >= 86_400 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}min", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// The Kannel gateway of an instance.
+#[derive(Debug)]
+pub struct KannelGateway {
+    cfg: KannelConfig,
+    plan: SitePlan,
+    store: Store,
+    client: reqwest::Client,
+    /// Bound at open, served by [`KannelGateway::run`].
+    listener: Mutex<Option<std::net::TcpListener>>,
+    /// The address it is bound to (`listen` with port 0 gets one).
+    bound: std::net::SocketAddr,
+}
+
+impl KannelGateway {
+    /// Creates `dir` (`<state>/<inst>/gateway/kannel/`) and binds the callback listener.
+    pub fn open(
+        dir: &Path,
+        cfg: &KannelConfig,
+        plan: &SitePlan,
+    ) -> Result<KannelGateway, OpenError> {
+        let store = Store::open(dir)?;
+        let listener = std::net::TcpListener::bind(cfg.listen)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|source| OpenError::Listen {
+                addr: cfg.listen,
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(|source| OpenError::Listen {
+            addr: cfg.listen,
+            source,
+        })?;
+        Ok(KannelGateway {
+            cfg: cfg.clone(),
+            plan: plan.clone(),
+            store,
+            client: client(cfg)?,
+            listener: Mutex::new(Some(listener)),
+            bound,
+        })
+    }
+
+    /// The callback listener's address.
+    pub fn listen_addr(&self) -> std::net::SocketAddr {
+        self.bound
+    }
+
+    /// Where the reports wait: `reports/`.
+    pub fn reports_dir(&self) -> PathBuf {
+        self.store.reports()
+    }
+
+    /// The `dlr-url` for a job.
+    fn dlr_url(&self, job_id: &str) -> String {
+        let key = self
+            .cfg
+            .callback_key
+            .as_ref()
+            .map_or_else(String::new, |k| format!("key={}&", k.expose()));
+        format!(
+            "{}/dlr?{key}job={job_id}&type=%d&status=%A&smscid=%F&ts=%T",
+            self.cfg.callback_base()
+        )
+    }
+
+    pub async fn submit(&self, job: &Job) -> Result<(), GatewayError> {
+        if job.service != Service::Sms {
+            return Err(GatewayError {
+                temporary: false,
+                detail: format!(
+                    "this umsgate instance sends through Kannel, which carries SMS only; a {} job needs an instance with a {} engine",
+                    job.service, job.service
+                ),
+            });
+        }
+        if !super::received::safe_name(&job.job_id) {
+            return Err(GatewayError {
+                temporary: false,
+                detail: format!("job id `{}` cannot be used in a URL", job.job_id),
+            });
+        }
+        let text = job.text.clone().unwrap_or_default();
+        let enc = Encoded::of(&text);
+        let store = self.store.clone();
+        let job_id = job.job_id.clone();
+        let known = blocking(move || store.known(&job_id)).await?;
+        match known {
+            Known::Accepted | Known::Finished => {
+                tracing::info!(event = "kannel.duplicate", job_id = %job.job_id, "Kannel has this job already; not sent twice");
+                return Ok(());
+            }
+            Known::Sending => {
+                tracing::warn!(event = "kannel.resend", job_id = %job.job_id, "an earlier hand-over was not answered; sent again");
+            }
+            Known::Unknown => {}
+        }
+        let mut record = PendingRecord {
+            job_id: job.job_id.clone(),
+            to: job.e164.clone(),
+            coding: match enc.coding {
+                Coding::Gsm7 => "gsm7".into(),
+                Coding::Ucs2 => "ucs2".into(),
+            },
+            parts: enc.parts,
+            since: clock::unix_seconds(clock::now()),
+            accepted: false,
+        };
+        let (store, r) = (self.store.clone(), record.clone());
+        blocking(move || store.write_pending(&r)).await?;
+        let dlr_url = self.dlr_url(&job.job_id);
+        let sms = sendsms::SendSms {
+            to: &job.e164,
+            from: job.sms_sender.as_deref(),
+            text: &text,
+            coding: enc.coding,
+            dlr_url: &dlr_url,
+        };
+        let answer = self.send(&sms).await;
+        if let Err(e) = &answer {
+            let (store, id) = (self.store.clone(), job.job_id.clone());
+            if let Err(io) = blocking(move || store.remove_pending(&id)).await {
+                tracing::error!(event = "kannel.pending_remove_failed", job_id = %job.job_id, error = %io);
+            }
+            if e.detail.contains("HTTP 403") {
+                tracing::error!(event = "kannel.refused_account", job_id = %job.job_id, error = %e.detail);
+            }
+            return answer;
+        }
+        tracing::info!(event = "kannel.accepted", job_id = %job.job_id, to = %job.e164, coding = %record.coding, parts = enc.parts);
+        record.accepted = true;
+        record.since = clock::unix_seconds(clock::now());
+        let store = self.store.clone();
+        if let Err(e) = blocking(move || store.write_pending(&record)).await {
+            // The unaccepted record stays: the DLR still finds the job, the sweep still ends it.
+            tracing::error!(event = "kannel.pending_write_failed", job_id = %job.job_id, error = %e.detail);
+        }
+        Ok(())
+    }
+
+    async fn send(&self, sms: &sendsms::SendSms<'_>) -> Result<(), GatewayError> {
+        let (method, url, headers, body) = sendsms::request(&self.cfg, sms)?;
+        let resp = self
+            .client
+            .request(method, url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(sendsms::transport)?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        sendsms::outcome(status, &text)
+    }
+
+    /// Serves Kannel's callbacks and ends overdue jobs until shutdown.
+    pub async fn run(
+        &self,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        received: PathBuf,
+        wake: Arc<tokio::sync::Notify>,
+    ) {
+        let std_listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let mut stop = shutdown.clone();
+        let server = async move {
+            let Some(l) = std_listener else { return };
+            let listener = match tokio::net::TcpListener::from_std(l) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(event = "kannel.listen_failed", listen = %self.cfg.listen, error = %e, "Kannel's callbacks cannot be received");
+                    return;
+                }
+            };
+            let shared = Arc::new(listener::Shared::new(
+                &self.cfg,
+                self.plan.clone(),
+                self.store.clone(),
+                received,
+                wake,
+            ));
+            let served = axum::serve(
+                listener,
+                listener::router(shared)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+            if let Err(e) = served {
+                tracing::error!(event = "kannel.listen_failed", listen = %self.cfg.listen, error = %e);
+            }
+        };
+        let timeout = self.cfg.dlr_timeout;
+        let period = (timeout / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let sweep = async {
+            loop {
+                self.sweep().await;
+                tokio::select! {
+                    _ = tokio::time::sleep(period) => {}
+                    _ = shutdown.wait_for(|s| *s) => return,
+                }
+            }
+        };
+        tokio::join!(server, sweep);
+    }
+
+    /// Ends the jobs whose final DLR is overdue.
+    async fn sweep(&self) {
+        let (store, timeout) = (self.store.clone(), self.cfg.dlr_timeout);
+        let done = tokio::task::spawn_blocking(move || {
+            let now = clock::now();
+            let mut n = 0;
+            for r in store.overdue(clock::unix_seconds(now), timeout) {
+                match store.finish(&unconfirmed(&r, timeout, now)) {
+                    Ok(true) => {
+                        tracing::warn!(event = "kannel.unconfirmed", job_id = %r.job_id, "no delivery report within dlr_timeout; reported as failed");
+                        n += 1;
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(event = "kannel.report_write_failed", job_id = %r.job_id, error = %e);
+                    }
+                }
+            }
+            n
+        })
+        .await;
+        if let Err(e) = done {
+            tracing::error!(event = "kannel.sweep_failed", error = %e);
+        }
+    }
+
+    /// The reports waiting to be mailed.
+    pub async fn reports(&self) -> Vec<IncomingReport> {
+        let dir = self.reports_dir();
+        tokio::task::spawn_blocking(move || super::spool::read_reports(&dir))
+            .await
+            .unwrap_or_default()
+    }
+}
+
+/// The sendsms client: time-outs from the config, no redirects (a redirect would carry the
+/// password elsewhere).
+fn client(cfg: &KannelConfig) -> Result<reqwest::Client, OpenError> {
+    // reqwest is built without a default TLS provider; the process installs ring (main.rs).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| OpenError::Http(e.without_url()))
+}
+
+/// Runs file work off the runtime; an I/O failure is temporary.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, GatewayError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(GatewayError::io("kannel state", &e)),
+        Err(e) => Err(GatewayError {
+            temporary: true,
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// Fetches Kannel's status page (`status_url`, with `status_password` as `password=`) or,
+/// without one, checks that the sendsms URL answers at all; says what it saw.
+pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
+    let client = client(cfg).map_err(|e| e.to_string())?;
+    match &cfg.status_url {
+        Some(u) => {
+            let mut url = reqwest::Url::parse(u).map_err(|e| format!("status_url `{u}`: {e}"))?;
+            if let Some(p) = &cfg.status_secret {
+                url.query_pairs_mut().append_pair("password", p.expose());
+            }
+            let resp = client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| format!("status page: {}", e.without_url()))?;
+            let status = resp.status();
+            let body = resp.text().await.unwrap_or_default();
+            if !status.is_success() {
+                return Err(format!(
+                    "status page answered HTTP {status}{}",
+                    if status.as_u16() == 403 {
+                        " (status_password?)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            match status_smscs(&body) {
+                Some((0, total)) => Err(format!(
+                    "Kannel runs, but none of its {total} SMSC connections is online"
+                )),
+                Some((online, total)) => {
+                    Ok(format!("Kannel runs, {online} of {total} SMSC online"))
+                }
+                None => Err("the status page is not Kannel's status.xml".into()),
+            }
+        }
+        None => {
+            // An unauthenticated request: Kannel answers 4xx, proving smsbox is there.
+            let resp = client
+                .get(&cfg.sendsms_url)
+                .send()
+                .await
+                .map_err(|e| format!("sendsms: {}", e.without_url()))?;
+            match resp.status().as_u16() {
+                s @ (400..=499 | 200..=299) => Ok(format!("sendsms answers (HTTP {s})")),
+                s => Err(format!("sendsms answered HTTP {s}")),
+            }
+        }
+    }
+}
+
+/// `(online, total)` SMSC connections from Kannel's `status.xml`.
+fn status_smscs(body: &str) -> Option<(usize, usize)> {
+    if !body.contains("<gateway>") {
+        return None;
+    }
+    let total = body.matches("<smsc>").count();
+    let online = body.matches("<status>online").count();
+    Some((online, total))
+}
+
+#[cfg(test)]
+mod tests;
