@@ -22,6 +22,7 @@ pub mod address;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
+pub mod logs;
 pub mod print_unread;
 pub mod units;
 
@@ -87,6 +88,8 @@ pub struct ServiceConfig {
     pub state_dir: PathBuf,
     pub log_dir: PathBuf,
     pub log_rotate: LogRotate,
+    /// `[service.logs.<category>]`: per category on/off, size and count.
+    pub logs: logs::LogsConfig,
     pub store: Spanned<String>,
     pub web: Option<WebConfig>,
     /// Folder of report templates and strings that replace the built-in ones
@@ -153,6 +156,7 @@ impl Default for ServiceConfig {
             state_dir: PathBuf::from("/var/lib/umsgate"),
             log_dir: PathBuf::from("/var/log/umsgate"),
             log_rotate: LogRotate::default(),
+            logs: logs::LogsConfig::default(),
             store: Spanned::new(0..0, "sqlite".to_owned()),
             web: None,
             templates_dir: None,
@@ -162,8 +166,9 @@ impl Default for ServiceConfig {
     }
 }
 
-/// `log_rotate = { size = "10MB", keep = 5 }`: per category file; `size = 0` never rotates.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// `log_rotate = { size = "10MB", keep = 5 }`: per category file; `size = 0` never rotates,
+/// `keep = 0` deletes no old file. [`logs`] overrides it per category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogRotate {
     pub size: ByteSize,
