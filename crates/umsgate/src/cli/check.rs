@@ -8,7 +8,9 @@
 //! print-unread rule's printer is asked for its state over IPP (`Get-Printer-Attributes`):
 //! one that cannot be reached or does not accept jobs fails. The renderer's converters
 //! (LibreOffice, Chromium) must be installed unless switched off (`render.converter`,
-//! `render.html` = "none").
+//! `render.html` = "none"). With `--config-only` (the systemd unit's `ExecStartPre`) only
+//! the configuration and the cover templates are checked: a peer that is down at boot must
+//! not keep umsgate from starting, since it retries on its own.
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -35,7 +37,7 @@ async fn printer_state(uri: &str) -> Result<String, String> {
     }
 }
 
-pub(crate) fn check(config: &Config) -> Exit {
+pub(crate) fn check(config: &Config, config_only: bool) -> Exit {
     println!(
         "{}: configuration is valid ({} instance(s))",
         config.path.display(),
@@ -60,6 +62,9 @@ pub(crate) fn check(config: &Config) -> Exit {
             failed = true;
             println!("cover pages: FAILED: {e}");
         }
+    }
+    if config_only {
+        return if failed { Exit::Config } else { Exit::Success };
     }
     // The renderer's converters: installed where the configuration says they are (they are
     // started by the first document, not here).

@@ -5,10 +5,11 @@
 //! when no instance is enabled. A signal while the instances are starting stops at once.
 //!
 //! Implementation summary: one multi-threaded runtime; a `watch` channel tells every
-//! instance to stop; the banner (the demo's instructions) is printed once all listen.
+//! instance to stop; the banner (the demo's instructions) is printed once all listen, and the
+//! service manager is told `READY=1` then (`STOPPING=1` when the stop begins).
 
 use umsgate::config::Config;
-use umsgate::instance;
+use umsgate::{instance, service_manager};
 
 use super::{Exit, runtime};
 
@@ -43,7 +44,12 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         if let Some(b) = banner {
             println!("{b}");
         }
+        service_manager::notify_ready(&match instances.len() {
+            1 => "1 instance listening".to_owned(),
+            n => format!("{n} instances listening"),
+        });
         stop.wait().await;
+        service_manager::notify_stopping();
         tracing::info!(
             event = "shutdown",
             "stopping: no new connections, finishing sessions"
