@@ -23,6 +23,7 @@ pub mod ldap;
 pub mod ldap_filter;
 mod load;
 pub mod logs;
+mod mail;
 pub mod print_unread;
 pub mod units;
 
