@@ -663,9 +663,9 @@ pub struct DirectoryConfig {
     /// TCP connect (and TLS handshake) timeout per server.
     #[serde(deserialize_with = "units::duration")]
     pub connect_timeout: Duration,
-    /// After a failover, how long until the first server is tried again.
-    #[serde(deserialize_with = "units::duration")]
-    pub failback: Duration,
+    /// After a failover, how long until the first server is tried again (`"never"`: not
+    /// before a restart).
+    pub failback: ldap::Failback,
     /// Simple paged results page size (RFC 2696); 0 = no paging control.
     pub page_size: u32,
     #[serde(deserialize_with = "units::duration")]
@@ -704,7 +704,7 @@ impl Default for DirectoryConfig {
             sender_filter: None,
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(3),
-            failback: Duration::from_secs(300),
+            failback: ldap::Failback::After(Duration::from_secs(300)),
             page_size: 500,
             cache_ttl: Duration::from_secs(60),
             cache_entries: 10_000,
