@@ -27,6 +27,9 @@ use crate::config::{Config, GatewayKind, InstanceConfig};
 /// Stands for the number in the address patterns this module prints.
 pub const NUMBER: &str = "<number>";
 
+/// Stands for umsgate's host address in transport lines of a wildcard listener.
+pub const HOST_ADDRESS: &str = "<umsgate-host-address>";
+
 /// The services an engine kind carries (DESIGN.md §3: one gateway per instance).
 pub fn carried(kind: GatewayKind) -> &'static [Service] {
     match kind {
@@ -192,10 +195,18 @@ pub fn render_text(routes: &[InstanceRoutes]) -> String {
             "  umsgate delivers to: {} (accept mail from umsgate's host for local recipients)",
             r.delivers_to
         );
+        // A wildcard listener is reached at the host's own address, which only the
+        // administrator knows: it stays a placeholder.
         let hop = r
             .listen
             .first()
-            .map(|a| format!("smtp:[{}]:{}", a.ip(), a.port()))
+            .map(|a| {
+                if a.ip().is_unspecified() {
+                    format!("smtp:[{HOST_ADDRESS}]:{}", a.port())
+                } else {
+                    format!("smtp:[{}]:{}", a.ip(), a.port())
+                }
+            })
             .unwrap_or_default();
         for s in r.services.iter().filter_map(|s| s.domain.as_ref()) {
             transport.push(format!("{s} {hop}"));
@@ -281,6 +292,14 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("voice.example.com"), "{text}");
+        // A wildcard listener: the mail server needs the host's address, not 0.0.0.0.
+        c.instances[0].smtp_in.listen =
+            toml::Spanned::new(0..0, vec!["0.0.0.0:25".parse().unwrap()]);
+        let text = render_text(&routes(&c));
+        assert!(
+            text.contains("fax.example.com smtp:[<umsgate-host-address>]:25\n"),
+            "{text}"
+        );
     }
 
     #[test]
