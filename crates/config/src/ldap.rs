@@ -25,6 +25,39 @@ pub struct NumberFilter(pub FilterTemplate);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SenderFilter(pub FilterTemplate);
 
+/// `failback`: after a failover, when the first server is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failback {
+    /// One lookup tries the first server this long after the failover, and again every
+    /// such interval while it fails.
+    After(Duration),
+    /// `"never"`: stay on the server failed over to until it fails itself or umsgate
+    /// restarts (a first server that comes back is not trusted until then).
+    Never,
+}
+
+impl Failback {
+    /// The interval, or `None` for [`Failback::Never`].
+    pub fn interval(self) -> Option<Duration> {
+        match self {
+            Failback::After(d) => Some(d),
+            Failback::Never => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Failback {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().eq_ignore_ascii_case("never") {
+            return Ok(Failback::Never);
+        }
+        crate::units::parse_duration(&s)
+            .map(Failback::After)
+            .map_err(|e| serde::de::Error::custom(format!("{e}, or \"never\"")))
+    }
+}
+
 impl<'de> Deserialize<'de> for NumberFilter {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -386,7 +419,7 @@ pub struct LdapSettings {
     pub sender_filter: FilterTemplate,
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    pub failback: Duration,
+    pub failback: Failback,
     pub page_size: u32,
     pub cache_ttl: Duration,
     pub cache_entries: usize,
@@ -498,6 +531,32 @@ impl LdapSettings {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn failback_is_a_duration_or_never() {
+        let parse = |v: &str| {
+            let text = format!(
+                "[[instance]]\nid = \"a\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:0\"]\n[instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\nreport_sender = \"ums@example.com\"\n[instance.directory]\nkind = \"ldap\"\nservers = [\"ldap://127.0.0.1:389\"]\nbase_dns = [\"dc=example,dc=com\"]\nfailback = \"{v}\"\n"
+            );
+            crate::Config::parse(&text, std::path::Path::new("/x/umsgate.toml"))
+                .map(|c| c.instances[0].directory.failback)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(parse("never"), Ok(Failback::Never));
+        assert_eq!(parse("Never"), Ok(Failback::Never));
+        assert_eq!(parse("10m"), Ok(Failback::After(Duration::from_secs(600))));
+        let e = parse("soon").unwrap_err();
+        assert!(
+            e.starts_with("/x/umsgate.toml:13: instance.directory.failback:")
+                && e.contains("never"),
+            "{e}"
+        );
+        assert_eq!(
+            DirectoryConfig::default().failback,
+            Failback::After(Duration::from_secs(300))
+        );
+        assert_eq!(Failback::Never.interval(), None);
+    }
 
     #[test]
     fn every_preset_compiles_and_config_values_win() {

@@ -25,6 +25,8 @@ pub mod ldap;
 pub mod ldap_filter;
 mod load;
 pub mod metrics;
+pub mod logs;
+mod mail;
 pub mod print_unread;
 pub mod store;
 pub mod units;
@@ -94,6 +96,8 @@ pub struct ServiceConfig {
     pub state_dir: PathBuf,
     pub log_dir: PathBuf,
     pub log_rotate: LogRotate,
+    /// `[service.logs.<category>]`: per category on/off, size and count.
+    pub logs: logs::LogsConfig,
     pub store: Spanned<String>,
     /// The PostgreSQL store's password, when it is not in the URL.
     pub store_password_file: Option<Spanned<PathBuf>>,
@@ -169,6 +173,7 @@ impl Default for ServiceConfig {
             state_dir: PathBuf::from("/var/lib/umsgate"),
             log_dir: PathBuf::from("/var/log/umsgate"),
             log_rotate: LogRotate::default(),
+            logs: logs::LogsConfig::default(),
             store: Spanned::new(0..0, "sqlite".to_owned()),
             store_password_file: None,
             store_pool: store::StorePool::default(),
@@ -182,8 +187,9 @@ impl Default for ServiceConfig {
     }
 }
 
-/// `log_rotate = { size = "10MB", keep = 5 }`: per category file; `size = 0` never rotates.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// `log_rotate = { size = "10MB", keep = 5 }`: per category file; `size = 0` never rotates,
+/// `keep = 0` deletes no old file. [`logs`] overrides it per category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogRotate {
     pub size: ByteSize,
@@ -677,9 +683,9 @@ pub struct DirectoryConfig {
     /// TCP connect (and TLS handshake) timeout per server.
     #[serde(deserialize_with = "units::duration")]
     pub connect_timeout: Duration,
-    /// After a failover, how long until the first server is tried again.
-    #[serde(deserialize_with = "units::duration")]
-    pub failback: Duration,
+    /// After a failover, how long until the first server is tried again (`"never"`: not
+    /// before a restart).
+    pub failback: ldap::Failback,
     /// Simple paged results page size (RFC 2696); 0 = no paging control.
     pub page_size: u32,
     #[serde(deserialize_with = "units::duration")]
@@ -722,7 +728,7 @@ impl Default for DirectoryConfig {
             sender_filter: None,
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(3),
-            failback: Duration::from_secs(300),
+            failback: ldap::Failback::After(Duration::from_secs(300)),
             page_size: 500,
             cache_ttl: Duration::from_secs(60),
             cache_entries: 10_000,

@@ -197,8 +197,9 @@ fn pick<'a>(config: &'a Config, id: Option<&InstanceId>) -> Result<&'a InstanceC
 fn ldap(config: &Config, inst: &InstanceConfig) -> Result<LdapDirectory, UserError> {
     let plan = config.site.plan()?;
     // Log into the instance's ldap.log like the running instance; without it, nowhere.
-    let logs = InstanceLogs::open(
+    let logs = InstanceLogs::open_with(
         &config.instance_log_dir(inst.id.get_ref()),
+        &config.service.logs,
         config.service.log_rotate,
     )
     .ok()

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use umsgate_config::LogRotate;
+use umsgate_config::logs::{CategoryLogSettings, LogCategory, LogsConfig};
 use umsgate_domain::clock;
 
 /// One category file.
@@ -23,7 +24,8 @@ use umsgate_domain::clock;
 pub struct CategoryLog {
     path: PathBuf,
     rotate: LogRotate,
-    state: Mutex<State>,
+    /// `None`: the category is switched off.
+    state: Option<Mutex<State>>,
 }
 
 #[derive(Debug)]
@@ -44,12 +46,31 @@ impl CategoryLog {
         Ok(CategoryLog {
             path,
             rotate,
-            state: Mutex::new(State {
+            state: Some(Mutex::new(State {
                 file: Some(file),
                 size,
                 failed: false,
-            }),
+            })),
         })
+    }
+
+    /// Opens the file at `path` when `settings` enable it; otherwise a log that writes
+    /// nothing and creates no file.
+    pub fn with_settings(path: PathBuf, settings: CategoryLogSettings) -> io::Result<CategoryLog> {
+        if settings.enabled {
+            CategoryLog::open(path, settings.rotate)
+        } else {
+            Ok(CategoryLog {
+                path,
+                rotate: settings.rotate,
+                state: None,
+            })
+        }
+    }
+
+    /// Whether lines are written.
+    pub fn is_enabled(&self) -> bool {
+        self.state.is_some()
     }
 
     pub fn path(&self) -> &Path {
@@ -65,7 +86,10 @@ impl CategoryLog {
                 .map(|c| if c == '\r' || c == '\n' { ' ' } else { c }),
         );
         line.push('\n');
-        let Ok(mut st) = self.state.lock() else {
+        let Some(state) = &self.state else {
+            return;
+        };
+        let Ok(mut st) = state.lock() else {
             return;
         };
         if let Err(e) = self.write(&mut st, line.as_bytes()) {
@@ -108,11 +132,18 @@ impl CategoryLog {
 
     fn rotate_files(&self) -> io::Result<()> {
         let keep = self.rotate.keep;
-        if keep == 0 {
-            return std::fs::remove_file(&self.path).or_else(ignore_missing);
-        }
-        std::fs::remove_file(self.rotated(keep)).or_else(ignore_missing)?;
-        for n in (1..keep).rev() {
+        let last = if keep == 0 {
+            // Every old file stays: the move starts at the highest number there is.
+            let mut n = 0;
+            while n < u32::MAX && self.rotated(n + 1).exists() {
+                n += 1;
+            }
+            n + 1
+        } else {
+            std::fs::remove_file(self.rotated(keep)).or_else(ignore_missing)?;
+            keep
+        };
+        for n in (1..last).rev() {
             std::fs::rename(self.rotated(n), self.rotated(n + 1)).or_else(ignore_missing)?;
         }
         std::fs::rename(&self.path, self.rotated(1)).or_else(ignore_missing)
@@ -138,13 +169,27 @@ pub struct InstanceLogs {
 }
 
 impl InstanceLogs {
-    /// Opens `smtp.log`, `ldap.log`, `msgid.log` and `print.log` in `dir`.
+    /// Opens `smtp.log`, `ldap.log`, `msgid.log` and `print.log` in `dir`, all of them on and
+    /// rotated by `rotate`.
     pub fn open(dir: &Path, rotate: LogRotate) -> io::Result<InstanceLogs> {
+        InstanceLogs::open_with(dir, &LogsConfig::default(), rotate)
+    }
+
+    /// Opens the category files in `dir`, each with its `[service.logs.<category>]`
+    /// settings over `default` (`service.log_rotate`); a category switched off gets no file.
+    pub fn open_with(
+        dir: &Path,
+        logs: &LogsConfig,
+        default: LogRotate,
+    ) -> io::Result<InstanceLogs> {
+        let open = |c: LogCategory| {
+            CategoryLog::with_settings(dir.join(c.file_name()), logs.settings(c, default))
+        };
         Ok(InstanceLogs {
-            smtp: CategoryLog::open(dir.join("smtp.log"), rotate)?,
-            ldap: CategoryLog::open(dir.join("ldap.log"), rotate)?,
-            msgid: CategoryLog::open(dir.join("msgid.log"), rotate)?,
-            print: CategoryLog::open(dir.join("print.log"), rotate)?,
+            smtp: open(LogCategory::Smtp)?,
+            ldap: open(LogCategory::Ldap)?,
+            msgid: open(LogCategory::Msgid)?,
+            print: open(LogCategory::Print)?,
         })
     }
 }
@@ -182,6 +227,64 @@ mod tests {
             );
         }
         assert!(!dir.join("smtp.log.3").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn fresh_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("umsgate-log-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn keep_zero_deletes_no_old_file_and_keeps_their_order() {
+        let dir = fresh_dir("keep0");
+        let log = CategoryLog::open(
+            dir.join("ldap.log"),
+            LogRotate {
+                size: ByteSize(100),
+                keep: 0,
+            },
+        )
+        .unwrap();
+        for i in 0..20 {
+            log.line(&format!("search {i:02}"));
+        }
+        let mut files = 0;
+        while dir.join(format!("ldap.log.{}", files + 1)).exists() {
+            files += 1;
+        }
+        assert!(files >= 5, "only {files} old files");
+        // Oldest (highest number) first, then the current file: every line once, in order.
+        let mut all = String::new();
+        for n in (1..=files).rev() {
+            all += &std::fs::read_to_string(dir.join(format!("ldap.log.{n}"))).unwrap();
+        }
+        all += &std::fs::read_to_string(dir.join("ldap.log")).unwrap();
+        let got: Vec<&str> = all.lines().map(|l| l.split_once(' ').unwrap().1).collect();
+        let want: Vec<String> = (0..20).map(|i| format!("search {i:02}")).collect();
+        assert_eq!(got, want);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_category_switched_off_creates_and_writes_no_file() {
+        let dir = fresh_dir("off");
+        let mut logs_config = LogsConfig::default();
+        logs_config.smtp.enabled = false;
+        logs_config.msgid.keep = Some(1);
+        let logs = InstanceLogs::open_with(&dir, &logs_config, LogRotate::default()).unwrap();
+        logs.smtp.line("connected");
+        logs.ldap.line("search");
+        assert!(!logs.smtp.is_enabled());
+        assert!(!dir.join("smtp.log").exists());
+        assert!(
+            std::fs::read_to_string(dir.join("ldap.log"))
+                .unwrap()
+                .ends_with(" search\n")
+        );
+        assert!(dir.join("msgid.log").exists() && dir.join("print.log").exists());
+        assert_eq!(logs.msgid.rotate.keep, 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

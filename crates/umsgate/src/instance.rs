@@ -187,7 +187,7 @@ impl Instance {
             .map_err(|e| err(format!("cannot create {}: {e}", dirs.root.display())))?;
         let log_dir = config.instance_log_dir(inst.id.get_ref());
         let logs = Arc::new(
-            InstanceLogs::open(&log_dir, config.service.log_rotate)
+            InstanceLogs::open_with(&log_dir, &config.service.logs, config.service.log_rotate)
                 .map_err(|e| err(format!("cannot open logs in {}: {e}", log_dir.display())))?,
         );
         let plan = config.site.plan().map_err(|e| err(e.to_string()))?;

@@ -36,5 +36,7 @@ pub mod outbound;
 pub mod print;
 pub mod rendering;
 pub mod reports;
+pub mod routes;
+pub mod service_manager;
 pub mod store;
 pub mod supervisor;

@@ -39,7 +39,12 @@ enum Command {
     /// Run all enabled instances in the foreground until SIGTERM/SIGINT
     Run,
     /// Validate the configuration; exit 1 on any error
-    Check,
+    Check {
+        /// Only the configuration and the cover templates: do not contact the peers (for the
+        /// service's start, where a peer that is down must not keep umsgate from starting)
+        #[arg(long)]
+        config_only: bool,
+    },
     /// Write a self-contained demo into ./umsgate-demo/ (unless present) and run it
     Demo {
         /// Folder of the demo
@@ -74,6 +79,17 @@ enum Command {
     /// The instances in the configuration: list, new, delete
     #[command(subcommand)]
     Instance(cli::instance::InstanceCommand),
+    /// The domains and addresses the mail server must route to umsgate
+    Routes {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the manual page umsgate(1) (roff) to FILE or stdout
+    #[command(hide = true)]
+    Man {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -97,6 +113,9 @@ fn main() -> ExitCode {
         Command::Demo { dir, listen } => return cli::demo::demo(&dir, listen).into(),
         Command::HashPassword => return cli::hash_password::hash_password().into(),
         Command::Fax(ref f) => return cli::fax::fax(f).into(),
+        Command::Man { ref out } => {
+            return cli::man::man(<Cli as clap::CommandFactory>::command(), out.as_deref()).into();
+        }
         _ => match cli::load(cli.config.as_deref()) {
             Ok(c) => c,
             Err(e) => return e.into(),
@@ -104,7 +123,8 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Run => cli::run::run(&config, None).into(),
-        Command::Check => cli::check::check(&config).into(),
+        Command::Check { config_only } => cli::check::check(&config, *config_only).into(),
+        Command::Routes { json } => cli::routes::routes(&config, *json).into(),
         Command::Info { json } => cli::info::info(&config, *json).into(),
         Command::Queue(q) => cli::queue::queue(&config, q).into(),
         Command::SendTest(args) => cli::send_test::send_test(&config, args).into(),
@@ -115,6 +135,8 @@ fn main() -> ExitCode {
         Command::Render(args) => cli::render::render(&config, args).into(),
         Command::Instance(cmd) => cli::instance::instance(&config, cmd).into(),
         // Ran above, without a configuration.
-        Command::Demo { .. } | Command::HashPassword | Command::Fax(_) => Exit::Success.into(),
+        Command::Demo { .. } | Command::HashPassword | Command::Fax(_) | Command::Man { .. } => {
+            Exit::Success.into()
+        }
     }
 }

@@ -408,6 +408,66 @@ async fn back_to_the_first_server_after_failback() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `failback = "never"`: after a failover the directory stays on the server it failed over
+/// to, although the first one is back. The same scenario with `failback = "0s"` goes back at
+/// the next lookup, so it does show a failback where one is due. No time passes in either.
+#[tokio::test]
+async fn failback_never_stays_on_the_failover_server() {
+    let plain = env("LDAP_URL");
+    for (failback, goes_back) in [("0s", true), ("never", false)] {
+        let dir = work(&format!("failback-{failback}"));
+        let port = closed_port();
+        let cfg = directory_config(
+            &dir,
+            &format!(
+                "servers = [\"ldap://127.0.0.1:{port}\", \"{plain}\"]\nbase_dns = [\"{}\"]\ncache_ttl = \"0s\"\nfailback = \"{failback}\"\nconnect_timeout = \"1s\"\n",
+                base("ou=Munich")
+            ),
+        );
+        let logs = Arc::new(InstanceLogs::open(&dir.join("log"), Default::default()).unwrap());
+        let d = LdapDirectory::new(&cfg, plan(), Some(logs)).unwrap();
+        assert!(d.by_sender("jane@example.com").await.unwrap().is_some());
+        assert!(
+            ldap_log(&dir).contains("failover=yes"),
+            "{}",
+            ldap_log(&dir)
+        );
+        // the first server comes back
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let task = tokio::spawn(proxy(
+            listener,
+            plain.trim_start_matches("ldap://").to_owned(),
+        ));
+        for _ in 0..3 {
+            assert!(d.by_sender("jane@example.com").await.unwrap().is_some());
+        }
+        let log = ldap_log(&dir);
+        let first = format!("server=ldap://127.0.0.1:{port}");
+        assert_eq!(
+            log.contains(&format!("failback {first}")),
+            goes_back,
+            "failback = {failback}:\n{log}"
+        );
+        let last = log.lines().last().unwrap();
+        if goes_back {
+            assert!(last.contains(&first), "{last}");
+        } else {
+            assert!(last.contains(&format!("server={plain}")), "{last}");
+            // No connection to the first server after the refused one.
+            let connects = log
+                .lines()
+                .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest))
+                .filter(|rest| rest.starts_with(&format!("connect {first}")))
+                .count();
+            assert_eq!(connects, 0, "{log}");
+        }
+        task.abort();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
 #[tokio::test]
 async fn injected_values_match_only_themselves() {
     let dir = work("inject");

@@ -9,7 +9,10 @@
 //! attempt is bounded by `connect_timeout` (TCP and TLS) plus `timeout` (StartTLS and bind).
 //! A connection on any server but the first is a *failover*: after `failback` one lookup tries
 //! the first server again (the others go on using the current connection meanwhile); success
-//! moves every later lookup back, failure waits another `failback`.
+//! moves every later lookup back, failure waits another `failback`. With `failback =
+//! "never"` no lookup goes back: the pool stays on the server it failed over to until that
+//! connection breaks (then the servers are tried from that one on, in order) or umsgate
+//! restarts.
 //!
 //! XXX: a single connection serialises nothing (requests are pipelined), but a server that
 //! handles one connection's operations on one thread caps throughput; `slapd` and AD do not.
@@ -189,7 +192,11 @@ impl Pool {
             if !ldap.is_closed() {
                 if c.failback_at.is_some_and(|t| Instant::now() >= t) {
                     // This lookup tries the first server; the others keep the current one.
-                    c.failback_at = Some(Instant::now() + self.settings.failback);
+                    c.failback_at = self
+                        .settings
+                        .failback
+                        .interval()
+                        .map(|d| Instant::now() + d);
                     try_failback = true;
                 } else {
                     return Ok(Lease {
@@ -281,7 +288,12 @@ impl Pool {
                     *g
                 };
                 self.last.store(i, Ordering::Relaxed);
-                let failback_at = (i != 0).then(|| Instant::now() + self.settings.failback);
+                let failback_at = self
+                    .settings
+                    .failback
+                    .interval()
+                    .filter(|_| i != 0)
+                    .map(|d| Instant::now() + d);
                 self.log.line(&format!(
                     "connect server={server} bind_dn={} ms={ms:.1}{}",
                     self.settings.read.dn,

@@ -18,6 +18,9 @@
 //! running service holds is reported as such (`listen_check`). A Kannel gateway reads
 //! bearerbox's status page (`status_url`: at least one SMSC online) or, without one, asks
 //! the sendsms URL for an answer.
+//! With `--config-only` (the systemd unit's `ExecStartPre`) only
+//! the configuration and the cover templates are checked: a peer that is down at boot must
+//! not keep umsgate from starting, since it retries on its own.
 //!
 //! Implementation summary: the probes are the library's (`directory::ldap::check`,
 //! `delivery::check_mail_server`); the file directory is opened as the instance
@@ -68,7 +71,7 @@ fn store_failure(e: &umsgate::store::StoreError) -> String {
     format!("{text}{hint}")
 }
 
-pub(crate) fn check(config: &Config) -> Exit {
+pub(crate) fn check(config: &Config, config_only: bool) -> Exit {
     println!(
         "{}: configuration is valid ({} instance(s))",
         config.path.display(),
@@ -126,6 +129,9 @@ pub(crate) fn check(config: &Config) -> Exit {
             failed = true;
             println!("cover pages: FAILED: {e}");
         }
+    }
+    if config_only {
+        return if failed { Exit::Config } else { Exit::Success };
     }
     // The renderer's converters: installed where the configuration says they are (they are
     // started by the first document, not here).

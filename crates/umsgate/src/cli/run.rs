@@ -13,13 +13,14 @@
 //! Implementation summary: one multi-threaded runtime; the [`Supervisor`] owns the
 //! instances; the Prometheus recorder is installed first and `/metrics` served on
 //! `metrics.listen` when configured; the banner (the demo's instructions) is printed once
-//! all listen.
+//! all listen, and the service manager is told `READY=1` then (`RELOADING=1` … `READY=1`
+//! around a reload, `STOPPING=1` when the stop begins).
 
 use std::path::{Path, PathBuf};
 
 use umsgate::config::Config;
 use umsgate::instance::Termination;
-use umsgate::metrics;
+use umsgate::{metrics, service_manager};
 use umsgate::supervisor::{ReloadError, Supervisor};
 
 use super::{Exit, runtime};
@@ -100,12 +101,18 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         if let Some(b) = banner {
             println!("{b}");
         }
+        service_manager::notify_ready(&listening(&supervisor));
         loop {
             tokio::select! {
                 _ = stop.wait() => break,
-                _ = hangup.wait() => reload(&mut supervisor, &exporter).await,
+                _ = hangup.wait() => {
+                    service_manager::notify_reloading();
+                    reload(&mut supervisor, &exporter).await;
+                    service_manager::notify_ready(&listening(&supervisor));
+                }
             }
         }
+        service_manager::notify_stopping();
         tracing::info!(
             event = "shutdown",
             "stopping: no new connections, finishing sessions"
@@ -115,6 +122,14 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         let _ = std::fs::remove_file(&pid_path);
         Exit::Success
     })
+}
+
+/// The status line systemd shows.
+fn listening(supervisor: &Supervisor) -> String {
+    match supervisor.instances().count() {
+        1 => "1 instance listening".to_owned(),
+        n => format!("{n} instances listening"),
+    }
 }
 
 fn source_text(e: &dyn std::error::Error) -> String {

@@ -108,7 +108,7 @@ impl Outbound {
         let now = clock::now();
         let parts = MailParts {
             from_address: &self.config.mail.report_sender,
-            from_name: &self.config.mail.report_display_name,
+            from_name: self.config.mail.report_from_name(),
             to,
             message_id: &message_id,
             date: now,

@@ -89,11 +89,15 @@ async fn harness(name: &str) -> Harness {
 }
 
 async fn harness_with(name: &str, queues: Queues) -> Harness {
+    harness_config(name, queues, CONFIG).await
+}
+
+/// [`harness_with`] for another configuration `text` (of the same shape as [`CONFIG`]).
+async fn harness_config(name: &str, queues: Queues, text: &str) -> Harness {
     let dir = std::env::temp_dir().join(format!("umsgate-worker-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("users.toml"), USERS).unwrap();
-    let text = CONFIG;
     let path = dir.join("umsgate.toml");
     std::fs::write(&path, text).unwrap();
     let config = Config::parse(text, &path).unwrap();
@@ -326,4 +330,52 @@ async fn mail_for_umsgates_own_mailbox_is_archived_with_its_reason() {
         Some("mail for umsgate's own mailbox")
     );
     assert_eq!(sc.rcpts[0].address, "ums@example.com");
+}
+
+/// The `From:` of the report a refused job gets, with the general `display_name` and the
+/// given `report_display_name` lines.
+async fn report_from(name: &str, names: &str) -> String {
+    let text = CONFIG.replace(
+        "maildir = \"maildir/\"\n",
+        &format!("maildir = \"maildir/\"\n{names}"),
+    );
+    let h = harness_config(name, Queues::InMemory, &text).await;
+    // Jane may fax nationally only: an international number is refused with a report.
+    let eml = b"From: jane@example.com\r\nTo: +14155550100@fax.example.com\r\nSubject: offer\r\nMessage-ID: <m2@example.com>\r\n\r\nbody\r\n";
+    let id = QueueId::generate();
+    let sc = adopt::sidecar(&id, &"t".parse().unwrap(), crate::clock::now(), eml);
+    h.out.smtp_in.store(sc, eml.to_vec()).await.unwrap();
+    let entry = h.out.smtp_in.list().unwrap().remove(0);
+    h.out.process(&entry).await.unwrap();
+    assert!(h.sent_jobs().is_empty());
+    let new = h.dir.join("maildir/jane@example.com/new");
+    let files: Vec<_> = std::fs::read_dir(&new)
+        .unwrap_or_else(|e| panic!("no report in {}: {e}", new.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mail = std::fs::read_to_string(&files[0]).unwrap();
+    mail.lines()
+        .find(|l| l.starts_with("From: "))
+        .unwrap_or_else(|| panic!("no From: in\n{mail}"))
+        .trim_end()
+        .to_owned()
+}
+
+/// Reports show `report_display_name`, or the general `display_name` when that is empty.
+#[tokio::test]
+async fn a_report_takes_the_general_display_name_when_its_own_is_empty() {
+    assert_eq!(
+        report_from("dn-general", "display_name = \"UMS Head office\"\n").await,
+        "From: \"UMS Head office\" <ums@example.com>"
+    );
+    assert_eq!(
+        report_from(
+            "dn-report",
+            "display_name = \"UMS Head office\"\nreport_display_name = \"UMS reports\"\n"
+        )
+        .await,
+        "From: \"UMS reports\" <ums@example.com>"
+    );
+    assert_eq!(report_from("dn-none", "").await, "From: <ums@example.com>");
 }

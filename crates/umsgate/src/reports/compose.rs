@@ -24,7 +24,8 @@ use super::{Rendered, ReportInput};
 pub struct MailParts<'a> {
     /// `[instance.mail] report_sender`.
     pub from_address: &'a str,
-    /// `[instance.mail] report_display_name` (may be empty).
+    /// `[instance.mail] report_display_name`, else `display_name` (may be empty):
+    /// [`umsgate_config::MailConfig::report_from_name`].
     pub from_name: &'a str,
     /// The sender of the user's mail.
     pub to: &'a str,
