@@ -22,8 +22,10 @@ pub mod address;
 pub mod ldap;
 pub mod ldap_filter;
 mod load;
+pub mod portal;
 pub mod print_unread;
 pub mod units;
+pub mod web_auth;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -184,6 +186,19 @@ impl Default for LogRotate {
 #[serde(deny_unknown_fields)]
 pub struct WebConfig {
     pub listen: SocketAddr,
+    /// `[[service.web.admins]]`: administrators with a password of their own.
+    #[serde(default)]
+    pub admins: Vec<web_auth::WebAdmin>,
+    /// Directory users in this group are administrators too.
+    #[serde(default)]
+    pub admin_group: Option<web_auth::GroupDn>,
+    #[serde(default)]
+    pub admin_membership: web_auth::AdminMembership,
+    #[serde(default)]
+    pub login_limit: web_auth::LoginLimit,
+    /// `[service.web.portal]`: what users see and change in the self-service portal.
+    #[serde(default)]
+    pub portal: portal::PortalConfig,
 }
 
 /// `[site]`: the number plan (DESIGN.md §4). Values are digit strings.
