@@ -88,6 +88,14 @@ fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), DirectoryE
                 Err(e) => warnings.push(format!("user {}: number `{n}` skipped: {e}", u.mail)),
             }
         }
+        if let Some(h) = &u.password_hash
+            && !h.starts_with("$argon2")
+        {
+            warnings.push(format!(
+                "user {}: password_hash is not an argon2 hash ($argon2id$…): no login",
+                u.mail
+            ));
+        }
         index.hashes.push(u.password_hash);
         index.users.push(User {
             id: u.mail.clone(),

@@ -140,6 +140,9 @@ pub struct Instance {
     pub dirs: InstanceDirs,
     pub listen: Vec<SocketAddr>,
     pub logs: Arc<InstanceLogs>,
+    /// The directory the instance's workers look users up in: the web portal writes through
+    /// it, so that their cache forgets a changed user at once.
+    pub directory: Arc<Directory>,
     /// Wakes the inbound worker (a received message was written in this process).
     pub received: Arc<tokio::sync::Notify>,
     tasks: Vec<JoinHandle<()>>,
@@ -209,6 +212,7 @@ impl Instance {
                     .map_err(|e| caused(e.into()))?,
             ))),
         };
+        let shared_directory = Arc::clone(&directory);
         let gateway =
             Arc::new(Gateway::open(&inst.gateway, &dirs.gateway).map_err(|e| caused(e.into()))?);
         // Held mail must be visible in smtp-in/ as files: no intake log then.
@@ -317,6 +321,7 @@ impl Instance {
             dirs,
             listen,
             logs,
+            directory: shared_directory,
             received,
             tasks,
             _processing: Arc::clone(work),

@@ -24,12 +24,13 @@ use std::sync::Arc;
 
 use umsgate_domain::{InboundFax, Language, Priority, Rights, Service, UserSettings};
 
-use crate::config::DefaultsConfig;
 use crate::config::portal::{FieldAccess, PortalConfig, Visibility};
 use crate::config::units::InstanceId;
+use crate::config::{Config, DefaultsConfig, InstanceConfig};
 use crate::directory::{Directory, DirectoryError, LdapDirectory, User};
 use crate::outbound::policy::Effective;
 use crate::store::{Store, StoreError};
+use umsgate_render::cover::Covers;
 
 /// Longest fax headline, in characters (a fax page header line holds about this much next
 /// to the date, the sender's number and the page number).
@@ -253,6 +254,31 @@ fn settings_of(user: &User) -> Result<UserSettings, ()> {
 }
 
 impl Portal {
+    /// The portal of one instance: `[service.web.portal]`, the instance's defaults, the
+    /// service's covers, and the instance's own directory ([`crate::instance::Instance`]'s,
+    /// shared with its workers) and store.
+    pub fn new(
+        config: &Config,
+        inst: &InstanceConfig,
+        covers: &Covers,
+        directory: Arc<Directory>,
+        store: Store,
+    ) -> Portal {
+        Portal {
+            instance: inst.id.get_ref().clone(),
+            config: config
+                .service
+                .web
+                .as_ref()
+                .map(|w| w.portal)
+                .unwrap_or_default(),
+            defaults: inst.defaults.clone(),
+            covers: covers.names().map(str::to_owned).collect(),
+            directory,
+            store,
+        }
+    }
+
     /// The view of the user who logged in as `address`.
     pub async fn view(&self, address: &str) -> Result<PortalView, PortalError> {
         let user =
@@ -540,6 +566,29 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, PortalError::ReadOnlyDirectory), "{e:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_instance_portal_offers_the_services_covers_and_its_settings() {
+        let dir = std::env::temp_dir().join(format!("umsgate-portal-new-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("users.toml"), "").unwrap();
+        let text = "[service.web]\nlisten = \"127.0.0.1:8080\"\n[service.web.portal]\nheadline = \"show\"\n\n\
+                    [[instance]]\nid = \"inst2\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:10025\"]\n\
+                    [instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"p@example.com\"\n\
+                    report_sender = \"u@example.com\"\n[instance.defaults]\npriority = \"high\"\n";
+        let config = Config::parse(text, &dir.join("umsgate.toml")).unwrap();
+        let covers = Covers::load(None).unwrap();
+        let store = Store::open(&dir.join("umsgate.db")).await.unwrap();
+        let directory = Arc::new(Directory::File(
+            FileDirectory::open(&dir.join("users.toml"), plan()).unwrap(),
+        ));
+        let p = Portal::new(&config, &config.instances[0], &covers, directory, store);
+        assert_eq!(p.instance.as_str(), "inst2");
+        assert_eq!(p.config.headline, FieldAccess::Show);
+        assert_eq!(p.defaults.priority, Priority::High);
+        assert!(p.covers.iter().any(|c| c == "standard"), "{:?}", p.covers);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
