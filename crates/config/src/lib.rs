@@ -187,7 +187,7 @@ impl Default for LogRotate {
 pub struct WebConfig {
     pub listen: SocketAddr,
     /// `[[service.web.admins]]`: administrators with a password of their own.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "web_auth::admins")]
     pub admins: Vec<web_auth::WebAdmin>,
     /// Directory users in this group are administrators too.
     #[serde(default)]

@@ -20,6 +20,31 @@ pub struct WebAdmin {
     pub password_hash: PasswordHash,
 }
 
+/// `[[service.web.admins]]`: names not empty, at most 64 characters without control
+/// characters, each once.
+pub fn admins<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<WebAdmin>, D::Error> {
+    let admins = Vec::<WebAdmin>::deserialize(d)?;
+    for (i, a) in admins.iter().enumerate() {
+        if a.name.trim().is_empty()
+            || a.name.trim() != a.name
+            || a.name.chars().count() > 64
+            || a.name.chars().any(char::is_control)
+        {
+            return Err(serde::de::Error::custom(format!(
+                "admin name `{}`: 1 to 64 characters, no spaces around, no control characters",
+                a.name.escape_debug()
+            )));
+        }
+        if admins[..i].iter().any(|b| b.name == a.name) {
+            return Err(serde::de::Error::custom(format!(
+                "admin `{}` is listed twice",
+                a.name
+            )));
+        }
+    }
+    Ok(admins)
+}
+
 /// `web.admin_membership`: how membership in `web.admin_group` is read from the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,6 +136,29 @@ impl<'de> Deserialize<'de> for GroupDn {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct A {
+        #[serde(deserialize_with = "admins")]
+        admins: Vec<WebAdmin>,
+    }
+
+    #[test]
+    fn admin_names_are_unique_and_plain() {
+        let h = "$argon2id$v=19$m=19456,t=2,p=1$dW1zZ2F0ZWR1bW15$3mQbqNbnhMOw0mFdbI8Xgk6k2wLoTFjlBSTOGpIH3yQ";
+        let one = |n: &str| format!("[[admins]]\nname = \"{n}\"\npassword_hash = \"{h}\"\n");
+        let a: A = toml::from_str(&format!("{}{}", one("admin"), one("ops"))).unwrap();
+        assert_eq!(a.admins.len(), 2);
+        let e = toml::from_str::<A>(&format!("{}{}", one("admin"), one("admin"))).unwrap_err();
+        assert!(
+            e.to_string().contains("admin `admin` is listed twice"),
+            "{e}"
+        );
+        for bad in ["", " admin", "a\\tb"] {
+            assert!(toml::from_str::<A>(&one(bad)).is_err(), "{bad:?}");
+        }
+        assert!(toml::from_str::<A>(&one("admin").replace(h, "plain")).is_err());
+    }
 
     #[derive(Debug, Deserialize)]
     struct T {
