@@ -22,6 +22,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use umsgate_domain::{InboundFax, Language, Priority, Rights, Service, UserSettings};
 
 use crate::config::portal::{FieldAccess, PortalConfig, Visibility};
@@ -74,7 +75,7 @@ impl fmt::Display for Field {
 }
 
 /// One field as the page shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldView<T> {
     /// What applies: the user's own value, else the default (`None` for a cover or a
     /// headline: the system default, no headline).
@@ -85,7 +86,7 @@ pub struct FieldView<T> {
 }
 
 /// Rights for one service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceView {
     pub service: Service,
     pub rights: Rights,
@@ -96,9 +97,10 @@ pub struct ServiceView {
     pub max_pages: Option<u32>,
 }
 
-/// Everything the portal page shows for one user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything the portal page shows for one user (serialised as the page template reads it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortalView {
+    #[serde(serialize_with = "instance_id")]
     pub instance: InstanceId,
     pub address: String,
     pub name: String,
@@ -119,7 +121,10 @@ pub struct PortalView {
 }
 
 /// What the user submitted: `Some` for each field on the form; `Some("")` = back to the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Deserialises from the form (field names as [`Field::as_str`]; other fields, such as a
+/// CSRF token, are left to the caller).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct Changes {
     pub cover: Option<String>,
     pub headline: Option<String>,
@@ -138,6 +143,10 @@ impl Changes {
         .into_iter()
         .filter_map(|(f, v)| v.as_deref().map(|v| (f, v)))
     }
+}
+
+fn instance_id<S: serde::Serializer>(id: &InstanceId, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(id.as_str())
 }
 
 /// Why a value is refused.
@@ -511,6 +520,7 @@ mod tests {
             .await
             .unwrap();
         let v = p.view("JANE@example.com").await.unwrap();
+        let json = serde_json::to_value(&v).unwrap();
         assert_eq!(v.address, "jane@example.com");
         assert_eq!(v.name, "Jane Doe");
         assert!(!v.malformed && v.read_only);
@@ -546,7 +556,22 @@ mod tests {
         assert_eq!(v.covers, ["standard", "confidential"]);
         let l = v.report_language.unwrap();
         assert!(l.value == Language::En && !l.own);
+        assert_eq!(json["instance"], "inst1");
+        assert_eq!(json["services"][1]["service"], "sms");
+        assert_eq!(json["services"][1]["per_day"], 5);
+        assert_eq!(json["headline"]["value"], "Example Corp");
+        assert_eq!(json["report_language"]["value"], "en");
         assert_eq!(v.inbound_fax.unwrap().value, InboundFax::Pdf);
+        let form: Changes =
+            serde_json::from_str(r#"{"headline":"Neu","cover":"","csrf":"t"}"#).unwrap();
+        assert_eq!(
+            form,
+            Changes {
+                headline: Some("Neu".into()),
+                cover: Some(String::new()),
+                ..Changes::default()
+            }
+        );
         // a malformed attribute: defaults only
         let v = p.view("bad@example.com").await.unwrap();
         assert!(v.malformed);
