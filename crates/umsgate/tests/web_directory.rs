@@ -253,6 +253,8 @@ async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
             login(format!("nobody-{n}@example.com"), "secret-a").await,
             LoginOutcome::Refused(Refusal::UnknownName)
         );
+        // with LDAP an unknown name costs a refused bind, like a wrong password, not a hash check
+        assert_eq!(auth.password_checks(), 0);
         // a different case of the address is the same user
         assert_eq!(
             login(mail(&b).to_uppercase(), "secret-b").await,

@@ -14,10 +14,11 @@
 //!   the user on a fresh connection ([`crate::directory::ldap::Login`]), the users file
 //!   checks the user's `password_hash` (argon2). A directory user is an administrator when
 //!   `web.admin_group` is set and he is a member (LDAP only).
-//! - A name nobody has costs one argon2 check of a dummy hash, as much as a wrong password
-//!   for an administrator or a users-file user, so the time does not tell which names exist.
-//!   For LDAP the wrong password costs a bind round trip instead; the missing user costs the
-//!   search plus the dummy check (the same order, not the same time).
+//! - A name nobody has costs what a wrong password costs, so the time does not tell which
+//!   names exist: with an LDAP directory a refused bind on a fresh connection (see
+//!   [`crate::directory::ldap::Login`]), else one argon2 check of a dummy hash, as for an
+//!   administrator or a users-file user. (A site with both a users file and LDAP pays the
+//!   LDAP price for unknown names: the same order as a users-file password, not the same.)
 //! - Every attempt passes the [`limiter`] first (per client address and per login name).
 //!
 //! Implementation summary: argon2 runs on tokio's blocking pool, at most twice the CPU
@@ -247,8 +248,11 @@ impl Authenticator {
             });
         }
         let mut failed = None;
+        // An LDAP directory that does not know the name spends a refused bind on it.
+        let mut paid = false;
         if !name.is_empty() {
             for d in &self.directories {
+                paid |= matches!(*d.directory, Directory::Ldap(_));
                 match self.in_directory(d, name, password).await {
                     Ok(Found::Outcome(o)) => return Ok(o),
                     Ok(Found::Nobody) => {}
@@ -265,7 +269,9 @@ impl Authenticator {
             return Err(e);
         }
         // Nobody has this name: cost what a wrong password costs.
-        self.verify(DUMMY_HASH, password).await;
+        if !paid {
+            self.verify(DUMMY_HASH, password).await;
+        }
         Ok(LoginOutcome::Refused(Refusal::UnknownName))
     }
 
