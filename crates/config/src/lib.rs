@@ -24,6 +24,7 @@ pub mod ldap_filter;
 mod load;
 pub mod print_unread;
 pub mod units;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -179,12 +180,7 @@ impl Default for LogRotate {
     }
 }
 
-/// `web.listen`: the admin console and user portal.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebConfig {
-    pub listen: SocketAddr,
-}
+pub use web::{WebAdmin, WebConfig};
 
 /// `[site]`: the number plan (DESIGN.md §4). Values are digit strings.
 #[derive(Debug, Clone, Deserialize)]
