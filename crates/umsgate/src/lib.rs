@@ -36,3 +36,4 @@ pub mod print;
 pub mod rendering;
 pub mod reports;
 pub mod store;
+pub mod web;
