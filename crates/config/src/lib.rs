@@ -25,6 +25,7 @@ mod load;
 pub mod portal;
 pub mod print_unread;
 pub mod units;
+pub mod web;
 pub mod web_auth;
 
 use std::net::SocketAddr;
@@ -181,25 +182,7 @@ impl Default for LogRotate {
     }
 }
 
-/// `web.listen`: the admin console and user portal.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebConfig {
-    pub listen: SocketAddr,
-    /// `[[service.web.admins]]`: administrators with a password of their own.
-    #[serde(default, deserialize_with = "web_auth::admins")]
-    pub admins: Vec<web_auth::WebAdmin>,
-    /// Directory users in this group are administrators too.
-    #[serde(default)]
-    pub admin_group: Option<web_auth::GroupDn>,
-    #[serde(default)]
-    pub admin_membership: web_auth::AdminMembership,
-    #[serde(default)]
-    pub login_limit: web_auth::LoginLimit,
-    /// `[service.web.portal]`: what users see and change in the self-service portal.
-    #[serde(default)]
-    pub portal: portal::PortalConfig,
-}
+pub use web::{WebAdmin, WebConfig};
 
 /// `[site]`: the number plan (DESIGN.md §4). Values are digit strings.
 #[derive(Debug, Clone, Deserialize)]

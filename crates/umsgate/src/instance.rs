@@ -113,9 +113,6 @@ impl Shared {
                  PostgreSQL store for several nodes is not available yet"
             )));
         }
-        if let Some(web) = &config.service.web {
-            tracing::warn!(event = "config.not_available", key = "service.web.listen", addr = %web.listen, "the web console is not in this release; nothing listens there");
-        }
         let store = Store::open(&config.service.state_dir.join("umsgate.db"))
             .await
             .map_err(|e| err(e.to_string()))?;

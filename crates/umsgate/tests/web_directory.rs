@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,7 +12,7 @@ use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 use umsgate::config::Config;
 use umsgate::directory::{Directory, LdapDirectory};
 use umsgate::store::Store;
-use umsgate::web::auth::{Authenticator, LoginOutcome, Refusal, UserDirectory};
+use umsgate::web::auth::{DirectoryLogins, LoginOutcome, Refusal, UserDirectory};
 use umsgate::web::portal::{Changes, Field, Portal, PortalError};
 use umsgate_domain::{SitePlan, SitePlanFields};
 
@@ -181,10 +180,6 @@ async fn stored_ums(ldap: &mut Ldap, dn: &str) -> String {
     e.attrs["umsUserData"][0].clone()
 }
 
-fn client() -> IpAddr {
-    IpAddr::from([192, 0, 2, 77])
-}
-
 #[tokio::test]
 async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
     let n = nonce();
@@ -229,10 +224,10 @@ async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
             &server,
             &format!("admin_group = \"{group}\"\nadmin_membership = \"{membership}\""),
         );
-        let auth = Authenticator::new(c.service.web.as_ref().unwrap(), users(&c));
+        let auth = DirectoryLogins::new(c.service.web.as_ref().unwrap(), users(&c));
         let login = |u: String, p: &'static str| {
             let auth = &auth;
-            async move { auth.login(client(), &u, p).await.unwrap() }
+            async move { auth.check(&u, p).await.unwrap() }
         };
         // the group's member is an administrator, the others are users
         assert_eq!(
@@ -268,20 +263,20 @@ async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
         &env("LDAP_URL"),
         &format!("admin_group = \"{unique}\""),
     );
-    let auth = Authenticator::new(c.service.web.as_ref().unwrap(), users(&c));
+    let auth = DirectoryLogins::new(c.service.web.as_ref().unwrap(), users(&c));
     assert_eq!(
-        auth.login(client(), &mail(&cu), "secret-c").await.unwrap(),
+        auth.check(&mail(&cu), "secret-c").await.unwrap(),
         LoginOutcome::Admin { name: mail(&cu) }
     );
     assert_eq!(
-        auth.login(client(), &mail(&a), "secret-a").await.unwrap(),
+        auth.check(&mail(&a), "secret-a").await.unwrap(),
         user(&a, &dn_a)
     );
     // without admin_group, nobody from the directory is an administrator
     let c = config(&dir, &env("LDAP_URL"), "");
-    let auth = Authenticator::new(c.service.web.as_ref().unwrap(), users(&c));
+    let auth = DirectoryLogins::new(c.service.web.as_ref().unwrap(), users(&c));
     assert_eq!(
-        auth.login(client(), &mail(&a), "secret-a").await.unwrap(),
+        auth.check(&mail(&a), "secret-a").await.unwrap(),
         user(&a, &dn_a)
     );
 

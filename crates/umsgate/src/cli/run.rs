@@ -5,7 +5,8 @@
 //! when no instance is enabled. A signal while the instances are starting stops at once.
 //!
 //! Implementation summary: one multi-threaded runtime; a `watch` channel tells every
-//! instance to stop; the banner (the demo's instructions) is printed once all listen.
+//! instance (and the web console, when configured) to stop; the banner (the demo's
+//! instructions) is printed once all listen.
 
 use umsgate::config::Config;
 use umsgate::instance;
@@ -22,7 +23,7 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         let mut stop = instance::Termination::install();
         let (tx, rx) = tokio::sync::watch::channel(false);
         let started = tokio::select! {
-            s = instance::start_all(config, rx) => s,
+            s = instance::start_all(config, rx.clone()) => s,
             _ = stop.wait() => {
                 let _ = tx.send(true);
                 return Exit::Success;
@@ -40,6 +41,22 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
             eprintln!("umsgate: no enabled instance in {}", config.path.display());
             return Exit::Config;
         }
+        let running = instances
+            .iter()
+            .map(|i| umsgate::web::Running {
+                id: i.id.clone(),
+                listen: i.listen.clone(),
+                directory: std::sync::Arc::clone(&i.directory),
+            })
+            .collect();
+        let web = match umsgate::web::start(config, running, rx.clone()).await {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("umsgate: {e}");
+                let _ = tx.send(true);
+                return Exit::Runtime;
+            }
+        };
         if let Some(b) = banner {
             println!("{b}");
         }
@@ -51,6 +68,9 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         let _ = tx.send(true);
         for i in instances {
             i.wait().await;
+        }
+        if let Some(w) = web {
+            w.wait().await;
         }
         Exit::Success
     })

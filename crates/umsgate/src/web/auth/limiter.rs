@@ -23,7 +23,30 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::web_auth::LoginLimit;
+/// The limiter's figures: `burst` failures in a row, one more per `refill`, at most
+/// `tracked` buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub burst: u32,
+    pub refill: Duration,
+    pub tracked: usize,
+}
+
+impl Limit {
+    /// Buckets remembered at most, by default.
+    pub const TRACKED: usize = 10_000;
+
+    /// `web.login_max_failures` within `web.login_failure_window`: that many failures in a
+    /// row, and all of them back after the window (one each `window / max_failures`).
+    pub fn from_window(max_failures: u32, window: Duration) -> Limit {
+        let burst = max_failures.max(1);
+        Limit {
+            burst,
+            refill: (window / burst).max(Duration::from_secs(1)),
+            tracked: Limit::TRACKED,
+        }
+    }
+}
 
 /// Longest login name kept as a bucket key (longer names are cut, which only merges them).
 const MAX_NAME_KEY: usize = 320;
@@ -91,14 +114,14 @@ impl std::error::Error for Limited {}
 /// Failed logins per client and per name.
 #[derive(Debug)]
 pub struct LoginLimiter {
-    limit: LoginLimit,
+    limit: Limit,
     buckets: Mutex<HashMap<Subject, Bucket>>,
 }
 
 impl LoginLimiter {
-    pub fn new(limit: LoginLimit) -> LoginLimiter {
+    pub fn new(limit: Limit) -> LoginLimiter {
         LoginLimiter {
-            limit: LoginLimit {
+            limit: Limit {
                 burst: limit.burst.max(1),
                 refill: limit.refill.max(Duration::from_millis(1)),
                 tracked: limit.tracked.max(2),
@@ -263,7 +286,7 @@ mod tests {
     use super::*;
 
     fn limiter(burst: u32, refill_s: u64, tracked: usize) -> LoginLimiter {
-        LoginLimiter::new(LoginLimit {
+        LoginLimiter::new(Limit {
             burst,
             refill: Duration::from_secs(refill_s),
             tracked,
@@ -359,6 +382,14 @@ mod tests {
         // once refilled, they are the first to go
         tokio::time::advance(Duration::from_secs(600)).await;
         assert!(l.begin(ip("198.51.100.1"), "victim@example.com").is_ok());
+    }
+
+    #[test]
+    fn the_configured_window_becomes_the_refill() {
+        let l = Limit::from_window(5, Duration::from_secs(300));
+        assert_eq!((l.burst, l.refill), (5, Duration::from_secs(60)));
+        let l = Limit::from_window(0, Duration::ZERO);
+        assert_eq!((l.burst, l.refill), (1, Duration::from_secs(1)));
     }
 
     #[test]

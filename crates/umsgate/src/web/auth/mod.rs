@@ -1,46 +1,49 @@
-//! Logins to the web console and the self-service portal.
+//! Directory logins for the web console and the self-service portal: the
+//! [`login::Authenticator`] that knows the instances' users.
 //!
-//! Contract: [`Authenticator::login`] answers a login name and password from a client with a
-//! [`LoginOutcome`]: an administrator ([`LoginOutcome::Admin`]), a directory user
-//! ([`LoginOutcome::User`]) or a refusal whose reason ([`Refusal`]) is logged for the
-//! administrator and never shown: the page says only that the login failed (or, when
-//! [`Refusal::Limited`], when to try again). A directory that cannot be asked is an
-//! [`AuthError`] ("try again later"), never a refusal and never counted as a failed login.
+//! Contract: [`DirectoryLogins::check`] answers a login name (a mail address or an alias) and
+//! a password with a [`LoginOutcome`]: an administrator ([`LoginOutcome::Admin`]), a
+//! directory user ([`LoginOutcome::User`]) or a refusal whose reason ([`Refusal`]) is logged
+//! for the administrator and never shown: the page says only that the login failed. A
+//! directory that cannot be asked is an [`AuthError`] ("try again later"), never a refusal.
+//! Through [`login::Authenticator`] it answers the login form behind `[[service.web.admins]]`
+//! ([`login::Chain`]).
 //! - An empty password is refused before anything else: an LDAP bind with a DN and no
 //!   password is an "unauthenticated bind" that most servers accept without checking.
 //! - Names and passwords are bounded ([`MAX_NAME_LEN`], [`MAX_PASSWORD_LEN`]).
-//! - Who is checked, in order: `[[service.web.admins]]` by name (argon2); otherwise each
-//!   instance's directory in configuration order, by mail address or alias: LDAP binds as
-//!   the user on a fresh connection ([`crate::directory::ldap::Login`]), the users file
-//!   checks the user's `password_hash` (argon2). A directory user is an administrator when
-//!   `web.admin_group` is set and he is a member (LDAP only).
+//! - Each instance's directory is asked in configuration order; the first that knows the
+//!   name decides. LDAP binds as the user on a fresh connection
+//!   ([`crate::directory::ldap::Login`]), the users file checks the user's `password_hash`
+//!   (argon2). A directory user is an administrator when `web.admin_group` is set and he is a
+//!   member (LDAP only; `web.admin_membership` says how membership is read).
 //! - A name nobody has costs what a wrong password costs, so the time does not tell which
-//!   names exist: with an LDAP directory a refused bind on a fresh connection (see
-//!   [`crate::directory::ldap::Login`]), else one argon2 check of a dummy hash, as for an
-//!   administrator or a users-file user. (A site with both a users file and LDAP pays the
-//!   LDAP price for unknown names: the same order as a users-file password, not the same.)
-//! - Every attempt passes the [`limiter`] first (per client address and per login name).
+//!   names exist: with an LDAP directory a refused bind on a fresh connection, else one
+//!   argon2 check of a dummy hash, as for a users-file user. (A site with both a users file
+//!   and LDAP pays the LDAP price for unknown names: the same order as a users-file
+//!   password, not the same.)
+//! - The [`limiter`] (per client address and per login name) runs before any check, in the
+//!   login page.
 //!
 //! Implementation summary: argon2 runs on tokio's blocking pool, at most twice the CPU
 //! cores at once (a burst of logins cannot take every core from the mail); every outcome is
-//! logged as `event = "web.login"` with the client, the name and the reason, never the
+//! logged as `event = "web.directory_login"` with the name and the reason, never the
 //! password.
 
 pub mod limiter;
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use super::login;
+use super::session::{Principal, Role};
 use crate::config::WebConfig;
 use crate::config::units::InstanceId;
-use crate::config::web_auth::{AdminMembership, GroupDn, WebAdmin};
+use crate::config::web_auth::AdminMembership;
 use crate::directory::ldap::{AdminGroup, Login};
 use crate::directory::{Directory, DirectoryError};
-pub use limiter::{Limited, LoginLimiter};
+pub use limiter::{Limit, Limited, LoginLimiter, Ticket};
 
 /// Longest login name considered (a mail address is at most 254 octets).
 pub const MAX_NAME_LEN: usize = 320;
@@ -62,8 +65,7 @@ pub struct UserDirectory {
 /// Who logged in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginOutcome {
-    /// An administrator: a `[[service.web.admins]]` name, or a directory user in
-    /// `web.admin_group` (then `name` is his mail address).
+    /// A directory user in `web.admin_group`; `name` is his mail address.
     Admin { name: String },
     /// A directory user: the portal shows his settings.
     User {
@@ -81,7 +83,7 @@ pub enum Refusal {
     EmptyPassword,
     /// Name or password longer than the limits.
     TooLong,
-    /// No administrator and no directory user has this name.
+    /// No directory user has this name.
     UnknownName,
     WrongPassword,
     /// A users-file user without `password_hash`: he cannot log in.
@@ -94,8 +96,6 @@ pub enum Refusal {
     BindRefused {
         reason: String,
     },
-    /// Too many failures from this client or for this name.
-    Limited(Limited),
 }
 
 impl fmt::Display for Refusal {
@@ -110,7 +110,6 @@ impl fmt::Display for Refusal {
                 write!(f, "{count} directory entries have this name")
             }
             Refusal::BindRefused { reason } => write!(f, "bind refused: {reason}"),
-            Refusal::Limited(l) => l.fmt(f),
         }
     }
 }
@@ -138,14 +137,12 @@ impl std::error::Error for AuthError {
     }
 }
 
-/// Checks logins; see the module contract.
+/// Checks logins against the instances' directories; see the module contract.
 #[derive(Debug)]
-pub struct Authenticator {
-    admins: Vec<WebAdmin>,
-    admin_group: Option<GroupDn>,
+pub struct DirectoryLogins {
+    admin_group: Option<String>,
     membership: AdminMembership,
     directories: Vec<UserDirectory>,
-    limiter: LoginLimiter,
     checks: Arc<Semaphore>,
     checked: std::sync::atomic::AtomicU64,
 }
@@ -156,24 +153,17 @@ enum Found {
     Nobody,
 }
 
-impl Authenticator {
+impl DirectoryLogins {
     /// From `[service.web]` and the instances' directories, in configuration order.
-    pub fn new(web: &WebConfig, directories: Vec<UserDirectory>) -> Authenticator {
+    pub fn new(web: &WebConfig, directories: Vec<UserDirectory>) -> DirectoryLogins {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        Authenticator {
-            admins: web.admins.clone(),
+        DirectoryLogins {
             admin_group: web.admin_group.clone(),
             membership: web.admin_membership,
             directories,
-            limiter: LoginLimiter::new(web.login_limit),
             checks: Arc::new(Semaphore::new(2 * cores)),
             checked: std::sync::atomic::AtomicU64::new(0),
         }
-    }
-
-    /// The limiter (for the console's figures).
-    pub fn limiter(&self) -> &LoginLimiter {
-        &self.limiter
     }
 
     /// Argon2 checks run so far (dummy ones included).
@@ -181,71 +171,44 @@ impl Authenticator {
         self.checked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Checks one login; see the module contract.
-    pub async fn login(
-        &self,
-        client: IpAddr,
-        name: &str,
-        password: &str,
-    ) -> Result<LoginOutcome, AuthError> {
+    /// Checks one login and logs the outcome; see the module contract.
+    pub async fn check(&self, name: &str, password: &str) -> Result<LoginOutcome, AuthError> {
         let name = name.trim();
-        let r = self.check(client, name, password).await;
+        let r = self.check_unlogged(name, password).await;
         match &r {
             Ok(LoginOutcome::Admin { name }) => {
-                tracing::info!(event = "web.login", %client, name, outcome = "admin");
+                tracing::info!(event = "web.directory_login", name, outcome = "admin");
             }
             Ok(LoginOutcome::User {
                 instance,
                 address,
                 dn,
             }) => {
-                tracing::info!(event = "web.login", %client, name = address, instance = instance.as_str(), dn, outcome = "user");
+                tracing::info!(
+                    event = "web.directory_login",
+                    name = address,
+                    instance = instance.as_str(),
+                    dn,
+                    outcome = "user"
+                );
             }
             Ok(LoginOutcome::Refused(why)) => {
-                tracing::warn!(event = "web.login", %client, name, outcome = "refused", reason = %why);
+                tracing::warn!(event = "web.directory_login", name, outcome = "refused", reason = %why);
             }
             Err(e) => {
-                tracing::error!(event = "web.login", %client, name, outcome = "error", error = %e, cause = %e.source);
+                tracing::error!(event = "web.directory_login", name, outcome = "error", error = %e, cause = %e.source);
             }
         }
         r
     }
 
-    async fn check(
-        &self,
-        client: IpAddr,
-        name: &str,
-        password: &str,
-    ) -> Result<LoginOutcome, AuthError> {
+    async fn check_unlogged(&self, name: &str, password: &str) -> Result<LoginOutcome, AuthError> {
         let refused = |r| Ok(LoginOutcome::Refused(r));
         if password.is_empty() {
             return refused(Refusal::EmptyPassword);
         }
         if name.len() > MAX_NAME_LEN || password.len() > MAX_PASSWORD_LEN {
             return refused(Refusal::TooLong);
-        }
-        let ticket = match self.limiter.begin(client, name) {
-            Ok(t) => t,
-            Err(l) => return refused(Refusal::Limited(l)),
-        };
-        let r = self.check_admitted(name, password).await;
-        match &r {
-            Ok(LoginOutcome::Admin { .. } | LoginOutcome::User { .. }) => ticket.succeeded(),
-            Ok(LoginOutcome::Refused(_)) => ticket.failed(),
-            Err(_) => ticket.abandon(),
-        }
-        r
-    }
-
-    async fn check_admitted(&self, name: &str, password: &str) -> Result<LoginOutcome, AuthError> {
-        if let Some(a) = self.admins.iter().find(|a| a.name == name) {
-            return Ok(if self.verify(a.password_hash.as_str(), password).await {
-                LoginOutcome::Admin {
-                    name: a.name.clone(),
-                }
-            } else {
-                LoginOutcome::Refused(Refusal::WrongPassword)
-            });
         }
         let mut failed = None;
         // An LDAP directory that does not know the name spends a refused bind on it.
@@ -348,11 +311,29 @@ impl Authenticator {
     }
 }
 
-/// How long a refused client waits, for the page ("try again in …").
-pub fn retry_after(r: &Refusal) -> Option<Duration> {
-    match r {
-        Refusal::Limited(l) => Some(l.retry_after),
-        _ => None,
+impl login::Authenticator for DirectoryLogins {
+    fn authenticate<'a>(
+        &'a self,
+        name: &'a str,
+        password: &'a str,
+    ) -> login::BoxFuture<'a, Result<Option<Principal>, login::AuthError>> {
+        Box::pin(async move {
+            match self.check(name, password).await {
+                Ok(LoginOutcome::Admin { name }) => Ok(Some(Principal {
+                    name,
+                    role: Role::Admin,
+                })),
+                Ok(LoginOutcome::User { address, .. }) => Ok(Some(Principal {
+                    name: address,
+                    role: Role::User,
+                })),
+                Ok(LoginOutcome::Refused(_)) => Ok(None),
+                Err(e) => Err(login::AuthError {
+                    backend: "the directory",
+                    source: Box::new(e),
+                }),
+            }
+        })
     }
 }
 
@@ -362,6 +343,7 @@ mod tests {
     use super::*;
     use crate::directory::FileDirectory;
     use argon2::PasswordHasher;
+    use login::Authenticator as _;
     use umsgate_domain::{SitePlan, SitePlanFields};
 
     /// A cheap argon2id hash (tests only; the checks read the parameters from the hash).
@@ -387,7 +369,15 @@ mod tests {
         .unwrap()
     }
 
-    fn authenticator(name: &str, limit: &str) -> (Authenticator, std::path::PathBuf) {
+    fn web() -> WebConfig {
+        toml::from_str(&format!(
+            "listen = \"127.0.0.1:8080\"\n[[admins]]\nname = \"admin\"\npassword_hash = \"{}\"\n",
+            hash("admin-pw")
+        ))
+        .unwrap()
+    }
+
+    fn logins(name: &str) -> (DirectoryLogins, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("umsgate-auth-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let users = dir.join("users.toml");
@@ -401,16 +391,11 @@ mod tests {
             ),
         )
         .unwrap();
-        let web: WebConfig = toml::from_str(&format!(
-            "listen = \"127.0.0.1:8080\"\n{limit}\n[[admins]]\nname = \"admin\"\npassword_hash = \"{}\"\n",
-            hash("admin-pw")
-        ))
-        .unwrap();
         let d = Arc::new(Directory::File(
             FileDirectory::open(&users, plan()).unwrap(),
         ));
-        let a = Authenticator::new(
-            &web,
+        let a = DirectoryLogins::new(
+            &web(),
             vec![UserDirectory {
                 instance: "inst1".parse().unwrap(),
                 directory: d,
@@ -419,102 +404,92 @@ mod tests {
         (a, dir)
     }
 
-    fn client() -> IpAddr {
-        IpAddr::from([192, 0, 2, 10])
-    }
-
     #[tokio::test]
-    async fn administrators_and_users_file_logins() {
-        let (a, dir) = authenticator("file", "");
-        let login = |n: &'static str, p: &'static str| a.login(client(), n, p);
-        assert_eq!(
-            login("admin", "admin-pw").await.unwrap(),
-            LoginOutcome::Admin {
-                name: "admin".into()
-            }
-        );
-        assert_eq!(
-            login("admin", "jane-pw").await.unwrap(),
-            LoginOutcome::Refused(Refusal::WrongPassword)
-        );
+    async fn users_file_logins_and_why_they_are_refused() {
+        let (a, dir) = logins("file");
         let jane = LoginOutcome::User {
             instance: "inst1".parse().unwrap(),
             address: "jane@example.com".into(),
             dn: "jane@example.com".into(),
         };
-        assert_eq!(login("jane@example.com", "jane-pw").await.unwrap(), jane);
+        assert_eq!(a.check("jane@example.com", "jane-pw").await.unwrap(), jane);
         // an alias, in other case, with spaces around: the same user
-        assert_eq!(login(" J.Doe@Example.com ", "jane-pw").await.unwrap(), jane);
         assert_eq!(
-            login("jane@example.com", "admin-pw").await.unwrap(),
-            LoginOutcome::Refused(Refusal::WrongPassword)
+            a.check(" J.Doe@Example.com ", "jane-pw").await.unwrap(),
+            jane
+        );
+        let refused = |r| LoginOutcome::Refused(r);
+        assert_eq!(
+            a.check("jane@example.com", "admin-pw").await.unwrap(),
+            refused(Refusal::WrongPassword)
         );
         assert_eq!(
-            login("max@example.com", "anything").await.unwrap(),
-            LoginOutcome::Refused(Refusal::NoPassword)
+            a.check("max@example.com", "anything").await.unwrap(),
+            refused(Refusal::NoPassword)
         );
         assert_eq!(
-            login("broken@example.com", "anything").await.unwrap(),
-            LoginOutcome::Refused(Refusal::WrongPassword)
+            a.check("broken@example.com", "anything").await.unwrap(),
+            refused(Refusal::WrongPassword)
         );
         // a missing name costs one check, as a wrong password does; an empty password none
         let before = a.password_checks();
         assert_eq!(
-            login("nobody@example.com", "jane-pw").await.unwrap(),
-            LoginOutcome::Refused(Refusal::UnknownName)
+            a.check("nobody@example.com", "jane-pw").await.unwrap(),
+            refused(Refusal::UnknownName)
         );
         assert_eq!(a.password_checks(), before + 1);
-        login("jane@example.com", "wrong").await.unwrap();
+        a.check("jane@example.com", "wrong").await.unwrap();
         assert_eq!(a.password_checks(), before + 2);
-        for name in ["admin", "jane@example.com", "nobody@example.com"] {
+        for name in ["jane@example.com", "nobody@example.com"] {
             assert_eq!(
-                a.login(client(), name, "").await.unwrap(),
-                LoginOutcome::Refused(Refusal::EmptyPassword)
+                a.check(name, "").await.unwrap(),
+                refused(Refusal::EmptyPassword)
             );
         }
         assert_eq!(a.password_checks(), before + 2);
         let long = "x".repeat(MAX_PASSWORD_LEN + 1);
         assert_eq!(
-            a.login(client(), "jane@example.com", &long).await.unwrap(),
-            LoginOutcome::Refused(Refusal::TooLong)
+            a.check("jane@example.com", &long).await.unwrap(),
+            refused(Refusal::TooLong)
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test]
-    async fn repeated_failures_are_limited_and_a_success_forgives() {
-        let (a, dir) = authenticator("limit", "login_limit = { burst = 2, refill = \"1h\" }");
-        for _ in 0..2 {
-            assert_eq!(
-                a.login(client(), "jane@example.com", "guess")
-                    .await
-                    .unwrap(),
-                LoginOutcome::Refused(Refusal::WrongPassword)
-            );
-        }
-        // even the right password is not checked now
-        match a
-            .login(client(), "jane@example.com", "jane-pw")
-            .await
-            .unwrap()
-        {
-            LoginOutcome::Refused(Refusal::Limited(l)) => {
-                assert!(l.client && l.name);
-                assert!(retry_after(&Refusal::Limited(l)).unwrap() > Duration::from_secs(3000));
-            }
-            other => panic!("{other:?}"),
-        }
-        // another client may still log in as someone else; its success clears its own record
-        let other = IpAddr::from([198, 51, 100, 1]);
-        assert!(matches!(
-            a.login(other, "admin", "admin-pw").await.unwrap(),
-            LoginOutcome::Admin { .. }
-        ));
-        assert!(matches!(
-            a.login(other, "jane@example.com", "jane-pw").await.unwrap(),
-            LoginOutcome::Refused(Refusal::Limited(_))
-        ));
-        assert_eq!(a.limiter().tracked(), 2);
+    async fn behind_the_admin_accounts_the_directory_answers_the_login_form() {
+        let (a, dir) = logins("chain");
+        let chain = login::Chain(vec![
+            Arc::new(login::ConfigAdmins::new(web().admins.clone())),
+            Arc::new(a),
+        ]);
+        assert_eq!(
+            chain.authenticate("admin", "admin-pw").await.unwrap(),
+            Some(Principal {
+                name: "admin".into(),
+                role: Role::Admin
+            })
+        );
+        assert_eq!(
+            chain
+                .authenticate("j.doe@example.com", "jane-pw")
+                .await
+                .unwrap(),
+            Some(Principal {
+                name: "jane@example.com".into(),
+                role: Role::User
+            })
+        );
+        assert_eq!(
+            chain
+                .authenticate("jane@example.com", "nope")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            chain.authenticate("jane@example.com", "").await.unwrap(),
+            None
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
