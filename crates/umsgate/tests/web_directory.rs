@@ -423,3 +423,146 @@ async fn the_portal_writes_the_headline_keeps_unknown_keys_and_refuses_locked_fi
     remove(&mut ldap, &[&dn]).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod http {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+    use umsgate::web::login::{Authenticator, Chain, ConfigAdmins};
+    use umsgate::web::{PeerAddr, Running, Web};
+
+    async fn send(router: &axum::Router, req: Request<Body>) -> (StatusCode, String, String) {
+        let mut req = req;
+        req.extensions_mut()
+            .insert(PeerAddr("192.0.2.8:40000".parse().unwrap()));
+        let r = router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .unwrap_or_default();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let b = axum::body::to_bytes(r.into_body(), 8 << 20).await.unwrap();
+        let body = String::from_utf8_lossy(&b).into_owned();
+        (status, location.unwrap_or(body), cookie)
+    }
+
+    fn post(uri: &str, cookie: &str, form: &str) -> Request<Body> {
+        Request::post(uri)
+            .header("host", "console.test")
+            .header("origin", "http://console.test")
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept-language", "de")
+            .header("cookie", cookie)
+            .body(Body::from(form.to_owned()))
+            .unwrap()
+    }
+
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_directory_user_logs_in_sees_his_portal_and_changes_his_headline() {
+        let n = nonce();
+        let dir = work("http");
+        let mut ldap = admin().await;
+        let uid = format!("wh-{n}");
+        let address = format!("{uid}@example.com");
+        let dn = add_user(
+            &mut ldap,
+            &uid,
+            "secret-h",
+            Some("ums1;fax.headline=Alt;x.site=1"),
+        )
+        .await;
+        let mut c = config(&dir, &env("LDAP_URL"), "");
+        c.service.state_dir = dir.join("state");
+        std::fs::create_dir_all(&c.service.state_dir).unwrap();
+        Store::open(&c.service.state_dir.join("umsgate.db"))
+            .await
+            .unwrap();
+        let directory = directory(&c);
+        let logins = DirectoryLogins::new(
+            c.service.web.as_ref().unwrap(),
+            vec![UserDirectory {
+                instance: "inst1".parse().unwrap(),
+                directory: Arc::clone(&directory),
+            }],
+        );
+        let chain: Arc<dyn Authenticator> = Arc::new(Chain(vec![
+            Arc::new(ConfigAdmins::new(Vec::new())),
+            Arc::new(logins),
+        ]));
+        let web = Arc::new(Web::new(Arc::new(c), Some(chain)).await.unwrap());
+        *web.running.write().unwrap() = vec![Running {
+            id: "inst1".into(),
+            listen: Vec::new(),
+            directory,
+        }];
+        let router = web.router();
+
+        let form = format!("name={}&password=secret-h&next=%2F", enc(&address));
+        let (status, to, cookie) = send(&router, post("/login", "", &form)).await;
+        assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/portal"));
+        let csrf = web
+            .sessions
+            .touch(cookie.split_once('=').unwrap().1)
+            .unwrap()
+            .csrf;
+        let get = Request::get("/portal")
+            .header("host", "console.test")
+            .header("cookie", &cookie)
+            .header("accept-language", "de")
+            .body(Body::empty())
+            .unwrap();
+        let (status, page, _) = send(&router, get).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("Faxkopfzeile") && page.contains("value=\"Alt\""),
+            "{page}"
+        );
+        assert!(page.contains("internationale Nummern"), "{page}");
+
+        // a headline with a line break: refused in German, nothing written
+        let bad = format!("csrf={csrf}&headline={}", enc("a\r\nb"));
+        let (status, page, _) = send(&router, post("/portal", &cookie, &bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("keine Zeilenumbrüche"), "{page}");
+        assert_eq!(
+            stored_ums(&mut ldap, &dn).await,
+            "ums1;fax.headline=Alt;x.site=1"
+        );
+        // without the token: refused before anything
+        let (status, _, _) = send(&router, post("/portal", &cookie, "headline=Neu")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // saved
+        let good = format!("csrf={csrf}&headline=Neu&report_language=it&inbound_fax=pdf%2Btif");
+        let (status, page, _) = send(&router, post("/portal", &cookie, &good)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("Gespeichert") && page.contains("value=\"Neu\""),
+            "{page}"
+        );
+        assert_eq!(
+            stored_ums(&mut ldap, &dn).await,
+            "ums1;fax.headline=Neu;x.site=1;report.lang=it;fax.inbound=pdf+tif"
+        );
+        remove(&mut ldap, &[&dn]).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -91,6 +91,8 @@ pub struct Web {
     /// The server speaks TLS (cookies get `Secure`).
     pub tls: bool,
     pub running: std::sync::RwLock<Vec<Running>>,
+    /// The cover names the portal offers, read at its first use.
+    pub portal_covers: std::sync::OnceLock<Vec<String>>,
 }
 
 impl std::fmt::Debug for Web {
@@ -188,6 +190,7 @@ impl Web {
                 .unwrap_or_default(),
             tls: web.as_ref().is_some_and(|w| w.tls.is_some()),
             running: std::sync::RwLock::new(Vec::new()),
+            portal_covers: std::sync::OnceLock::new(),
             config,
         })
     }
@@ -221,6 +224,10 @@ impl Web {
             .route("/logs/download", get(pages::logs::download))
             .route("/logs/clear", post(pages::logs::clear))
             .route("/info", get(pages::info::info))
+            .route(
+                "/portal",
+                get(pages::portal::show).post(pages::portal::save),
+            )
             .route("/static/{file}", get(pages::static_file))
             .fallback(pages::not_found)
             .layer(axum::middleware::from_fn(security_headers))

@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use super::i18n;
 
 /// The templates, by name, with their embedded text.
-pub const TEMPLATES: [(&str, &str); 8] = [
+pub const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("../../templates/web/base.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
     ("error.html", include_str!("../../templates/web/error.html")),
@@ -31,6 +31,10 @@ pub const TEMPLATES: [(&str, &str); 8] = [
     ),
     ("logs.html", include_str!("../../templates/web/logs.html")),
     ("info.html", include_str!("../../templates/web/info.html")),
+    (
+        "portal.html",
+        include_str!("../../templates/web/portal.html"),
+    ),
 ];
 
 /// A template that cannot be used.

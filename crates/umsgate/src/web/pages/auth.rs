@@ -103,7 +103,13 @@ pub async fn login(State(web): State<Arc<Web>>, ctx: Ctx, Form(f): Form<LoginFor
                 return web.error(&ctx, StatusCode::INTERNAL_SERVER_ERROR, "error.internal");
             };
             tracing::info!(event = "web.login", client = %ctx.client, name = %session.principal.name, admin = (session.principal.role == crate::web::session::Role::Admin));
-            let mut r = redirect(&next);
+            // A portal user has nothing at `/` (the console): his page is the portal.
+            let to = if next == "/" && session.principal.role == crate::web::session::Role::User {
+                "/portal"
+            } else {
+                next.as_str()
+            };
+            let mut r = redirect(to);
             set_cookie(&mut r, &web.sessions.set_cookie(&session, web.tls));
             r
         }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod info;
 pub mod logs;
+pub mod portal;
 pub mod queues;
 
 use std::sync::Arc;

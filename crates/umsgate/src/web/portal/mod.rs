@@ -31,6 +31,7 @@ use crate::config::{Config, DefaultsConfig, InstanceConfig};
 use crate::directory::{Directory, DirectoryError, LdapDirectory, User};
 use crate::outbound::policy::Effective;
 use crate::store::{Store, StoreError};
+#[cfg(doc)]
 use umsgate_render::cover::Covers;
 
 /// Longest fax headline, in characters (a fax page header line holds about this much next
@@ -264,12 +265,12 @@ fn settings_of(user: &User) -> Result<UserSettings, ()> {
 
 impl Portal {
     /// The portal of one instance: `[service.web.portal]`, the instance's defaults, the
-    /// service's covers, and the instance's own directory ([`crate::instance::Instance`]'s,
+    /// service's cover names ([`Covers::names`]), and the instance's own directory ([`crate::instance::Instance`]'s,
     /// shared with its workers) and store.
     pub fn new(
         config: &Config,
         inst: &InstanceConfig,
-        covers: &Covers,
+        covers: Vec<String>,
         directory: Arc<Directory>,
         store: Store,
     ) -> Portal {
@@ -282,7 +283,7 @@ impl Portal {
                 .map(|w| w.portal)
                 .unwrap_or_default(),
             defaults: inst.defaults.clone(),
-            covers: covers.names().map(str::to_owned).collect(),
+            covers,
             directory,
             store,
         }
@@ -466,6 +467,7 @@ mod tests {
     use super::*;
     use crate::directory::FileDirectory;
     use umsgate_domain::{SitePlan, SitePlanFields};
+    use umsgate_render::cover::Covers;
 
     fn plan() -> SitePlan {
         SitePlan::new(SitePlanFields {
@@ -604,12 +606,16 @@ mod tests {
                     [instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"p@example.com\"\n\
                     report_sender = \"u@example.com\"\n[instance.defaults]\npriority = \"high\"\n";
         let config = Config::parse(text, &dir.join("umsgate.toml")).unwrap();
-        let covers = Covers::load(None).unwrap();
+        let covers = Covers::load(None)
+            .unwrap()
+            .names()
+            .map(str::to_owned)
+            .collect();
         let store = Store::open(&dir.join("umsgate.db")).await.unwrap();
         let directory = Arc::new(Directory::File(
             FileDirectory::open(&dir.join("users.toml"), plan()).unwrap(),
         ));
-        let p = Portal::new(&config, &config.instances[0], &covers, directory, store);
+        let p = Portal::new(&config, &config.instances[0], covers, directory, store);
         assert_eq!(p.instance.as_str(), "inst2");
         assert_eq!(p.config.headline, FieldAccess::Show);
         assert_eq!(p.defaults.priority, Priority::High);
