@@ -224,7 +224,14 @@ async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
             &server,
             &format!("admin_group = \"{group}\"\nadmin_membership = \"{membership}\""),
         );
-        let auth = DirectoryLogins::new(c.service.web.as_ref().unwrap(), users(&c));
+        let shared = directory(&c);
+        let auth = DirectoryLogins::new(
+            c.service.web.as_ref().unwrap(),
+            vec![UserDirectory {
+                instance: "inst1".parse().unwrap(),
+                directory: Arc::clone(&shared),
+            }],
+        );
         let login = |u: String, p: &'static str| {
             let auth = &auth;
             async move { auth.check(&u, p).await.unwrap() }
@@ -240,6 +247,10 @@ async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
             login(mail(&b), "secret-a").await,
             LoginOutcome::Refused(Refusal::WrongPassword)
         );
+        // the failed bind was not on the lookups' connection: it still searches as the
+        // service account (an anonymous one would see nothing)
+        let found = shared.by_sender(&mail(&a)).await.unwrap().unwrap();
+        assert_eq!(found.id, dn_a);
         assert_eq!(
             login(mail(&b), "").await,
             LoginOutcome::Refused(Refusal::EmptyPassword)
