@@ -247,6 +247,21 @@ async fn ldap_logins_right_wrong_and_empty_passwords_and_the_admin_group() {
             login(mail(&b), "secret-a").await,
             LoginOutcome::Refused(Refusal::WrongPassword)
         );
+        // a seeded user (testdata/ldap/seed.ldif), by his address and by an alias
+        let jane = LoginOutcome::User {
+            instance: "inst1".parse().unwrap(),
+            address: "jane@example.com".into(),
+            dn: format!("uid=jane.doe,ou=Munich,{}", env("LDAP_BASE_DN")),
+        };
+        assert_eq!(login("jane@example.com".into(), "user-secret").await, jane);
+        assert_eq!(
+            login("jane.doe@example.com".into(), "user-secret").await,
+            jane
+        );
+        assert_eq!(
+            login("jane@example.com".into(), "User-Secret").await,
+            LoginOutcome::Refused(Refusal::WrongPassword)
+        );
         // the failed bind was not on the lookups' connection: it still searches as the
         // service account (an anonymous one would see nothing)
         let found = shared.by_sender(&mail(&a)).await.unwrap().unwrap();
