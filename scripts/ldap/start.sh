@@ -96,6 +96,7 @@ pidfile  $PIDFILE
 argsfile $STATE/run/slapd.args
 modulepath $MODULEPATH
 moduleload back_mdb
+moduleload memberof
 loglevel ${LDAP_LOGLEVEL:-none}
 sizelimit 500
 timelimit 30
@@ -128,6 +129,9 @@ access to *
   by dn.exact="$RO_DN" read
   by users read
   by * none
+
+# memberOf on user entries, kept by the server when groups change (web.admin_membership = "member_of")
+overlay memberof
 CONF
 
 # --- initial load, offline (about 12x faster than ldapadd) ---------------------------------------------

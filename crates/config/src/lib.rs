@@ -27,9 +27,12 @@ mod load;
 pub mod metrics;
 pub mod logs;
 mod mail;
+pub mod portal;
 pub mod print_unread;
 pub mod store;
 pub mod units;
+pub mod web;
+pub mod web_auth;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -205,12 +208,7 @@ impl Default for LogRotate {
     }
 }
 
-/// `web.listen`: the admin console and user portal.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebConfig {
-    pub listen: SocketAddr,
-}
+pub use web::{WebAdmin, WebConfig};
 
 /// `[site]`: the number plan (DESIGN.md §4). Values are digit strings.
 #[derive(Debug, Clone, Deserialize)]

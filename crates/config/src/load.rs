@@ -284,6 +284,18 @@ fn validate(c: &mut Config, base: &Path, at: &Locator<'_>, errors: &mut Vec<Conf
     if let Some(t) = &mut c.service.covers_dir {
         resolve(base, t);
     }
+    if let Some(web) = &mut c.service.web {
+        if let Some(tls) = &mut web.tls {
+            resolve(base, &mut tls.cert);
+            resolve(base, &mut tls.key);
+            if let Err(e) = tls.server_config() {
+                errors.push(at.error(None, "service.web.tls", e.to_string()));
+            }
+        }
+        for (key, message) in crate::web::problems(web) {
+            errors.push(at.error(None, key, message));
+        }
+    }
     if c.service.render.max_pages == 0 {
         errors.push(at.error(
             None,

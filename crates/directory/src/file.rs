@@ -36,9 +36,8 @@ struct FileUser {
     numbers: Vec<String>,
     #[serde(default)]
     ums: Option<String>,
-    /// Portal login (later); accepted so that one file serves every release.
+    /// Portal login: an argon2 hash in PHC form; none = no login.
     #[serde(default)]
-    #[allow(dead_code)]
     password_hash: Option<String>,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
@@ -47,6 +46,8 @@ struct FileUser {
 #[derive(Debug, Default)]
 struct Index {
     users: Vec<User>,
+    /// `password_hash` of each user, by the index of `users`.
+    hashes: Vec<Option<String>>,
     /// Lower-case address → user index.
     by_address: BTreeMap<String, usize>,
     /// E.164 → user indexes.
@@ -87,6 +88,15 @@ fn read(path: &Path, plan: &SitePlan) -> Result<(Index, Vec<String>), DirectoryE
                 Err(e) => warnings.push(format!("user {}: number `{n}` skipped: {e}", u.mail)),
             }
         }
+        if let Some(h) = &u.password_hash
+            && !h.starts_with("$argon2")
+        {
+            warnings.push(format!(
+                "user {}: password_hash is not an argon2 hash ($argon2id$…): no login",
+                u.mail
+            ));
+        }
+        index.hashes.push(u.password_hash);
         index.users.push(User {
             id: u.mail.clone(),
             mail: u.mail,
@@ -149,6 +159,22 @@ impl FileDirectory {
             .cloned())
     }
 
+    /// The user who logs in as `address` (primary address or alias) and his
+    /// `password_hash`, if he has one.
+    pub fn login_entry(
+        &self,
+        address: &str,
+    ) -> Result<Option<(User, Option<String>)>, DirectoryError> {
+        let index = self.index()?;
+        Ok(index
+            .by_address
+            .get(&address.trim().to_ascii_lowercase())
+            .and_then(|i| {
+                let user = index.users.get(*i)?.clone();
+                Some((user, index.hashes.get(*i).cloned().flatten()))
+            }))
+    }
+
     pub fn by_number(&self, number: &PhoneNumber) -> Result<Vec<User>, DirectoryError> {
         let index = self.index()?;
         Ok(index
@@ -195,6 +221,7 @@ mail = "jane@example.com"
 aliases = ["J.Doe@example.com"]
 numbers = ["+49 8142 4799123", "not a number"]
 ums = "ums1;fax.rights=local"
+password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA"
 attributes = { o = "Example Corp" }
 
 [[user]]
@@ -208,6 +235,12 @@ numbers = ["08142 4799-123"]
         assert_eq!(jane.mail, "jane@example.com");
         assert_eq!(jane.attribute("O"), Some("Example Corp"));
         assert!(d.by_sender("nobody@example.com").unwrap().is_none());
+        let (u, hash) = d.login_entry(" J.Doe@example.com").unwrap().unwrap();
+        assert_eq!(u.mail, "jane@example.com");
+        assert!(hash.unwrap().starts_with("$argon2id$"));
+        let (_, hash) = d.login_entry("erika@example.com").unwrap().unwrap();
+        assert!(hash.is_none());
+        assert!(d.login_entry("nobody@example.com").unwrap().is_none());
         let n = plan().normalise("123").unwrap();
         let owners: Vec<_> = d
             .by_number(&n)

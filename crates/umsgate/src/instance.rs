@@ -106,9 +106,6 @@ impl Shared {
             what,
             source: None,
         };
-        if let Some(web) = &config.service.web {
-            tracing::warn!(event = "config.not_available", key = "service.web.listen", addr = %web.listen, "the web console is not in this release; nothing listens there");
-        }
         let store = Store::connect(&config.service)
             .await
             .map_err(|e| err(e.to_string()))?;
@@ -134,6 +131,9 @@ pub struct Instance {
     pub dirs: InstanceDirs,
     pub listen: Vec<SocketAddr>,
     pub logs: Arc<InstanceLogs>,
+    /// The directory the instance's workers look users up in: the web portal writes through
+    /// it, so that their cache forgets a changed user at once.
+    pub directory: Arc<Directory>,
     /// Wakes the inbound worker (a received message was written in this process).
     pub received: Arc<tokio::sync::Notify>,
     tasks: Vec<JoinHandle<()>>,
@@ -203,6 +203,7 @@ impl Instance {
                     .map_err(|e| caused(e.into()))?,
             ))),
         };
+        let shared_directory = Arc::clone(&directory);
         let gateway = Arc::new(
             Gateway::open(&inst.gateway, &plan, &dirs.gateway).map_err(|e| caused(e.into()))?,
         );
@@ -317,6 +318,7 @@ impl Instance {
             dirs,
             listen,
             logs,
+            directory: shared_directory,
             received,
             tasks,
             _processing: Arc::clone(work),

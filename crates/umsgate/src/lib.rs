@@ -40,3 +40,4 @@ pub mod routes;
 pub mod service_manager;
 pub mod store;
 pub mod supervisor;
+pub mod web;

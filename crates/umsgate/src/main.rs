@@ -53,6 +53,9 @@ enum Command {
         /// SMTP listener of a newly written demo
         #[arg(long, default_value = demo::DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// Web console of a newly written demo
+        #[arg(long, default_value = demo::DEFAULT_WEB_LISTEN)]
+        web_listen: SocketAddr,
     },
     /// Version, instances, paths and queue counts
     Info {
@@ -110,7 +113,11 @@ fn main() -> ExitCode {
     logs::init_tracing(cli.log_json);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = match cli.command {
-        Command::Demo { dir, listen } => return cli::demo::demo(&dir, listen).into(),
+        Command::Demo {
+            dir,
+            listen,
+            web_listen,
+        } => return cli::demo::demo(&dir, listen, web_listen).into(),
         Command::HashPassword => return cli::hash_password::hash_password().into(),
         Command::Fax(ref f) => return cli::fax::fax(f).into(),
         Command::Man { ref out } => {

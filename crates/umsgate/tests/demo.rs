@@ -19,7 +19,9 @@ fn start_demo(work: &Work, demo_dir: &Path, listen: SocketAddr) -> Daemon {
         .arg("--dir")
         .arg(demo_dir)
         .arg("--listen")
-        .arg(listen.to_string());
+        .arg(listen.to_string())
+        .arg("--web-listen")
+        .arg(free_addr().to_string());
     let mut d = Daemon::spawn(cmd, &work.dir, listen);
     d.wait_ready();
     // The banner comes after the listener is bound; wait for it rather than race it.

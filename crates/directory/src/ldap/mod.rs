@@ -17,6 +17,7 @@
 //!   it may clear by itself (unreachable, timeout) or was an answer (a refused search).
 //! - `ldap.log`: every connect, search (server, base, filter, duration, result count, DNs),
 //!   cache hit, write and error. Bind DNs are logged, passwords never.
+//! - Logins ([`login`]): the user's own bind on a fresh connection, never the shared one.
 //! - Writes ([`LdapDirectory::update_settings`]) go to `write_url` with the write account,
 //!   replace the UMS attribute atomically (delete old value + add new value in one modify, so
 //!   a concurrent change is detected and retried) and invalidate the cache entries holding
@@ -27,6 +28,7 @@ mod cache;
 pub use umsgate_config::ldap as config;
 pub use umsgate_config::ldap_filter as filter;
 mod log;
+mod login;
 mod pool;
 
 use std::collections::{BTreeMap, HashSet};
@@ -44,6 +46,7 @@ use cache::{Cache, Key, Source};
 pub use config::{LdapSettings, NumberFilter, SenderFilter, ServerUrl, Transport, apply_preset};
 pub use filter::{FilterTemplate, TemplateKind, Values, escape};
 pub use log::LdapLog;
+pub use login::{AdminGroup, Login, MAX_PASSWORD_LEN};
 use pool::{Lease, Pool};
 use umsgate_config::DirectoryConfig;
 use umsgate_logs::InstanceLogs;

@@ -12,7 +12,8 @@
 //!
 //! Implementation summary: one multi-threaded runtime; the [`Supervisor`] owns the
 //! instances; the Prometheus recorder is installed first and `/metrics` served on
-//! `metrics.listen` when configured; the banner (the demo's instructions) is printed once
+//! `metrics.listen` when configured; the web console (when configured) starts once the
+//! instances listen and stops after them; the banner (the demo's instructions) is printed once
 //! all listen, and the service manager is told `READY=1` then (`RELOADING=1` … `READY=1`
 //! around a reload, `STOPPING=1` when the stop begins).
 
@@ -98,6 +99,24 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
             tracing::warn!(event = "run.pid_file_failed", path = %pid_path.display(), error = %e);
         }
+        let running = supervisor
+            .instances()
+            .map(|i| umsgate::web::Running {
+                id: i.id.clone(),
+                listen: i.listen.clone(),
+                directory: std::sync::Arc::clone(&i.directory),
+            })
+            .collect();
+        let web = match umsgate::web::start(config, running, service_rx.clone()).await {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("umsgate: {e}");
+                supervisor.stop().await;
+                let _ = service_tx.send(true);
+                let _ = std::fs::remove_file(&pid_path);
+                return Exit::Runtime;
+            }
+        };
         if let Some(b) = banner {
             println!("{b}");
         }
@@ -119,6 +138,9 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         );
         supervisor.stop().await;
         let _ = service_tx.send(true);
+        if let Some(w) = web {
+            w.wait().await;
+        }
         let _ = std::fs::remove_file(&pid_path);
         Exit::Success
     })

@@ -90,7 +90,7 @@
 mod compose;
 mod error;
 pub mod inbound;
-mod strings;
+pub(crate) mod strings;
 mod templates;
 
 #[cfg(test)]

@@ -1,0 +1,1358 @@
+//! The console's words in the seven report languages.
+//!
+//! Contract: every string has a text in every language — the table's type
+//! (`[&str; 7]`, in the order of the reports' `LANGUAGES`) makes a missing one a compile error,
+//! and a test checks that none is empty and that every `t("…")` in the templates names one.
+//! [`negotiate`] picks the language: the `lang` cookie (the switch on every page) when it
+//! names one of the seven, else the best of `Accept-Language` by its q-values, else English.
+//!
+//! Implementation summary: a sorted static table, looked up by binary search; the reports'
+//! Fluent catalogs are for sentences with plurals and arguments, which the console's labels
+//! do not have.
+
+use umsgate_domain::Language;
+
+use crate::reports::strings::{LANGUAGES, lang_index};
+
+/// Name of the language cookie.
+pub const COOKIE: &str = "umsgate_lang";
+
+/// Each language's own name, for the switch.
+pub fn native_name(lang: Language) -> &'static str {
+    match lang {
+        Language::De => "Deutsch",
+        Language::En => "English",
+        Language::Fr => "Français",
+        Language::It => "Italiano",
+        Language::Es => "Español",
+        Language::Pt => "Português",
+        Language::Nl => "Nederlands",
+    }
+}
+
+/// The seven languages with their codes.
+pub fn all() -> impl Iterator<Item = (Language, &'static str)> {
+    LANGUAGES.into_iter().map(|l| (l, code(l)))
+}
+
+pub fn code(lang: Language) -> &'static str {
+    match lang {
+        Language::De => "de",
+        Language::En => "en",
+        Language::Fr => "fr",
+        Language::It => "it",
+        Language::Es => "es",
+        Language::Pt => "pt",
+        Language::Nl => "nl",
+    }
+}
+
+pub fn from_code(s: &str) -> Option<Language> {
+    let primary = s.split(['-', '_']).next()?.trim();
+    LANGUAGES
+        .into_iter()
+        .find(|l| code(*l).eq_ignore_ascii_case(primary))
+}
+
+/// The language of a request (see the module documentation).
+pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Language {
+    if let Some(l) = cookie.and_then(from_code) {
+        return l;
+    }
+    let mut best: Option<(f32, Language)> = None;
+    for part in accept_language.unwrap_or("").split(',').take(32) {
+        let mut it = part.split(';');
+        let tag = it.next().unwrap_or("").trim();
+        let q = it
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if let Some(l) = from_code(tag)
+            && q > 0.0
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, l));
+        }
+    }
+    best.map_or(Language::En, |(_, l)| l)
+}
+
+/// The text of `key` in `lang`; an unknown key shows itself (and fails the tests).
+pub fn text(lang: Language, key: &str) -> &'static str {
+    match STRINGS.binary_search_by(|(k, _)| (*k).cmp(key)) {
+        Ok(i) => STRINGS[i].1[lang_index(lang)],
+        Err(_) => "??",
+    }
+}
+
+/// Whether `key` is in the table.
+pub fn known(key: &str) -> bool {
+    STRINGS.binary_search_by(|(k, _)| (*k).cmp(key)).is_ok()
+}
+
+/// (key, [de, en, fr, it, es, pt, nl]), sorted by key.
+pub(crate) static STRINGS: &[(&str, [&str; 7])] = &[
+    (
+        "action.cancel",
+        [
+            "Abbrechen",
+            "Cancel",
+            "Annuler",
+            "Annulla",
+            "Cancelar",
+            "Cancelar",
+            "Annuleren",
+        ],
+    ),
+    (
+        "action.clear",
+        [
+            "Leeren",
+            "Clear",
+            "Vider",
+            "Svuota",
+            "Vaciar",
+            "Limpar",
+            "Leegmaken",
+        ],
+    ),
+    (
+        "action.delete",
+        [
+            "Löschen",
+            "Delete",
+            "Supprimer",
+            "Elimina",
+            "Eliminar",
+            "Eliminar",
+            "Verwijderen",
+        ],
+    ),
+    (
+        "action.download",
+        [
+            "Herunterladen",
+            "Download",
+            "Télécharger",
+            "Scarica",
+            "Descargar",
+            "Transferir",
+            "Downloaden",
+        ],
+    ),
+    (
+        "action.follow",
+        [
+            "Mitverfolgen",
+            "Follow",
+            "Suivre",
+            "Segui",
+            "Seguir",
+            "Acompanhar",
+            "Volgen",
+        ],
+    ),
+    (
+        "action.requeue",
+        [
+            "Erneut senden",
+            "Requeue",
+            "Renvoyer",
+            "Rimetti in coda",
+            "Reencolar",
+            "Reenviar",
+            "Opnieuw verzenden",
+        ],
+    ),
+    (
+        "action.search",
+        [
+            "Suchen",
+            "Search",
+            "Rechercher",
+            "Cerca",
+            "Buscar",
+            "Procurar",
+            "Zoeken",
+        ],
+    ),
+    (
+        "action.show",
+        [
+            "Anzeigen", "Show", "Afficher", "Mostra", "Mostrar", "Mostrar", "Tonen",
+        ],
+    ),
+    (
+        "confirm.clear",
+        [
+            "Die aktuelle Protokolldatei leeren?",
+            "Clear the current log file?",
+            "Vider le fichier journal actuel ?",
+            "Svuotare il file di log attuale?",
+            "¿Vaciar el archivo de registro actual?",
+            "Limpar o ficheiro de registo atual?",
+            "Het huidige logbestand leegmaken?",
+        ],
+    ),
+    (
+        "confirm.delete",
+        [
+            "Diese Nachricht endgültig löschen?",
+            "Delete this message for good?",
+            "Supprimer définitivement ce message ?",
+            "Eliminare definitivamente questo messaggio?",
+            "¿Eliminar este mensaje definitivamente?",
+            "Eliminar esta mensagem definitivamente?",
+            "Dit bericht definitief verwijderen?",
+        ],
+    ),
+    (
+        "dash.deliveries",
+        [
+            "Zustellungen (letzte Stunde)",
+            "Deliveries (last hour)",
+            "Remises (dernière heure)",
+            "Consegne (ultima ora)",
+            "Entregas (última hora)",
+            "Entregas (última hora)",
+            "Afleveringen (laatste uur)",
+        ],
+    ),
+    (
+        "dash.jobs",
+        [
+            "Aufträge (letzte Stunde)",
+            "Jobs (last hour)",
+            "Travaux (dernière heure)",
+            "Lavori (ultima ora)",
+            "Trabajos (última hora)",
+            "Trabalhos (última hora)",
+            "Opdrachten (laatste uur)",
+        ],
+    ),
+    (
+        "dash.last_errors",
+        [
+            "Letzte Fehler",
+            "Last errors",
+            "Dernières erreurs",
+            "Ultimi errori",
+            "Últimos errores",
+            "Últimos erros",
+            "Laatste fouten",
+        ],
+    ),
+    (
+        "dash.listener",
+        [
+            "SMTP-Listener",
+            "SMTP listener",
+            "Écoute SMTP",
+            "Listener SMTP",
+            "Escucha SMTP",
+            "Escuta SMTP",
+            "SMTP-listener",
+        ],
+    ),
+    (
+        "dash.state",
+        [
+            "Zustand", "State", "État", "Stato", "Estado", "Estado", "Status",
+        ],
+    ),
+    (
+        "dash.title",
+        [
+            "Übersicht",
+            "Dashboard",
+            "Tableau de bord",
+            "Panoramica",
+            "Panel",
+            "Painel",
+            "Overzicht",
+        ],
+    ),
+    (
+        "error.bad_request",
+        [
+            "Die Anfrage wurde abgelehnt",
+            "The request was refused",
+            "La requête a été refusée",
+            "La richiesta è stata rifiutata",
+            "La solicitud fue rechazada",
+            "O pedido foi recusado",
+            "Het verzoek is geweigerd",
+        ],
+    ),
+    (
+        "error.forbidden",
+        [
+            "Diese Seite ist Administratoren vorbehalten",
+            "This page is for administrators only",
+            "Cette page est réservée aux administrateurs",
+            "Questa pagina è riservata agli amministratori",
+            "Esta página es solo para administradores",
+            "Esta página é só para administradores",
+            "Deze pagina is alleen voor beheerders",
+        ],
+    ),
+    (
+        "error.internal",
+        [
+            "Interner Fehler; Einzelheiten im Dienstprotokoll",
+            "Internal error; details are in the service log",
+            "Erreur interne ; détails dans le journal du service",
+            "Errore interno; dettagli nel log del servizio",
+            "Error interno; detalles en el registro del servicio",
+            "Erro interno; detalhes no registo do serviço",
+            "Interne fout; details in het servicelog",
+        ],
+    ),
+    (
+        "error.not_found",
+        [
+            "Nicht gefunden",
+            "Not found",
+            "Introuvable",
+            "Non trovato",
+            "No encontrado",
+            "Não encontrado",
+            "Niet gevonden",
+        ],
+    ),
+    (
+        "info.change_hint",
+        [
+            "Die Konfiguration wird in der Datei geändert; danach prüfen und neu starten:",
+            "The configuration is changed in its file; then check and restart:",
+            "La configuration se modifie dans son fichier ; ensuite vérifier et redémarrer :",
+            "La configurazione si modifica nel suo file; poi verificare e riavviare:",
+            "La configuración se cambia en su archivo; después comprobar y reiniciar:",
+            "A configuração altera-se no seu ficheiro; depois verificar e reiniciar:",
+            "De configuratie wordt in het bestand gewijzigd; daarna controleren en herstarten:",
+        ],
+    ),
+    (
+        "info.config",
+        [
+            "Konfiguration (Geheimnisse ausgeblendet)",
+            "Configuration (secrets hidden)",
+            "Configuration (secrets masqués)",
+            "Configurazione (segreti nascosti)",
+            "Configuración (secretos ocultos)",
+            "Configuração (segredos ocultos)",
+            "Configuratie (geheimen verborgen)",
+        ],
+    ),
+    (
+        "info.diagnostics",
+        [
+            "Prüfung",
+            "Diagnostics",
+            "Diagnostic",
+            "Diagnostica",
+            "Diagnóstico",
+            "Diagnóstico",
+            "Diagnose",
+        ],
+    ),
+    (
+        "info.paths",
+        [
+            "Pfade", "Paths", "Chemins", "Percorsi", "Rutas", "Caminhos", "Paden",
+        ],
+    ),
+    (
+        "info.title",
+        [
+            "Information",
+            "Information",
+            "Informations",
+            "Informazioni",
+            "Información",
+            "Informação",
+            "Informatie",
+        ],
+    ),
+    (
+        "info.version",
+        [
+            "Version", "Version", "Version", "Versione", "Versión", "Versão", "Versie",
+        ],
+    ),
+    (
+        "lang.label",
+        [
+            "Sprache", "Language", "Langue", "Lingua", "Idioma", "Idioma", "Taal",
+        ],
+    ),
+    (
+        "login.blocked",
+        [
+            "Zu viele Fehlversuche; bitte später erneut versuchen",
+            "Too many failed attempts; try again later",
+            "Trop d'échecs ; réessayez plus tard",
+            "Troppi tentativi falliti; riprovare più tardi",
+            "Demasiados intentos fallidos; inténtelo más tarde",
+            "Demasiadas tentativas falhadas; tente mais tarde",
+            "Te veel mislukte pogingen; probeer het later opnieuw",
+        ],
+    ),
+    (
+        "login.failed",
+        [
+            "Name oder Passwort falsch",
+            "Wrong name or password",
+            "Nom ou mot de passe incorrect",
+            "Nome o password errati",
+            "Nombre o contraseña incorrectos",
+            "Nome ou palavra-passe incorretos",
+            "Onjuiste naam of wachtwoord",
+        ],
+    ),
+    (
+        "login.name",
+        [
+            "Benutzername",
+            "User name",
+            "Nom d'utilisateur",
+            "Nome utente",
+            "Nombre de usuario",
+            "Nome de utilizador",
+            "Gebruikersnaam",
+        ],
+    ),
+    (
+        "login.password",
+        [
+            "Passwort",
+            "Password",
+            "Mot de passe",
+            "Password",
+            "Contraseña",
+            "Palavra-passe",
+            "Wachtwoord",
+        ],
+    ),
+    (
+        "login.submit",
+        [
+            "Anmelden",
+            "Log in",
+            "Se connecter",
+            "Accedi",
+            "Iniciar sesión",
+            "Entrar",
+            "Inloggen",
+        ],
+    ),
+    (
+        "login.title",
+        [
+            "Anmeldung",
+            "Login",
+            "Connexion",
+            "Accesso",
+            "Inicio de sesión",
+            "Início de sessão",
+            "Aanmelden",
+        ],
+    ),
+    (
+        "login.unavailable",
+        [
+            "Die Anmeldung ist gerade nicht möglich",
+            "Login is not possible right now",
+            "La connexion est impossible pour le moment",
+            "L'accesso non è possibile al momento",
+            "El inicio de sesión no es posible ahora",
+            "O início de sessão não é possível agora",
+            "Aanmelden is nu niet mogelijk",
+        ],
+    ),
+    (
+        "logs.empty",
+        [
+            "Keine Zeilen",
+            "No lines",
+            "Aucune ligne",
+            "Nessuna riga",
+            "Sin líneas",
+            "Sem linhas",
+            "Geen regels",
+        ],
+    ),
+    (
+        "logs.file",
+        [
+            "Datei", "File", "Fichier", "File", "Archivo", "Ficheiro", "Bestand",
+        ],
+    ),
+    (
+        "logs.filter",
+        [
+            "Filter", "Filter", "Filtre", "Filtro", "Filtro", "Filtro", "Filter",
+        ],
+    ),
+    (
+        "logs.title",
+        [
+            "Protokolle",
+            "Logs",
+            "Journaux",
+            "Log",
+            "Registros",
+            "Registos",
+            "Logs",
+        ],
+    ),
+    (
+        "nav.logout",
+        [
+            "Abmelden",
+            "Log out",
+            "Se déconnecter",
+            "Esci",
+            "Cerrar sesión",
+            "Sair",
+            "Afmelden",
+        ],
+    ),
+    (
+        "nav.portal",
+        [
+            "Meine Einstellungen",
+            "My settings",
+            "Mes paramètres",
+            "Le mie impostazioni",
+            "Mis ajustes",
+            "As minhas definições",
+            "Mijn instellingen",
+        ],
+    ),
+    (
+        "portal.cover",
+        [
+            "Deckblatt",
+            "Cover page",
+            "Page de garde",
+            "Frontespizio",
+            "Portada",
+            "Folha de rosto",
+            "Voorblad",
+        ],
+    ),
+    (
+        "portal.default",
+        [
+            "Vorgabe",
+            "Default",
+            "Par défaut",
+            "Predefinito",
+            "Predeterminado",
+            "Predefinição",
+            "Standaard",
+        ],
+    ),
+    (
+        "portal.error.control",
+        [
+            "Die Kopfzeile darf keine Zeilenumbrüche oder Steuerzeichen enthalten.",
+            "The headline must not contain line breaks or control characters.",
+            "L'en-tête ne doit pas contenir de saut de ligne ni de caractère de contrôle.",
+            "L'intestazione non deve contenere a capo o caratteri di controllo.",
+            "El encabezado no debe contener saltos de línea ni caracteres de control.",
+            "O cabeçalho não pode conter quebras de linha nem caracteres de controlo.",
+            "De kopregel mag geen regeleinden of stuurtekens bevatten.",
+        ],
+    ),
+    (
+        "portal.error.locked",
+        [
+            "Dieses Feld kann nicht geändert werden.",
+            "This field cannot be changed.",
+            "Ce champ ne peut pas être modifié.",
+            "Questo campo non può essere modificato.",
+            "Este campo no se puede cambiar.",
+            "Este campo não pode ser alterado.",
+            "Dit veld kan niet worden gewijzigd.",
+        ],
+    ),
+    (
+        "portal.error.not_offered",
+        [
+            "Dieser Wert steht nicht zur Auswahl.",
+            "This value is not one of the choices.",
+            "Cette valeur ne fait pas partie des choix.",
+            "Questo valore non è tra le scelte.",
+            "Este valor no está entre las opciones.",
+            "Este valor não está entre as opções.",
+            "Deze waarde staat niet tussen de keuzes.",
+        ],
+    ),
+    (
+        "portal.error.too_long",
+        [
+            "Die Kopfzeile ist zu lang (höchstens 60 Zeichen).",
+            "The headline is too long (at most 60 characters).",
+            "L'en-tête est trop long (60 caractères au plus).",
+            "L'intestazione è troppo lunga (al massimo 60 caratteri).",
+            "El encabezado es demasiado largo (60 caracteres como máximo).",
+            "O cabeçalho é demasiado longo (no máximo 60 caracteres).",
+            "De kopregel is te lang (hoogstens 60 tekens).",
+        ],
+    ),
+    (
+        "portal.headline",
+        [
+            "Faxkopfzeile",
+            "Fax headline",
+            "En-tête de fax",
+            "Intestazione fax",
+            "Encabezado de fax",
+            "Cabeçalho do fax",
+            "Faxkopregel",
+        ],
+    ),
+    (
+        "portal.inbound",
+        [
+            "Empfangene Faxe als",
+            "Received faxes as",
+            "Fax reçus en",
+            "Fax ricevuti come",
+            "Faxes recibidos como",
+            "Faxes recebidos como",
+            "Ontvangen faxen als",
+        ],
+    ),
+    (
+        "portal.inbound.pdf",
+        ["PDF", "PDF", "PDF", "PDF", "PDF", "PDF", "PDF"],
+    ),
+    (
+        "portal.inbound.pdf_tif",
+        [
+            "PDF und TIFF",
+            "PDF and TIFF",
+            "PDF et TIFF",
+            "PDF e TIFF",
+            "PDF y TIFF",
+            "PDF e TIFF",
+            "PDF en TIFF",
+        ],
+    ),
+    (
+        "portal.inbound.tif",
+        ["TIFF", "TIFF", "TIFF", "TIFF", "TIFF", "TIFF", "TIFF"],
+    ),
+    (
+        "portal.language",
+        [
+            "Sprache der Berichte",
+            "Report language",
+            "Langue des rapports",
+            "Lingua dei rapporti",
+            "Idioma de los informes",
+            "Idioma dos relatórios",
+            "Taal van de rapporten",
+        ],
+    ),
+    (
+        "portal.malformed",
+        [
+            "Ihre Einstellungen im Verzeichnis sind fehlerhaft; es gelten die Vorgaben. Bitte wenden Sie sich an den Administrator.",
+            "Your settings in the directory are malformed; the defaults apply. Please contact the administrator.",
+            "Vos paramètres dans l'annuaire sont invalides ; les valeurs par défaut s'appliquent. Contactez l'administrateur.",
+            "Le impostazioni nella directory non sono valide; valgono i valori predefiniti. Contattare l'amministratore.",
+            "Sus ajustes en el directorio no son válidos; se aplican los valores predeterminados. Contacte con el administrador.",
+            "As suas definições no diretório são inválidas; aplicam-se as predefinições. Contacte o administrador.",
+            "Uw instellingen in de directory zijn ongeldig; de standaardwaarden gelden. Neem contact op met de beheerder.",
+        ],
+    ),
+    (
+        "portal.max_pages",
+        [
+            "Seiten je Fax",
+            "Pages per fax",
+            "Pages par fax",
+            "Pagine per fax",
+            "Páginas por fax",
+            "Páginas por fax",
+            "Pagina's per fax",
+        ],
+    ),
+    (
+        "portal.none",
+        [
+            "Für diese Anmeldung gibt es keine Benutzereinstellungen.",
+            "There are no user settings for this login.",
+            "Aucun paramètre utilisateur pour cette connexion.",
+            "Nessuna impostazione utente per questo accesso.",
+            "No hay ajustes de usuario para este inicio de sesión.",
+            "Não existem definições de utilizador para este início de sessão.",
+            "Er zijn geen gebruikersinstellingen voor deze aanmelding.",
+        ],
+    ),
+    (
+        "portal.own",
+        [
+            "eigene Einstellung",
+            "your setting",
+            "votre réglage",
+            "tua impostazione",
+            "su ajuste",
+            "a sua definição",
+            "uw instelling",
+        ],
+    ),
+    (
+        "portal.per_day",
+        [
+            "Pro Tag",
+            "Per day",
+            "Par jour",
+            "Al giorno",
+            "Por día",
+            "Por dia",
+            "Per dag",
+        ],
+    ),
+    (
+        "portal.priority",
+        [
+            "Höchste Priorität",
+            "Highest priority",
+            "Priorité maximale",
+            "Priorità massima",
+            "Prioridad máxima",
+            "Prioridade máxima",
+            "Hoogste prioriteit",
+        ],
+    ),
+    (
+        "portal.priority.high",
+        ["hoch", "high", "haute", "alta", "alta", "alta", "hoog"],
+    ),
+    (
+        "portal.priority.low",
+        ["niedrig", "low", "basse", "bassa", "baja", "baixa", "laag"],
+    ),
+    (
+        "portal.priority.normal",
+        [
+            "normal", "normal", "normale", "normale", "normal", "normal", "normaal",
+        ],
+    ),
+    (
+        "portal.read_only",
+        [
+            "Diese Einstellungen ändert der Administrator.",
+            "These settings are changed by the administrator.",
+            "Ces paramètres sont modifiés par l'administrateur.",
+            "Queste impostazioni sono modificate dall'amministratore.",
+            "Estos ajustes los cambia el administrador.",
+            "Estas definições são alteradas pelo administrador.",
+            "Deze instellingen worden door de beheerder gewijzigd.",
+        ],
+    ),
+    (
+        "portal.rights",
+        [
+            "Berechtigungen",
+            "Rights",
+            "Droits",
+            "Diritti",
+            "Derechos",
+            "Direitos",
+            "Rechten",
+        ],
+    ),
+    (
+        "portal.rights.internal",
+        [
+            "interne Nummern",
+            "internal numbers",
+            "numéros internes",
+            "numeri interni",
+            "números internos",
+            "números internos",
+            "interne nummers",
+        ],
+    ),
+    (
+        "portal.rights.international",
+        [
+            "internationale Nummern",
+            "international numbers",
+            "numéros internationaux",
+            "numeri internazionali",
+            "números internacionales",
+            "números internacionais",
+            "internationale nummers",
+        ],
+    ),
+    (
+        "portal.rights.local",
+        [
+            "Ortsnummern",
+            "local numbers",
+            "numéros locaux",
+            "numeri locali",
+            "números locales",
+            "números locais",
+            "lokale nummers",
+        ],
+    ),
+    (
+        "portal.rights.national",
+        [
+            "nationale Nummern",
+            "national numbers",
+            "numéros nationaux",
+            "numeri nazionali",
+            "números nacionales",
+            "números nacionais",
+            "nationale nummers",
+        ],
+    ),
+    (
+        "portal.rights.none",
+        [
+            "keine Nummern",
+            "no numbers",
+            "aucun numéro",
+            "nessun numero",
+            "ningún número",
+            "nenhum número",
+            "geen nummers",
+        ],
+    ),
+    (
+        "portal.save",
+        [
+            "Speichern",
+            "Save",
+            "Enregistrer",
+            "Salva",
+            "Guardar",
+            "Guardar",
+            "Opslaan",
+        ],
+    ),
+    (
+        "portal.saved",
+        [
+            "Gespeichert. Ihr nächster Auftrag verwendet die neuen Einstellungen.",
+            "Saved. Your next job uses the new settings.",
+            "Enregistré. Votre prochain envoi utilise les nouveaux paramètres.",
+            "Salvato. Il prossimo invio usa le nuove impostazioni.",
+            "Guardado. Su próximo envío usa los nuevos ajustes.",
+            "Guardado. O seu próximo envio usa as novas definições.",
+            "Opgeslagen. Uw volgende opdracht gebruikt de nieuwe instellingen.",
+        ],
+    ),
+    (
+        "portal.send_to",
+        [
+            "Senden an",
+            "May send to",
+            "Envoi vers",
+            "Invio a",
+            "Envío a",
+            "Envio para",
+            "Verzenden naar",
+        ],
+    ),
+    (
+        "portal.service",
+        [
+            "Dienst", "Service", "Service", "Servizio", "Servicio", "Serviço", "Dienst",
+        ],
+    ),
+    (
+        "portal.service.fax",
+        ["Fax", "Fax", "Fax", "Fax", "Fax", "Fax", "Fax"],
+    ),
+    (
+        "portal.service.sms",
+        ["SMS", "SMS", "SMS", "SMS", "SMS", "SMS", "SMS"],
+    ),
+    (
+        "portal.service.voice",
+        [
+            "Sprachnachricht",
+            "Voice",
+            "Message vocal",
+            "Messaggio vocale",
+            "Mensaje de voz",
+            "Mensagem de voz",
+            "Spraakbericht",
+        ],
+    ),
+    (
+        "portal.settings",
+        [
+            "Persönliche Einstellungen",
+            "Personal settings",
+            "Paramètres personnels",
+            "Impostazioni personali",
+            "Ajustes personales",
+            "Definições pessoais",
+            "Persoonlijke instellingen",
+        ],
+    ),
+    (
+        "portal.system_default",
+        [
+            "Systemvorgabe",
+            "System default",
+            "Valeur du système",
+            "Predefinito di sistema",
+            "Valor del sistema",
+            "Predefinição do sistema",
+            "Systeemstandaard",
+        ],
+    ),
+    (
+        "portal.title",
+        [
+            "Meine Einstellungen",
+            "My settings",
+            "Mes paramètres",
+            "Le mie impostazioni",
+            "Mis ajustes",
+            "As minhas definições",
+            "Mijn instellingen",
+        ],
+    ),
+    (
+        "portal.unavailable",
+        [
+            "Das Verzeichnis ist gerade nicht erreichbar. Bitte später erneut versuchen.",
+            "The directory cannot be reached right now. Please try again later.",
+            "L'annuaire est injoignable pour le moment. Veuillez réessayer plus tard.",
+            "La directory non è raggiungibile al momento. Riprovare più tardi.",
+            "El directorio no está disponible ahora. Inténtelo más tarde.",
+            "O diretório não está acessível de momento. Tente novamente mais tarde.",
+            "De directory is nu niet bereikbaar. Probeer het later opnieuw.",
+        ],
+    ),
+    (
+        "portal.unlimited",
+        [
+            "unbegrenzt",
+            "unlimited",
+            "illimité",
+            "illimitato",
+            "ilimitado",
+            "ilimitado",
+            "onbeperkt",
+        ],
+    ),
+    (
+        "portal.used_today",
+        [
+            "Heute gesendet",
+            "Sent today",
+            "Envoyés aujourd'hui",
+            "Inviati oggi",
+            "Enviados hoy",
+            "Enviados hoje",
+            "Vandaag verzonden",
+        ],
+    ),
+    (
+        "queue.attempts",
+        [
+            "Versuche",
+            "Attempts",
+            "Tentatives",
+            "Tentativi",
+            "Intentos",
+            "Tentativas",
+            "Pogingen",
+        ],
+    ),
+    (
+        "queue.badmail",
+        [
+            "Badmail", "Badmail", "Badmail", "Badmail", "Badmail", "Badmail", "Badmail",
+        ],
+    ),
+    (
+        "queue.deferred",
+        [
+            "Zurückgestellt",
+            "Deferred",
+            "Différés",
+            "Rinviati",
+            "Aplazados",
+            "Adiados",
+            "Uitgesteld",
+        ],
+    ),
+    (
+        "queue.deleted",
+        [
+            "Gelöscht",
+            "Deleted",
+            "Supprimé",
+            "Eliminato",
+            "Eliminado",
+            "Eliminado",
+            "Verwijderd",
+        ],
+    ),
+    (
+        "queue.error",
+        [
+            "Fehlerordner",
+            "Error folder",
+            "Dossier d'erreurs",
+            "Cartella errori",
+            "Carpeta de errores",
+            "Pasta de erros",
+            "Foutenmap",
+        ],
+    ),
+    (
+        "queue.from",
+        [
+            "Absender",
+            "From",
+            "Expéditeur",
+            "Mittente",
+            "Remitente",
+            "Remetente",
+            "Afzender",
+        ],
+    ),
+    (
+        "queue.headers",
+        [
+            "Kopfzeilen",
+            "Headers",
+            "En-têtes",
+            "Intestazioni",
+            "Encabezados",
+            "Cabeçalhos",
+            "Headers",
+        ],
+    ),
+    (
+        "queue.in_intake_log",
+        [
+            "Im Eingangsprotokoll (wird gerade verarbeitet)",
+            "In the intake log (being processed)",
+            "Dans le journal d'entrée (en cours de traitement)",
+            "Nel log di ingresso (in elaborazione)",
+            "En el registro de entrada (en proceso)",
+            "No registo de entrada (em processamento)",
+            "In het invoerlog (wordt verwerkt)",
+        ],
+    ),
+    (
+        "queue.incoming",
+        [
+            "Eingang",
+            "Incoming",
+            "Entrants",
+            "In arrivo",
+            "Entrantes",
+            "A entrar",
+            "Inkomend",
+        ],
+    ),
+    (
+        "queue.last_error",
+        [
+            "Letzter Fehler",
+            "Last error",
+            "Dernière erreur",
+            "Ultimo errore",
+            "Último error",
+            "Último erro",
+            "Laatste fout",
+        ],
+    ),
+    (
+        "queue.message",
+        [
+            "Nachricht",
+            "Message",
+            "Message",
+            "Messaggio",
+            "Mensaje",
+            "Mensagem",
+            "Bericht",
+        ],
+    ),
+    (
+        "queue.next",
+        [
+            "Weiter",
+            "Next",
+            "Suivant",
+            "Avanti",
+            "Siguiente",
+            "Seguinte",
+            "Volgende",
+        ],
+    ),
+    (
+        "queue.next_attempt",
+        [
+            "Nächster Versuch",
+            "Next attempt",
+            "Prochaine tentative",
+            "Prossimo tentativo",
+            "Próximo intento",
+            "Próxima tentativa",
+            "Volgende poging",
+        ],
+    ),
+    (
+        "queue.none",
+        [
+            "Keine Nachrichten",
+            "No messages",
+            "Aucun message",
+            "Nessun messaggio",
+            "No hay mensajes",
+            "Sem mensagens",
+            "Geen berichten",
+        ],
+    ),
+    (
+        "queue.outgoing",
+        [
+            "Ausgang",
+            "Outgoing",
+            "Sortants",
+            "In uscita",
+            "Salientes",
+            "A sair",
+            "Uitgaand",
+        ],
+    ),
+    (
+        "queue.previous",
+        [
+            "Zurück",
+            "Previous",
+            "Précédent",
+            "Indietro",
+            "Anterior",
+            "Anterior",
+            "Vorige",
+        ],
+    ),
+    (
+        "queue.print",
+        [
+            "Druck ausstehend",
+            "Print pending",
+            "Impression en attente",
+            "Stampa in attesa",
+            "Impresión pendiente",
+            "Impressão pendente",
+            "Afdruk in behandeling",
+        ],
+    ),
+    (
+        "queue.printer",
+        [
+            "Drucker",
+            "Printer",
+            "Imprimante",
+            "Stampante",
+            "Impresora",
+            "Impressora",
+            "Printer",
+        ],
+    ),
+    (
+        "queue.received",
+        [
+            "Empfangen",
+            "Received",
+            "Reçu",
+            "Ricevuto",
+            "Recibido",
+            "Recebido",
+            "Ontvangen",
+        ],
+    ),
+    (
+        "queue.requeued",
+        [
+            "Erneut eingereiht",
+            "Requeued",
+            "Remis en file",
+            "Rimesso in coda",
+            "Reencolado",
+            "Reenviado",
+            "Opnieuw in de wachtrij",
+        ],
+    ),
+    (
+        "queue.search_hint",
+        [
+            "Adresse, Nummer oder ID",
+            "Address, number or id",
+            "Adresse, numéro ou identifiant",
+            "Indirizzo, numero o ID",
+            "Dirección, número o ID",
+            "Endereço, número ou ID",
+            "Adres, nummer of id",
+        ],
+    ),
+    (
+        "queue.sidecar",
+        [
+            "Umschlag (Sidecar)",
+            "Envelope (sidecar)",
+            "Enveloppe (sidecar)",
+            "Busta (sidecar)",
+            "Sobre (sidecar)",
+            "Envelope (sidecar)",
+            "Envelop (sidecar)",
+        ],
+    ),
+    (
+        "queue.size",
+        [
+            "Größe",
+            "Size",
+            "Taille",
+            "Dimensione",
+            "Tamaño",
+            "Tamanho",
+            "Grootte",
+        ],
+    ),
+    (
+        "queue.title",
+        [
+            "Warteschlangen",
+            "Queues",
+            "Files d'attente",
+            "Code",
+            "Colas",
+            "Filas",
+            "Wachtrijen",
+        ],
+    ),
+    (
+        "queue.to",
+        [
+            "Empfänger",
+            "To",
+            "Destinataire",
+            "Destinatario",
+            "Destinatario",
+            "Destinatário",
+            "Ontvanger",
+        ],
+    ),
+    (
+        "queue.total",
+        [
+            "Gesamt", "Total", "Total", "Totale", "Total", "Total", "Totaal",
+        ],
+    ),
+    (
+        "word.disabled",
+        [
+            "deaktiviert",
+            "disabled",
+            "désactivée",
+            "disattivata",
+            "desactivada",
+            "desativada",
+            "uitgeschakeld",
+        ],
+    ),
+    (
+        "word.held",
+        [
+            "angehalten (hold)",
+            "held (hold)",
+            "retenue (hold)",
+            "trattenuta (hold)",
+            "retenida (hold)",
+            "retida (hold)",
+            "vastgehouden (hold)",
+        ],
+    ),
+    (
+        "word.instance",
+        [
+            "Instanz",
+            "Instance",
+            "Instance",
+            "Istanza",
+            "Instancia",
+            "Instância",
+            "Instantie",
+        ],
+    ),
+    (
+        "word.none",
+        [
+            "keine", "none", "aucune", "nessuno", "ninguno", "nenhum", "geen",
+        ],
+    ),
+    (
+        "word.running",
+        [
+            "läuft",
+            "running",
+            "en marche",
+            "in esecuzione",
+            "en marcha",
+            "em execução",
+            "actief",
+        ],
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_unique_and_complete() {
+        for w in STRINGS.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
+        }
+        for (k, texts) in STRINGS {
+            for (i, t) in texts.iter().enumerate() {
+                assert!(!t.trim().is_empty(), "{k} is empty in language {i}");
+            }
+        }
+        assert_eq!(text(Language::De, "login.password"), "Passwort");
+        assert_eq!(text(Language::Nl, "login.password"), "Wachtwoord");
+        assert_eq!(text(Language::En, "no.such.key"), "??");
+    }
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(negotiate(None, None), Language::En);
+        assert_eq!(
+            negotiate(None, Some("de-DE,de;q=0.9,en;q=0.8")),
+            Language::De
+        );
+        assert_eq!(negotiate(None, Some("en;q=0.5, fr-CA;q=0.9")), Language::Fr);
+        assert_eq!(negotiate(None, Some("ja, nl;q=0.1")), Language::Nl);
+        assert_eq!(negotiate(None, Some("ja, zh")), Language::En);
+        assert_eq!(
+            negotiate(Some("pt"), Some("de")),
+            Language::Pt,
+            "cookie wins"
+        );
+        assert_eq!(negotiate(Some("xx"), Some("it")), Language::It);
+        assert_eq!(negotiate(None, Some("de;q=0")), Language::En);
+    }
+}
