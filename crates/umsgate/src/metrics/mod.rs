@@ -35,7 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -44,6 +44,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::outbound::jobs::JobRecords;
@@ -399,5 +400,71 @@ pub async fn serve(
         .await
     {
         tracing::error!(event = "metrics.failed", error = %e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn badmail_pair(folder: &std::path::Path, n: u32) {
+        let id = format!("{n:016X}");
+        let eml = b"From: <a@example.com>\r\nSubject: t\r\n\r\nx\r\n";
+        std::fs::write(folder.join(format!("{id}.eml")), eml).unwrap();
+        let sidecar = serde_json::json!({
+            "v": 1, "id": id, "instance": "q", "received_at": "2026-12-04T10:00:00Z",
+            "origin": "local", "mail_from": "a@example.com",
+            "rcpts": [{"address": "b@example.com", "key": 0}], "size": eml.len(),
+            "attempts": 5,
+        });
+        std::fs::write(folder.join(format!("{id}.json")), sidecar.to_string()).unwrap();
+    }
+
+    fn badmail_depth(body: &str) -> Option<String> {
+        body.lines()
+            .find(|l| {
+                l.starts_with("umsgate_queue_messages{")
+                    && l.contains("instance=\"q\"")
+                    && l.contains("state=\"badmail\"")
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn queue_depths_are_read_at_most_once_per_interval() {
+        let dir = std::env::temp_dir().join(format!(
+            "umsgate-metrics-{}-{}",
+            std::process::id(),
+            crate::spool::QueueId::generate()
+        ));
+        let text = "[service]\nstate_dir = \"state\"\n[[instance]]\nid = \"q\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:0\"]\n[instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\nreport_sender = \"ums@example.com\"\n";
+        let config = Config::parse(text, &dir.join("umsgate.toml")).unwrap();
+        let badmail = dir.join("state/q/smtp-out/badmail");
+        std::fs::create_dir_all(&badmail).unwrap();
+        badmail_pair(&badmail, 1);
+
+        let exporter = install().unwrap();
+        exporter.watch_config(Arc::new(config));
+        assert_eq!(
+            badmail_depth(&exporter.render().await).as_deref(),
+            Some("1")
+        );
+        // Within the interval the cached count is served, whatever the folder holds now.
+        badmail_pair(&badmail, 2);
+        tokio::time::advance(QUEUE_REFRESH - Duration::from_millis(1)).await;
+        assert_eq!(
+            badmail_depth(&exporter.render().await).as_deref(),
+            Some("1")
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(
+            badmail_depth(&exporter.render().await).as_deref(),
+            Some("2")
+        );
+        // A second install is the same exporter.
+        assert!(Arc::ptr_eq(&exporter, &install().unwrap()));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
