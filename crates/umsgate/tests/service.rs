@@ -495,10 +495,16 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
     wait_greeting(b);
     assert_eq!(count(&d, "reload.done"), 2, "{}", d.output());
 
-    // The next valid file applies: b is removed, a is untouched.
+    // The next valid file applies: b is removed, a is untouched; a change of [service] is
+    // logged as needing a restart, not applied.
+    assert_eq!(count(&d, "reload.service_not_applied"), 0);
+    let service_changed = service.replace("log_dir = \"log\"", "log_dir = \"log2\"");
     std::fs::write(
         work.config_path(),
-        format!("{service}{}", instance_text("a", a2, "max_recipients = 5")),
+        format!(
+            "{service_changed}{}",
+            instance_text("a", a2, "max_recipients = 5")
+        ),
     )
     .unwrap();
     sighup(&d);
@@ -513,6 +519,8 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
         .unwrap();
     assert!(done.contains("stopped=[\"b\"]"), "{done}");
     assert!(done.contains("unchanged=[\"a\"]"), "{done}");
+    assert_eq!(count(&d, "reload.service_not_applied"), 1, "{}", d.output());
+    assert!(!work.dir.join("log2").exists(), "[service] was applied");
     wait_for("b stops listening", || {
         TcpStream::connect_timeout(&b, Duration::from_secs(2))
             .is_err()

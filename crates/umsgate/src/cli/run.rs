@@ -31,15 +31,16 @@ pub(crate) fn pid_file(config: &Config) -> PathBuf {
     config.service.state_dir.join("umsgate.pid")
 }
 
-/// The process id in the pid file, when that process is alive (it is `umsgate run` of this
-/// configuration, unless the file is stale and the id reused).
+/// The process id in the pid file, when that process is alive and runs `umsgate run` (a
+/// stale file whose id was reused by another program names nothing).
 pub(crate) fn running_pid(config: &Config) -> Option<u32> {
     let text = std::fs::read_to_string(pid_file(config)).ok()?;
     let pid: u32 = text.trim().parse().ok()?;
-    Path::new("/proc")
-        .join(pid.to_string())
-        .exists()
-        .then_some(pid)
+    let cmdline = std::fs::read(Path::new("/proc").join(pid.to_string()).join("cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let umsgate = args.first().is_some_and(|a| a.ends_with(b"umsgate"));
+    let runs = args.iter().any(|a| *a == b"run" || *a == b"demo");
+    (umsgate && runs).then_some(pid)
 }
 
 /// Runs `config` until a stop signal; prints `banner` once every instance is listening.

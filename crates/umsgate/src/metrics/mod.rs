@@ -29,13 +29,14 @@
 //! Implementation summary: the exporter is built without its HTTP listener (no default
 //! features); the handle's `render()` is served by a small axum router. Queue depths are not
 //! counted as mail moves (the folders are shared with administrators and `queue` commands,
-//! which move files behind the process's back): a scrape reads the folders as `queue list`
-//! does, at most once every [`QUEUE_REFRESH`], and serves the cached counts in between.
+//! which move files behind the process's back): a scrape counts the folders as `queue list`
+//! does — listing them, reading sidecars only in `smtp-out/` where they tell `outgoing` from
+//! `deferred` — at most once every [`QUEUE_REFRESH`], and serves the cached counts in between.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -44,11 +45,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::outbound::jobs::JobRecords;
-use crate::spool::admin;
-use crate::spool::layout::QueueState;
+use crate::spool::layout::{InstanceDirs, QueueState};
+use crate::spool::{INTAKE_DIR, QueueId, intake, list_dir};
 use umsgate_domain::Service;
 
 /// The metric and label names the application uses.
@@ -311,13 +313,12 @@ impl QueueGauges {
         let Some(config) = self.config.read().ok().and_then(|c| c.clone()) else {
             return;
         };
-        let listed =
-            tokio::task::spawn_blocking(move || (admin::list(&config, None, None), config)).await;
-        let Ok((items, config)) = listed else {
+        let listed = tokio::task::spawn_blocking(move || (count_depths(&config), config)).await;
+        let Ok((depths, config)) = listed else {
             return;
         };
-        let items = match items {
-            Ok(i) => i,
+        let depths = match depths {
+            Ok(d) => d,
             Err(e) => {
                 tracing::warn!(event = "metrics.queue_count_failed", error = %e, "queue depths not refreshed");
                 return;
@@ -337,16 +338,75 @@ impl QueueGauges {
             }
             reported.clone_from(&ids);
         }
-        for id in &ids {
-            for state in QueueState::ALL {
-                let n = items
-                    .iter()
-                    .filter(|it| it.instance == *id && it.state == state)
-                    .count();
-                set_depth(id, state, n);
-            }
+        for (id, state, n) in depths {
+            set_depth(&id, state, n);
         }
     }
+}
+
+/// Every instance's depth per state, counted as `queue list` counts them: a message is its
+/// `.eml` (with a queue id for a name); in `smtp-out/` its sidecar says whether it was tried
+/// (`deferred`) or not (`outgoing`); `incoming` adds the live messages of the intake log.
+/// Only `smtp-out/` has its sidecars read; the other folders are only listed.
+fn count_depths(config: &Config) -> std::io::Result<Vec<(String, QueueState, usize)>> {
+    let mut out = Vec::new();
+    for inst in &config.instances {
+        let id = inst.id.get_ref();
+        let dirs = InstanceDirs::new(&config.instance_state_dir(id));
+        let intake = match intake::count_live(&dirs.smtp_in.join(INTAKE_DIR)) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(e),
+        };
+        let (mut outgoing, mut deferred) = (0, 0);
+        for e in or_empty(list_dir(&dirs.smtp_out))? {
+            if e.sidecar.as_ref().is_some_and(|s| s.attempts > 0) {
+                deferred += 1;
+            } else {
+                outgoing += 1;
+            }
+        }
+        let id = id.to_string();
+        out.push((
+            id.clone(),
+            QueueState::Incoming,
+            count_eml(&dirs.smtp_in)? + intake,
+        ));
+        out.push((id.clone(), QueueState::Outgoing, outgoing));
+        out.push((id.clone(), QueueState::Deferred, deferred));
+        out.push((id.clone(), QueueState::Badmail, count_eml(&dirs.badmail)?));
+        out.push((id, QueueState::Error, count_eml(&dirs.smtp_in_error)?));
+    }
+    Ok(out)
+}
+
+fn or_empty<T>(r: std::io::Result<Vec<T>>) -> std::io::Result<Vec<T>> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// The messages in a queue folder: files `<queue id>.eml` (what `list_dir` lists).
+fn count_eml(dir: &std::path::Path) -> std::io::Result<usize> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut n = 0;
+    for entry in rd {
+        let entry = entry?;
+        let name = entry.file_name();
+        let is_message = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".eml"))
+            .is_some_and(|stem| QueueId::parse(stem).is_some());
+        if is_message && entry.file_type().is_ok_and(|t| t.is_file()) {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn set_depth(instance: &str, state: QueueState, n: usize) {
@@ -401,5 +461,117 @@ pub async fn serve(
         .await
     {
         tracing::error!(event = "metrics.failed", error = %e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::spool::admin;
+
+    fn badmail_pair(folder: &std::path::Path, n: u32) {
+        pair(folder, n, 5);
+    }
+
+    fn pair(folder: &std::path::Path, n: u32, attempts: u32) {
+        std::fs::create_dir_all(folder).unwrap();
+        let id = format!("{n:016X}");
+        let eml = b"From: <a@example.com>\r\nSubject: t\r\n\r\nx\r\n";
+        std::fs::write(folder.join(format!("{id}.eml")), eml).unwrap();
+        let sidecar = serde_json::json!({
+            "v": 1, "id": id, "instance": "q", "received_at": "2026-12-04T10:00:00Z",
+            "origin": "local", "mail_from": "a@example.com",
+            "rcpts": [{"address": "b@example.com", "key": 0}], "size": eml.len(),
+            "attempts": attempts,
+        });
+        std::fs::write(folder.join(format!("{id}.json")), sidecar.to_string()).unwrap();
+    }
+
+    fn badmail_depth(body: &str) -> Option<String> {
+        body.lines()
+            .find(|l| {
+                l.starts_with("umsgate_queue_messages{")
+                    && l.contains("instance=\"q\"")
+                    && l.contains("state=\"badmail\"")
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn depths_are_what_queue_list_counts() {
+        let dir = std::env::temp_dir().join(format!(
+            "umsgate-depths-{}-{}",
+            std::process::id(),
+            crate::spool::QueueId::generate()
+        ));
+        let text = "[service]\nstate_dir = \"state\"\n[[instance]]\nid = \"d\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:0\"]\n[instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\nreport_sender = \"ums@example.com\"\n";
+        let config = Config::parse(text, &dir.join("umsgate.toml")).unwrap();
+        let dirs = InstanceDirs::new(&config.instance_state_dir(config.instances[0].id.get_ref()));
+        pair(&dirs.smtp_in, 1, 0);
+        pair(&dirs.smtp_in, 2, 0);
+        pair(&dirs.smtp_out, 3, 0);
+        pair(&dirs.smtp_out, 4, 1);
+        pair(&dirs.smtp_out, 5, 3);
+        pair(&dirs.badmail, 6, 5);
+        pair(&dirs.smtp_in_error, 7, 0);
+        // A hand-dropped mail counts (its name is a queue id); not messages: another file, a
+        // name that is no queue id, a folder.
+        std::fs::write(dirs.badmail.join("dropped-by-hand.eml"), "x").unwrap();
+        std::fs::write(dirs.badmail.join("notes.eml.txt"), "x").unwrap();
+        std::fs::write(dirs.badmail.join(".hidden.eml"), "x").unwrap();
+        std::fs::write(dirs.badmail.join("a b.eml"), "x").unwrap();
+        std::fs::create_dir_all(dirs.badmail.join("0000000000000009.eml")).unwrap();
+
+        let listed = admin::list(&config, None, None).unwrap();
+        let counted = count_depths(&config).unwrap();
+        for state in QueueState::ALL {
+            let want = listed.iter().filter(|i| i.state == state).count();
+            let got = counted
+                .iter()
+                .find(|(_, s, _)| *s == state)
+                .map(|(_, _, n)| *n);
+            assert_eq!(got, Some(want), "{state:?}");
+        }
+        let total: usize = counted.iter().map(|(_, _, n)| n).sum();
+        assert_eq!(total, 8, "{counted:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn queue_depths_are_read_at_most_once_per_interval() {
+        let dir = std::env::temp_dir().join(format!(
+            "umsgate-metrics-{}-{}",
+            std::process::id(),
+            crate::spool::QueueId::generate()
+        ));
+        let text = "[service]\nstate_dir = \"state\"\n[[instance]]\nid = \"q\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:0\"]\n[instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\nreport_sender = \"ums@example.com\"\n";
+        let config = Config::parse(text, &dir.join("umsgate.toml")).unwrap();
+        let badmail = dir.join("state/q/smtp-out/badmail");
+        std::fs::create_dir_all(&badmail).unwrap();
+        badmail_pair(&badmail, 1);
+
+        let exporter = install().unwrap();
+        exporter.watch_config(Arc::new(config));
+        assert_eq!(
+            badmail_depth(&exporter.render().await).as_deref(),
+            Some("1")
+        );
+        // Within the interval the cached count is served, whatever the folder holds now.
+        badmail_pair(&badmail, 2);
+        tokio::time::advance(QUEUE_REFRESH - Duration::from_millis(1)).await;
+        assert_eq!(
+            badmail_depth(&exporter.render().await).as_deref(),
+            Some("1")
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(
+            badmail_depth(&exporter.render().await).as_deref(),
+            Some("2")
+        );
+        // A second install is the same exporter.
+        assert!(Arc::ptr_eq(&exporter, &install().unwrap()));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
