@@ -49,9 +49,9 @@ use std::time::Duration;
 use std::time::SystemTime;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Row, SqlSafeStr};
+use sqlx::{Connection, Row, SqlSafeStr};
 use umsgate_domain::{Service, clock};
 
 use crate::config::ServiceConfig;
@@ -340,16 +340,19 @@ impl Store {
         if let Some(pw) = password {
             opts = opts.password(pw);
         }
-        let connecting = PgPoolOptions::new()
-            .max_connections(pool.max_connections)
-            .acquire_timeout(pool.acquire_timeout)
-            .connect_with(opts);
-        let pg = tokio::time::timeout(pool.connect_timeout, connecting)
+        // One connection first, on its own: its error says what is wrong (refused, wrong
+        // password, no such database), where a pool would only report that it timed out.
+        let first = tokio::time::timeout(pool.connect_timeout, PgConnection::connect_with(&opts))
             .await
             .map_err(|_| StoreError::ConnectTimeout {
                 url: redact(url),
                 after: pool.connect_timeout,
             })??;
+        let pg = PgPoolOptions::new()
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_lazy_with(opts);
+        first.close().await?;
         migrator(POSTGRES_BASELINE).run(&pg).await?;
         Ok(Store {
             pool: Pool::Postgres(pg),
