@@ -28,7 +28,8 @@
 //! message stays queued and is tried again). A PostgreSQL pool replaces broken connections by
 //! itself: once the database is back, the next query succeeds, without a restart. Waiting for
 //! a connection is bounded (`store_pool.acquire_timeout`), and so is the first connection at
-//! start (`store_pool.connect_timeout`).
+//! start (`store_pool.connect_timeout`); on the server, a statement ends after 30 s and a lock
+//! wait after 10 s (`statement_timeout`, `lock_timeout`).
 //!
 //! Implementation summary: the two backends are an enum of sqlx pools, not a trait object —
 //! the set is closed, the SQL text is the same for both (`$1` parameters, which SQLite also
@@ -336,7 +337,11 @@ impl Store {
         password: Option<&str>,
         pool: StorePool,
     ) -> Result<Store, StoreError> {
-        let mut opts = PgConnectOptions::from_str(url)?.application_name("umsgate");
+        // A statement the server cannot finish (a lock held elsewhere) ends in an error, which
+        // the caller retries, rather than holding a worker.
+        let mut opts = PgConnectOptions::from_str(url)?
+            .application_name("umsgate")
+            .options([("statement_timeout", "30s"), ("lock_timeout", "10s")]);
         if let Some(pw) = password {
             opts = opts.password(pw);
         }
