@@ -23,7 +23,7 @@ use std::time::Duration;
 use sqlx::Connection;
 use umsgate::config::store::StorePool;
 use umsgate::outbound::jobs::{JobRecord, JobRecords};
-use umsgate::store::{PendingPrint, PrintState, Store};
+use umsgate::store::{PendingPrint, PrintState, Reservation, Store};
 use umsgate_domain::{Language, Service, clock};
 
 use support::{Daemon, Smtp, Work, free_addr, nonce, wait_for};
@@ -352,6 +352,25 @@ async fn a_job_record_written_by_one_node_is_read_and_removed_by_another() {
         if a.is_shared() {
             let other = JobRecords::shared(b.clone(), "other-instance");
             assert_eq!(other.read("Q1-1").await.unwrap(), None);
+            // A job whose record is kept is not counted again; others count up to the limit.
+            let r = |job: &'static str| {
+                let b = b.clone();
+                async move {
+                    b.reserve_job("pg", "jane@example.com", Service::Fax, Some(1), job)
+                        .await
+                        .unwrap()
+                }
+            };
+            assert_eq!(r("Q1-1").await, Reservation::Recorded);
+            assert_eq!(r("Q2-0").await, Reservation::Granted);
+            assert_eq!(r("Q3-0").await, Reservation::Refused);
+            assert_eq!(r("Q1-1").await, Reservation::Recorded);
+            assert_eq!(
+                a.used_today("pg", "jane@example.com", Service::Fax)
+                    .await
+                    .unwrap(),
+                1
+            );
         }
     }
 }
