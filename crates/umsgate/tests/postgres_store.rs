@@ -78,9 +78,19 @@ fn pool() -> StorePool {
     }
 }
 
+/// A folder removed when dropped.
+struct Tmp(PathBuf);
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Two handles on one store (two nodes, or two processes on one SQLite file), for each
-/// backend available: ("sqlite", a, b) and, with a server, ("postgres", a, b).
-async fn backends(tag: &str) -> Vec<(&'static str, Store, Store, PathBuf)> {
+/// backend available: ("sqlite", a, b) and, with a server, ("postgres", a, b); and the
+/// folder of the SQLite file.
+async fn backends(tag: &str) -> (Vec<(&'static str, Store, Store, PathBuf)>, Tmp) {
     let dir = std::env::temp_dir().join(format!("umsgate-pgstore-{tag}-{}", nonce()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("umsgate.db");
@@ -95,9 +105,9 @@ async fn backends(tag: &str) -> Vec<(&'static str, Store, Store, PathBuf)> {
         let a = Store::open_postgres(&url, None, pool()).await.unwrap();
         let b = Store::open_postgres(&url, None, pool()).await.unwrap();
         assert!(a.is_shared());
-        out.push(("postgres", a, b, dir));
+        out.push(("postgres", a, b, dir.clone()));
     }
-    out
+    (out, Tmp(dir))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -105,7 +115,8 @@ async fn backends(tag: &str) -> Vec<(&'static str, Store, Store, PathBuf)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_per_day_limit_is_exact_across_handles() {
-    for (backend, a, b, _) in backends("limit").await {
+    let (all, _tmp) = backends("limit").await;
+    for (backend, a, b, _) in all {
         let mut tasks = Vec::new();
         for n in 0..40 {
             let s = if n % 2 == 0 { a.clone() } else { b.clone() };
@@ -188,7 +199,8 @@ fn due_fax(fax: &str, deadline: u64) -> PendingPrint {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_due_fax_is_claimed_by_one_node_only_and_receipts_clear_across_nodes() {
-    for (backend, a, b, _) in backends("print").await {
+    let (all, _tmp) = backends("print").await;
+    for (backend, a, b, _) in all {
         let now = clock::unix_seconds(clock::now());
         for n in 0..30 {
             a.print_expect(&due_fax(&format!("F{n:02}"), now - 1))
@@ -240,7 +252,8 @@ async fn a_due_fax_is_claimed_by_one_node_only_and_receipts_clear_across_nodes()
 
 #[tokio::test]
 async fn the_journal_index_is_shared_and_a_message_indexed_again_is_replaced() {
-    for (backend, a, b, _) in backends("journal").await {
+    let (all, _tmp) = backends("journal").await;
+    for (backend, a, b, _) in all {
         a.journal_add(
             "pg",
             "M1",
@@ -322,7 +335,8 @@ fn record(id: &str) -> JobRecord {
 
 #[tokio::test]
 async fn a_job_record_written_by_one_node_is_read_and_removed_by_another() {
-    for (backend, a, b, dir) in backends("jobs").await {
+    let (all, _tmp) = backends("jobs").await;
+    for (backend, a, b, dir) in all {
         // SQLite: one node, its journal; PostgreSQL: the store, seen from two nodes.
         let (wa, rb) = if a.is_shared() {
             (
