@@ -28,7 +28,8 @@
 //! message stays queued and is tried again). A PostgreSQL pool replaces broken connections by
 //! itself: once the database is back, the next query succeeds, without a restart. Waiting for
 //! a connection is bounded (`store_pool.acquire_timeout`), and so is the first connection at
-//! start (`store_pool.connect_timeout`).
+//! start (`store_pool.connect_timeout`); on the server, a statement ends after 30 s and a lock
+//! wait after 10 s (`statement_timeout`, `lock_timeout`).
 //!
 //! Implementation summary: the two backends are an enum of sqlx pools, not a trait object —
 //! the set is closed, the SQL text is the same for both (`$1` parameters, which SQLite also
@@ -49,9 +50,9 @@ use std::time::Duration;
 use std::time::SystemTime;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Row, SqlSafeStr};
+use sqlx::{Connection, Row, SqlSafeStr};
 use umsgate_domain::{Service, clock};
 
 use crate::config::ServiceConfig;
@@ -271,6 +272,17 @@ fn today() -> String {
     clock::local_day(clock::now())
 }
 
+/// What [`Store::reserve_job`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The job's record is kept: it was reserved by an earlier hand-over; nothing counted.
+    Recorded,
+    /// Counted.
+    Granted,
+    /// The per-day limit is reached.
+    Refused,
+}
+
 /// What a read receipt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptEffect {
@@ -336,20 +348,27 @@ impl Store {
         password: Option<&str>,
         pool: StorePool,
     ) -> Result<Store, StoreError> {
-        let mut opts = PgConnectOptions::from_str(url)?.application_name("umsgate");
+        // A statement the server cannot finish (a lock held elsewhere) ends in an error, which
+        // the caller retries, rather than holding a worker.
+        let mut opts = PgConnectOptions::from_str(url)?
+            .application_name("umsgate")
+            .options([("statement_timeout", "30s"), ("lock_timeout", "10s")]);
         if let Some(pw) = password {
             opts = opts.password(pw);
         }
-        let connecting = PgPoolOptions::new()
-            .max_connections(pool.max_connections)
-            .acquire_timeout(pool.acquire_timeout)
-            .connect_with(opts);
-        let pg = tokio::time::timeout(pool.connect_timeout, connecting)
+        // One connection first, on its own: its error says what is wrong (refused, wrong
+        // password, no such database), where a pool would only report that it timed out.
+        let first = tokio::time::timeout(pool.connect_timeout, PgConnection::connect_with(&opts))
             .await
             .map_err(|_| StoreError::ConnectTimeout {
                 url: redact(url),
                 after: pool.connect_timeout,
             })??;
+        let pg = PgPoolOptions::new()
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_lazy_with(opts);
+        first.close().await?;
         migrator(POSTGRES_BASELINE).run(&pg).await?;
         Ok(Store {
             pool: Pool::Postgres(pg),
@@ -414,6 +433,52 @@ impl Store {
         .await?
         .is_some());
         Ok(granted)
+    }
+
+    /// With job records in the store (PostgreSQL): [`Store::reserve`] for the job `job_id`
+    /// unless its record is kept already (an earlier hand-over reserved it), in one
+    /// statement — one round trip where a check and a reservation would take two.
+    pub async fn reserve_job(
+        &self,
+        instance: &str,
+        user: &str,
+        service: Service,
+        limit: Option<u32>,
+        job_id: &str,
+    ) -> Result<Reservation, StoreError> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Err(StoreError::Corrupt(
+                "job records are kept in the store only with PostgreSQL".into(),
+            ));
+        };
+        let limit = limit.map_or(i64::MAX, i64::from);
+        let row = sqlx::query(
+            "WITH kept AS (
+                 SELECT 1 FROM job_record WHERE instance = $1 AND job_id = $6
+             ), counted AS (
+                 INSERT INTO usage (instance, \"user\", service, day, count)
+                 SELECT $1, $2, $3, $5, 1 WHERE $4 > 0 AND NOT EXISTS (SELECT 1 FROM kept)
+                 ON CONFLICT (instance, \"user\", service, day)
+                 DO UPDATE SET count = usage.count + 1 WHERE usage.count < $4
+                 RETURNING count
+             )
+             SELECT EXISTS (SELECT 1 FROM kept), EXISTS (SELECT 1 FROM counted)",
+        )
+        .bind(instance)
+        .bind(user.to_ascii_lowercase())
+        .bind(service.as_str())
+        .bind(limit)
+        .bind(today())
+        .bind(job_id)
+        .fetch_one(p)
+        .await?;
+        Ok(
+            match (row.try_get::<bool, _>(0)?, row.try_get::<bool, _>(1)?) {
+                (true, _) => Reservation::Recorded,
+                (false, true) => Reservation::Granted,
+                (false, false) => Reservation::Refused,
+            },
+        )
     }
 
     /// Gives back one slot taken by [`Store::reserve`] today.

@@ -150,6 +150,13 @@ fn check_refuses_auth_to_the_mail_server_in_clear_text() {
 
 #[test]
 fn check_refuses_what_run_refuses() {
+    // A store umsgate cannot use.
+    let text = config_text(free_addr(), "").replace(
+        "log_dir = \"log\"",
+        "log_dir = \"log\"\nstore = \"mysql://ums@db/ums\"",
+    );
+    let line = line_of(&text, "store = ");
+    check_fails_at("mysql-store", &text, line, "service.store");
     // A listener certificate that cannot be loaded.
     let text = config_text(
         free_addr(),

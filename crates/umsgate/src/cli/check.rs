@@ -50,7 +50,11 @@ async fn printer_state(uri: &str) -> Result<String, String> {
 /// A store failure with what the administrator should look at.
 fn store_failure(e: &umsgate::store::StoreError) -> String {
     use std::error::Error as _;
-    let mut text = e.to_string();
+    let full = e.to_string();
+    let mut text = full
+        .strip_prefix("state store: ")
+        .unwrap_or(&full)
+        .to_owned();
     let mut cause = e.source();
     while let Some(c) = cause {
         let s = c.to_string();
@@ -61,7 +65,10 @@ fn store_failure(e: &umsgate::store::StoreError) -> String {
     }
     let hint = if text.contains("password authentication failed") {
         " (wrong user or password: check the URL and service.store_password_file)"
-    } else if text.contains("Connection refused") || text.contains("no connection to") {
+    } else if text.contains("Connection refused")
+        || text.contains("no connection to")
+        || text.contains("lookup address")
+    {
         " (is the database server running and reachable from here?)"
     } else if text.contains("does not exist") {
         " (create the database and its owner first)"

@@ -32,6 +32,7 @@ use super::refusal::Refusal;
 use super::worker::{Outbound, refusal_of};
 use crate::gateway::Job;
 use crate::reports::ReportKind;
+use crate::store::Reservation;
 
 /// Why a job's document could not be finished.
 enum Unfinished {
@@ -53,29 +54,48 @@ impl Outbound {
     pub(super) async fn hand_over(&self, planned: &Planned) -> Result<HandedOver, WorkError> {
         let (job, record) = (&planned.job, &planned.record);
         let user = &record.user;
-        if self
+        let reservation = if self.jobs.is_shared() {
+            self.store
+                .reserve_job(
+                    &self.instance,
+                    user,
+                    job.service,
+                    planned.per_day,
+                    &job.job_id,
+                )
+                .await
+                .map_err(WorkError::Store)?
+        } else if self
             .jobs
             .contains(&job.job_id)
             .await
             .map_err(WorkError::JobRecord)?
         {
-            // Recorded, so reserved, by an earlier hand-over of this message (taken again
-            // after a removal that did not become durable): only the submission is repeated,
-            // which the engine takes once.
-            return self.submit(planned, false).await;
-        }
-        let granted = self
+            Reservation::Recorded
+        } else if self
             .store
             .reserve(&self.instance, user, job.service, planned.per_day)
             .await
-            .map_err(WorkError::Store)?;
-        if !granted {
-            return Ok(HandedOver::Refused(ReportKind::Refused(
-                Refusal::DailyLimit {
-                    service: job.service,
-                    limit: planned.per_day.unwrap_or(0),
-                },
-            )));
+            .map_err(WorkError::Store)?
+        {
+            Reservation::Granted
+        } else {
+            Reservation::Refused
+        };
+        match reservation {
+            // Recorded, so reserved, by an earlier hand-over of this message (taken again
+            // after a removal that did not become durable): only the submission is repeated,
+            // which the engine takes once.
+            Reservation::Recorded => return self.submit(planned, false).await,
+            Reservation::Refused => {
+                return Ok(HandedOver::Refused(ReportKind::Refused(
+                    Refusal::DailyLimit {
+                        service: job.service,
+                        limit: planned.per_day.unwrap_or(0),
+                    },
+                )));
+            }
+            Reservation::Granted => {}
         }
         if let Err(e) = self.jobs.write(record).await {
             self.give_back(user, job.service, None).await;

@@ -141,6 +141,12 @@ impl JobRecords {
         }
     }
 
+    /// Whether the records are in the shared store (then [`crate::store::Store::reserve_job`]
+    /// checks for a record and reserves in one statement).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Shared { .. })
+    }
+
     /// Records a job durably (see the module contract).
     pub async fn write(&self, r: &JobRecord) -> Result<(), JobRecordError> {
         match &self.backend {
