@@ -18,9 +18,12 @@
 //! `JSUBM` (a document or number hfaxd refuses), and values that cannot be sent, are
 //! permanent.
 //!
-//! Implementation summary: one control connection, shared by submissions and polling behind
-//! an async mutex, opened on demand and again after a failure with a growing pause (1 s up to
-//! 60 s). The job parameters are quoted by [`protocol::quote`]. Dial strings come from the
+//! Implementation summary: up to [`SESSIONS`] control connections, each behind an async mutex
+//! and taken by whichever submission or poll finds it free (hfaxd serves each connection in a
+//! process of its own, and its reply to an upload waits on its disk: parallel sessions overlap
+//! those waits), each opened on demand and again after a failure with a growing pause (1 s up to
+//! 60 s). A job's `JNEW`, parameters and `DOCUMENT` go in one write (one round trip), and
+//! `JSUBM` follows only when every one of them was accepted. The job parameters are quoted by [`protocol::quote`]. Dial strings come from the
 //! site's number plan through `dial_template`.
 
 pub mod protocol;
@@ -34,11 +37,13 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use umsgate_domain::{PhoneNumber, Priority, Service, SitePlan};
 
-use self::protocol::{JOB_FORMAT, JobLine, LoginParams, ProtoError, Session, quote};
+use self::protocol::{JOB_FORMAT, JobLine, LoginParams, ProtoError, Reply, Session, quote};
 use super::{DeliveryReport, DeliveryStatus, GatewayError, Job, OpenError};
 use crate::clock;
 use crate::config::HylafaxConfig;
 
+/// Control connections kept to hfaxd at most.
+pub const SESSIONS: usize = 4;
 /// Longest pause between two connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Most unreported jobs kept; a submission beyond it waits (temporary error).
@@ -68,7 +73,9 @@ pub struct HylafaxGateway {
     cfg: HylafaxConfig,
     plan: SitePlan,
     jobs_dir: PathBuf,
-    conn: tokio::sync::Mutex<Connection>,
+    conns: Vec<tokio::sync::Mutex<Connection>>,
+    /// Which connection a caller waits for when none is free.
+    next_conn: std::sync::atomic::AtomicUsize,
     /// Unreported jobs by umsgate job id.
     records: Mutex<BTreeMap<String, Record>>,
     /// Finished jobs whose report has not been mailed yet.
@@ -127,11 +134,16 @@ impl HylafaxGateway {
             cfg: cfg.clone(),
             plan: plan.clone(),
             jobs_dir,
-            conn: tokio::sync::Mutex::new(Connection {
-                session: None,
-                next_try: None,
-                pause: Duration::from_secs(1),
-            }),
+            conns: (0..SESSIONS)
+                .map(|_| {
+                    tokio::sync::Mutex::new(Connection {
+                        session: None,
+                        next_try: None,
+                        pause: Duration::from_secs(1),
+                    })
+                })
+                .collect(),
+            next_conn: std::sync::atomic::AtomicUsize::new(0),
             records: Mutex::new(records),
             finished: Mutex::new(BTreeMap::new()),
             requeues: Mutex::new(HashMap::new()),
@@ -148,7 +160,16 @@ impl HylafaxGateway {
         &self,
         f: impl AsyncFnOnce(&mut Session) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError> {
-        let mut conn = self.conn.lock().await;
+        let free = self.conns.iter().find_map(|c| c.try_lock().ok());
+        let mut conn = match free {
+            Some(c) => c,
+            None => {
+                let i = self
+                    .next_conn
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.conns[i % self.conns.len()].lock().await
+            }
+        };
         if conn.session.is_none() {
             if let Some(at) = conn.next_try
                 && Instant::now() < at
@@ -568,16 +589,25 @@ fn job_params(cfg: &HylafaxConfig, plan: &SitePlan, job: &Job) -> Result<JobPara
     Ok(JobParams { dialstring, lines })
 }
 
-/// Upload, `JNEW`, parameters, `DOCUMENT`, `JSUBM`; returns HylaFAX's job id.
+/// Upload, then `JNEW`, the parameters and `DOCUMENT` in one batch, then — only when hfaxd
+/// took every one of them — `JSUBM`; returns HylaFAX's job id.
 async fn submit_on(
     s: &mut Session,
     document: &[u8],
     params: &JobParams,
 ) -> Result<String, ProtoError> {
     let file = s.store_temp(document).await?;
-    let r = s.ok("JNEW").await?;
-    let id = r
-        .text()
+    // hfaxd's own name for the upload (`/tmp/doc5.ps`): sent as it came, checked plain.
+    if file.is_empty() || !file.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+        return Err(ProtoError::Malformed(format!("upload name `{file}`")));
+    }
+    let mut lines = Vec::with_capacity(params.lines.len() + 2);
+    lines.push("JNEW".to_owned());
+    lines.extend(params.lines.iter().map(|l| format!("JPARM {l}")));
+    lines.push(format!("JPARM DOCUMENT {file}"));
+    let replies = s.batch(&lines).await?;
+    let created = replies.first().map_or("", Reply::text);
+    let id = created
         .split_once("jobid: ")
         .map(|(_, rest)| {
             rest.chars()
@@ -585,15 +615,7 @@ async fn submit_on(
                 .collect::<String>()
         })
         .filter(|id| !id.is_empty())
-        .ok_or_else(|| ProtoError::Malformed(format!("JNEW reply `{}`", r.text())))?;
-    for l in &params.lines {
-        s.ok(&format!("JPARM {l}")).await?;
-    }
-    // hfaxd's own name for the upload (`/tmp/doc5.ps`): sent as it came, checked plain.
-    if file.is_empty() || !file.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
-        return Err(ProtoError::Malformed(format!("upload name `{file}`")));
-    }
-    s.ok(&format!("JPARM DOCUMENT {file}")).await?;
+        .ok_or_else(|| ProtoError::Malformed(format!("JNEW reply `{created}`")))?;
     s.ok("JSUBM").await?;
     Ok(id)
 }

@@ -78,6 +78,8 @@ pub enum ProtoError {
     },
     /// No answer in time.
     Timeout(&'static str),
+    /// No reply to a command in time.
+    NoReply { command: String },
     /// The server closed the connection.
     Closed,
     /// A reply that is not hfaxd's protocol (or exceeds the limits).
@@ -116,6 +118,9 @@ impl fmt::Display for ProtoError {
         match self {
             ProtoError::Io { what, source } => write!(f, "hfaxd {what}: {source}"),
             ProtoError::Timeout(what) => write!(f, "hfaxd did not answer in time ({what})"),
+            ProtoError::NoReply { command } => {
+                write!(f, "hfaxd did not answer {command} in time")
+            }
             ProtoError::Closed => f.write_str("hfaxd closed the connection"),
             ProtoError::Malformed(s) => write!(f, "unexpected reply from hfaxd: {s}"),
             ProtoError::Refused {
@@ -254,7 +259,44 @@ impl Session {
                 what: "send",
                 source,
             })?;
-        self.read_reply().await
+        self.read_reply().await.map_err(|e| no_reply(e, line))
+    }
+
+    /// Sends several commands in one write and reads their replies, in order (hfaxd reads
+    /// its control connection line by line, as FTP servers do): one round trip instead of one
+    /// per command. Each must be answered 2xx; the first that is not is the error, after every
+    /// reply was read (the session stays in step).
+    pub async fn batch(&mut self, lines: &[String]) -> Result<Vec<Reply>, ProtoError> {
+        let mut bytes = Vec::new();
+        for line in lines {
+            if line.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                return Err(ProtoError::BadValue {
+                    what: "a command".into(),
+                });
+            }
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        tokio::time::timeout(self.reply_timeout, self.writer.write_all(&bytes))
+            .await
+            .map_err(|_| ProtoError::Timeout("send"))?
+            .map_err(|source| ProtoError::Io {
+                what: "send",
+                source,
+            })?;
+        let mut replies = Vec::with_capacity(lines.len());
+        let mut first_refusal = None;
+        for line in lines {
+            let r = self.read_reply().await.map_err(|e| no_reply(e, line))?;
+            if first_refusal.is_none() && !(200..300).contains(&r.code) {
+                first_refusal = Some(refused(line, &r));
+            }
+            replies.push(r);
+        }
+        match first_refusal {
+            Some(e) => Err(e),
+            None => Ok(replies),
+        }
     }
 
     /// Sends a command and wants a 2xx reply. The command's name (first word) names it in
@@ -348,6 +390,16 @@ impl Session {
             .map(str::to_owned)
             .filter(|l| !l.is_empty())
             .collect())
+    }
+}
+
+/// A reply time-out names the command (its first word: values may be private).
+fn no_reply(e: ProtoError, line: &str) -> ProtoError {
+    match e {
+        ProtoError::Timeout("reply") => ProtoError::NoReply {
+            command: line.split(' ').next().unwrap_or_default().to_owned(),
+        },
+        e => e,
     }
 }
 

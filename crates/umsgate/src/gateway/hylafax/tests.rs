@@ -201,7 +201,9 @@ fn state(name: &str) -> PathBuf {
 
 /// Lets the next connection attempt happen now (the pause after a failure is real time).
 async fn no_pause(g: &HylafaxGateway) {
-    g.conn.lock().await.next_try = None;
+    for c in &g.conns {
+        c.lock().await.next_try = None;
+    }
 }
 
 #[test]
