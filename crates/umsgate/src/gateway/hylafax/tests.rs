@@ -167,6 +167,9 @@ fn cfg(port: u16) -> HylafaxConfig {
     HylafaxConfig {
         port,
         reply_timeout: Duration::from_secs(5),
+        // The fake serves passive data connections; active ones are run against the real
+        // hfaxd (tests/hylafax_e2e.rs).
+        passive: true,
         ..HylafaxConfig::default()
     }
 }
