@@ -7,6 +7,7 @@
 # STATE_DIR/notify.log.
 #
 #   scripts/hylafax/start.sh STATE_DIR        (port: $HYLAFAX_PORT, default 14559; must be free)
+#   HYLAFAX_NO_MODEM=1: announce no modem, so jobs stay queued (benchmarks of submission)
 #
 # Writes STATE_DIR/env: HYLAFAX_HOST HYLAFAX_PORT HYLAFAX_SPOOL HYLAFAX_STATE_DIR
 # HYLAFAX_MAIL_DIR HYLAFAX_NOTIFY_LOG. Stop: scripts/hylafax/stop.sh STATE_DIR [--purge].
@@ -65,7 +66,8 @@ echo "$(date +%T) fakesend $*" >> log/fakesend.log
 dev=ttyFAKE; while getopts m:c:lp o; do [ "$o" = m ] && dev=$OPTARG; done; shift $((OPTIND-1))
 # faxq leaves a faxmodem(8)-announced modem unusable after a few sends (no faxgetty reports
 # "ready"): announce it again once this process has exited.
-trap '( sleep 1; /usr/lib/hylafax/bin/faxmodem -q "$PWD" "$dev" ) </dev/null >/dev/null 2>&1 &' EXIT
+touch tmp/fakesend.busy
+trap 'rm -f tmp/fakesend.busy; ( sleep 1; /usr/lib/hylafax/bin/faxmodem -q "$PWD" "$dev" ) </dev/null >/dev/null 2>&1 &' EXIT
 rc=2
 for q in "$@"; do
   get() { sed -n "s/^$1://p" "$q" | head -1 | tr -d ' '; }
@@ -96,12 +98,18 @@ for _ in $(seq 1 100); do [ -p "$S/FIFO" ] && break; sleep 0.1; done
 [ -p "$S/FIFO" ] || { cat "$STATE/faxq.out" >&2; die "faxq did not start"; }
 setsid /usr/sbin/hfaxd -d -q "$S" -l 127.0.0.1 -i "$PORT" > "$STATE/hfaxd.out" 2>&1 < /dev/null &
 echo $! > "$STATE/hfaxd.pid"
+if [ "${HYLAFAX_NO_MODEM:-0}" = 1 ]; then
+  : # no modem: every job stays queued ("W"), for benchmarks of submission alone
+else
 $L/faxmodem -q "$S" ttyFAKE             # tell faxq a (send-only) modem exists
 # Without faxgetty nobody tells faxq the modem is ready again after a job that never reached
 # SendFaxCmd (e.g. rejected for too many dials): the modem would stay busy and every later job
-# wait ("W") for ever. Announce it again every 2 s.
-setsid bash -c "while sleep 2; do $L/faxmodem -q '$S' ttyFAKE; done" > /dev/null 2>&1 < /dev/null &
+# wait ("W") for ever. Announce it again every 5 s while no fakesend runs (announcing it during
+# a send makes faxq stall hfaxd's job submissions).
+setsid bash -c "while sleep 5; do [ -e '$S/tmp/fakesend.busy' ] || $L/faxmodem -q '$S' ttyFAKE; done" \
+  > /dev/null 2>&1 < /dev/null &
 echo $! > "$STATE/modem.pid"
+fi
 for i in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   [ "$i" = 100 ] && { cat "$STATE/hfaxd.out" >&2; die "hfaxd did not listen on $PORT"; }

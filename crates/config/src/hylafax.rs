@@ -58,6 +58,9 @@ pub struct HylafaxConfig {
     /// Longest wait for one reply of hfaxd, and for a connection.
     #[serde(deserialize_with = "units::duration")]
     pub reply_timeout: Duration,
+    /// Passive data connections (umsgate connects to hfaxd) instead of active ones (hfaxd
+    /// connects back to umsgate, HylaFAX's default and faster with hfaxd).
+    pub passive: bool,
     /// Longest upload or listing on a data connection.
     #[serde(deserialize_with = "units::duration")]
     pub transfer_timeout: Duration,
@@ -91,6 +94,7 @@ impl Default for HylafaxConfig {
             poll_interval: Duration::from_secs(5),
             reply_timeout: Duration::from_secs(30),
             transfer_timeout: Duration::from_secs(120),
+            passive: false,
             received: ReceivedMode::Faxrcvd,
             remove_received: false,
             callid_calling: 1,

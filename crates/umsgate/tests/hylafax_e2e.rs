@@ -379,3 +379,43 @@ fn the_peer_is_configured() {
     let port: u16 = peer_env("HYLAFAX_PORT").parse().unwrap();
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
+
+#[test]
+fn check_logs_in_to_hfaxd_and_names_what_fails() {
+    let g = Gate::start("hfx-check", "");
+    let out = g.work.umsgate(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("gateway: ok: hylafax: logged in to hfaxd 127.0.0.1:"),
+        "{}",
+        describe(&out)
+    );
+    // A port where nobody listens: the gateway line fails, and so does the check.
+    let closed = free_addr().port();
+    let wrong = std::fs::read_to_string(g.work.config_path())
+        .unwrap()
+        .replace(
+            &format!("port = {}\n", peer_env("HYLAFAX_PORT")),
+            &format!("port = {closed}\n"),
+        );
+    std::fs::write(g.work.dir.join("wrong.toml"), wrong).unwrap();
+    let out = support::run_cli(
+        &[
+            "--config",
+            g.work.dir.join("wrong.toml").to_str().unwrap(),
+            "check",
+        ],
+        None,
+        &g.work.dir,
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        text.contains(&format!(
+            "gateway: FAILED: hylafax: 127.0.0.1:{closed} as umsgate: hfaxd connect"
+        )),
+        "{}",
+        describe(&out)
+    );
+    g.stop();
+}

@@ -5,7 +5,8 @@
 //! Contract: [`HylafaxGateway::submit`] takes fax jobs only (an SMS or voice job is refused
 //! permanently: this engine carries fax). Before anything is sent to hfaxd the job's record
 //! `jobs/<job-id>.json` is written and fsynced under `<state>/<instance>/gateway/hylafax/`;
-//! once hfaxd has accepted the job (`JSUBM`) the record is rewritten with HylaFAX's job id.
+//! once hfaxd has accepted the job (`JSUBM`) the record is rewritten with HylaFAX's job id
+//! (without fsync: a record that lost it is handled as one that never had it).
 //! A job whose record already has a HylaFAX id is not sent again; one whose record has none
 //! (umsgate stopped between the two writes) is looked for in `sendq` and `doneq` by its tag
 //! (`JOBINFO` = umsgate's job id) before it is submitted — so a job is never submitted twice.
@@ -18,9 +19,11 @@
 //! `JSUBM` (a document or number hfaxd refuses), and values that cannot be sent, are
 //! permanent.
 //!
-//! Implementation summary: one control connection, shared by submissions and polling behind
-//! an async mutex, opened on demand and again after a failure with a growing pause (1 s up to
-//! 60 s). The job parameters are quoted by [`protocol::quote`]. Dial strings come from the
+//! Implementation summary: up to [`SESSIONS`] control connections, each behind an async mutex
+//! and taken by whichever submission or poll finds it free (hfaxd serves each connection in a
+//! process of its own, and its reply to an upload waits on its disk: parallel sessions overlap
+//! those waits), each opened on demand and again after a failure with a growing pause (1 s up to
+//! 60 s). `JSUBM` follows only when `JNEW`, every parameter and `DOCUMENT` were accepted. The job parameters are quoted by [`protocol::quote`]. Dial strings come from the
 //! site's number plan through `dial_template`.
 
 pub mod protocol;
@@ -34,11 +37,13 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use umsgate_domain::{PhoneNumber, Priority, Service, SitePlan};
 
-use self::protocol::{JOB_FORMAT, JobLine, LoginParams, ProtoError, Session, quote};
+use self::protocol::{JOB_FORMAT, JobLine, LoginParams, ProtoError, Reply, Session, quote};
 use super::{DeliveryReport, DeliveryStatus, GatewayError, Job, OpenError};
 use crate::clock;
 use crate::config::HylafaxConfig;
 
+/// Control connections kept to hfaxd at most.
+pub const SESSIONS: usize = 4;
 /// Longest pause between two connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Most unreported jobs kept; a submission beyond it waits (temporary error).
@@ -68,7 +73,9 @@ pub struct HylafaxGateway {
     cfg: HylafaxConfig,
     plan: SitePlan,
     jobs_dir: PathBuf,
-    conn: tokio::sync::Mutex<Connection>,
+    conns: Vec<tokio::sync::Mutex<Connection>>,
+    /// Which connection a caller waits for when none is free.
+    next_conn: std::sync::atomic::AtomicUsize,
     /// Unreported jobs by umsgate job id.
     records: Mutex<BTreeMap<String, Record>>,
     /// Finished jobs whose report has not been mailed yet.
@@ -127,11 +134,16 @@ impl HylafaxGateway {
             cfg: cfg.clone(),
             plan: plan.clone(),
             jobs_dir,
-            conn: tokio::sync::Mutex::new(Connection {
-                session: None,
-                next_try: None,
-                pause: Duration::from_secs(1),
-            }),
+            conns: (0..SESSIONS)
+                .map(|_| {
+                    tokio::sync::Mutex::new(Connection {
+                        session: None,
+                        next_try: None,
+                        pause: Duration::from_secs(1),
+                    })
+                })
+                .collect(),
+            next_conn: std::sync::atomic::AtomicUsize::new(0),
             records: Mutex::new(records),
             finished: Mutex::new(BTreeMap::new()),
             requeues: Mutex::new(HashMap::new()),
@@ -148,7 +160,16 @@ impl HylafaxGateway {
         &self,
         f: impl AsyncFnOnce(&mut Session) -> Result<T, ProtoError>,
     ) -> Result<T, ProtoError> {
-        let mut conn = self.conn.lock().await;
+        let free = self.conns.iter().find_map(|c| c.try_lock().ok());
+        let mut conn = match free {
+            Some(c) => c,
+            None => {
+                let i = self
+                    .next_conn
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.conns[i % self.conns.len()].lock().await
+            }
+        };
         if conn.session.is_none() {
             if let Some(at) = conn.next_try
                 && Instant::now() < at
@@ -235,7 +256,7 @@ impl HylafaxGateway {
                 hylafax_id: None,
                 e164: job.e164.clone(),
             };
-            self.write_record(&record).await?;
+            self.write_record(&record, true).await?;
             lock(&self.records).insert(job.job_id.clone(), record);
         }
         let job_id = job.job_id.clone();
@@ -265,7 +286,7 @@ impl HylafaxGateway {
                     hylafax_id: Some(id.clone()),
                     e164: job.e164.clone(),
                 };
-                self.write_record(&record).await?;
+                self.write_record(&record, false).await?;
                 lock(&self.records).insert(job.job_id.clone(), record);
                 if found {
                     tracing::info!(event = "gateway.duplicate", job_id = %job.job_id, hylafax_id = %id, "job found with HylaFAX; not sent twice");
@@ -285,14 +306,16 @@ impl HylafaxGateway {
         }
     }
 
-    async fn write_record(&self, r: &Record) -> Result<(), GatewayError> {
+    /// Writes a job record; `durable`: fsynced, with its folder. The record with HylaFAX's id
+    /// need not be: without it the job is looked up by its tag.
+    async fn write_record(&self, r: &Record, durable: bool) -> Result<(), GatewayError> {
         let bytes = serde_json::to_vec(r).map_err(|e| GatewayError {
             temporary: false,
             detail: e.to_string(),
         })?;
         let dir = self.jobs_dir.clone();
         let name = format!("{}.json", r.job_id);
-        tokio::task::spawn_blocking(move || replace_synced(&dir, &name, &bytes))
+        tokio::task::spawn_blocking(move || replace_file(&dir, &name, &bytes, durable))
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
             .map_err(|e| GatewayError::io("job record", &e))
@@ -387,7 +410,7 @@ impl HylafaxGateway {
             }
         }
         for r in learned {
-            if self.write_record(&r).await.is_ok() {
+            if self.write_record(&r, false).await.is_ok() {
                 lock(&self.records).insert(r.job_id.clone(), r);
             }
         }
@@ -469,6 +492,7 @@ pub fn login_params(cfg: &HylafaxConfig) -> LoginParams {
         password: cfg.secret.as_ref().map(|s| s.expose().to_owned()),
         reply_timeout: cfg.reply_timeout,
         transfer_timeout: cfg.transfer_timeout,
+        passive: cfg.passive,
     }
 }
 
@@ -568,16 +592,30 @@ fn job_params(cfg: &HylafaxConfig, plan: &SitePlan, job: &Job) -> Result<JobPara
     Ok(JobParams { dialstring, lines })
 }
 
-/// Upload, `JNEW`, parameters, `DOCUMENT`, `JSUBM`; returns HylaFAX's job id.
+/// Upload, then `JNEW`, the parameters and `DOCUMENT`, then — only when hfaxd took every one
+/// of them — `JSUBM`; returns HylaFAX's job id.
 async fn submit_on(
     s: &mut Session,
     document: &[u8],
     params: &JobParams,
 ) -> Result<String, ProtoError> {
     let file = s.store_temp(document).await?;
-    let r = s.ok("JNEW").await?;
-    let id = r
-        .text()
+    // hfaxd's own name for the upload (`/tmp/doc5.ps`): sent as it came, checked plain.
+    if file.is_empty() || !file.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+        return Err(ProtoError::Malformed(format!("upload name `{file}`")));
+    }
+    let mut lines = Vec::with_capacity(params.lines.len() + 2);
+    lines.push("JNEW".to_owned());
+    lines.extend(params.lines.iter().map(|l| format!("JPARM {l}")));
+    lines.push(format!("JPARM DOCUMENT {file}"));
+    // One command at a time: hfaxd's replies to a batch are held by Nagle on its side until
+    // our delayed ACKs come (~40 ms per batch, measured); a command each carries them at once.
+    let mut replies = Vec::with_capacity(lines.len());
+    for l in &lines {
+        replies.push(s.ok(l).await?);
+    }
+    let created = replies.first().map_or("", Reply::text);
+    let id = created
         .split_once("jobid: ")
         .map(|(_, rest)| {
             rest.chars()
@@ -585,29 +623,27 @@ async fn submit_on(
                 .collect::<String>()
         })
         .filter(|id| !id.is_empty())
-        .ok_or_else(|| ProtoError::Malformed(format!("JNEW reply `{}`", r.text())))?;
-    for l in &params.lines {
-        s.ok(&format!("JPARM {l}")).await?;
-    }
-    // hfaxd's own name for the upload (`/tmp/doc5.ps`): sent as it came, checked plain.
-    if file.is_empty() || !file.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
-        return Err(ProtoError::Malformed(format!("upload name `{file}`")));
-    }
-    s.ok(&format!("JPARM DOCUMENT {file}")).await?;
+        .ok_or_else(|| ProtoError::Malformed(format!("JNEW reply `{created}`")))?;
     s.ok("JSUBM").await?;
     Ok(id)
 }
 
-/// Writes `dir/name` through `.name.tmp`, fsynced, renamed, directory fsynced.
-fn replace_synced(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `dir/name` through `.name.tmp`, renamed; `durable`: the file fsynced before, the
+/// folder after.
+fn replace_file(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     use std::io::Write as _;
     let tmp = dir.join(format!(".{name}.tmp"));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
-    f.sync_all()?;
+    if durable {
+        f.sync_all()?;
+    }
     drop(f);
     std::fs::rename(&tmp, dir.join(name))?;
-    crate::spool::sync_dir(dir)
+    if durable {
+        crate::spool::sync_dir(dir)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! A client of hfaxd's FTP-like protocol (`hfaxd(8)`): one logged-in control connection,
-//! passive-mode data connections for uploads (`STOT`) and listings (`LIST`).
+//! data connections for uploads (`STOT`) and listings (`LIST`), active (`PORT`/`EPRT`: hfaxd
+//! connects to a listener on the control connection's local address, and only hfaxd's address
+//! is accepted) or passive (`PASV`).
 //!
 //! Contract: every reply is awaited at most `reply_timeout`, every data transfer at most
 //! `transfer_timeout`; a reply line longer than [`MAX_LINE`] bytes, a reply of more than
@@ -12,8 +14,11 @@
 //!
 //! Implementation summary: no crate speaks this protocol (only a Perl module exists), and the
 //! part umsgate needs is small: `USER`/`PASS`, `TYPE I`, `PASV`, `STOT`, `JNEW`, `JPARM`,
-//! `JSUBM`, `JOBFMT`, `LIST`, `JOB`, `JDELE`, `NOOP`. The data connection goes to the control
-//! connection's peer address (the port from `227`), never to an address the reply names.
+//! `JSUBM`, `JOBFMT`, `LIST`, `JOB`, `JDELE`, `NOOP`. A passive data connection goes to the
+//! control connection's peer address (the port from `227`), never to an address the reply
+//! names. Active is the default, as in HylaFAX's own clients. Quick ACKs are asked for before
+//! every reply: hfaxd writes with Nagle on, and on a kept connection our delayed ACK held each
+//! of its replies ~40 ms (measured, `bench/README.md`).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -40,6 +45,9 @@ pub struct LoginParams {
     pub password: Option<String>,
     pub reply_timeout: Duration,
     pub transfer_timeout: Duration,
+    /// Passive data connections (`PASV`: umsgate connects) instead of active ones
+    /// (`PORT`/`EPRT`: hfaxd connects back, as `sendfax` does by default).
+    pub passive: bool,
 }
 
 impl fmt::Debug for LoginParams {
@@ -78,6 +86,8 @@ pub enum ProtoError {
     },
     /// No answer in time.
     Timeout(&'static str),
+    /// No reply to a command in time.
+    NoReply { command: String },
     /// The server closed the connection.
     Closed,
     /// A reply that is not hfaxd's protocol (or exceeds the limits).
@@ -116,6 +126,9 @@ impl fmt::Display for ProtoError {
         match self {
             ProtoError::Io { what, source } => write!(f, "hfaxd {what}: {source}"),
             ProtoError::Timeout(what) => write!(f, "hfaxd did not answer in time ({what})"),
+            ProtoError::NoReply { command } => {
+                write!(f, "hfaxd did not answer {command} in time")
+            }
             ProtoError::Closed => f.write_str("hfaxd closed the connection"),
             ProtoError::Malformed(s) => write!(f, "unexpected reply from hfaxd: {s}"),
             ProtoError::Refused {
@@ -157,12 +170,20 @@ pub fn quote(what: &str, value: &str) -> Result<String, ProtoError> {
     Ok(out)
 }
 
+/// A data connection being set up.
+enum Data {
+    Passive(TcpStream),
+    Active(tokio::net::TcpListener),
+}
+
 /// A logged-in control connection.
 #[derive(Debug)]
 pub struct Session {
     reader: BufReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
     peer: SocketAddr,
+    local: SocketAddr,
+    passive: bool,
     reply_timeout: Duration,
     transfer_timeout: Duration,
     binary: bool,
@@ -184,11 +205,17 @@ impl Session {
             what: "connect",
             source,
         })?;
+        let local = stream.local_addr().map_err(|source| ProtoError::Io {
+            what: "connect",
+            source,
+        })?;
         let (r, w) = stream.into_split();
         let mut s = Session {
             reader: BufReader::new(r),
             writer: w,
             peer,
+            local,
+            passive: p.passive,
             reply_timeout: p.reply_timeout,
             transfer_timeout: p.transfer_timeout,
             binary: false,
@@ -231,6 +258,11 @@ impl Session {
 
     /// Reads one reply (all lines of a multi-line one).
     async fn read_reply(&mut self) -> Result<Reply, ProtoError> {
+        // ACK hfaxd's replies at once: it writes them with Nagle on, so a reply written while
+        // the previous one waits for our (delayed, ~40 ms) ACK is held until then. The kernel
+        // leaves quick-ACK mode by itself, so it is asked for before every reply.
+        let stream: &TcpStream = self.reader.get_ref().as_ref();
+        let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
         let timeout = self.reply_timeout;
         tokio::time::timeout(timeout, read_reply(&mut self.reader))
             .await
@@ -254,7 +286,7 @@ impl Session {
                 what: "send",
                 source,
             })?;
-        self.read_reply().await
+        self.read_reply().await.map_err(|e| no_reply(e, line))
     }
 
     /// Sends a command and wants a 2xx reply. The command's name (first word) names it in
@@ -268,11 +300,42 @@ impl Session {
         }
     }
 
-    /// Opens a passive data connection.
-    async fn data(&mut self) -> Result<TcpStream, ProtoError> {
+    /// Prepares a data connection: passive (`PASV`, connected now) or active (`PORT`/`EPRT`:
+    /// a listener on the control connection's own address, accepted after the command).
+    async fn data(&mut self) -> Result<Data, ProtoError> {
         if !self.binary {
             self.ok("TYPE I").await?;
             self.binary = true;
+        }
+        if !self.passive {
+            let listener = tokio::net::TcpListener::bind(SocketAddr::new(self.local.ip(), 0))
+                .await
+                .map_err(|source| ProtoError::Io {
+                    what: "data listener",
+                    source,
+                })?;
+            let at = listener.local_addr().map_err(|source| ProtoError::Io {
+                what: "data listener",
+                source,
+            })?;
+            let port = at.port();
+            let cmd = match at.ip() {
+                std::net::IpAddr::V4(ip) => {
+                    let o = ip.octets();
+                    format!(
+                        "PORT {},{},{},{},{},{}",
+                        o[0],
+                        o[1],
+                        o[2],
+                        o[3],
+                        port >> 8,
+                        port & 0xff
+                    )
+                }
+                std::net::IpAddr::V6(ip) => format!("EPRT |2|{ip}|{port}|"),
+            };
+            self.ok(&cmd).await?;
+            return Ok(Data::Active(listener));
         }
         let r = self.ok("PASV").await?;
         let port = pasv_port(r.text())?;
@@ -280,19 +343,45 @@ impl Session {
         tokio::time::timeout(self.reply_timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| ProtoError::Timeout("data connection"))?
+            .map(Data::Passive)
             .map_err(|source| ProtoError::Io {
                 what: "data connection",
                 source,
             })
     }
 
+    /// The data connection, once its command was answered with 1xx. An active one must come
+    /// from hfaxd's address.
+    async fn connected(&self, data: Data) -> Result<TcpStream, ProtoError> {
+        match data {
+            Data::Passive(c) => Ok(c),
+            Data::Active(l) => {
+                let (c, from) = tokio::time::timeout(self.reply_timeout, l.accept())
+                    .await
+                    .map_err(|_| ProtoError::Timeout("data connection"))?
+                    .map_err(|source| ProtoError::Io {
+                        what: "data connection",
+                        source,
+                    })?;
+                if from.ip() != self.peer.ip() {
+                    return Err(ProtoError::Malformed(format!(
+                        "data connection from {from}, not from hfaxd"
+                    )));
+                }
+                Ok(c)
+            }
+        }
+    }
+
     /// Uploads a document as a temporary file (`STOT`); returns hfaxd's name for it.
     pub async fn store_temp(&mut self, data: &[u8]) -> Result<String, ProtoError> {
-        let mut conn = self.data().await?;
+        let pending = self.data().await?;
         let r = self.command("STOT").await?;
         if !(100..200).contains(&r.code) {
             return Err(refused("STOT", &r));
         }
+        let mut conn = self.connected(pending).await?;
+        let _ = conn.set_nodelay(true);
         let sent = async {
             conn.write_all(data).await?;
             conn.shutdown().await
@@ -316,12 +405,13 @@ impl Session {
 
     /// The lines of `LIST <dir>` (in the format set with `JOBFMT`).
     pub async fn list(&mut self, dir: &str) -> Result<Vec<String>, ProtoError> {
-        let conn = self.data().await?;
+        let pending = self.data().await?;
         let cmd = format!("LIST {dir}");
         let r = self.command(&cmd).await?;
         if !(100..200).contains(&r.code) {
             return Err(refused(&cmd, &r));
         }
+        let conn = self.connected(pending).await?;
         let mut buf = Vec::new();
         let read = async {
             let mut limited = conn.take(MAX_LISTING as u64 + 1);
@@ -348,6 +438,16 @@ impl Session {
             .map(str::to_owned)
             .filter(|l| !l.is_empty())
             .collect())
+    }
+}
+
+/// A reply time-out names the command (its first word: values may be private).
+fn no_reply(e: ProtoError, line: &str) -> ProtoError {
+    match e {
+        ProtoError::Timeout("reply") => ProtoError::NoReply {
+            command: line.split(' ').next().unwrap_or_default().to_owned(),
+        },
+        e => e,
     }
 }
 

@@ -167,6 +167,9 @@ fn cfg(port: u16) -> HylafaxConfig {
     HylafaxConfig {
         port,
         reply_timeout: Duration::from_secs(5),
+        // The fake serves passive data connections; active ones are run against the real
+        // hfaxd (tests/hylafax_e2e.rs).
+        passive: true,
         ..HylafaxConfig::default()
     }
 }
@@ -202,7 +205,9 @@ fn state(name: &str) -> PathBuf {
 
 /// Lets the next connection attempt happen now (the pause after a failure is real time).
 async fn no_pause(g: &HylafaxGateway) {
-    g.conn.lock().await.next_try = None;
+    for c in &g.conns {
+        c.lock().await.next_try = None;
+    }
 }
 
 #[test]
