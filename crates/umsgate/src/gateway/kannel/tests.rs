@@ -217,14 +217,17 @@ impl Running {
             finishing: Arc::new(Mutex::new(())),
         };
         store
-            .write_pending(&PendingRecord {
-                job_id: id.into(),
-                to: "+4930123456".into(),
-                coding: "gsm7".into(),
-                parts: 1,
-                since: clock::unix_seconds(clock::now()),
-                accepted: true,
-            })
+            .write_pending(
+                &PendingRecord {
+                    job_id: id.into(),
+                    to: "+4930123456".into(),
+                    coding: "gsm7".into(),
+                    parts: 1,
+                    since: clock::unix_seconds(clock::now()),
+                    accepted: true,
+                },
+                true,
+            )
             .unwrap();
     }
 
@@ -384,14 +387,17 @@ fn overdue_jobs_are_reported_unconfirmed() {
     let day = Duration::from_secs(86_400);
     for (id, since) in [("OLD-0", 1_000), ("NEW-0", 1_000 + 86_000)] {
         store
-            .write_pending(&PendingRecord {
-                job_id: id.into(),
-                to: "+4930123456".into(),
-                coding: "gsm7".into(),
-                parts: 1,
-                since,
-                accepted: true,
-            })
+            .write_pending(
+                &PendingRecord {
+                    job_id: id.into(),
+                    to: "+4930123456".into(),
+                    coding: "gsm7".into(),
+                    parts: 1,
+                    since,
+                    accepted: true,
+                },
+                true,
+            )
             .unwrap();
     }
     let now = 1_000 + 86_400;
@@ -412,6 +418,17 @@ fn overdue_jobs_are_reported_unconfirmed() {
     assert!(!store.finish(&report).unwrap(), "a job is finished once");
     assert_eq!(store.known("OLD-0").unwrap(), Known::Finished);
     assert_eq!(store.known("NEW-0").unwrap(), Known::Accepted);
+    // A record cut short counts as handed over and is ended by its file's age.
+    std::fs::write(dir.join("pending/CUT-0.json"), b"{\"job_id\":").unwrap();
+    assert_eq!(store.known("CUT-0").unwrap(), Known::Sending);
+    let later = clock::unix_seconds(clock::now()) + 2 * 86_400;
+    let mut ids: Vec<String> = store
+        .overdue(later, day)
+        .into_iter()
+        .map(|r| r.job_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["CUT-0", "NEW-0"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
