@@ -89,17 +89,18 @@ PLAIN=$(rate "$N" "$T0" "$T1")
 wait_count "$N" 300 lines "$MT" >/dev/null || die "the SMS centre did not get the plain client's $N SMS"
 
 # --- umsgate -----------------------------------------------------------------------------------
-note "umsgate: $N mails over $C SMTP sessions"
-U=$WORK/umsgate
-mkdir -p "$U"
-cat > "$U/users.toml" <<USERS
+# run_umsgate NAME GATEWAY-TOML: N mails through umsgate; sets RATE, CPU, ACCEPT_S.
+run_umsgate() {
+  local U=$WORK/$1 t0 t1 t2 msgid
+  mkdir -p "$U"
+  cat > "$U/users.toml" <<USERS
 [[user]]
 mail = "bench@example.com"
 name = "Bench Sender"
 numbers = ["+49 8142 4799123"]
 ums = "ums1;sms.rights=international;sms.per_day=unlimited;report.delete=1"
 USERS
-cat > "$U/umsgate.toml" <<CONF
+  cat > "$U/umsgate.toml" <<CONF
 [service]
 state_dir = "state"
 log_dir = "log"
@@ -132,35 +133,52 @@ tls = { mode = "none" }
 kind = "file"
 path = "users.toml"
 
-[instance.gateway]
-kind = "kannel"
-
-[instance.gateway.kannel]
-sendsms_url = "$SENDSMS"
-user = "umsgate"
-password = "sms-secret"
-listen = "127.0.0.1:$P_CB"
-callback_secret = "$SECRET"
+$2
 CONF
-start_umsgate "$U" "$P_SMTP"
-MSGID="$U/log/bench/msgid.log"
-jobs() { if [ -f "$MSGID" ]; then grep -c ' job id=' "$MSGID" || true; else echo 0; fi; }
+  start_umsgate "$U" "$P_SMTP"
+  msgid="$U/log/bench/msgid.log"
+  jobs() { if [ -f "$msgid" ]; then grep -c ' job id=' "$msgid" || true; else echo 0; fi; }
+  t0=$(now)
+  "$SMTP_SOURCE" -d -s "$C" -m "$N" -F "$BODY" -f bench@example.com -t "+4930123456@sms.example.com" \
+    "127.0.0.1:$P_SMTP" > "$U/source.log" 2>&1 || { cat "$U/source.log" >&2; die "smtp-source failed"; }
+  t1=$(now)
+  t2=$(wait_count "$N" 600 jobs) || die "umsgate ($1) handed over $(jobs) of $N"
+  RATE=$(rate "$N" "$t0" "$t2")
+  ACCEPT_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  CPU=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$UMS_PID/stat")
+  stop_pid "$UMS_PID"
+}
+
 BODY=$WORK/body.txt
 printf 'From: bench@example.com\nTo: +4930123456@sms.example.com\nSubject: bench\n\n%s\n' "$TEXT" > "$BODY"
+
+note "umsgate: $N mails over $C SMTP sessions"
 MT0=$(lines "$MT")
 L1=$(loadavg)
-T2=$(now)
-"$SMTP_SOURCE" -d -s "$C" -m "$N" -F "$BODY" -f bench@example.com -t "+4930123456@sms.example.com" \
-  "127.0.0.1:$P_SMTP" > "$WORK/source.log" 2>&1 || { cat "$WORK/source.log" >&2; die "smtp-source failed"; }
-T3=$(now)
-T4=$(wait_count "$N" 600 jobs) || die "umsgate handed over $(jobs) of $N"
-UMS=$(rate "$N" "$T2" "$T4")
-wait_count $((MT0 + N)) 300 lines "$MT" >/dev/null || die "the SMS centre did not get umsgate's $N SMS"
-CPU=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$UMS_PID/stat")
+run_umsgate kannel "[instance.gateway]
+kind = \"kannel\"
 
-printf '\n%-34s %12s %s\n' "Kannel sendsms, N=$N, C=$C" "SMS/s" "load (1 5 15 min) at start"
-printf '%-34s %12s %s\n' "plain client (curl --parallel)" "$PLAIN" "$L0"
-printf '%-34s %12s %s\n' "umsgate (SMTP in -> 202)" "$UMS" "$L1"
-printf '%-34s %12s\n' "ratio umsgate / plain" "$(ratio "$UMS" "$PLAIN")"
-printf 'umsgate: mails accepted in %.1f s, CPU %s s for %s SMS; SMS centre got %s lines\n' \
-  "$(awk -v a="$T2" -v b="$T3" 'BEGIN { print b - a }')" "$CPU" "$N" "$(lines "$MT")"
+[instance.gateway.kannel]
+sendsms_url = \"$SENDSMS\"
+user = \"umsgate\"
+password = \"sms-secret\"
+listen = \"127.0.0.1:$P_CB\"
+callback_secret = \"$SECRET\""
+UMS=$RATE UMS_CPU=$CPU UMS_ACCEPT=$ACCEPT_S
+wait_count $((MT0 + N)) 300 lines "$MT" >/dev/null || die "the SMS centre did not get umsgate's $N SMS"
+
+# The same mails with the simulated engine: what umsgate's worker does without Kannel.
+note "umsgate with the simulated engine: $N mails"
+L2=$(loadavg)
+run_umsgate sim "[instance.gateway]
+kind = \"sim\"
+delay = \"0s\""
+SIM=$RATE
+
+printf '\n%-40s %10s %s\n' "Kannel sendsms, N=$N, C=$C" "SMS/s" "load (1 5 15 min) at start"
+printf '%-40s %10s %s\n' "plain client (curl --parallel)" "$PLAIN" "$L0"
+printf '%-40s %10s %s\n' "umsgate (SMTP in -> Kannel 202)" "$UMS" "$L1"
+printf '%-40s %10s\n' "ratio umsgate / plain" "$(ratio "$UMS" "$PLAIN")"
+printf '%-40s %10s %s\n' "umsgate, simulated engine (no Kannel)" "$SIM" "$L2"
+printf 'umsgate with Kannel: mails accepted in %s s, CPU %s s for %s SMS; SMS centre got %s lines\n' \
+  "$UMS_ACCEPT" "$UMS_CPU" "$N" "$(lines "$MT")"
