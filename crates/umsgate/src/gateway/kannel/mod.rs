@@ -399,7 +399,8 @@ impl KannelGateway {
             .await
             .map_err(sendsms::transport)?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
+        // Only the start of Kannel's answer is used (its reason); the rest is not read.
+        let text = read_capped(resp, MAX_ANSWER).await.unwrap_or_default();
         sendsms::outcome(status, &text)
     }
 
@@ -521,13 +522,87 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Most bytes read of sendsms's answer.
+const MAX_ANSWER: usize = 4 * 1024;
+/// Most bytes read of the status page (a few hundred per SMSC connection).
+const MAX_STATUS: usize = 1024 * 1024;
+
+/// The body of `resp` up to `max` bytes (the rest is not read), as text.
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<String, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = max.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= max {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Why `umsgate check` finds Kannel unusable.
+#[derive(Debug)]
+pub enum CheckError {
+    /// The HTTP client could not be built.
+    Client(OpenError),
+    /// `status_url` is not a URL.
+    StatusUrl(Box<dyn std::error::Error + Send + Sync>),
+    /// No answer (connection, time-out); without the URL, which may hold a password.
+    Request {
+        what: &'static str,
+        source: reqwest::Error,
+    },
+    /// An HTTP status that says no.
+    Status { what: &'static str, status: u16 },
+    /// The status page is not Kannel's `status.xml`.
+    NotKannel,
+    /// Kannel runs, but no SMSC connection is online.
+    NoSmscOnline { total: usize },
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::Client(e) => write!(f, "{e}"),
+            CheckError::StatusUrl(e) => write!(f, "status_url: {e}"),
+            CheckError::Request { what, source } => write!(f, "{what}: {source}"),
+            CheckError::Status { what, status: 403 } => {
+                write!(f, "{what} answered HTTP 403 (password?)")
+            }
+            CheckError::Status { what, status } => write!(f, "{what} answered HTTP {status}"),
+            CheckError::NotKannel => f.write_str("the status page is not Kannel's status.xml"),
+            CheckError::NoSmscOnline { total } => write!(
+                f,
+                "Kannel runs, but none of its {total} SMSC connections is online"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CheckError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckError::Client(e) => Some(e),
+            CheckError::StatusUrl(e) => Some(e.as_ref()),
+            CheckError::Request { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// Fetches Kannel's status page (`status_url`, with `status_password` as `password=`) or,
 /// without one, checks that the sendsms URL answers at all; says what it saw.
-pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
-    let client = client(cfg).map_err(|e| e.to_string())?;
+pub async fn check(cfg: &KannelConfig) -> Result<String, CheckError> {
+    let client = client(cfg).map_err(CheckError::Client)?;
+    let request = |what| {
+        move |e: reqwest::Error| CheckError::Request {
+            what,
+            source: e.without_url(),
+        }
+    };
     match &cfg.status_url {
         Some(u) => {
-            let mut url = reqwest::Url::parse(u).map_err(|e| format!("status_url `{u}`: {e}"))?;
+            let mut url = reqwest::Url::parse(u).map_err(|e| CheckError::StatusUrl(Box::new(e)))?;
             if let Some(p) = &cfg.status_secret {
                 url.query_pairs_mut().append_pair("password", p.expose());
             }
@@ -535,27 +610,23 @@ pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
                 .get(url)
                 .send()
                 .await
-                .map_err(|e| format!("status page: {}", e.without_url()))?;
-            let status = resp.status();
-            let body = resp.text().await.unwrap_or_default();
-            if !status.is_success() {
-                return Err(format!(
-                    "status page answered HTTP {status}{}",
-                    if status.as_u16() == 403 {
-                        " (status_password?)"
-                    } else {
-                        ""
-                    }
-                ));
+                .map_err(request("status page"))?;
+            let status = resp.status().as_u16();
+            if !resp.status().is_success() {
+                return Err(CheckError::Status {
+                    what: "status page",
+                    status,
+                });
             }
+            let body = read_capped(resp, MAX_STATUS)
+                .await
+                .map_err(request("status page"))?;
             match status_smscs(&body) {
-                Some((0, total)) => Err(format!(
-                    "Kannel runs, but none of its {total} SMSC connections is online"
-                )),
+                Some((0, total)) => Err(CheckError::NoSmscOnline { total }),
                 Some((online, total)) => {
                     Ok(format!("Kannel runs, {online} of {total} SMSC online"))
                 }
-                None => Err("the status page is not Kannel's status.xml".into()),
+                None => Err(CheckError::NotKannel),
             }
         }
         None => {
@@ -564,10 +635,13 @@ pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
                 .get(&cfg.sendsms_url)
                 .send()
                 .await
-                .map_err(|e| format!("sendsms: {}", e.without_url()))?;
+                .map_err(request("sendsms"))?;
             match resp.status().as_u16() {
                 s @ (400..=499 | 200..=299) => Ok(format!("sendsms answers (HTTP {s})")),
-                s => Err(format!("sendsms answered HTTP {s}")),
+                status => Err(CheckError::Status {
+                    what: "sendsms",
+                    status,
+                }),
             }
         }
     }

@@ -439,3 +439,53 @@ fn status_pages_are_read() {
     assert_eq!(status_smscs(xml), Some((1, 2)));
     assert_eq!(status_smscs("<html>nginx</html>"), None);
 }
+
+/// A stand-in status page answering `status` with `body`.
+async fn status_page(status: u16, body: &'static str) -> String {
+    let app = axum::Router::new().route(
+        "/status.xml",
+        axum::routing::get(move || async move {
+            (axum::http::StatusCode::from_u16(status).unwrap(), body)
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/status.xml", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await });
+    url
+}
+
+#[tokio::test]
+async fn check_says_what_is_wrong_with_kannel() {
+    let cfg = |url: String| KannelConfig {
+        status_url: Some(url),
+        status_secret: Some(Secret::new("st".into())),
+        ..KannelConfig::default()
+    };
+    let online = "<gateway><smscs><smsc><status>online 5s</status></smsc></smscs></gateway>";
+    let offline = "<gateway><smscs><smsc><status>re-connecting</status></smsc></smscs></gateway>";
+    assert_eq!(
+        check(&cfg(status_page(200, online).await)).await.unwrap(),
+        "Kannel runs, 1 of 1 SMSC online"
+    );
+    let e = check(&cfg(status_page(200, offline).await))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CheckError::NoSmscOnline { total: 1 }), "{e}");
+    let e = check(&cfg(status_page(403, "").await)).await.unwrap_err();
+    assert_eq!(e.to_string(), "status page answered HTTP 403 (password?)");
+    let e = check(&cfg(status_page(200, "<html>").await))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CheckError::NotKannel), "{e}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = check(&cfg(format!("http://127.0.0.1:{port}/status.xml")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CheckError::Request { .. }), "{e}");
+    assert!(!e.to_string().contains("password=st"), "{e}");
+    assert!(std::error::Error::source(&e).is_some());
+}
