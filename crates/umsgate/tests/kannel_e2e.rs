@@ -67,7 +67,7 @@ ums = "ums1;fax.rights=international;sms.rights=international"
 attributes = { mobile = "0170 1234567" }
 "#;
 
-fn config(listen: SocketAddr, p: &Peers) -> String {
+fn config(listen: SocketAddr, p: &Peers, method: &str) -> String {
     format!(
         r#"# umsgate Kannel end-to-end test
 [service]
@@ -107,6 +107,7 @@ kind = "kannel"
 
 [instance.gateway.kannel]
 sendsms_url = "{sendsms}"
+method = "{method}"
 user = "{user}"
 password = "{password}"
 listen = "127.0.0.1:{cb}"
@@ -135,12 +136,12 @@ struct Gate {
     _lock: std::fs::File,
 }
 
-fn start(name: &str, p: &Peers) -> Gate {
+fn start(name: &str, p: &Peers, method: &str) -> Gate {
     let lock = support::lock_port(p.callback_port);
     let work = Work::new(name);
     let smtp = free_addr();
     std::fs::write(work.dir.join("users.toml"), USERS).unwrap();
-    std::fs::write(work.config_path(), config(smtp, p)).unwrap();
+    std::fs::write(work.config_path(), config(smtp, p, method)).unwrap();
     let mut daemon = Daemon::run(&work, smtp);
     daemon.wait_ready();
     Gate {
@@ -302,7 +303,7 @@ fn decoded(raw: &str) -> String {
 #[test]
 fn mail_to_sms_reaches_the_sms_centre_in_its_coding_and_the_dlr_becomes_a_report() {
     let p = peers();
-    let g = start("kannel-out", &p);
+    let g = start("kannel-out", &p, "get");
     let mut smsc = Smsc::connect(p.smsc);
     let inbox = p.maildirs.join("jane").join("new");
 
@@ -361,7 +362,7 @@ fn mail_to_sms_reaches_the_sms_centre_in_its_coding_and_the_dlr_becomes_a_report
 #[test]
 fn an_sms_from_the_sms_centre_reaches_its_owners_mailbox() {
     let p = peers();
-    let g = start("kannel-in", &p);
+    let g = start("kannel-in", &p, "get");
     let mut smsc = Smsc::connect(p.smsc);
     let marker = nonce();
     // The SMS centre gives the called number in national form; umsgate reads it with the
@@ -379,6 +380,29 @@ fn an_sms_from_the_sms_centre_reaches_its_owners_mailbox() {
             &format!("Bitte zurückrufen € {marker}"),
         ],
     );
+    drop(smsc);
+    g.stop();
+}
+
+#[test]
+fn with_post_the_text_travels_as_the_body() {
+    let p = peers();
+    let g = start("kannel-post", &p, "post");
+    let mut smsc = Smsc::connect(p.smsc);
+    let m = nonce();
+    g.mail(
+        "+4930123456@sms.example.com",
+        &format!("sms {m}"),
+        &format!("Grüße – über POST {m}"),
+    );
+    let (from, to, kind, text) = smsc.wait_mt(&m);
+    assert_eq!(
+        (from.as_str(), to.as_str(), kind.as_str()),
+        (JANE_MOBILE, "+4930123456", "ucs-2")
+    );
+    assert!(text.contains(&format!("Grüße – über POST {m}")), "{text}");
+    let inbox = p.maildirs.join("jane").join("new");
+    wait_mail(&inbox, &[&m, "SMS to +4930123456: sent"]);
     drop(smsc);
     g.stop();
 }

@@ -5,7 +5,8 @@
 //! Contract: [`KannelGateway::submit`] takes SMS jobs only; a fax or voice job is refused
 //! permanently with a reason naming the engine. Before sendsms is called, the job is recorded
 //! in `<state>/<inst>/gateway/kannel/pending/<job-id>.json` (fsynced); Kannel's acceptance
-//! (2xx) marks the record accepted and makes `submit` return `Ok`. A job recorded as accepted,
+//! (2xx) marks the record accepted (renamed into place, not fsynced: a process crash keeps it,
+//! a power loss at worst causes the SMS to be sent again) and makes `submit` return `Ok`. A job recorded as accepted,
 //! or already finished, is not sent again (idempotent per job id); a job whose record was left
 //! unaccepted by a crash is sent again (at-least-once: Kannel may have it). A refusal or a
 //! transport failure removes the record. Each SMS carries `dlr-mask` and a `dlr-url` back to
@@ -74,16 +75,21 @@ struct Store {
     finishing: Arc<Mutex<()>>,
 }
 
-/// Writes `dir/name` whole or not at all (`.name.tmp`, fsync, rename, fsync the folder).
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `dir/name` whole or not at all (`.name.tmp`, rename); `durable` also fsyncs the
+/// file before and the folder after the rename.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
     match std::fs::remove_file(&tmp) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    write_synced(&tmp, bytes)?;
+    if durable {
+        write_synced(&tmp, bytes)?;
+    } else {
+        std::fs::write(&tmp, bytes)?;
+    }
     std::fs::rename(&tmp, dir.join(name))?;
-    sync_dir(dir)
+    if durable { sync_dir(dir) } else { Ok(()) }
 }
 
 impl Store {
@@ -120,9 +126,15 @@ impl Store {
         }
     }
 
-    fn write_pending(&self, r: &PendingRecord) -> std::io::Result<()> {
+    /// Writes a job's pending record; `durable` = fsynced with its folder.
+    fn write_pending(&self, r: &PendingRecord, durable: bool) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(r).map_err(std::io::Error::other)?;
-        write_atomic(&self.pending(), &format!("{}.json", r.job_id), &json)
+        write_atomic(
+            &self.pending(),
+            &format!("{}.json", r.job_id),
+            &json,
+            durable,
+        )
     }
 
     fn remove_pending(&self, job_id: &str) -> std::io::Result<()> {
@@ -144,14 +156,20 @@ impl Store {
             return Ok(false);
         }
         let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-        write_atomic(&self.reports(), &format!("{}.json", report.job_id), &json)?;
+        write_atomic(
+            &self.reports(),
+            &format!("{}.json", report.job_id),
+            &json,
+            true,
+        )?;
         std::fs::remove_file(&pending)?;
         sync_dir(&self.pending())?;
         Ok(true)
     }
 
-    /// Pending records older than `timeout` at `now` (unix seconds); unreadable ones are
-    /// logged and left for the administrator.
+    /// Pending records older than `timeout` at `now` (unix seconds). One that cannot be read
+    /// (cut short by a power loss) counts as handed over, named by its file, aged by its
+    /// modification time.
     fn overdue(&self, now: u64, timeout: Duration) -> Vec<PendingRecord> {
         let Ok(entries) = std::fs::read_dir(self.pending()) else {
             return Vec::new();
@@ -159,20 +177,32 @@ impl Store {
         let mut out = Vec::new();
         for e in entries.flatten() {
             let name = e.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.') || !name.ends_with(".json") {
+            let Some(job_id) = name
+                .to_str()
+                .filter(|n| !n.starts_with('.'))
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
                 continue;
-            }
-            match std::fs::read(e.path())
-                .map_err(|e| e.to_string())
-                .and_then(|b| {
-                    serde_json::from_slice::<PendingRecord>(&b).map_err(|e| e.to_string())
-                }) {
-                Ok(r) if now.saturating_sub(r.since) >= timeout.as_secs() => out.push(r),
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(event = "kannel.pending_unreadable", file = %e.path().display(), %error);
-                }
+            };
+            let r = std::fs::read(e.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<PendingRecord>(&b).ok())
+                .unwrap_or_else(|| {
+                    tracing::warn!(event = "kannel.pending_unreadable", file = %e.path().display(), "counted as handed over");
+                    PendingRecord {
+                        job_id: job_id.to_owned(),
+                        to: String::new(),
+                        coding: String::new(),
+                        parts: 0,
+                        since: e
+                            .metadata()
+                            .and_then(|m| m.modified())
+                            .map_or(0, clock::unix_seconds),
+                        accepted: false,
+                    }
+                });
+            if now.saturating_sub(r.since) >= timeout.as_secs() {
+                out.push(r);
             }
         }
         out
@@ -324,7 +354,7 @@ impl KannelGateway {
             accepted: false,
         };
         let (store, r) = (self.store.clone(), record.clone());
-        blocking(move || store.write_pending(&r)).await?;
+        blocking(move || store.write_pending(&r, true)).await?;
         let dlr_url = self.dlr_url(&job.job_id);
         let sms = sendsms::SendSms {
             to: &job.e164,
@@ -348,7 +378,10 @@ impl KannelGateway {
         record.accepted = true;
         record.since = clock::unix_seconds(clock::now());
         let store = self.store.clone();
-        if let Err(e) = blocking(move || store.write_pending(&record)).await {
+        // Not fsynced: a process crash keeps it (the page cache survives); a power loss may
+        // take the mark back to "sent, unanswered", and the job is then sent again if the
+        // outbound worker had not yet recorded the hand-over itself. Two fsyncs per SMS less.
+        if let Err(e) = blocking(move || store.write_pending(&record, false)).await {
             // The unaccepted record stays: the DLR still finds the job, the sweep still ends it.
             tracing::error!(event = "kannel.pending_write_failed", job_id = %job.job_id, error = %e.detail);
         }
@@ -366,7 +399,8 @@ impl KannelGateway {
             .await
             .map_err(sendsms::transport)?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
+        // Only the start of Kannel's answer is used (its reason); the rest is not read.
+        let text = read_capped(resp, MAX_ANSWER).await.unwrap_or_default();
         sendsms::outcome(status, &text)
     }
 
@@ -488,13 +522,87 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Most bytes read of sendsms's answer.
+const MAX_ANSWER: usize = 4 * 1024;
+/// Most bytes read of the status page (a few hundred per SMSC connection).
+const MAX_STATUS: usize = 1024 * 1024;
+
+/// The body of `resp` up to `max` bytes (the rest is not read), as text.
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<String, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = max.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= max {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Why `umsgate check` finds Kannel unusable.
+#[derive(Debug)]
+pub enum CheckError {
+    /// The HTTP client could not be built.
+    Client(OpenError),
+    /// `status_url` is not a URL.
+    StatusUrl(Box<dyn std::error::Error + Send + Sync>),
+    /// No answer (connection, time-out); without the URL, which may hold a password.
+    Request {
+        what: &'static str,
+        source: reqwest::Error,
+    },
+    /// An HTTP status that says no.
+    Status { what: &'static str, status: u16 },
+    /// The status page is not Kannel's `status.xml`.
+    NotKannel,
+    /// Kannel runs, but no SMSC connection is online.
+    NoSmscOnline { total: usize },
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::Client(e) => write!(f, "{e}"),
+            CheckError::StatusUrl(e) => write!(f, "status_url: {e}"),
+            CheckError::Request { what, source } => write!(f, "{what}: {source}"),
+            CheckError::Status { what, status: 403 } => {
+                write!(f, "{what} answered HTTP 403 (password?)")
+            }
+            CheckError::Status { what, status } => write!(f, "{what} answered HTTP {status}"),
+            CheckError::NotKannel => f.write_str("the status page is not Kannel's status.xml"),
+            CheckError::NoSmscOnline { total } => write!(
+                f,
+                "Kannel runs, but none of its {total} SMSC connections is online"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CheckError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckError::Client(e) => Some(e),
+            CheckError::StatusUrl(e) => Some(e.as_ref()),
+            CheckError::Request { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// Fetches Kannel's status page (`status_url`, with `status_password` as `password=`) or,
 /// without one, checks that the sendsms URL answers at all; says what it saw.
-pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
-    let client = client(cfg).map_err(|e| e.to_string())?;
+pub async fn check(cfg: &KannelConfig) -> Result<String, CheckError> {
+    let client = client(cfg).map_err(CheckError::Client)?;
+    let request = |what| {
+        move |e: reqwest::Error| CheckError::Request {
+            what,
+            source: e.without_url(),
+        }
+    };
     match &cfg.status_url {
         Some(u) => {
-            let mut url = reqwest::Url::parse(u).map_err(|e| format!("status_url `{u}`: {e}"))?;
+            let mut url = reqwest::Url::parse(u).map_err(|e| CheckError::StatusUrl(Box::new(e)))?;
             if let Some(p) = &cfg.status_secret {
                 url.query_pairs_mut().append_pair("password", p.expose());
             }
@@ -502,27 +610,23 @@ pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
                 .get(url)
                 .send()
                 .await
-                .map_err(|e| format!("status page: {}", e.without_url()))?;
-            let status = resp.status();
-            let body = resp.text().await.unwrap_or_default();
-            if !status.is_success() {
-                return Err(format!(
-                    "status page answered HTTP {status}{}",
-                    if status.as_u16() == 403 {
-                        " (status_password?)"
-                    } else {
-                        ""
-                    }
-                ));
+                .map_err(request("status page"))?;
+            let status = resp.status().as_u16();
+            if !resp.status().is_success() {
+                return Err(CheckError::Status {
+                    what: "status page",
+                    status,
+                });
             }
+            let body = read_capped(resp, MAX_STATUS)
+                .await
+                .map_err(request("status page"))?;
             match status_smscs(&body) {
-                Some((0, total)) => Err(format!(
-                    "Kannel runs, but none of its {total} SMSC connections is online"
-                )),
+                Some((0, total)) => Err(CheckError::NoSmscOnline { total }),
                 Some((online, total)) => {
                     Ok(format!("Kannel runs, {online} of {total} SMSC online"))
                 }
-                None => Err("the status page is not Kannel's status.xml".into()),
+                None => Err(CheckError::NotKannel),
             }
         }
         None => {
@@ -531,10 +635,13 @@ pub async fn check(cfg: &KannelConfig) -> Result<String, String> {
                 .get(&cfg.sendsms_url)
                 .send()
                 .await
-                .map_err(|e| format!("sendsms: {}", e.without_url()))?;
+                .map_err(request("sendsms"))?;
             match resp.status().as_u16() {
                 s @ (400..=499 | 200..=299) => Ok(format!("sendsms answers (HTTP {s})")),
-                s => Err(format!("sendsms answered HTTP {s}")),
+                status => Err(CheckError::Status {
+                    what: "sendsms",
+                    status,
+                }),
             }
         }
     }

@@ -217,14 +217,17 @@ impl Running {
             finishing: Arc::new(Mutex::new(())),
         };
         store
-            .write_pending(&PendingRecord {
-                job_id: id.into(),
-                to: "+4930123456".into(),
-                coding: "gsm7".into(),
-                parts: 1,
-                since: clock::unix_seconds(clock::now()),
-                accepted: true,
-            })
+            .write_pending(
+                &PendingRecord {
+                    job_id: id.into(),
+                    to: "+4930123456".into(),
+                    coding: "gsm7".into(),
+                    parts: 1,
+                    since: clock::unix_seconds(clock::now()),
+                    accepted: true,
+                },
+                true,
+            )
             .unwrap();
     }
 
@@ -384,14 +387,17 @@ fn overdue_jobs_are_reported_unconfirmed() {
     let day = Duration::from_secs(86_400);
     for (id, since) in [("OLD-0", 1_000), ("NEW-0", 1_000 + 86_000)] {
         store
-            .write_pending(&PendingRecord {
-                job_id: id.into(),
-                to: "+4930123456".into(),
-                coding: "gsm7".into(),
-                parts: 1,
-                since,
-                accepted: true,
-            })
+            .write_pending(
+                &PendingRecord {
+                    job_id: id.into(),
+                    to: "+4930123456".into(),
+                    coding: "gsm7".into(),
+                    parts: 1,
+                    since,
+                    accepted: true,
+                },
+                true,
+            )
             .unwrap();
     }
     let now = 1_000 + 86_400;
@@ -412,6 +418,17 @@ fn overdue_jobs_are_reported_unconfirmed() {
     assert!(!store.finish(&report).unwrap(), "a job is finished once");
     assert_eq!(store.known("OLD-0").unwrap(), Known::Finished);
     assert_eq!(store.known("NEW-0").unwrap(), Known::Accepted);
+    // A record cut short counts as handed over and is ended by its file's age.
+    std::fs::write(dir.join("pending/CUT-0.json"), b"{\"job_id\":").unwrap();
+    assert_eq!(store.known("CUT-0").unwrap(), Known::Sending);
+    let later = clock::unix_seconds(clock::now()) + 2 * 86_400;
+    let mut ids: Vec<String> = store
+        .overdue(later, day)
+        .into_iter()
+        .map(|r| r.job_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["CUT-0", "NEW-0"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -421,4 +438,54 @@ fn status_pages_are_read() {
         <smsc><status>online 5s</status></smsc><smsc><status>connecting</status></smsc></smscs></gateway>";
     assert_eq!(status_smscs(xml), Some((1, 2)));
     assert_eq!(status_smscs("<html>nginx</html>"), None);
+}
+
+/// A stand-in status page answering `status` with `body`.
+async fn status_page(status: u16, body: &'static str) -> String {
+    let app = axum::Router::new().route(
+        "/status.xml",
+        axum::routing::get(move || async move {
+            (axum::http::StatusCode::from_u16(status).unwrap(), body)
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/status.xml", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await });
+    url
+}
+
+#[tokio::test]
+async fn check_says_what_is_wrong_with_kannel() {
+    let cfg = |url: String| KannelConfig {
+        status_url: Some(url),
+        status_secret: Some(Secret::new("st".into())),
+        ..KannelConfig::default()
+    };
+    let online = "<gateway><smscs><smsc><status>online 5s</status></smsc></smscs></gateway>";
+    let offline = "<gateway><smscs><smsc><status>re-connecting</status></smsc></smscs></gateway>";
+    assert_eq!(
+        check(&cfg(status_page(200, online).await)).await.unwrap(),
+        "Kannel runs, 1 of 1 SMSC online"
+    );
+    let e = check(&cfg(status_page(200, offline).await))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CheckError::NoSmscOnline { total: 1 }), "{e}");
+    let e = check(&cfg(status_page(403, "").await)).await.unwrap_err();
+    assert_eq!(e.to_string(), "status page answered HTTP 403 (password?)");
+    let e = check(&cfg(status_page(200, "<html>").await))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CheckError::NotKannel), "{e}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = check(&cfg(format!("http://127.0.0.1:{port}/status.xml")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CheckError::Request { .. }), "{e}");
+    assert!(!e.to_string().contains("password=st"), "{e}");
+    assert!(std::error::Error::source(&e).is_some());
 }

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SMS hand-over benchmark: how fast umsgate hands SMS to a real Kannel, against a plain HTTP
+# client calling the same sendsms with the same concurrency, in one run on one Kannel.
+#
+#   plain:   curl --parallel (C transfers at once, keep-alive) sends N sendsms GETs with the
+#            parameters umsgate sends (to, from, text, charset, coding, dlr-mask, dlr-url);
+#            rate = N / time until the last 202.
+#   umsgate: smtp-source sends N mails to +4930123456@sms.example.com over C reused SMTP
+#            sessions; umsgate (outbound worker: 8 messages at once) records each job, calls
+#            sendsms and takes Kannel's DLRs; rate = N / time from the first mail until the
+#            N-th job is logged as handed over (msgid.log `job id=`, written after the 202).
+#
+# Both phases send to the same bearerbox + smsbox (scripts/kannel/start.sh) whose SMS centre
+# is a Python client on the fake SMSC port that only reads (kannel_smsc.py); a phase starts
+# when the SMS centre has every SMS of the one before. umsgate's report mails are switched
+# off (report.delete=1) and go to an smtp-sink anyway.
+#
+#   bench/engines/kannel.sh          N=2000 C=8 (C should stay 8: umsgate's outbound worker
+#                                    hands over 8 messages at once)
+#
+# Needs root (smtp-sink), kannel, postfix (smtp-source, smtp-sink), curl, python3, a release
+# build of umsgate (UMSGATE_BIN, see bench/README.md).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../intake/common.sh
+. "$HERE/../intake/common.sh"
+N=${N:-2000}
+C=${C:-8}
+command -v curl >/dev/null || die "curl missing"
+bench_init kannel
+
+P_SINK=$(free_port 26700)
+P_ADMIN=$(free_port 26710)
+P_BOX=$(free_port 26711)
+P_SMSC=$(free_port 26712)
+P_SENDSMS=$(free_port 26713)
+P_CB=$(free_port 26720)
+P_DLR=$(free_port 26721)
+P_SMTP=$(free_port 26730)
+SECRET=benchkey
+
+start_sink "$WORK/sink" "$P_SINK"
+KANNEL_ADMIN_PORT=$P_ADMIN KANNEL_SMSBOX_PORT=$P_BOX KANNEL_SMSC_PORT=$P_SMSC \
+  KANNEL_SENDSMS_PORT=$P_SENDSMS KANNEL_CALLBACK_PORT=$P_CB KANNEL_CALLBACK_SECRET=$SECRET \
+  "$BENCH_REPO/scripts/kannel/start.sh" "$WORK/kannel" >/dev/null || die "kannel did not start"
+on_exit "'$BENCH_REPO/scripts/kannel/stop.sh' '$WORK/kannel'"
+# quieter logs: Kannel's log-level 1 writes several lines per SMS
+sed -i 's/^log-level = 1/log-level = 3/' "$WORK/kannel/kannel.conf"
+"$BENCH_REPO/scripts/kannel/stop.sh" "$WORK/kannel" >/dev/null
+( cd "$WORK/kannel"
+  setsid /usr/sbin/bearerbox kannel.conf >bearerbox.out 2>&1 </dev/null & echo $! > bearerbox.pid
+  for _ in $(seq 1 100); do port_busy "$P_BOX" && break; sleep 0.1; done
+  setsid /usr/sbin/smsbox kannel.conf >smsbox.out 2>&1 </dev/null & echo $! > smsbox.pid
+  for _ in $(seq 1 100); do port_busy "$P_SENDSMS" && break; sleep 0.1; done )
+MT=$WORK/mt.txt
+: > "$MT"
+python3 "$HERE/kannel_smsc.py" "$P_SMSC" "$MT" & SMSC_PID=$!
+on_exit "stop_pid $SMSC_PID"
+python3 "$HERE/kannel_dlr_sink.py" "$P_DLR" & DLR_PID=$!
+on_exit "stop_pid $DLR_PID"
+for _ in $(seq 1 100); do port_busy "$P_DLR" && break; sleep 0.1; done
+
+SENDSMS="http://127.0.0.1:$P_SENDSMS/cgi-bin/sendsms"
+TEXT="Bench SMS: please call back about the offer of today, thank you."
+enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# --- plain client ----------------------------------------------------------------------------
+note "plain: $N sendsms calls, $C at once"
+CFG=$WORK/curl.cfg
+ETEXT=$(enc "$TEXT")
+python3 - "$CFG" "$N" "$SENDSMS" "$ETEXT" "$P_DLR" <<'PY'
+import sys, urllib.parse
+cfg, n, url, text, dlr = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+with open(cfg, "w") as f:
+    for i in range(n):
+        d = urllib.parse.quote(f"http://127.0.0.1:{dlr}/dlr?key=benchkey&job=P{i}&type=%d&status=%A&smscid=%F&ts=%T", safe="")
+        q = (f"username=umsgate&password=sms-secret&to=%2B4930123456&from=%2B4981424799"
+             f"&coding=0&charset=UTF-8&dlr-mask=31&dlr-url={d}&text={text}")
+        f.write(f'url = "{url}?{q}"\noutput = "/dev/null"\n')
+PY
+L0=$(loadavg)
+T0=$(now)
+curl -s --parallel --parallel-max "$C" -w '%{http_code}\n' -K "$CFG" > "$WORK/codes.txt"
+T1=$(now)
+OK=$(grep -c '^202$' "$WORK/codes.txt" || true)
+[ "$OK" = "$N" ] || die "plain: $OK of $N accepted ($(sort "$WORK/codes.txt" | uniq -c | tr '\n' ' '))"
+PLAIN=$(rate "$N" "$T0" "$T1")
+wait_count "$N" 300 lines "$MT" >/dev/null || die "the SMS centre did not get the plain client's $N SMS"
+
+# --- umsgate -----------------------------------------------------------------------------------
+# run_umsgate NAME GATEWAY-TOML: N mails through umsgate; sets RATE, CPU, ACCEPT_S.
+run_umsgate() {
+  local U=$WORK/$1 t0 t1 t2 msgid
+  mkdir -p "$U"
+  cat > "$U/users.toml" <<USERS
+[[user]]
+mail = "bench@example.com"
+name = "Bench Sender"
+numbers = ["+49 8142 4799123"]
+ums = "ums1;sms.rights=international;sms.per_day=unlimited;report.delete=1"
+USERS
+  cat > "$U/umsgate.toml" <<CONF
+[service]
+state_dir = "state"
+log_dir = "log"
+
+[site]
+country_code = "49"
+area_code = "8142"
+subscriber = "4799"
+extension_digits = 3
+
+[[instance]]
+id = "bench"
+
+[instance.smtp_in]
+listen = ["127.0.0.1:$P_SMTP"]
+allow_from = ["127.0.0.1/32"]
+max_connections = 200
+max_connections_per_client = 100
+
+[instance.mail]
+server = "127.0.0.1"
+port = $P_SINK
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+retry = ["2s", "5s"]
+tls = { mode = "none" }
+
+[instance.directory]
+kind = "file"
+path = "users.toml"
+
+$2
+CONF
+  start_umsgate "$U" "$P_SMTP"
+  msgid="$U/log/bench/msgid.log"
+  jobs() { if [ -f "$msgid" ]; then grep -c ' job id=' "$msgid" || true; else echo 0; fi; }
+  t0=$(now)
+  "$SMTP_SOURCE" -d -s "$C" -m "$N" -F "$BODY" -f bench@example.com -t "+4930123456@sms.example.com" \
+    "127.0.0.1:$P_SMTP" > "$U/source.log" 2>&1 || { cat "$U/source.log" >&2; die "smtp-source failed"; }
+  t1=$(now)
+  t2=$(wait_count "$N" 600 jobs) || die "umsgate ($1) handed over $(jobs) of $N"
+  RATE=$(rate "$N" "$t0" "$t2")
+  ACCEPT_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  CPU=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$UMS_PID/stat")
+  stop_pid "$UMS_PID"
+}
+
+BODY=$WORK/body.txt
+printf 'From: bench@example.com\nTo: +4930123456@sms.example.com\nSubject: bench\n\n%s\n' "$TEXT" > "$BODY"
+
+note "umsgate: $N mails over $C SMTP sessions"
+MT0=$(lines "$MT")
+L1=$(loadavg)
+run_umsgate kannel "[instance.gateway]
+kind = \"kannel\"
+
+[instance.gateway.kannel]
+sendsms_url = \"$SENDSMS\"
+user = \"umsgate\"
+password = \"sms-secret\"
+listen = \"127.0.0.1:$P_CB\"
+callback_secret = \"$SECRET\""
+UMS=$RATE UMS_CPU=$CPU UMS_ACCEPT=$ACCEPT_S
+wait_count $((MT0 + N)) 300 lines "$MT" >/dev/null || die "the SMS centre did not get umsgate's $N SMS"
+
+# The same mails with the simulated engine: what umsgate's worker does without Kannel.
+note "umsgate with the simulated engine: $N mails"
+L2=$(loadavg)
+run_umsgate sim "[instance.gateway]
+kind = \"sim\"
+delay = \"0s\""
+SIM=$RATE
+
+printf '\n%-40s %10s %s\n' "Kannel sendsms, N=$N, C=$C" "SMS/s" "load (1 5 15 min) at start"
+printf '%-40s %10s %s\n' "plain client (curl --parallel)" "$PLAIN" "$L0"
+printf '%-40s %10s %s\n' "umsgate (SMTP in -> Kannel 202)" "$UMS" "$L1"
+printf '%-40s %10s\n' "ratio umsgate / plain" "$(ratio "$UMS" "$PLAIN")"
+printf '%-40s %10s %s\n' "umsgate, simulated engine (no Kannel)" "$SIM" "$L2"
+printf 'umsgate with Kannel: mails accepted in %s s, CPU %s s for %s SMS; SMS centre got %s lines\n' \
+  "$UMS_ACCEPT" "$UMS_CPU" "$N" "$(lines "$MT")"
