@@ -80,14 +80,34 @@ impl Summary {
         }
     }
 
-    /// Whether the search `q` (already lower-case, digits compared without separators)
-    /// matches this message.
-    pub fn matches(&self, q: &str) -> bool {
-        if q.is_empty() || self.haystack.contains(q) {
-            return true;
-        }
-        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        digits.len() >= 3 && digits.len() * 2 >= q.len() && self.haystack.contains(&digits)
+    /// Whether the search `q` matches this message.
+    pub fn matches(&self, q: &Search) -> bool {
+        q.text.is_empty()
+            || self.haystack.contains(&q.text)
+            || q.digits.as_ref().is_some_and(|d| self.haystack.contains(d))
+    }
+}
+
+/// A search, prepared once for every message it is matched against.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Lower-case.
+    text: String,
+    /// The digits of a query that is mostly a number (`+49 8142 4799-123`), compared without
+    /// its separators.
+    digits: Option<String>,
+}
+
+impl Search {
+    pub fn new(q: &str) -> Search {
+        let text = q.trim().to_lowercase();
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let digits = (digits.len() >= 3 && digits.len() * 2 >= text.len()).then_some(digits);
+        Search { text, digits }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
     }
 }
 
@@ -247,10 +267,15 @@ mod tests {
         assert_eq!(items[0].id, a.as_str(), "oldest first");
         assert_eq!(items[0].state, QueueState::Outgoing);
         assert_eq!(items[1].state, QueueState::Deferred);
-        assert!(items[0].matches("4799123"));
-        assert!(items[0].matches("+49 8142 4799-123"));
-        assert!(!items[1].matches("4799123"));
-        assert!(items[1].matches("bob@"));
+        assert!(items[0].matches(&Search::new("4799123")));
+        assert!(items[0].matches(&Search::new("+49 8142 4799-123")));
+        assert!(!items[1].matches(&Search::new("4799123")));
+        assert!(items[1].matches(&Search::new("BOB@")));
+        assert!(items[1].matches(&Search::new("")));
+        assert!(
+            !items[1].matches(&Search::new("a 1 b 2 c 3 d")),
+            "not mostly a number"
+        );
         // A sidecar replaced by rename (new inode) is read again; a removed message goes.
         write_pair(&dir, a.as_str(), "+4981424799123@fax.example.com", 3);
         std::fs::remove_file(dir.join(format!("{}.eml", b.as_str()))).unwrap();
