@@ -214,19 +214,34 @@ pub async fn list(
                     return web.error(&ctx, StatusCode::INTERNAL_SERVER_ERROR, "error.internal");
                 }
             };
+            // One pass: the positions of the matches (all of them without a search).
+            let hits: Vec<usize> = if needle.is_empty() {
+                Vec::new()
+            } else {
+                (0..all.len())
+                    .filter(|&i| all[i].matches(&needle))
+                    .collect()
+            };
             let total = if needle.is_empty() {
                 all.len()
             } else {
-                all.iter().filter(|s| s.matches(&needle)).count()
+                hits.len()
             };
             let pages = total.div_ceil(PAGE_SIZE).max(1);
-            let page_items: Vec<Summary> = all
-                .iter()
-                .filter(|s| s.matches(&needle))
-                .skip((page.min(pages) - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .map(|s| s.as_ref().clone())
-                .collect();
+            let from = (page.min(pages) - 1) * PAGE_SIZE;
+            let page_items: Vec<Summary> = if needle.is_empty() {
+                all.iter()
+                    .skip(from)
+                    .take(PAGE_SIZE)
+                    .map(|s| s.as_ref().clone())
+                    .collect()
+            } else {
+                hits.iter()
+                    .skip(from)
+                    .take(PAGE_SIZE)
+                    .map(|&i| all[i].as_ref().clone())
+                    .collect()
+            };
             (page_items, total, pages, Vec::new())
         }
         Tab::Print => {
