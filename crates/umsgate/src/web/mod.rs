@@ -492,6 +492,7 @@ pub async fn start(
             "[service.web] has no admins and no admin_group: nobody can log in to the console"
         );
     }
+    tokio::spawn(pages::queues::warm(Arc::clone(&web)));
     let router = web.router();
     server::WebServer::bind(&settings.listen, tls, router, shutdown)
         .await

@@ -182,3 +182,135 @@ async fn serve_conn<S>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::config::TlsFiles;
+
+    fn router() -> axum::Router {
+        axum::Router::new().route(
+            "/",
+            axum::routing::get(
+                |axum::Extension(PeerAddr(peer)): axum::Extension<PeerAddr>| async move {
+                    format!("hello {}", peer.ip())
+                },
+            ),
+        )
+    }
+
+    /// Reads one HTTP/1.1 answer (headers and a `content-length` body).
+    async fn answer<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> String {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        loop {
+            s.read_exact(&mut byte).await.unwrap();
+            buf.push(byte[0]);
+            if buf.ends_with(b"\r\n\r\n") {
+                break;
+            }
+        }
+        let head = String::from_utf8(buf).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).await.unwrap();
+        head + &String::from_utf8(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn https_with_the_configured_certificate_and_a_graceful_stop() {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let dir = crate::web::testing::temp_dir("tls");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["console.test".to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let files = TlsFiles {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        };
+        std::fs::write(&files.cert, cert.pem()).unwrap();
+        std::fs::write(&files.key, key.serialize_pem()).unwrap();
+
+        let (tx, rx) = watch::channel(false);
+        let server = WebServer::bind(
+            &["127.0.0.1:0".parse().unwrap()],
+            Some(files.server_config().unwrap()),
+            router(),
+            rx,
+        )
+        .await
+        .unwrap();
+        let addr = server.addrs[0];
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("console.test").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        tls.write_all(b"GET / HTTP/1.1\r\nhost: console.test\r\n\r\n")
+            .await
+            .unwrap();
+        let a = answer(&mut tls).await;
+        assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+        assert!(a.ends_with("hello 127.0.0.1"), "{a}");
+
+        // Plain HTTP on the TLS port is no request.
+        let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+        plain
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let _ = plain.read_to_end(&mut got).await;
+        assert!(!String::from_utf8_lossy(&got).contains("hello"));
+
+        // The kept-alive connection is idle: the stop closes it and the server ends.
+        tx.send(true).unwrap();
+        tokio::time::timeout(DRAIN_TIMEOUT, server.wait())
+            .await
+            .expect("the server did not stop");
+        let mut rest = Vec::new();
+        let n = tls.read_to_end(&mut rest).await.unwrap_or(0);
+        assert_eq!(n, 0, "the idle connection was closed");
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "still listening"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_address_in_use_is_an_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let (_tx, rx) = watch::channel(false);
+        let e = WebServer::bind(&[addr], None, router(), rx)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, WebError::Bind { addr: a, .. } if a == addr),
+            "{e}"
+        );
+    }
+}

@@ -642,3 +642,24 @@ async fn the_language_follows_the_browser_and_the_switch() {
     let r = t.get("/lang/fr?back=https://evil.example/", None).await;
     assert_eq!(r.headers()["location"], "/");
 }
+
+#[tokio::test]
+async fn the_client_behind_a_trusted_proxy_is_the_forwarded_one() {
+    let t = setup().await;
+    let mut web = Web::new(Arc::clone(&t.web.config), Some(Arc::new(Double)))
+        .await
+        .unwrap();
+    web.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    let mut h = axum::http::HeaderMap::new();
+    h.insert("x-forwarded-for", "203.0.113.9, 10.1.1.1".parse().unwrap());
+    let proxy: std::net::SocketAddr = "10.0.0.2:5000".parse().unwrap();
+    let other: std::net::SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    assert_eq!(web.client(Some(proxy), &h).to_string(), "203.0.113.9");
+    assert_eq!(
+        web.client(Some(other), &h).to_string(),
+        "192.0.2.1",
+        "not a trusted proxy"
+    );
+    h.insert("x-forwarded-for", "garbage".parse().unwrap());
+    assert_eq!(web.client(Some(proxy), &h).to_string(), "10.0.0.2");
+}

@@ -22,7 +22,7 @@ use crate::config::InstanceConfig;
 use crate::spool::QueueId;
 use crate::spool::admin::{self, QueueItem};
 use crate::spool::layout::{InstanceDirs, QueueState};
-use crate::web::queue_index::{Summary, intake_summaries};
+use crate::web::queue_index::{Search, Summary, intake_summaries};
 use crate::web::{Admin, Ctx, Web, i18n, redirect};
 
 /// Messages per page.
@@ -70,42 +70,67 @@ fn dirs(web: &Web, inst: &InstanceConfig) -> InstanceDirs {
     InstanceDirs::new(&web.config.instance_state_dir(inst.id.get_ref()))
 }
 
-/// The messages of one instance in one queue state, oldest first.
+/// The messages of one instance in one queue state, oldest first: the index's own list
+/// where the folder holds one state only (no copy), else the part of it in `state`.
 pub async fn messages(
     web: &Web,
     inst: &InstanceConfig,
     state: QueueState,
-) -> std::io::Result<Vec<Arc<Summary>>> {
+) -> std::io::Result<Arc<Vec<Arc<Summary>>>> {
     let d = dirs(web, inst);
     let folder = d.folder(state).to_owned();
     let all = web.index.snapshot(&folder, state).await?;
-    let mut out: Vec<Arc<Summary>> = match state {
-        QueueState::Outgoing | QueueState::Deferred => {
-            all.iter().filter(|s| s.state == state).cloned().collect()
+    match state {
+        QueueState::Outgoing | QueueState::Deferred => Ok(Arc::new(
+            all.iter().filter(|s| s.state == state).cloned().collect(),
+        )),
+        QueueState::Incoming => {
+            let smtp_in = d.smtp_in.clone();
+            let logged = tokio::task::spawn_blocking(move || intake_summaries(&smtp_in))
+                .await
+                .map_err(std::io::Error::other)??;
+            if logged.is_empty() {
+                return Ok(all);
+            }
+            let mut out = all.as_ref().clone();
+            out.extend(logged);
+            Ok(Arc::new(out))
         }
-        _ => all.as_ref().clone(),
-    };
-    if state == QueueState::Incoming {
-        let smtp_in = d.smtp_in.clone();
-        let logged = tokio::task::spawn_blocking(move || intake_summaries(&smtp_in))
-            .await
-            .map_err(std::io::Error::other)??;
-        out.extend(logged);
+        QueueState::Badmail | QueueState::Error => Ok(all),
     }
-    Ok(out)
 }
 
 /// How many messages wait in each state of `inst` (the dashboard's and the tabs' numbers).
 pub async fn counts(web: &Web, inst: &InstanceConfig) -> Vec<(Tab, usize)> {
+    let d = dirs(web, inst);
+    let out_folder = web
+        .index
+        .snapshot(&d.smtp_out, QueueState::Outgoing)
+        .await
+        .unwrap_or_default();
+    let deferred = out_folder
+        .iter()
+        .filter(|s| s.state == QueueState::Deferred)
+        .count();
     let mut out = Vec::new();
     for tab in Tab::ALL {
         let n = match tab {
+            Tab::Queue(QueueState::Deferred) => deferred,
+            Tab::Queue(QueueState::Outgoing) => out_folder.len() - deferred,
             Tab::Queue(s) => messages(web, inst, s).await.map_or(0, |m| m.len()),
             Tab::Print => prints(web, inst).await.len(),
         };
         out.push((tab, n));
     }
     out
+}
+
+/// Builds the index of every queue folder, so that the first visit of a queue page does
+/// not wait for it (started with the console).
+pub async fn warm(web: Arc<Web>) {
+    for inst in &web.config.instances {
+        let _ = counts(&web, inst).await;
+    }
 }
 
 #[derive(Serialize)]
@@ -169,7 +194,7 @@ pub async fn list(
         .chars()
         .take(200)
         .collect();
-    let needle = search.to_lowercase();
+    let needle = Search::new(&search);
     let page: usize = q
         .get("page")
         .and_then(|p| p.parse().ok())
@@ -189,15 +214,34 @@ pub async fn list(
                     return web.error(&ctx, StatusCode::INTERNAL_SERVER_ERROR, "error.internal");
                 }
             };
-            let matching: Vec<&Arc<Summary>> = all.iter().filter(|s| s.matches(&needle)).collect();
-            let total = matching.len();
+            // One pass: the positions of the matches (all of them without a search).
+            let hits: Vec<usize> = if needle.is_empty() {
+                Vec::new()
+            } else {
+                (0..all.len())
+                    .filter(|&i| all[i].matches(&needle))
+                    .collect()
+            };
+            let total = if needle.is_empty() {
+                all.len()
+            } else {
+                hits.len()
+            };
             let pages = total.div_ceil(PAGE_SIZE).max(1);
-            let page_items: Vec<Summary> = matching
-                .into_iter()
-                .skip((page.min(pages) - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .map(|s| s.as_ref().clone())
-                .collect();
+            let from = (page.min(pages) - 1) * PAGE_SIZE;
+            let page_items: Vec<Summary> = if needle.is_empty() {
+                all.iter()
+                    .skip(from)
+                    .take(PAGE_SIZE)
+                    .map(|s| s.as_ref().clone())
+                    .collect()
+            } else {
+                hits.iter()
+                    .skip(from)
+                    .take(PAGE_SIZE)
+                    .map(|&i| all[i].as_ref().clone())
+                    .collect()
+            };
             (page_items, total, pages, Vec::new())
         }
         Tab::Print => {

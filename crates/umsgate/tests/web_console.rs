@@ -1,0 +1,358 @@
+//! The web console in a real headless Chromium (the Debian `chromium` and `chromedriver`),
+//! against the real umsgate binary delivering to a real Postfix (scripts/mail/start.sh): an
+//! administrator logs in, finds a Badmail message, requeues it, and it lands in the
+//! recipient's Maildir. Needs `UMSGATE_TEST_PEERS=1` and the `MAIL_*` variables, and fails —
+//! never skips — when Chromium or chromedriver is missing.
+//!
+//! With `UMSGATE_SCREENSHOTS=<folder>`, the pages it passes are saved there as PNG
+//! (`docs/screenshots/` holds the ones the README shows).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use support::{DEADLINE, Daemon, Work, free_addr, nonce, peer_env, run_cli};
+
+const INSTANCE: &str = "web";
+const PASSWORD: &str = "console-test-pw";
+
+/// A chromedriver process on a free port, killed (by its pid) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn program(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "`{name}` is not installed (apt-get install chromium chromium-driver; .ci/run \
+             installs them): this test needs the real browser"
+        )
+    })
+}
+
+fn start_driver() -> Driver {
+    let exe = program("chromedriver");
+    let port = free_addr().port();
+    let child = Command::new(exe)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}"));
+    let url = format!("http://127.0.0.1:{port}");
+    let d = Driver { child, url };
+    let end = Instant::now() + DEADLINE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < end,
+            "chromedriver did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    d
+}
+
+fn config(web: SocketAddr, smtp: SocketAddr, hash: &str, host: &str, port: &str) -> String {
+    format!(
+        r#"[service]
+state_dir = "state"
+log_dir = "log"
+
+[service.web]
+listen = "{web}"
+
+[[service.web.admins]]
+name = "admin"
+password_hash = "{hash}"
+
+[[instance]]
+id = "{INSTANCE}"
+name = "Web console test"
+
+[instance.smtp_in]
+listen = ["{smtp}"]
+allow_from = ["127.0.0.0/8"]
+
+[instance.mail]
+domain = "example.com"
+default_recipient = "postmaster@example.com"
+report_sender = "ums@example.com"
+server = "{host}"
+port = {port}
+tls = {{ mode = "none" }}
+retry = ["1s"]
+
+[instance.directory]
+kind = "file"
+path = "users.toml"
+
+[instance.gateway]
+kind = "sim"
+"#
+    )
+}
+
+/// A message in Badmail, as delivery leaves it when its retries are exhausted.
+fn put_in_badmail(badmail: &Path, to: &str, marker: &str) -> String {
+    std::fs::create_dir_all(badmail).unwrap();
+    let id = format!(
+        "{:013X}{:03X}",
+        0x63A0000000000u64 + u64::from(std::process::id()),
+        7
+    );
+    let eml = format!(
+        "From: ums@example.com\r\nTo: {to}\r\nSubject: <script>alert(1)</script> {marker}\r\n\
+         Message-ID: <{marker}@umsgate.test>\r\nDate: Fri, 04 Dec 2026 10:00:00 +0000\r\n\r\n\
+         fax received {marker}\r\n"
+    );
+    std::fs::write(badmail.join(format!("{id}.eml")), &eml).unwrap();
+    let sidecar = serde_json::json!({
+        "v": 1, "id": id, "instance": INSTANCE, "received_at": "2026-12-04T10:00:00Z",
+        "origin": "local", "mail_from": "ums@example.com",
+        "rcpts": [{"address": to, "key": 0}], "size": eml.len(), "attempts": 2,
+        "last_error": "451 4.3.0 mail server unreachable",
+    });
+    std::fs::write(
+        badmail.join(format!("{id}.json")),
+        serde_json::to_vec(&sidecar).unwrap(),
+    )
+    .unwrap();
+    id
+}
+
+async fn shot(client: &fantoccini::Client, name: &str, work: &Path) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+    let dir = std::env::var_os("UMSGATE_SCREENSHOTS")
+        .map_or_else(|| work.join("screenshots"), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it() {
+    let host = peer_env("MAIL_SMTP_HOST");
+    let port = peer_env("MAIL_SMTP_PORT");
+    let maildirs = PathBuf::from(peer_env("MAIL_MAILDIR_BASE"));
+    program("chromium");
+    let driver = start_driver();
+
+    let work = Work::new("web-console");
+    let hashed = run_cli(&["hash-password"], Some(PASSWORD), &work.dir);
+    assert!(hashed.status.success(), "{}", support::describe(&hashed));
+    let hash = String::from_utf8(hashed.stdout).unwrap().trim().to_owned();
+    let (web, smtp) = (free_addr(), free_addr());
+    work.write_config(&config(web, smtp, &hash, &host, &port));
+    let marker = format!("webconsole-{}", nonce());
+    let badmail = work
+        .dir
+        .join("state")
+        .join(INSTANCE)
+        .join("smtp-out/badmail");
+    let id = put_in_badmail(&badmail, "jane@example.com", &marker);
+
+    let mut cmd = Command::new(support::bin());
+    cmd.arg("--config").arg(work.config_path()).arg("run");
+    let mut daemon = Daemon::spawn(cmd, &work.dir, smtp);
+    daemon.wait_ready();
+    let end = Instant::now() + DEADLINE;
+    while std::net::TcpStream::connect(web).is_err() {
+        assert!(
+            Instant::now() < end,
+            "the console did not listen on {web}:\n{}",
+            daemon.output()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let profile = work.dir.join("chromium-profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": program("chromium"),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", format!("--user-data-dir={}", profile.display()),
+                     "--lang=en-US"],
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("no Chromium session through chromedriver: {e}"));
+    let base = format!("http://{web}");
+
+    // Not logged in: the console sends the browser to the login page.
+    client.goto(&format!("{base}/queues")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/login")
+    );
+    shot(&client, "login", &work.dir).await;
+    client
+        .find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("admin")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("tab-badmail"))
+        .await
+        .unwrap();
+    assert_eq!(client.current_url().await.unwrap().path(), "/queues");
+
+    // Badmail, found by the recipient; the subject's script stays text.
+    client
+        .find(Locator::Id("tab-badmail"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .send_keys("jane@")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form.filters button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let link = client
+        .wait()
+        .for_element(Locator::LinkText(&id))
+        .await
+        .unwrap();
+    shot(&client, "queues-badmail", &work.dir).await;
+    link.click().await.unwrap();
+    let headers = client
+        .wait()
+        .for_element(Locator::Id("headers"))
+        .await
+        .unwrap();
+    let text = headers.text().await.unwrap();
+    assert!(
+        text.contains(&format!("<script>alert(1)</script> {marker}")),
+        "{text}"
+    );
+    assert!(
+        client
+            .find_all(Locator::Css("main script"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the subject's script became an element"
+    );
+    shot(&client, "message", &work.dir).await;
+    client
+        .find(Locator::Id("requeue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = client
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    assert!(notice.text().await.unwrap().contains("Requeued"));
+    assert!(
+        !badmail.join(format!("{id}.eml")).exists(),
+        "still in Badmail"
+    );
+
+    // Delivered by Postfix into jane's Maildir.
+    let inbox = maildirs.join("jane").join("new");
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let found = std::fs::read_dir(&inbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&marker)));
+        if found {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "the requeued message did not reach {}:\n{}",
+            inbox.display(),
+            daemon.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The queues no longer hold it; the dashboard and the other pages render.
+    client
+        .goto(&format!("{base}/queues?instance={INSTANCE}&state=outgoing"))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(!page.contains(&id), "delivered, yet still queued");
+    client.goto(&format!("{base}/")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id(&format!("instance-{INSTANCE}")))
+        .await
+        .unwrap();
+    shot(&client, "dashboard", &work.dir).await;
+    client
+        .goto(&format!("{base}/logs?instance={INSTANCE}&file=smtp"))
+        .await
+        .unwrap();
+    client.wait().for_element(Locator::Id("log")).await.unwrap();
+    shot(&client, "logs", &work.dir).await;
+    client.goto(&format!("{base}/info")).await.unwrap();
+    let info = client.source().await.unwrap();
+    assert!(!info.contains(&hash), "the admin's hash is shown");
+    shot(&client, "info", &work.dir).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+    daemon.sigterm();
+}
