@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use umsgate::config::Config;
 use umsgate::instance::Termination;
-use umsgate::{metrics, service_manager};
 use umsgate::supervisor::{ReloadError, Supervisor};
+use umsgate::{metrics, service_manager};
 
 use super::{Exit, runtime};
 
