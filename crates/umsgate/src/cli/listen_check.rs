@@ -1,7 +1,8 @@
 //! `umsgate check`'s listen addresses: can each one be bound, and if not, who holds it.
 //!
 //! Contract: every address umsgate would listen on — each enabled instance's
-//! `smtp_in.listen` (and a Kannel gateway's callback `listen`), `metrics.listen`, `web.listen` — gets one line. Free: `ok`. Taken by
+//! `smtp_in.listen` (and a Kannel gateway's callback `listen`), `metrics.listen`,
+//! `web.listen` — gets one line. Free: `ok`. Taken by
 //! the running `umsgate run` of this configuration (the process the pid file in `state_dir`
 //! names holds the listening socket): `ok`, saying so. Taken by anything else, or not
 //! bindable at all (an address this machine does not have, a port below 1024 without the
