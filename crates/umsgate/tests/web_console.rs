@@ -139,6 +139,24 @@ fn put_in_badmail(badmail: &Path, to: &str, marker: &str) -> String {
     id
 }
 
+/// Waits until the browser shows a page whose query contains `part`: a click that submits a
+/// form or follows a link returns before the next page replaced the old one, and an element
+/// found on the old page goes stale.
+async fn wait_for_query(client: &fantoccini::Client, part: &str) {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.query().is_some_and(|q| q.contains(part)) {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "the browser stayed on {url}, not ?…{part}…"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn shot(client: &fantoccini::Client, name: &str, work: &Path) {
     let png = client.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
@@ -249,6 +267,7 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
         .click()
         .await
         .unwrap();
+    wait_for_query(&client, "state=badmail").await;
     client
         .find(Locator::Id("q"))
         .await
@@ -263,6 +282,7 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
         .click()
         .await
         .unwrap();
+    wait_for_query(&client, "q=jane").await;
     let link = client
         .wait()
         .for_element(Locator::LinkText(&id))
