@@ -277,7 +277,7 @@ fn today() -> String {
 pub enum Reservation {
     /// The job's record is kept: it was reserved by an earlier hand-over; nothing counted.
     Recorded,
-    /// Counted.
+    /// Counted (and, by [`Store::reserve_job`], the job's record written).
     Granted,
     /// The per-day limit is reached.
     Refused,
@@ -436,8 +436,10 @@ impl Store {
     }
 
     /// With job records in the store (PostgreSQL): [`Store::reserve`] for the job `job_id`
-    /// unless its record is kept already (an earlier hand-over reserved it), in one
-    /// statement — one round trip where a check and a reservation would take two.
+    /// unless its record is kept already (an earlier hand-over reserved it), and, when the
+    /// slot is granted, its `record` (JSON) written — in one statement: one round trip where
+    /// a check, a reservation and the record would take three, and the slot is never counted
+    /// without its record (nor the record kept without its slot).
     pub async fn reserve_job(
         &self,
         instance: &str,
@@ -445,6 +447,7 @@ impl Store {
         service: Service,
         limit: Option<u32>,
         job_id: &str,
+        record: &str,
     ) -> Result<Reservation, StoreError> {
         let Pool::Postgres(p) = &self.pool else {
             return Err(StoreError::Corrupt(
@@ -461,8 +464,13 @@ impl Store {
                  ON CONFLICT (instance, \"user\", service, day)
                  DO UPDATE SET count = usage.count + 1 WHERE usage.count < $4
                  RETURNING count
+             ), recorded AS (
+                 INSERT INTO job_record (instance, job_id, record, created)
+                 SELECT $1, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM counted)
+                 ON CONFLICT (instance, job_id) DO UPDATE SET record = excluded.record
+                 RETURNING 1
              )
-             SELECT EXISTS (SELECT 1 FROM kept), EXISTS (SELECT 1 FROM counted)",
+             SELECT EXISTS (SELECT 1 FROM kept), EXISTS (SELECT 1 FROM recorded)",
         )
         .bind(instance)
         .bind(user.to_ascii_lowercase())
@@ -470,6 +478,8 @@ impl Store {
         .bind(limit)
         .bind(today())
         .bind(job_id)
+        .bind(record)
+        .bind(seconds(clock::now()))
         .fetch_one(p)
         .await?;
         Ok(

@@ -370,14 +370,18 @@ async fn a_job_record_written_by_one_node_is_read_and_removed_by_another() {
             let r = |job: &'static str| {
                 let b = b.clone();
                 async move {
-                    b.reserve_job("pg", "jane@example.com", Service::Fax, Some(1), job)
+                    let json = serde_json::to_string(&record(job)).unwrap();
+                    b.reserve_job("pg", "jane@example.com", Service::Fax, Some(1), job, &json)
                         .await
                         .unwrap()
                 }
             };
             assert_eq!(r("Q1-1").await, Reservation::Recorded);
             assert_eq!(r("Q2-0").await, Reservation::Granted);
+            // The granted slot's record was written with it; a refused job has none.
+            assert_eq!(rb.read("Q2-0").await.unwrap(), Some(record("Q2-0")));
             assert_eq!(r("Q3-0").await, Reservation::Refused);
+            assert_eq!(rb.read("Q3-0").await.unwrap(), None);
             assert_eq!(r("Q1-1").await, Reservation::Recorded);
             assert_eq!(
                 a.used_today("pg", "jane@example.com", Service::Fax)

@@ -27,6 +27,7 @@ use umsgate_render::cover::RenderedCover;
 use umsgate_render::tiff::TiffCoding;
 
 use super::error::WorkError;
+use super::jobs::JobRecordError;
 use super::plan::{Planned, PlannedFax};
 use super::refusal::Refusal;
 use super::worker::{Outbound, refusal_of};
@@ -54,7 +55,14 @@ impl Outbound {
     pub(super) async fn hand_over(&self, planned: &Planned) -> Result<HandedOver, WorkError> {
         let (job, record) = (&planned.job, &planned.record);
         let user = &record.user;
-        let reservation = if self.jobs.is_shared() {
+        let shared = self.jobs.is_shared();
+        let reservation = if shared {
+            let json = serde_json::to_string(record).map_err(|source| {
+                WorkError::JobRecord(JobRecordError::Unreadable {
+                    job_id: job.job_id.clone(),
+                    source,
+                })
+            })?;
             self.store
                 .reserve_job(
                     &self.instance,
@@ -62,6 +70,7 @@ impl Outbound {
                     job.service,
                     planned.per_day,
                     &job.job_id,
+                    &json,
                 )
                 .await
                 .map_err(WorkError::Store)?
@@ -97,7 +106,8 @@ impl Outbound {
             }
             Reservation::Granted => {}
         }
-        if let Err(e) = self.jobs.write(record).await {
+        // The shared store wrote the record with the reservation.
+        if !shared && let Err(e) = self.jobs.write(record).await {
             self.give_back(user, job.service, None).await;
             return Err(WorkError::JobRecord(e));
         }
