@@ -14,6 +14,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -236,6 +237,14 @@ impl Instance {
         let ctx = SessionContext::new(inst, smtp_in.clone(), Arc::clone(&logs), shutdown.clone())
             .map_err(|e| err(e.to_string()))?;
         let hostname = ctx.hostname.clone();
+        if shared.store.is_shared() {
+            tokio::spawn(watch_store(
+                shared.store.clone(),
+                Arc::clone(&ctx.unavailable),
+                id.clone(),
+                shutdown.clone(),
+            ));
+        }
         let listener = Listener::bind(Arc::new(ctx))
             .await
             .map_err(|e| err(e.to_string()))?;
@@ -384,5 +393,35 @@ impl Termination {
             return;
         }
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// How often a shared store is asked whether it answers, and how long it may take.
+const STORE_WATCH: Duration = Duration::from_secs(2);
+
+/// Keeps `unavailable` (the SMTP listener's RCPT gate) in step with a shared store: set while
+/// the database does not answer `SELECT 1` within [`STORE_WATCH`], so the mail server keeps
+/// new mail (`451 4.3.0`) instead of it piling up here without per-day counts; cleared as
+/// soon as it answers again. Mail accepted before stays in `smtp-in/` and is retried.
+async fn watch_store(
+    store: Store,
+    unavailable: Arc<std::sync::atomic::AtomicBool>,
+    instance: String,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let down = !store.ping(STORE_WATCH).await;
+        if unavailable.swap(down, Ordering::Relaxed) != down {
+            if down {
+                tracing::error!(event = "store.unavailable", instance = %instance, "the state store does not answer: RCPT is answered 451 4.3.0 until it does");
+            } else {
+                tracing::info!(event = "store.available", instance = %instance, "the state store answers again: taking mail");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(STORE_WATCH) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }

@@ -381,6 +381,12 @@ impl Store {
     }
 
     /// What the store is, for `check` and the logs: the backend and its server version.
+    /// Whether the database answers `SELECT 1` within `within`.
+    pub async fn ping(&self, within: Duration) -> bool {
+        let query = async { on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.is_ok()) };
+        matches!(tokio::time::timeout(within, query).await, Ok(true))
+    }
+
     pub async fn describe(&self) -> Result<String, StoreError> {
         match &self.pool {
             Pool::Sqlite(p) => {

@@ -756,7 +756,7 @@ impl Drop for Cluster {
 }
 
 #[test]
-fn a_node_that_loses_its_database_keeps_the_mail_and_goes_on_when_it_is_back() {
+fn a_node_that_loses_its_database_defers_new_mail_keeps_what_it_took_and_goes_on_when_it_is_back() {
     // PostgreSQL must be there for this test as for the others (a peer).
     server_for_nodes();
     let state = std::env::temp_dir().join(format!("umsgate-pg-outage-{}", nonce()));
@@ -787,46 +787,89 @@ fn a_node_that_loses_its_database_keeps_the_mail_and_goes_on_when_it_is_back() {
     wait_for("the first job", || (sim_jobs(&w).len() == 1).then_some(()));
 
     run_script("stop", &cluster.state, cluster.port);
-    let marker = format!("during-{run}");
-    // Intake does not need the store: the mail is accepted, and waits in smtp-in/.
-    assert_eq!(
-        send(
+    // Mail that reaches the node before it notices (it asks the database every 2 s) is
+    // accepted and waits in smtp-in/; once it has noticed, RCPT is answered 451 4.3.0 and
+    // the mail server keeps the mail. Every mail answered 250 must become a job later.
+    let smtp_in = w.dir.join("state/pg/smtp-in");
+    let mut accepted = Vec::new();
+    let first = format!("during-{run}-000");
+    match send(
+        addr,
+        "jane@example.com",
+        "+4930123456@fax.example.com",
+        &first,
+    ) {
+        250 => accepted.push(first.clone()),
+        451 => {}
+        code => panic!("mail during the outage answered {code}"),
+    }
+    let mut n = 0;
+    wait_for("RCPT answered 451 while the database is away", || {
+        n += 1;
+        let marker = format!("during-{run}-{n:03}");
+        match send(
             addr,
             "jane@example.com",
             "+4930123456@fax.example.com",
-            &marker
-        ),
-        250
-    );
-    let smtp_in = w.dir.join("state/pg/smtp-in");
-    let sidecar = wait_for("a retry recorded for the mail", || {
-        support::read_spool(&smtp_in)
-            .into_iter()
-            .find(|q| q.contains(&marker))
-            .map(|q| q.sidecar())
-            .filter(|s| s["attempts"].as_u64().unwrap_or(0) >= 1)
+            &marker,
+        ) {
+            250 => {
+                accepted.push(marker);
+                None
+            }
+            451 => Some(()),
+            code => panic!("mail during the outage answered {code}"),
+        }
     });
-    let error = sidecar["last_error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(error.contains("state store"), "{sidecar}");
+    assert!(
+        std::fs::read_to_string(w.dir.join("log/pg/smtp.log"))
+            .unwrap_or_default()
+            .contains("reason=state store unavailable")
+    );
+    for marker in &accepted {
+        // Accepted before the node noticed: kept, with the store's error and a retry.
+        let sidecar = wait_for("a retry recorded for the mail", || {
+            support::read_spool(&smtp_in)
+                .into_iter()
+                .find(|q| q.contains(marker.as_str()))
+                .map(|q| q.sidecar())
+                .filter(|s| s["attempts"].as_u64().unwrap_or(0) >= 1)
+        });
+        let error = sidecar["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.contains("state store"), "{sidecar}");
+    }
     assert_eq!(sim_jobs(&w).len(), 1);
 
-    // The database comes back: the same process hands the job over at its next try.
+    // The database comes back: the node takes mail again, and hands over what it kept.
     run_script("start", &cluster.state, cluster.port);
-    wait_for("the job once the database is back", || {
-        (sim_jobs(&w).len() == 2).then_some(())
+    let after = format!("after-{run}");
+    wait_for("RCPT accepted once the database is back", || {
+        (send(
+            addr,
+            "jane@example.com",
+            "+4930123456@fax.example.com",
+            &after,
+        ) == 250)
+            .then_some(())
     });
-    let jobs = sim_jobs(&w);
-    assert_eq!(
-        jobs.iter()
-            .filter(|j| j.to_string().contains(&marker))
-            .count()
-            + 1,
-        2,
-        "{jobs:?}"
+    accepted.push(after);
+    wait_for(
+        "every accepted mail a job once the database is back",
+        || (sim_jobs(&w).len() == 1 + accepted.len()).then_some(()),
     );
+    let jobs = sim_jobs(&w);
+    for marker in &accepted {
+        assert_eq!(
+            jobs.iter()
+                .filter(|j| j.to_string().contains(marker.as_str()))
+                .count(),
+            1,
+            "{marker}: {jobs:?}"
+        );
+    }
     wait_for("smtp-in/ empty", || {
         support::read_spool(&smtp_in).is_empty().then_some(())
     });

@@ -1618,3 +1618,24 @@ async fn shutdown_lets_an_open_transaction_finish() {
     b.expect("421 4.3.2").await;
     b.expect_closed().await;
 }
+
+#[tokio::test]
+async fn rcpt_is_deferred_while_the_state_store_is_unavailable() {
+    use std::sync::atomic::Ordering;
+    let srv = server().start();
+    srv.ctx.unavailable.store(true, Ordering::Relaxed);
+    let mut c = srv.greeted().await;
+    c.ehlo().await;
+    c.cmd("MAIL FROM:<sender@example.com>", "250 2.1.0").await;
+    let r = c
+        .cmd("RCPT TO:<+4930123456@fax.example.com>", "451 4.3.0")
+        .await;
+    assert!(r.lines[0].contains("try again later"), "{r:?}");
+    c.cmd("DATA", "503 5.5.1").await;
+    assert!(srv.log("smtp.log").contains("rcpt_deferred"));
+    assert!(srv.queued().is_empty());
+    // Back: the same session takes the mail.
+    srv.ctx.unavailable.store(false, Ordering::Relaxed);
+    c.cmd("RCPT TO:<+4930123456@fax.example.com>", "250 2.1.5")
+        .await;
+}

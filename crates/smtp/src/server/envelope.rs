@@ -5,6 +5,8 @@
 //! address instead of receiving a bounce later. umsgate's own mailbox (`report_sender`) is
 //! accepted too: read receipts and bounces for its reports come back to it.
 
+use std::sync::atomic::Ordering;
+
 use smtp_proto::{MAIL_BODY_BINARYMIME, MailFrom, RcptTo};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -49,6 +51,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             // recipients taken and the rest in a later transaction. Counting the surplus
             // would close the session (421) before DATA on every try of a long list.
             return self.ok(Outcome::TooManyRecipients { max });
+        }
+        if self.ctx.unavailable.load(Ordering::Relaxed) {
+            self.ctx.logs.smtp.line(&format!(
+                "in rcpt_deferred session={} client={} rcpt=<{}> reason=state store unavailable",
+                self.id, self.peer, to.address
+            ));
+            return self.fail(Outcome::Unavailable);
         }
         let address = to.address;
         if !address.eq_ignore_ascii_case(&self.ctx.system_mailbox)

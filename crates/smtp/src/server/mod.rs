@@ -26,6 +26,7 @@ mod session;
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +64,10 @@ pub struct SessionContext {
     pub auth_limiter: AuthLimiter,
     /// Room for message data, shared by every session of the listener.
     pub data_budget: Arc<MemoryBudget>,
+    /// Set while something the instance needs to take mail is away (a shared PostgreSQL
+    /// store that does not answer): RCPT is answered `451 4.3.0` and the mail server keeps
+    /// the mail until it is back.
+    pub unavailable: Arc<AtomicBool>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -95,6 +100,7 @@ impl SessionContext {
             data_budget: MemoryBudget::new(
                 usize::try_from(inst.smtp_in.max_data_memory.get_ref().0).unwrap_or(usize::MAX),
             ),
+            unavailable: Arc::new(AtomicBool::new(false)),
             shutdown,
         })
     }

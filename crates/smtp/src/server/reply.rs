@@ -72,6 +72,8 @@ pub enum Outcome {
         max: usize,
     },
     AccessDenied,
+    /// Something this instance needs to take mail is away (the shared state store).
+    Unavailable,
 }
 
 /// A reply ready to be written.
@@ -104,6 +106,7 @@ impl Outcome {
             O::DataLineTooLong { .. } => "data_line_too_long",
             O::Timeout => "timeout",
             O::ShuttingDown => "shutting_down",
+            O::Unavailable => "unavailable",
             _ => return None,
         })
     }
@@ -220,6 +223,11 @@ impl Outcome {
                 550,
                 Some("5.1.1"),
                 format!("<{}>: {}", clean(address), clean(reason)).into(),
+            ),
+            O::Unavailable => (
+                451,
+                Some("4.3.0"),
+                "State store unavailable, try again later".into(),
             ),
             O::BadSenderAddress => (553, Some("5.1.7"), "Bad sender address syntax".into()),
             O::BadRecipientAddress => (553, Some("5.1.3"), "Bad recipient address syntax".into()),
