@@ -6,7 +6,7 @@
 #            parameters umsgate sends (to, from, text, charset, coding, dlr-mask, dlr-url);
 #            rate = N / time until the last 202.
 #   umsgate: smtp-source sends N mails to +4930123456@sms.example.com over C reused SMTP
-#            sessions; umsgate (outbound worker: 8 messages at once) records each job, calls
+#            sessions; umsgate (outbound worker: 32 messages at once for Kannel) records each job, calls
 #            sendsms and takes Kannel's DLRs; rate = N / time from the first mail until the
 #            N-th job is logged as handed over (msgid.log `job id=`, written after the 202).
 #
@@ -15,8 +15,8 @@
 # when the SMS centre has every SMS of the one before. umsgate's report mails are switched
 # off (report.delete=1) and go to an smtp-sink anyway.
 #
-#   bench/engines/kannel.sh          N=2000 C=8 (C should stay 8: umsgate's outbound worker
-#                                    hands over 8 messages at once)
+#   bench/engines/kannel.sh          N=2000 C=8 (the SMTP sessions and curl's transfers;
+#                                    umsgate hands over up to 32 SMS at once to Kannel)
 #
 # Needs root (smtp-sink), kannel, postfix (smtp-source, smtp-sink), curl, python3, a release
 # build of umsgate (UMSGATE_BIN, see bench/README.md).

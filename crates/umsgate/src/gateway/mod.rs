@@ -145,6 +145,11 @@ pub struct IncomingReport {
     file: Option<PathBuf>,
 }
 
+/// Hand-overs in flight for an engine on this machine ([`Gateway::max_in_flight`]).
+pub const LOCAL_IN_FLIGHT: usize = 8;
+/// Hand-overs in flight for an engine reached over the network ([`Gateway::max_in_flight`]).
+pub const NETWORK_IN_FLIGHT: usize = 32;
+
 /// The configured engine.
 #[derive(Debug)]
 pub enum Gateway {
@@ -178,6 +183,20 @@ impl Gateway {
                 KannelGateway::open(&state_gateway.join("kannel"), &cfg.kannel, plan)
                     .map(|g| Gateway::Kannel(Box::new(g)))
             }
+        }
+    }
+
+    /// How many hand-overs the outbound worker keeps in flight at once. A local engine (the
+    /// simulator, the spool folder) costs only fsyncs, which eight messages at once already
+    /// overlap; a network engine holds a slot for its round trip too (Kannel's sendsms answers
+    /// after smsbox has queued the SMS), so it needs more slots to keep the engine busy —
+    /// with eight, umsgate handed SMS to Kannel at 0.2× the rate of a plain sendsms client
+    /// (bench/README.md). HylaFAX keeps eight: its hand-overs queue for its own few control
+    /// connections anyway.
+    pub fn max_in_flight(&self) -> usize {
+        match self {
+            Gateway::Sim(_) | Gateway::Spool(_) | Gateway::Hylafax(_) => LOCAL_IN_FLIGHT,
+            Gateway::Kannel(_) => NETWORK_IN_FLIGHT,
         }
     }
 

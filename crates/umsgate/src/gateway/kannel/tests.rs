@@ -489,3 +489,21 @@ async fn check_says_what_is_wrong_with_kannel() {
     assert!(!e.to_string().contains("password=st"), "{e}");
     assert!(std::error::Error::source(&e).is_some());
 }
+
+#[test]
+fn kannel_keeps_more_hand_overs_in_flight_than_a_local_engine() {
+    let dir = tempdir("in-flight");
+    let g = KannelGateway::open(
+        &dir.join("kannel"),
+        &config("http://127.0.0.1:9/s"),
+        &plan(),
+    );
+    let kannel = crate::gateway::Gateway::Kannel(Box::new(g.unwrap()));
+    let spool = crate::gateway::Gateway::Spool(
+        crate::gateway::spool::SpoolGateway::open(&dir.join("spool")).unwrap(),
+    );
+    assert_eq!(spool.max_in_flight(), crate::gateway::LOCAL_IN_FLIGHT);
+    assert_eq!(kannel.max_in_flight(), crate::gateway::NETWORK_IN_FLIGHT);
+    assert!(kannel.max_in_flight() > spool.max_in_flight());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
