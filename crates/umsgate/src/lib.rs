@@ -26,8 +26,10 @@ pub use umsgate_domain::clock;
 pub use umsgate_logs as logs;
 pub use umsgate_spool::{self as spool, rounds};
 
+pub mod config_file;
 pub mod delivery;
 pub mod demo;
+pub mod diagnostics;
 pub mod gateway;
 pub mod inbound;
 pub mod instance;
@@ -40,4 +42,5 @@ pub mod routes;
 pub mod service_manager;
 pub mod store;
 pub mod supervisor;
+pub mod test_message;
 pub mod web;

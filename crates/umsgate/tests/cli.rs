@@ -455,7 +455,7 @@ fn received_one(work: &Work) -> (std::path::PathBuf, serde_json::Value) {
 }
 
 #[test]
-fn send_test_voice_needs_a_wav_and_records_its_length() {
+fn send_test_voice_takes_a_wav_or_the_built_in_one_and_records_its_length() {
     let work = Work::new("send-voice");
     work.write_config(&config_text(free_addr(), ""));
     let base = [
@@ -469,14 +469,6 @@ fn send_test_voice_needs_a_wav_and_records_its_length() {
         "--called",
         "+4981424799123",
     ];
-    let out = work.umsgate(&base);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        stderr(&out).contains("voice needs --file with a WAV file"),
-        "{}",
-        describe(&out)
-    );
-
     let tif = sample("fax_1p_g3_1d.tif");
     let out = work.umsgate(&[&base[..], &["--file", tif.to_str().unwrap()]].concat());
     assert_eq!(
@@ -515,6 +507,18 @@ fn send_test_voice_needs_a_wav_and_records_its_length() {
     );
     let at = msg["received_at"].as_str().unwrap();
     assert!(umsgate::clock::parse_rfc3339(at).is_some(), "{at}");
+
+    // Without --file: the built-in recording.
+    let work = Work::new("send-voice-builtin");
+    work.write_config(&config_text(free_addr(), ""));
+    let out = work.umsgate(&base);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let (dir, msg) = received_one(&work);
+    assert!(msg["duration_s"].as_u64().unwrap() > 0, "{msg}");
+    assert_eq!(
+        std::fs::read(dir.join("voice.wav")).unwrap(),
+        std::fs::read(sample("voice_message_8k_ulaw.wav")).unwrap()
+    );
 }
 
 #[test]

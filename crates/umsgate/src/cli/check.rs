@@ -22,30 +22,19 @@
 //! the configuration and the cover templates are checked: a peer that is down at boot must
 //! not keep umsgate from starting, since it retries on its own.
 //!
-//! Implementation summary: the probes are the library's (`directory::ldap::check`,
-//! `delivery::check_mail_server`); the file directory is opened as the instance
-//! would open it.
+//! Implementation summary: the instances' probes are [`umsgate::diagnostics`]' (which the
+//! console's Instances page runs too), each given at most a minute; the file directory is
+//! opened as the instance would open it.
 
-use umsgate::config::{Config, DirectoryKind, GatewayKind};
-use umsgate::delivery;
-use umsgate::directory::{self, FileDirectory};
-use umsgate::print::ipp::Printer;
+use std::time::Duration;
+
+use umsgate::config::Config;
+use umsgate::diagnostics::{self, Outcome};
 
 use super::{Exit, runtime};
 
-/// The printer's state, or why it cannot take a fax now.
-async fn printer_state(uri: &str) -> Result<String, String> {
-    let printer = Printer::new(uri).map_err(|e| e.to_string())?;
-    let st = printer.status().await.map_err(|e| format!("{uri}: {e}"))?;
-    if st.accepting {
-        Ok(format!("{uri}: {}, accepting jobs", st.state))
-    } else {
-        Err(format!(
-            "{uri}: {}, not accepting jobs ({})",
-            st.state, st.reasons
-        ))
-    }
-}
+/// Longest wait for one peer's answer.
+const PROBE_LIMIT: Duration = Duration::from_secs(60);
 
 /// A store failure with what the administrator should look at.
 fn store_failure(e: &umsgate::store::StoreError) -> String {
@@ -151,69 +140,20 @@ pub(crate) fn check(config: &Config, config_only: bool) -> Exit {
             }
         }
     }
-    let mut report = |inst: &str, what: &str, r: Result<String, String>| match r {
-        Ok(s) => println!("instance {inst}: {what}: ok: {s}"),
-        Err(e) => {
-            failed = true;
-            println!("instance {inst}: {what}: FAILED: {e}");
-        }
-    };
-    let plan = match config.site.plan() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}");
-            return Exit::Config;
-        }
-    };
+    if let Err(e) = config.site.plan() {
+        eprintln!("{e}");
+        return Exit::Config;
+    }
     for inst in config.enabled_instances() {
-        let id = inst.id.get_ref().to_string();
-        let dir = match inst.directory.kind {
-            DirectoryKind::File => {
-                let path = inst.directory.path.clone().unwrap_or_default();
-                FileDirectory::open(&path, plan.clone())
-                    .map(|_| format!("users file {}", path.display()))
+        let id = inst.id.get_ref();
+        for check in rt.block_on(diagnostics::instance(config, inst, PROBE_LIMIT)) {
+            match check.outcome {
+                Outcome::Ok(s) => println!("instance {id}: {}: ok: {s}", check.what),
+                Outcome::Failed(e) => {
+                    failed = true;
+                    println!("instance {id}: {}: FAILED: {e}", check.what);
+                }
             }
-            DirectoryKind::Ldap => rt.block_on(directory::ldap::check(&inst.directory, &plan)),
-        }
-        .map_err(|e| e.to_string());
-        report(&id, "directory", dir);
-        report(
-            &id,
-            "mail server",
-            rt.block_on(delivery::check_mail_server(&inst.mail))
-                .map_err(|e| e.to_string()),
-        );
-        let gw = match (&inst.gateway.kind, &inst.gateway.dir) {
-            (GatewayKind::Spool, Some(d)) if !d.is_dir() => {
-                Err(format!("spool folder {} does not exist", d.display()))
-            }
-            (GatewayKind::Hylafax, _) => {
-                let h = &inst.gateway.hylafax;
-                rt.block_on(umsgate::gateway::hylafax::check_login(h))
-                    .map(|()| {
-                        format!(
-                            "hylafax: logged in to hfaxd {}:{} as {}",
-                            h.host, h.port, h.user
-                        )
-                    })
-                    .map_err(|e| format!("hylafax: {}:{} as {}: {e}", h.host, h.port, h.user))
-            }
-            (GatewayKind::Kannel, _) => {
-                let k = &inst.gateway.kannel;
-                rt.block_on(umsgate::gateway::kannel::check(k))
-                    .map(|seen| format!("kannel: {seen}"))
-                    .map_err(|e| format!("kannel ({}): {e}", k.sendsms_url))
-            }
-            (kind, _) => Ok(format!("{kind:?}").to_lowercase()),
-        };
-        report(&id, "gateway", gw);
-        for rule in inst.print_rules.rules() {
-            let what = format!("printer of print-unread rule `{}`", rule.name);
-            report(
-                &id,
-                &what,
-                rt.block_on(printer_state(rule.printer.as_str())),
-            );
         }
     }
     if failed { Exit::Config } else { Exit::Success }

@@ -1,5 +1,5 @@
-//! `umsgate instance list|new|delete`: the `[[instance]]` entries of the configuration file
-//! and their folders.
+//! `umsgate instance list|new|enable|disable|delete`: the `[[instance]]` entries of the
+//! configuration file and their folders.
 //!
 //! Contract: the file is changed only when the result is a valid configuration (checked by
 //! the same loader as `umsgate run`, before anything is written); it is replaced atomically
@@ -15,22 +15,21 @@
 //! (the entry goes, the folders stay) or `--force` (the entry and the folders go). Its folders
 //! are kept, too, while `umsgate run` is running (the pid file in `state_dir` names a live
 //! process): the running service stops the instance at its next reload (SIGHUP). Logs in
-//! `log_dir/<id>/` are kept in every case. A running service picks up every change at its
-//! next SIGHUP.
+//! `log_dir/<id>/` are kept in every case. `enable ID` / `disable ID` set the entry's
+//! `enabled` ([`config_file::set_enabled`], the code the console's Instances page uses). A
+//! running service picks up every change at its next SIGHUP.
 //!
-//! Implementation summary: `delete` finds the entry's extent with `toml_edit`'s spans (its
-//! header, keys, values and subtables) and cuts those lines, with the comment lines directly
-//! above the header and the blank lines before them, out of the text; `toml_edit`'s own
-//! rendering would move comments that sit between two tables to whichever table follows. `new` appends the new entry's text to the end of the file instead:
+//! Implementation summary: the edits, their check and the atomic replacement are
+//! [`config_file`]'s (`delete` cuts the entry's lines out of the text). `new` appends the new entry's text to the end of the file instead:
 //! a `[[instance]]` may follow any table, and tables built in a separate `toml_edit`
 //! document carry positions that would interleave them with the file's own tables.
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
 
 use clap::Subcommand;
 use umsgate::config::Config;
+use umsgate::config_file::{self, Toggled};
 use umsgate::config::units::InstanceId;
 use umsgate::spool::admin;
 use umsgate::spool::layout::InstanceDirs;
@@ -51,6 +50,10 @@ pub(crate) enum InstanceCommand {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Enable an instance (it starts at the next reload)
+    Enable { id: String },
+    /// Disable an instance (it stops at the next reload; its queues stay)
+    Disable { id: String },
     /// Remove an instance from the configuration, and its folders
     Delete {
         id: String,
@@ -67,6 +70,8 @@ pub(crate) fn instance(config: &Config, cmd: &InstanceCommand) -> Exit {
     match cmd {
         InstanceCommand::List { json } => list(config, *json),
         InstanceCommand::New { id, listen } => new(config, id, *listen),
+        InstanceCommand::Enable { id } => toggle(config, id, true),
+        InstanceCommand::Disable { id } => toggle(config, id, false),
         InstanceCommand::Delete {
             id,
             keep_queued,
@@ -222,7 +227,7 @@ fn new(config: &Config, id: &str, listen: Option<SocketAddr>) -> Exit {
     let Some(checked) = validated(&out, &config.path) else {
         return Exit::Config;
     };
-    if let Err(e) = replace_file(&config.path, &out) {
+    if let Err(e) = config_file::replace(&config.path, &out) {
         eprintln!("cannot write {}: {e}", config.path.display());
         return Exit::Runtime;
     }
@@ -287,96 +292,11 @@ fn new_entry(first: Option<&toml::Table>, id: &InstanceId, listen: SocketAddr) -
 
 /// The configuration `text` would be at `path`, or `None` with its errors printed.
 fn validated(text: &str, path: &Path) -> Option<Config> {
-    match Config::parse(text, path) {
+    match config_file::validate(text, path) {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("the result would not be a valid configuration; nothing changed:\n{e}");
+            eprintln!("{e}");
             None
-        }
-    }
-}
-
-/// Replaces `path` by `text`: temporary file, fsync, same permissions, rename, folder fsync.
-fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let dir = dir.unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "umsgate.toml".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
-/// `text` without the `[[instance]]` entry `id`: its header, keys and subtables, the
-/// comment lines directly above its header and the blank lines before those. Everything
-/// else stays byte for byte. `None` when there is no such entry.
-fn without_entry(text: &str, id: &str) -> Option<String> {
-    let doc = toml_edit::Document::parse(text.to_owned()).ok()?;
-    let array = doc.get("instance")?.as_array_of_tables()?;
-    let entry = array.iter().find(|t| {
-        t.get("id")
-            .and_then(toml_edit::Item::as_str)
-            .is_some_and(|s| s == id)
-    })?;
-    let (mut lo, mut hi) = (usize::MAX, 0usize);
-    spans_of_table(entry, &mut lo, &mut hi);
-    if lo >= hi || hi > text.len() {
-        return None;
-    }
-    // Whole lines: from the start of the first line to the end of the last one.
-    let mut start = text[..lo].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[hi..].find('\n').map_or(text.len(), |i| hi + i + 1);
-    // The comment block attached to the header, then the blank lines that set it apart.
-    let mut comments = true;
-    while start > 0 {
-        let prev_start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-        let line = text[prev_start..start].trim();
-        let take = if line.is_empty() {
-            comments = false;
-            true
-        } else {
-            comments && line.starts_with('#')
-        };
-        if !take {
-            break;
-        }
-        start = prev_start;
-    }
-    Some(format!("{}{}", &text[..start], &text[end..]))
-}
-
-fn spans_of_table(t: &toml_edit::Table, lo: &mut usize, hi: &mut usize) {
-    fn add(r: Option<std::ops::Range<usize>>, lo: &mut usize, hi: &mut usize) {
-        if let Some(r) = r {
-            *lo = (*lo).min(r.start);
-            *hi = (*hi).max(r.end);
-        }
-    }
-    add(t.span(), lo, hi);
-    for (key, item) in t.iter() {
-        add(t.key(key).and_then(toml_edit::Key::span), lo, hi);
-        match item {
-            toml_edit::Item::Table(sub) => spans_of_table(sub, lo, hi),
-            toml_edit::Item::ArrayOfTables(a) => {
-                for sub in a.iter() {
-                    spans_of_table(sub, lo, hi);
-                }
-            }
-            other => add(other.span(), lo, hi),
         }
     }
 }
@@ -427,7 +347,7 @@ fn delete(config: &Config, id: &str, keep_queued: bool, force: bool) -> Exit {
             return Exit::Runtime;
         }
     };
-    let Some(out) = without_entry(&text, id.as_str()) else {
+    let Some(out) = config_file::without_entry(&text, id.as_str()) else {
         eprintln!(
             "{}: no [[instance]] table with id = \"{id}\" (instances written another way must be edited by hand)",
             config.path.display()
@@ -437,7 +357,7 @@ fn delete(config: &Config, id: &str, keep_queued: bool, force: bool) -> Exit {
     if validated(&out, &config.path).is_none() {
         return Exit::Config;
     }
-    if let Err(e) = replace_file(&config.path, &out) {
+    if let Err(e) = config_file::replace(&config.path, &out) {
         eprintln!("cannot write {}: {e}", config.path.display());
         return Exit::Runtime;
     }
@@ -465,23 +385,33 @@ fn delete(config: &Config, id: &str, keep_queued: bool, force: bool) -> Exit {
     Exit::Success
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_entry_goes_with_its_subtables_and_own_comments_only() {
-        let text = "# head\n[service]\nstate_dir = \"s\"\n\n# about x\n[[instance]]\nid = \"x\"\nlisten = [\n  \"127.0.0.1:1\",\n]\n[instance.mail]\ndomain = \"d\" # inline\n[[instance.print_unread]]\nname = \"r\"\n\n# about the site\n[site]\ncountry_code = \"49\"\n\n[[instance]]\nid = \"y\"\n";
-        let out = without_entry(text, "x").unwrap_or_default();
-        assert_eq!(
-            out,
-            "# head\n[service]\nstate_dir = \"s\"\n\n# about the site\n[site]\ncountry_code = \"49\"\n\n[[instance]]\nid = \"y\"\n"
-        );
-        let out = without_entry(text, "y").unwrap_or_default();
-        assert_eq!(
-            out,
-            &text[..text.len() - "\n[[instance]]\nid = \"y\"\n".len()]
-        );
-        assert_eq!(without_entry(text, "z"), None);
+fn toggle(config: &Config, id: &str, enabled: bool) -> Exit {
+    let word = if enabled { "enabled" } else { "disabled" };
+    match config_file::set_enabled(&config.path, id, enabled) {
+        Ok(Toggled::AlreadySo) => {
+            println!("instance {id}: {word} already in {}", config.path.display());
+            Exit::Success
+        }
+        Ok(Toggled::Changed) => {
+            println!("instance {id}: {word} in {}", config.path.display());
+            match super::run::running_pid(config) {
+                Some(pid) => println!(
+                    "umsgate is running (pid {pid}): reload it (kill -HUP {pid}) to apply the change"
+                ),
+                None => println!("it applies when umsgate starts"),
+            }
+            Exit::Success
+        }
+        Err(e) if e.is_config() => {
+            eprintln!("{e}");
+            Exit::Config
+        }
+        Err(e) => {
+            let cause = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            eprintln!("{e}{cause}");
+            Exit::Runtime
+        }
     }
 }

@@ -488,6 +488,17 @@ impl Inbound {
         pdf_cache: &mut Option<Option<Vec<u8>>>,
         id: &str,
     ) -> Vec<Part> {
+        // A fax handed over as a PDF (`umsgate send-test --file x.pdf`) goes out as it is.
+        if let Some((_, pdf)) = files
+            .iter()
+            .find(|(_, d)| umsgate_fax::detect(d) == Some(umsgate_fax::DocumentKind::Pdf))
+        {
+            return vec![Part {
+                content_type: "application/pdf",
+                filename: "fax.pdf",
+                data: pdf.clone(),
+            }];
+        }
         let tiffs: Vec<&[u8]> = files.iter().map(|(_, d)| d.as_slice()).collect();
         if tiffs.is_empty() {
             return Vec::new();
