@@ -11,7 +11,10 @@
 //! `[service]` (folders, store, renderer, listeners of the process) is read at start only: a
 //! change there is logged as needing a restart and not applied. An instance that fails to
 //! start on reload is logged and tried again by the next reload. [`Supervisor::stop`]
-//! stops every instance and waits for them.
+//! stops every instance and waits for them. After the start and after every reload that
+//! was applied, the configuration and the running instances are handed to the console
+//! ([`Supervisor::subscribe`]), so that it shows and logs users in to what runs now; a
+//! [`ReloadRequest`] (from the console) is answered with what the reload did.
 //!
 //! Implementation summary: "changed" compares the instance's table as TOML values (comments,
 //! layout and the position in the file do not count); what a `*_file` secret or the users
@@ -36,10 +39,19 @@ struct Running {
     table: Option<toml::Value>,
 }
 
+/// A request to re-read the configuration file, as SIGHUP does (the console's Instances
+/// page sends it after an edit); the outcome goes back on `reply`.
+#[derive(Debug)]
+pub struct ReloadRequest {
+    pub reply: tokio::sync::oneshot::Sender<Result<Reloaded, ReloadError>>,
+}
+
 /// Every running instance of the process.
 pub struct Supervisor {
     shared: Shared,
     config: Arc<Config>,
+    /// What the console sees; sent after the start and after every reload.
+    snapshot: watch::Sender<crate::web::Snapshot>,
     /// The file's `[site]` and `[service]` as last loaded.
     site: Option<toml::Value>,
     service: Option<toml::Value>,
@@ -119,9 +131,15 @@ impl Supervisor {
     pub async fn start(config: &Config) -> Result<Supervisor, StartError> {
         let shared = Shared::open(config).await?;
         let tables = Tables::of(&config.path);
+        let config_arc = Arc::new(config.clone());
+        let (snapshot, _) = watch::channel(crate::web::Snapshot {
+            config: Arc::clone(&config_arc),
+            running: Vec::new(),
+        });
         let mut sup = Supervisor {
             shared,
-            config: Arc::new(config.clone()),
+            snapshot,
+            config: config_arc,
             site: tables.site,
             service: tables.service,
             running: BTreeMap::new(),
@@ -134,7 +152,32 @@ impl Supervisor {
                 return Err(e);
             }
         }
+        sup.publish();
         Ok(sup)
+    }
+
+    /// What the console needs of the running instances now.
+    pub fn snapshot(&self) -> crate::web::Snapshot {
+        crate::web::Snapshot {
+            config: Arc::clone(&self.config),
+            running: self
+                .instances()
+                .map(|i| crate::web::Running {
+                    id: i.id.clone(),
+                    listen: i.listen.clone(),
+                    directory: Arc::clone(&i.directory),
+                })
+                .collect(),
+        }
+    }
+
+    /// The console's view, renewed after every reload.
+    pub fn subscribe(&self) -> watch::Receiver<crate::web::Snapshot> {
+        self.snapshot.subscribe()
+    }
+
+    fn publish(&self) {
+        self.snapshot.send_replace(self.snapshot());
     }
 
     async fn start_one(
@@ -227,6 +270,7 @@ impl Supervisor {
         }
         self.config = Arc::new(new);
         self.site = tables.site;
+        self.publish();
         Ok(done)
     }
 

@@ -15,13 +15,15 @@
 //! `metrics.listen` when configured; the web console (when configured) starts once the
 //! instances listen and stops after them; the banner (the demo's instructions) is printed once
 //! all listen, and the service manager is told `READY=1` then (`RELOADING=1` … `READY=1`
-//! around a reload, `STOPPING=1` when the stop begins).
+//! around a reload, `STOPPING=1` when the stop begins). The console follows every reload
+//! ([`Supervisor::subscribe`]) and may ask for one ([`ReloadRequest`], answered with its
+//! outcome), which is done exactly as a SIGHUP's.
 
 use std::path::{Path, PathBuf};
 
 use umsgate::config::Config;
 use umsgate::instance::Termination;
-use umsgate::supervisor::{ReloadError, Supervisor};
+use umsgate::supervisor::{ReloadError, ReloadRequest, Reloaded, Supervisor};
 use umsgate::{metrics, service_manager};
 
 use super::{Exit, runtime};
@@ -100,15 +102,16 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
         if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
             tracing::warn!(event = "run.pid_file_failed", path = %pid_path.display(), error = %e);
         }
-        let running = supervisor
-            .instances()
-            .map(|i| umsgate::web::Running {
-                id: i.id.clone(),
-                listen: i.listen.clone(),
-                directory: std::sync::Arc::clone(&i.directory),
-            })
-            .collect();
-        let web = match umsgate::web::start(config, running, service_rx.clone()).await {
+        // The console asks for reloads through this channel (its Instances page).
+        let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
+        let web = match umsgate::web::start(
+            config,
+            supervisor.subscribe(),
+            Some(reload_tx),
+            service_rx.clone(),
+        )
+        .await
+        {
             Ok(w) => w,
             Err(e) => {
                 eprintln!("umsgate: {e}");
@@ -127,8 +130,14 @@ pub(crate) fn run(config: &Config, banner: Option<String>) -> Exit {
                 _ = stop.wait() => break,
                 _ = hangup.wait() => {
                     service_manager::notify_reloading();
-                    reload(&mut supervisor, &exporter).await;
+                    let _ = reload(&mut supervisor, &exporter).await;
                     service_manager::notify_ready(&listening(&supervisor));
+                }
+                Some(request) = reload_rx.recv() => {
+                    service_manager::notify_reloading();
+                    let done = reload(&mut supervisor, &exporter).await;
+                    service_manager::notify_ready(&listening(&supervisor));
+                    let _ = request.reply.send(done);
                 }
             }
         }
@@ -159,12 +168,16 @@ fn source_text(e: &dyn std::error::Error) -> String {
     e.source().map(ToString::to_string).unwrap_or_default()
 }
 
-async fn reload(supervisor: &mut Supervisor, exporter: &metrics::Exporter) {
+async fn reload(
+    supervisor: &mut Supervisor,
+    exporter: &metrics::Exporter,
+) -> Result<Reloaded, ReloadError> {
     tracing::info!(
         event = "reload.started",
         "SIGHUP: reading the configuration again"
     );
-    match supervisor.reload().await {
+    let done = supervisor.reload().await;
+    match &done {
         Ok(r) => {
             if r.service_changed {
                 tracing::warn!(
@@ -181,6 +194,7 @@ async fn reload(supervisor: &mut Supervisor, exporter: &metrics::Exporter) {
             }
         }
     }
+    done
 }
 
 /// SIGHUP, caught from [`Hangup::install`] on (before it, SIGHUP would end the process).

@@ -77,9 +77,26 @@ pub struct Running {
     pub directory: Arc<crate::directory::Directory>,
 }
 
+/// What the console shows of the running process: the configuration the instances run on
+/// and the instances that run. The supervisor hands a new one over on every (re)load.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub config: Arc<Config>,
+    pub running: Vec<Running>,
+}
+
 /// Everything the handlers share.
 pub struct Web {
+    /// The configuration at start: its `[service]` is the one that applies until a restart.
+    /// The instances the process runs now are [`Web::current`]'s.
     pub config: Arc<Config>,
+    /// The configuration of the last (re)load ([`Web::follow`]).
+    pub live: std::sync::RwLock<Arc<Config>>,
+    /// Asks the supervisor to re-read the configuration file (as SIGHUP does); `None` when
+    /// the console runs without one (tests).
+    pub reload: Option<tokio::sync::mpsc::Sender<crate::supervisor::ReloadRequest>>,
+    /// The instances' directories for portal logins, when they log in through them.
+    pub logins: Option<Arc<auth::DirectoryLogins>>,
     pub sessions: Sessions,
     pub auth: Arc<dyn login::Authenticator>,
     pub limiter: auth::LoginLimiter,
@@ -191,8 +208,32 @@ impl Web {
             tls: web.as_ref().is_some_and(|w| w.tls.is_some()),
             running: std::sync::RwLock::new(Vec::new()),
             portal_covers: std::sync::OnceLock::new(),
+            live: std::sync::RwLock::new(Arc::clone(&config)),
+            reload: None,
+            logins: None,
             config,
         })
+    }
+
+    /// The configuration the running instances were (re)loaded from.
+    pub fn current(&self) -> Arc<Config> {
+        self.live
+            .read()
+            .map_or_else(|_| Arc::clone(&self.config), |c| Arc::clone(&c))
+    }
+
+    /// Takes over what the supervisor (re)loaded: the configuration, the running instances
+    /// and their directories for portal logins.
+    pub fn follow(&self, snapshot: Snapshot) {
+        if let Some(logins) = &self.logins {
+            logins.set_directories(user_directories(&snapshot.running));
+        }
+        if let Ok(mut c) = self.live.write() {
+            *c = snapshot.config;
+        }
+        if let Ok(mut r) = self.running.write() {
+            *r = snapshot.running;
+        }
     }
 
     /// Every route of the console.
@@ -454,11 +495,26 @@ pub fn set_cookie(r: &mut Response, value: &str) {
     }
 }
 
-/// Starts the console of `config` when it has `[service.web]`, beside the instances that
-/// `running` lists; `None` when the console is not configured.
+/// The portal-login directories of `running`, in its order.
+fn user_directories(running: &[Running]) -> Vec<auth::UserDirectory> {
+    running
+        .iter()
+        .filter_map(|r| {
+            Some(auth::UserDirectory {
+                instance: r.id.parse().ok()?,
+                directory: Arc::clone(&r.directory),
+            })
+        })
+        .collect()
+}
+
+/// Starts the console of `config` when it has `[service.web]`, beside the instances of the
+/// supervisor's `snapshots` (followed on every reload); `reload` asks the supervisor to
+/// re-read the file. `None` when the console is not configured.
 pub async fn start(
     config: &Config,
-    running: Vec<Running>,
+    mut snapshots: tokio::sync::watch::Receiver<Snapshot>,
+    reload: Option<tokio::sync::mpsc::Sender<crate::supervisor::ReloadRequest>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Option<server::WebServer>, WebError> {
     let Some(settings) = config.service.web.clone() else {
@@ -469,23 +525,20 @@ pub async fn start(
         None => None,
     };
     // The admin accounts first, then the instances' directories.
-    let mut users = Vec::new();
-    for r in &running {
-        if let Ok(instance) = r.id.parse() {
-            users.push(auth::UserDirectory {
-                instance,
-                directory: Arc::clone(&r.directory),
-            });
-        }
-    }
+    let first = snapshots.borrow_and_update().clone();
+    let logins = Arc::new(auth::DirectoryLogins::new(
+        &settings,
+        user_directories(&first.running),
+    ));
     let chain: Arc<dyn login::Authenticator> = Arc::new(login::Chain(vec![
         Arc::new(login::ConfigAdmins::new(settings.admins.clone())),
-        Arc::new(auth::DirectoryLogins::new(&settings, users)),
+        Arc::clone(&logins) as Arc<dyn login::Authenticator>,
     ]));
-    let web = Arc::new(Web::new(Arc::new(config.clone()), Some(chain)).await?);
-    if let Ok(mut r) = web.running.write() {
-        *r = running;
-    }
+    let mut web = Web::new(Arc::new(config.clone()), Some(chain)).await?;
+    web.reload = reload;
+    web.logins = Some(logins);
+    let web = Arc::new(web);
+    web.follow(first);
     if settings.admins.is_empty() && settings.admin_group.is_none() {
         tracing::warn!(
             event = "web.no_admins",
@@ -493,6 +546,23 @@ pub async fn start(
         );
     }
     tokio::spawn(pages::queues::warm(Arc::clone(&web)));
+    // Every (re)load of the supervisor reaches the console.
+    let follower = Arc::clone(&web);
+    let mut stop = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = snapshots.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let snapshot = snapshots.borrow_and_update().clone();
+                    follower.follow(snapshot);
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
     let router = web.router();
     server::WebServer::bind(&settings.listen, tls, router, shutdown)
         .await

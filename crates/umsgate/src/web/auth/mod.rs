@@ -142,7 +142,8 @@ impl std::error::Error for AuthError {
 pub struct DirectoryLogins {
     admin_group: Option<String>,
     membership: AdminMembership,
-    directories: Vec<UserDirectory>,
+    /// Replaced on every reload of the running instances ([`DirectoryLogins::set_directories`]).
+    directories: std::sync::RwLock<Vec<UserDirectory>>,
     checks: Arc<Semaphore>,
     checked: std::sync::atomic::AtomicU64,
 }
@@ -160,9 +161,16 @@ impl DirectoryLogins {
         DirectoryLogins {
             admin_group: web.admin_group.clone(),
             membership: web.admin_membership,
-            directories,
+            directories: std::sync::RwLock::new(directories),
             checks: Arc::new(Semaphore::new(2 * cores)),
             checked: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The directories of the instances that run now (after a reload: the new ones).
+    pub fn set_directories(&self, directories: Vec<UserDirectory>) {
+        if let Ok(mut d) = self.directories.write() {
+            *d = directories;
         }
     }
 
@@ -214,7 +222,12 @@ impl DirectoryLogins {
         // An LDAP directory that does not know the name spends a refused bind on it.
         let mut paid = false;
         if !name.is_empty() {
-            for d in &self.directories {
+            let directories = self
+                .directories
+                .read()
+                .map(|d| d.clone())
+                .unwrap_or_default();
+            for d in &directories {
                 paid |= matches!(*d.directory, Directory::Ldap(_));
                 match self.in_directory(d, name, password).await {
                     Ok(Found::Outcome(o)) => return Ok(o),

@@ -51,9 +51,10 @@ pub async fn dashboard(State(web): State<Arc<Web>>, Admin(ctx): Admin) -> Respon
         .checked_sub(Duration::from_secs(3600))
         .unwrap_or(std::time::UNIX_EPOCH);
     let mut instances = Vec::new();
-    for inst in &web.config.instances {
+    let config = web.current();
+    for inst in &config.instances {
         let id = inst.id.get_ref();
-        let log_dir = web.config.instance_log_dir(id);
+        let log_dir = config.instance_log_dir(id);
         let (msgid, smtp) = {
             let (m, s) = (log_dir.join("msgid.log"), log_dir.join("smtp.log"));
             tokio::task::spawn_blocking(move || {

@@ -57,13 +57,13 @@ struct Selected {
 }
 
 fn select(web: &Web, q: &HashMap<String, String>) -> Option<Selected> {
+    let config = web.current();
     let inst = match q.get("instance") {
-        Some(i) => web
-            .config
+        Some(i) => config
             .instances
             .iter()
             .find(|c| c.id.get_ref().as_str() == i)?,
-        None => web.config.instances.first()?,
+        None => config.instances.first()?,
     };
     let file = match q.get("file") {
         Some(f) => FILES.into_iter().find(|n| n == f)?,

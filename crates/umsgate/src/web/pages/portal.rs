@@ -38,7 +38,8 @@ fn portals(web: &Web) -> Vec<Portal> {
     let Some(store) = web.store.clone() else {
         return Vec::new();
     };
-    web.config
+    let config = web.current();
+    config
         .instances
         .iter()
         .filter_map(|inst| {
@@ -46,7 +47,7 @@ fn portals(web: &Web) -> Vec<Portal> {
                 .iter()
                 .find(|r| r.id == inst.id.get_ref().as_str())?;
             Some(Portal::new(
-                &web.config,
+                &config,
                 inst,
                 covers(web),
                 Arc::clone(&r.directory),

@@ -59,8 +59,9 @@ impl Tab {
     }
 }
 
-fn instance<'a>(web: &'a Web, id: &str) -> Option<&'a InstanceConfig> {
-    web.config
+/// The instance `id` of the configuration the instances run on now.
+fn instance<'a>(config: &'a crate::config::Config, id: &str) -> Option<&'a InstanceConfig> {
+    config
         .instances
         .iter()
         .find(|i| i.id.get_ref().as_str() == id)
@@ -171,16 +172,16 @@ pub async fn list(
     Admin(ctx): Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let instances: Vec<String> = web
-        .config
+    let config = web.current();
+    let instances: Vec<String> = config
         .instances
         .iter()
         .map(|i| i.id.get_ref().to_string())
         .collect();
     let Some(inst) = q
         .get("instance")
-        .and_then(|i| instance(&web, i))
-        .or_else(|| web.config.instances.first())
+        .and_then(|i| instance(&config, i))
+        .or_else(|| config.instances.first())
     else {
         return web.error(&ctx, StatusCode::NOT_FOUND, "error.not_found");
     };
@@ -285,13 +286,13 @@ async fn located(
 ) -> Result<QueueItem, Response> {
     let not_found = || web.error(ctx, StatusCode::NOT_FOUND, "error.not_found");
     let (Some(_), Some(Tab::Queue(_)), Some(qid)) = (
-        instance(web, instance_id),
+        instance(&web.current(), instance_id).map(|_| ()),
         Tab::parse(state),
         QueueId::parse(id),
     ) else {
         return Err(not_found());
     };
-    let config = Arc::clone(&web.config);
+    let config = web.current();
     let found = tokio::task::spawn_blocking(move || admin::find(&config, &qid)).await;
     match found {
         Ok(Ok(Some((item, _)))) if item.instance == instance_id => Ok(item),
@@ -410,7 +411,7 @@ async fn act(
     let Some(qid) = QueueId::parse(&item.id) else {
         return web.error(&ctx, StatusCode::NOT_FOUND, "error.not_found");
     };
-    let config = Arc::clone(&web.config);
+    let config = web.current();
     let done = tokio::task::spawn_blocking(move || match action {
         Action::Requeue => admin::requeue(&config, &qid),
         Action::Delete => admin::delete(&config, &qid),
