@@ -322,7 +322,7 @@ impl Inbound {
                     .await
                     .map_err(|e| InboundError::Print(crate::print::ExpectError::Store(e)))?;
             }
-            self.store_mail(&qid, &message_id, &a.mail, &msg, eml)
+            self.store_mail(&qid, &message_id, &a.mail, &msg, eml, id)
                 .await?;
         }
         // Done: one atomic rename takes the message out of the queue (a crash can no longer
@@ -534,6 +534,7 @@ impl Inbound {
         to: &str,
         msg: &ReceivedMessage,
         eml: Vec<u8>,
+        received: &str,
     ) -> Result<(), InboundError> {
         let store = self.config.mail.store;
         let kind = match store {
@@ -544,7 +545,7 @@ impl Inbound {
         // Logged before the hand-over, so that msgid.log reads in order (composed, then
         // delivered); a failed hand-over is logged too and the message is composed again.
         self.logs.msgid.line(&format!(
-            "out id={qid} message-id=<{message_id}> to=<{to}> kind={} store={kind} calling={} called={}",
+            "out id={qid} message-id=<{message_id}> to=<{to}> kind={} store={kind} calling={} called={} received={received}",
             msg.service, msg.calling, msg.called
         ));
         tracing::info!(event = "inbound.composed", instance = %self.instance, queue_id = %qid, service = %msg.service, to, store = kind);
