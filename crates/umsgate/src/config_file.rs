@@ -160,7 +160,10 @@ pub fn with_enabled(text: &str, id: &str, enabled: bool) -> Option<String> {
             .and_then(toml_edit::Item::as_str)
             .is_some_and(|s| s == id)
     })?;
-    match entry.get_mut("enabled").and_then(toml_edit::Item::as_value_mut) {
+    match entry
+        .get_mut("enabled")
+        .and_then(toml_edit::Item::as_value_mut)
+    {
         Some(v) if v.as_bool() == Some(enabled) => return Some(text.to_owned()),
         Some(v) => {
             let decor = v.decor().clone();
@@ -195,7 +198,10 @@ fn entry_lines(text: &str, id: &str) -> Option<Range<usize>> {
         return None;
     }
     let start = text.get(..lo)?.rfind('\n').map_or(0, |i| i + 1);
-    let end = text.get(hi..)?.find('\n').map_or(text.len(), |i| hi + i + 1);
+    let end = text
+        .get(hi..)?
+        .find('\n')
+        .map_or(text.len(), |i| hi + i + 1);
     Some(start..end)
 }
 

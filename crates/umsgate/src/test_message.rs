@@ -33,8 +33,7 @@ use crate::spool::layout::InstanceDirs;
 pub const TEST_FAX: &[u8] = include_bytes!("../../../testdata/samples/fax_1p_g3_1d.tif");
 
 /// An 8 kHz µ-law recording of a few seconds, for a voice test message without a file.
-pub const TEST_VOICE: &[u8] =
-    include_bytes!("../../../testdata/samples/voice_message_8k_ulaw.wav");
+pub const TEST_VOICE: &[u8] = include_bytes!("../../../testdata/samples/voice_message_8k_ulaw.wav");
 
 /// The SMS text when none is given.
 pub const TEST_TEXT: &str = "umsgate test message";
@@ -311,7 +310,10 @@ mod tests {
         let (dir, config) = config("");
         let fax = send(&config, &msg(Service::Fax, None)).unwrap();
         let m = ReceivedMessage::read(&fax.folder.join(&fax.id)).unwrap();
-        assert_eq!((m.pages, m.files.clone()), (Some(1), vec!["fax.tif".into()]));
+        assert_eq!(
+            (m.pages, m.files.clone()),
+            (Some(1), vec!["fax.tif".into()])
+        );
         assert_eq!(m.csid.as_deref(), Some("+49 30 1234"));
         let sms = send(&config, &msg(Service::Sms, None)).unwrap();
         let m = ReceivedMessage::read(&sms.folder.join(&sms.id)).unwrap();
@@ -359,10 +361,7 @@ mod tests {
     fn a_service_the_engine_does_not_carry_is_refused() {
         let (dir, config) = config("[instance.gateway]\nkind = \"hylafax\"\n");
         let e = send(&config, &msg(Service::Sms, None)).unwrap_err();
-        assert!(
-            matches!(e, TestMessageError::NotCarried { .. }),
-            "{e:?}"
-        );
+        assert!(matches!(e, TestMessageError::NotCarried { .. }), "{e:?}");
         assert!(e.to_string().contains("hylafax"), "{e}");
         assert!(send(&config, &msg(Service::Fax, None)).is_ok());
         std::fs::remove_dir_all(dir).unwrap();

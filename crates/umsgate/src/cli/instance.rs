@@ -29,8 +29,8 @@ use std::path::Path;
 
 use clap::Subcommand;
 use umsgate::config::Config;
-use umsgate::config_file::{self, Toggled};
 use umsgate::config::units::InstanceId;
+use umsgate::config_file::{self, Toggled};
 use umsgate::spool::admin;
 use umsgate::spool::layout::InstanceDirs;
 

@@ -19,7 +19,7 @@
 //! | [`i18n`] | the console's words in the seven report languages |
 //! | [`templates`] | the embedded (or overridden) MiniJinja templates |
 //! | [`queue_index`] | the queue folders' index (a page costs a page, not a folder scan) |
-//! | [`pages`] | the handlers: dashboard, queues, logs, information |
+//! | [`pages`] | the handlers: dashboard, queues, logs, information, instances, test message |
 //!
 //! Implementation summary: axum's `Router` over an `Arc<Web>`; handlers take a [`Ctx`] (the
 //! request's session, language and client) through the [`Admin`] extractor, and render
@@ -39,6 +39,8 @@ pub mod templates;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_instances;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -97,6 +99,8 @@ pub struct Web {
     pub reload: Option<tokio::sync::mpsc::Sender<crate::supervisor::ReloadRequest>>,
     /// The instances' directories for portal logins, when they log in through them.
     pub logins: Option<Arc<auth::DirectoryLogins>>,
+    /// The supervisor's view, to take over at once after a reload the console asked for.
+    pub snapshots: Option<tokio::sync::watch::Receiver<Snapshot>>,
     pub sessions: Sessions,
     pub auth: Arc<dyn login::Authenticator>,
     pub limiter: auth::LoginLimiter,
@@ -211,6 +215,7 @@ impl Web {
             live: std::sync::RwLock::new(Arc::clone(&config)),
             reload: None,
             logins: None,
+            snapshots: None,
             config,
         })
     }
@@ -269,6 +274,18 @@ impl Web {
                 "/portal",
                 get(pages::portal::show).post(pages::portal::save),
             )
+            .route(
+                "/test",
+                get(pages::test_message::form)
+                    .post(pages::test_message::send)
+                    .layer(axum::extract::DefaultBodyLimit::max(
+                        pages::test_message::MAX_UPLOAD,
+                    )),
+            )
+            .route("/instances", get(pages::instances::list))
+            .route("/instances/{id}", get(pages::instances::show))
+            .route("/instances/{id}/enable", post(pages::instances::enable))
+            .route("/instances/{id}/disable", post(pages::instances::disable))
             .route("/static/{file}", get(pages::static_file))
             .fallback(pages::not_found)
             .layer(axum::middleware::from_fn(security_headers))
@@ -537,6 +554,7 @@ pub async fn start(
     let mut web = Web::new(Arc::new(config.clone()), Some(chain)).await?;
     web.reload = reload;
     web.logins = Some(logins);
+    web.snapshots = Some(snapshots.clone());
     let web = Arc::new(web);
     web.follow(first);
     if settings.admins.is_empty() && settings.admin_group.is_none() {

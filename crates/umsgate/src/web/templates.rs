@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use super::i18n;
 
 /// The templates, by name, with their embedded text.
-pub const TEMPLATES: [(&str, &str); 9] = [
+pub const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../../templates/web/base.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
     ("error.html", include_str!("../../templates/web/error.html")),
@@ -35,6 +35,15 @@ pub const TEMPLATES: [(&str, &str); 9] = [
         "portal.html",
         include_str!("../../templates/web/portal.html"),
     ),
+    (
+        "instances.html",
+        include_str!("../../templates/web/instances.html"),
+    ),
+    (
+        "instance.html",
+        include_str!("../../templates/web/instance.html"),
+    ),
+    ("test.html", include_str!("../../templates/web/test.html")),
 ];
 
 /// A template that cannot be used.

@@ -42,7 +42,7 @@ bind_password = "ldap-very-secret"
 "#;
 
 /// Knows `admin` and `user`, both with password `pw`.
-struct Double;
+pub(super) struct Double;
 
 impl Authenticator for Double {
     fn authenticate<'a>(
@@ -64,10 +64,10 @@ impl Authenticator for Double {
     }
 }
 
-struct T {
-    dir: PathBuf,
-    web: Arc<Web>,
-    router: axum::Router,
+pub(super) struct T {
+    pub(super) dir: PathBuf,
+    pub(super) web: Arc<Web>,
+    pub(super) router: axum::Router,
 }
 
 impl Drop for T {
@@ -77,10 +77,15 @@ impl Drop for T {
 }
 
 async fn setup() -> T {
+    setup_with(CONFIG).await
+}
+
+/// The console of the configuration `text`, with the folders of `inst1`.
+pub(super) async fn setup_with(text: &str) -> T {
     let dir = super::testing::temp_dir("http");
     let path = dir.join("umsgate.toml");
-    std::fs::write(&path, CONFIG).unwrap();
-    let config = Config::parse(CONFIG, &path).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let config = Config::parse(text, &path).unwrap();
     let dirs = crate::spool::layout::InstanceDirs::new(&dir.join("state/inst1"));
     dirs.create().unwrap();
     std::fs::create_dir_all(dir.join("log/inst1")).unwrap();
@@ -94,18 +99,18 @@ async fn setup() -> T {
 }
 
 impl T {
-    fn dirs(&self) -> crate::spool::layout::InstanceDirs {
+    pub(super) fn dirs(&self) -> crate::spool::layout::InstanceDirs {
         crate::spool::layout::InstanceDirs::new(&self.dir.join("state/inst1"))
     }
 
-    async fn send(&self, req: Request<Body>) -> Response<Body> {
+    pub(super) async fn send(&self, req: Request<Body>) -> Response<Body> {
         let mut req = req;
         req.extensions_mut()
             .insert(PeerAddr("192.0.2.7:40000".parse().unwrap()));
         self.router.clone().oneshot(req).await.unwrap()
     }
 
-    async fn get(&self, uri: &str, cookie: Option<&str>) -> Response<Body> {
+    pub(super) async fn get(&self, uri: &str, cookie: Option<&str>) -> Response<Body> {
         let mut b = Request::get(uri).header("host", "console.test");
         if let Some(c) = cookie {
             b = b.header("cookie", c);
@@ -113,7 +118,7 @@ impl T {
         self.send(b.body(Body::empty()).unwrap()).await
     }
 
-    async fn post(&self, uri: &str, cookie: Option<&str>, form: &str) -> Response<Body> {
+    pub(super) async fn post(&self, uri: &str, cookie: Option<&str>, form: &str) -> Response<Body> {
         let mut b = Request::post(uri)
             .header("host", "console.test")
             .header("origin", "http://console.test")
@@ -127,7 +132,7 @@ impl T {
     }
 
     /// Logs in; answers the cookie header and the session's CSRF token.
-    async fn login(&self, name: &str) -> (String, String) {
+    pub(super) async fn login(&self, name: &str) -> (String, String) {
         let r = self
             .post("/login", None, &format!("name={name}&password=pw&next=/"))
             .await;
@@ -160,7 +165,7 @@ impl T {
     }
 }
 
-async fn body(r: Response<Body>) -> String {
+pub(super) async fn body(r: Response<Body>) -> String {
     let b = axum::body::to_bytes(r.into_body(), 8 << 20).await.unwrap();
     String::from_utf8_lossy(&b).into_owned()
 }

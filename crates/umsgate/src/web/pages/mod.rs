@@ -4,9 +4,11 @@
 pub mod auth;
 pub mod dashboard;
 pub mod info;
+pub mod instances;
 pub mod logs;
 pub mod portal;
 pub mod queues;
+pub mod test_message;
 
 use std::sync::Arc;
 
