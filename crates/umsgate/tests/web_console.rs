@@ -1,7 +1,8 @@
 //! The web console in a real headless Chromium (the Debian `chromium` and `chromedriver`),
 //! against the real umsgate binary delivering to a real Postfix (scripts/mail/start.sh): an
 //! administrator logs in, finds a Badmail message, requeues it, and it lands in the
-//! recipient's Maildir. Needs `UMSGATE_TEST_PEERS=1` and the `MAIL_*` variables, and fails —
+//! recipient's Maildir; a test SMS sent from the "Send test message" page lands there too,
+//! and the Instances page runs an instance's checks. Needs `UMSGATE_TEST_PEERS=1` and the `MAIL_*` variables, and fails —
 //! never skips — when Chromium or chromedriver is missing.
 //!
 //! With `UMSGATE_SCREENSHOTS=<folder>`, the pages it passes are saved there as PNG
@@ -371,6 +372,108 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
     let info = client.source().await.unwrap();
     assert!(!info.contains(&hash), "the admin's hash is shown");
     shot(&client, "info", &work.dir).await;
+
+    // A test SMS sent from the "Send test message" page reaches jane through Postfix.
+    let sms_marker = format!("webtest-{}", nonce());
+    client.goto(&format!("{base}/test")).await.unwrap();
+    client
+        .find(Locator::Css("#service option[value='sms']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("calling", "+49 30 1234567"),
+        ("called", "+49 8142 4799123"),
+        ("text", sms_marker.as_str()),
+    ] {
+        client
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    shot(&client, "test-message", &work.dir).await;
+    client
+        .find(Locator::Id("send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let received = client
+        .wait()
+        .for_element(Locator::Id("received-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!received.is_empty());
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let found = std::fs::read_dir(&inbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&sms_marker)));
+        if found {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "the test SMS {received} did not reach {}:\n{}",
+            inbox.display(),
+            daemon.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Its link finds it in msgid.log, by the received message's id.
+    client
+        .find(Locator::Id("follow-log"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_query(&client, "file=msgid").await;
+    let log = client
+        .wait()
+        .for_element(Locator::Id("log"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains(&format!("received={received}")), "{log}");
+
+    // The Instances page and one instance's configuration and checks.
+    client.goto(&format!("{base}/instances")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id(&format!("disable-{INSTANCE}")))
+        .await
+        .unwrap();
+    shot(&client, "instances", &work.dir).await;
+    client
+        .goto(&format!("{base}/instances/{INSTANCE}?check=1"))
+        .await
+        .unwrap();
+    let checks = client
+        .wait()
+        .for_element(Locator::Id("checks"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(checks.contains("mail server: ok"), "{checks}");
+    let page = client.source().await.unwrap();
+    assert!(!page.contains(&hash), "the admin's hash is shown");
+    shot(&client, "instance", &work.dir).await;
 
     client.close().await.unwrap();
     drop(driver);
