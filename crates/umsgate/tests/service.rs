@@ -530,6 +530,66 @@ fn sighup_restarts_the_changed_instance_and_keeps_the_others_sessions() {
 }
 
 // ------------------------------------------------------------------------------------------
+// instance enable | disable
+
+#[test]
+fn instance_disable_and_enable_change_one_value_of_their_entry() {
+    let work = Work::new("instance-toggle");
+    let (a, b) = (free_addr(), free_addr());
+    let head = service_text(None);
+    let a_text = instance_text("a", a, "");
+    let b_text = instance_text("b", b, "");
+    let original = format!("{head}{a_text}{b_text}\n# trailing comment of the file\n");
+    let path = work.write_config(&original);
+    let enabled = |work: &Work| -> Vec<(String, bool)> {
+        let listed = work.umsgate(&["instance", "list", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap().to_owned(),
+                    i["enabled"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+
+    let out = work.umsgate(&["instance", "disable", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let b_off = b_text.replace(
+        "name = \"Instance b\"\n",
+        "name = \"Instance b\"\nenabled = false\n",
+    );
+    let off = format!("{head}{a_text}{b_off}\n# trailing comment of the file\n");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), off);
+    assert_eq!(
+        enabled(&work),
+        [("a".to_owned(), true), ("b".to_owned(), false)]
+    );
+    // Once more: nothing to do, nothing written.
+    let out = work.umsgate(&["instance", "disable", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), off);
+
+    let out = work.umsgate(&["instance", "enable", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        off.replace("enabled = false", "enabled = true")
+    );
+    assert_eq!(
+        enabled(&work),
+        [("a".to_owned(), true), ("b".to_owned(), true)]
+    );
+
+    let out = work.umsgate(&["instance", "disable", "nope"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+}
+
+// ------------------------------------------------------------------------------------------
 // instance list | new | delete
 
 #[test]

@@ -418,6 +418,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn after_a_reload_users_log_in_through_the_new_directories() {
+        let (a, dir) = logins("reload");
+        let jane = a.check("jane@example.com", "jane-pw").await.unwrap();
+        assert!(matches!(jane, LoginOutcome::User { .. }), "{jane:?}");
+        // The instance was removed: nobody of its directory logs in any more.
+        a.set_directories(Vec::new());
+        assert_eq!(
+            a.check("jane@example.com", "jane-pw").await.unwrap(),
+            LoginOutcome::Refused(Refusal::UnknownName)
+        );
+        // It came back under another id: its users log in to that one.
+        let d = Arc::new(Directory::File(
+            FileDirectory::open(&dir.join("users.toml"), plan()).unwrap(),
+        ));
+        a.set_directories(vec![UserDirectory {
+            instance: "inst2".parse().unwrap(),
+            directory: d,
+        }]);
+        assert!(matches!(
+            a.check("jane@example.com", "jane-pw").await.unwrap(),
+            LoginOutcome::User { instance, .. } if instance.as_str() == "inst2"
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
     async fn users_file_logins_and_why_they_are_refused() {
         let (a, dir) = logins("file");
         let jane = LoginOutcome::User {
