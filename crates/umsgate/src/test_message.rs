@@ -326,6 +326,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pdf_fax_keeps_its_kind_in_its_name() {
+        let (dir, config) = config("");
+        let pdf = umsgate_fax::tiff_to_pdf(&[TEST_FAX], &umsgate_fax::Limits::default()).unwrap();
+        let sent = send(&config, &msg(Service::Fax, Some(pdf.clone()))).unwrap();
+        let m = ReceivedMessage::read(&sent.folder.join(&sent.id)).unwrap();
+        assert_eq!((m.pages, m.files), (Some(1), vec!["fax.pdf".to_owned()]));
+        assert_eq!(
+            std::fs::read(sent.folder.join(&sent.id).join("fax.pdf")).unwrap(),
+            pdf
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn bad_content_is_refused_before_anything_is_written() {
         let (dir, config) = config("");
         let cases = [

@@ -735,6 +735,32 @@ fn a_fax_whose_pages_cannot_be_decoded_is_mailed_without_a_preview() {
     g.stop();
 }
 
+/// A fax handed over as a PDF (`send-test --file x.pdf`) is mailed as that PDF, not as a
+/// TIFF it is not.
+#[test]
+fn a_fax_handed_over_as_pdf_is_mailed_as_that_pdf() {
+    let g = start_maildir("in-pdf", JANE);
+    let tif = std::fs::read(testdata("fax_3p_g4.tif")).unwrap();
+    let pdf = umsgate_fax::tiff_to_pdf(&[&tif], &umsgate_fax::Limits::default()).unwrap();
+    let file = g.work.dir.join("scan.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    g.send_test(&[
+        "--type",
+        "fax",
+        "--file",
+        file.to_str().unwrap(),
+        "--calling",
+        "+49 30 9876543 31",
+        "--called",
+        "+49 8142 4799123",
+    ]);
+    let id = g.wait_message_id("jane@example.com", "fax", "+49 30 9876543 31");
+    let mail = wait_mail(&g.work.dir.join("maildir/jane@example.com/new"), &id);
+    assert_eq!(pdf_pages(&mail, &g.work.dir), 3, "{}", mail.raw());
+    assert!(!mail.raw().contains("image/tiff"), "{}", mail.raw());
+    g.stop();
+}
+
 /// An administrator's files in `service.templates_dir` change what an inbound mail says: the
 /// template `inbound/sms.txt.j2` replaces the embedded one, and `en/inbound.ftl` replaces
 /// the English strings it defines (here the subject) and keeps the others.
