@@ -117,7 +117,9 @@ pub async fn info(State(web): State<Arc<Web>>, Admin(ctx): Admin) -> Response {
         });
     }
     let config = text.ok().as_deref().and_then(redacted).unwrap_or_default();
-    let c = &web.config;
+    // The instances the process runs now (the same `[service]` as at start).
+    let current = web.current();
+    let c = &*current;
     let mut paths = vec![
         ("config".to_owned(), c.path.display().to_string()),
         (
