@@ -135,6 +135,7 @@ impl Supervisor {
         let (snapshot, _) = watch::channel(crate::web::Snapshot {
             config: Arc::clone(&config_arc),
             running: Vec::new(),
+            wake_inbound: Vec::new(),
         });
         let mut sup = Supervisor {
             shared,
@@ -167,6 +168,10 @@ impl Supervisor {
                     listen: i.listen.clone(),
                     directory: Arc::clone(&i.directory),
                 })
+                .collect(),
+            wake_inbound: self
+                .instances()
+                .map(|i| (i.id.clone(), Arc::clone(&i.received)))
                 .collect(),
         }
     }

@@ -85,6 +85,8 @@ pub struct Running {
 pub struct Snapshot {
     pub config: Arc<Config>,
     pub running: Vec<Running>,
+    /// Per running instance: wakes its inbound worker (a test message was written).
+    pub wake_inbound: Vec<(String, Arc<tokio::sync::Notify>)>,
 }
 
 /// Everything the handlers share.
@@ -99,6 +101,8 @@ pub struct Web {
     pub reload: Option<tokio::sync::mpsc::Sender<crate::supervisor::ReloadRequest>>,
     /// The instances' directories for portal logins, when they log in through them.
     pub logins: Option<Arc<auth::DirectoryLogins>>,
+    /// The running instances' inbound wake-ups ([`Snapshot::wake_inbound`]).
+    pub wake_inbound: std::sync::RwLock<Vec<(String, Arc<tokio::sync::Notify>)>>,
     /// The supervisor's view, to take over at once after a reload the console asked for.
     pub snapshots: Option<tokio::sync::watch::Receiver<Snapshot>>,
     pub sessions: Sessions,
@@ -216,6 +220,7 @@ impl Web {
             reload: None,
             logins: None,
             snapshots: None,
+            wake_inbound: std::sync::RwLock::new(Vec::new()),
             config,
         })
     }
@@ -235,6 +240,9 @@ impl Web {
         }
         if let Ok(mut c) = self.live.write() {
             *c = snapshot.config;
+        }
+        if let Ok(mut w) = self.wake_inbound.write() {
+            *w = snapshot.wake_inbound;
         }
         if let Ok(mut r) = self.running.write() {
             *r = snapshot.running;

@@ -112,6 +112,7 @@ async fn setup_reloading() -> (T, Arc<std::sync::atomic::AtomicUsize>) {
     let (snap_tx, snap_rx) = tokio::sync::watch::channel(Snapshot {
         config: Arc::new(config.clone()),
         running: Vec::new(),
+        wake_inbound: Vec::new(),
     });
     let mut web = Web::new(Arc::new(config), Some(Arc::new(Double)))
         .await
@@ -128,6 +129,7 @@ async fn setup_reloading() -> (T, Arc<std::sync::atomic::AtomicUsize>) {
             snap_tx.send_replace(Snapshot {
                 config: Arc::new(config),
                 running: Vec::new(),
+                wake_inbound: Vec::new(),
             });
             let _ = req.reply.send(Ok(Reloaded::default()));
         }
@@ -203,6 +205,8 @@ async fn a_test_sms_is_written_and_its_id_shown_with_a_link_to_the_log() {
             || page.contains("Head &lt;b&gt;office&lt;/b&gt;"),
         "{page}"
     );
+    let wake = Arc::new(tokio::sync::Notify::new());
+    *t.web.wake_inbound.write().unwrap() = vec![("inst1".to_owned(), Arc::clone(&wake))];
     let form = multipart(
         &[
             ("csrf", &csrf),
@@ -237,6 +241,9 @@ async fn a_test_sms_is_written_and_its_id_shown_with_a_link_to_the_log() {
     assert!(!page.contains("<script>alert(1)"), "the text is escaped");
     let m = crate::gateway::received::ReceivedMessage::read(&written[0]).unwrap();
     assert_eq!(m.text.as_deref(), Some("Hallo <script>alert(1)</script>"));
+    // The instance's inbound worker was woken (the permit waits for it).
+    let woken = tokio::time::timeout(std::time::Duration::ZERO, wake.notified()).await;
+    assert!(woken.is_ok(), "the inbound worker was not woken");
     assert_eq!(m.called, "+49 8142 4799123");
 }
 
@@ -516,6 +523,7 @@ async fn the_console_follows_a_reload() {
             listen: vec!["127.0.0.1:10026".parse().unwrap()],
             directory,
         }],
+        wake_inbound: Vec::new(),
     });
     let page = body(t.get("/", Some(&cookie)).await).await;
     assert!(page.contains("id=\"instance-inst2\""), "{page}");

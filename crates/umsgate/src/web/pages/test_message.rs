@@ -15,7 +15,7 @@
 //!
 //! Implementation summary: axum's `Multipart` under a `DefaultBodyLimit` of [`MAX_UPLOAD`];
 //! fields beyond the known ones are read and dropped; the write (fsyncs) runs on the
-//! blocking pool.
+//! blocking pool; the running instance's inbound worker is woken once the message is written.
 
 use std::sync::Arc;
 
@@ -220,6 +220,12 @@ pub async fn send(
     let done = tokio::task::spawn_blocking(move || test_message::send(&config, &msg)).await;
     match done {
         Ok(Ok(sent)) => {
+            // The running instance takes it at once (else at its next scan of `received/`).
+            if let Ok(wakes) = web.wake_inbound.read()
+                && let Some((_, wake)) = wakes.iter().find(|(id, _)| id == sent.instance.as_str())
+            {
+                wake.notify_one();
+            }
             tracing::info!(event = "web.test_message", admin = %who, instance = %sent.instance, service = %sent.service, id = %sent.id, outcome = "written");
             let result = minijinja::context! {
                 id => sent.id.clone(),
