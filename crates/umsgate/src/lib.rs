@@ -31,6 +31,7 @@ pub mod demo;
 pub mod gateway;
 pub mod inbound;
 pub mod instance;
+pub mod message_journal;
 pub mod metrics;
 pub mod outbound;
 pub mod print;

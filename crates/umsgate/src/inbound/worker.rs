@@ -38,10 +38,12 @@ use crate::delivery::Delivery;
 use crate::directory::{Directory, User};
 use crate::gateway::received::ReceivedMessage;
 use crate::logs::InstanceLogs;
+use crate::message_journal::MessageJournal;
 use crate::reports::{InboundFacts, Reports};
 use crate::spool::layout::InstanceDirs;
-use crate::spool::{QueueId, Sidecar, sync_dir, write_synced};
+use crate::spool::{QueueId, Sidecar, sync_dir};
 use crate::store::Store;
+use crate::store::{JournalEntry, JournalKind};
 use crate::{clock, rounds};
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
@@ -85,8 +87,7 @@ pub enum InboundError {
     /// The mail could be neither delivered nor spooled.
     Mail(crate::delivery::SubmitError),
     /// The message store (`store = "journal"`): its file, or its index in the state store.
-    Journal(std::io::Error),
-    JournalIndex(crate::store::StoreError),
+    Journal(crate::message_journal::JournalError),
     /// Its folder could not be moved out of `received/` (done, or set aside).
     Folder(std::io::Error),
     /// Print-unread could not keep the fax or link its mail (see [`crate::print`]).
@@ -99,8 +100,7 @@ impl std::fmt::Display for InboundError {
             InboundError::Files(e) => write!(f, "reading files: {e}"),
             InboundError::Directory(e) => write!(f, "recipient lookup: {e}"),
             InboundError::Mail(e) => write!(f, "mail: {e}"),
-            InboundError::Journal(e) => write!(f, "journal: {e}"),
-            InboundError::JournalIndex(e) => write!(f, "journal index: {e}"),
+            InboundError::Journal(e) => write!(f, "{e}"),
             InboundError::Folder(e) => write!(f, "received/: {e}"),
             InboundError::Print(e) => write!(f, "{e}"),
         }
@@ -110,10 +110,10 @@ impl std::fmt::Display for InboundError {
 impl std::error::Error for InboundError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            InboundError::Files(e) | InboundError::Journal(e) | InboundError::Folder(e) => Some(e),
+            InboundError::Files(e) | InboundError::Folder(e) => Some(e),
             InboundError::Directory(e) => Some(e),
             InboundError::Mail(e) => Some(e),
-            InboundError::JournalIndex(e) => Some(e),
+            InboundError::Journal(e) => Some(e),
             InboundError::Print(e) => Some(e),
         }
     }
@@ -553,22 +553,22 @@ impl Inbound {
                     .map_err(InboundError::Mail)?;
             }
             MessageStore::Journal => {
-                let path = self.dirs.journal.join(format!("{qid}.eml"));
-                write_synced(&path, &eml)
-                    .and_then(|()| sync_dir(&self.dirs.journal))
-                    .map_err(InboundError::Journal)?;
-                self.store
-                    .journal_add(
-                        &self.instance,
-                        qid.as_str(),
-                        msg.service,
-                        &msg.calling,
-                        &msg.called,
-                        to,
-                        &msg.received_at,
-                    )
+                let entry = JournalEntry {
+                    instance: self.instance.clone(),
+                    id: qid.to_string(),
+                    kind: JournalKind::Message,
+                    service: msg.service,
+                    calling: msg.calling.clone(),
+                    called: msg.called.clone(),
+                    recipient: to.to_owned(),
+                    received_at: msg.received_at.clone(),
+                    subject: crate::message_journal::subject_of(&eml),
+                    size: eml.len() as u64,
+                };
+                MessageJournal::new(&self.instance, &self.dirs.journal, self.store.clone())
+                    .keep(&entry, &eml)
                     .await
-                    .map_err(InboundError::JournalIndex)?;
+                    .map_err(InboundError::Journal)?;
             }
             MessageStore::Delete => {}
         }
