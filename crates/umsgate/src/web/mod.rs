@@ -20,6 +20,7 @@
 //! | [`templates`] | the embedded (or overridden) MiniJinja templates |
 //! | [`queue_index`] | the queue folders' index (a page costs a page, not a folder scan) |
 //! | [`pages`] | the handlers: dashboard, queues, logs, information |
+//! | [`pages::journal`] | the message journal: `/journal` (admins), `/portal/messages` (a user's own) |
 //!
 //! Implementation summary: axum's `Router` over an `Arc<Web>`; handlers take a [`Ctx`] (the
 //! request's session, language and client) through the [`Admin`] extractor, and render
@@ -39,6 +40,8 @@ pub mod templates;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_journal;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -224,6 +227,29 @@ impl Web {
             .route("/logs/download", get(pages::logs::download))
             .route("/logs/clear", post(pages::logs::clear))
             .route("/info", get(pages::info::info))
+            .route("/journal", get(pages::journal::admin_list))
+            .route("/journal/{instance}/{id}", get(pages::journal::admin_show))
+            .route(
+                "/journal/{instance}/{id}/eml",
+                get(pages::journal::admin_download),
+            )
+            .route(
+                "/journal/{instance}/{id}/resend",
+                post(pages::journal::resend),
+            )
+            .route(
+                "/journal/{instance}/{id}/delete",
+                post(pages::journal::delete),
+            )
+            .route("/portal/messages", get(pages::journal::mine))
+            .route(
+                "/portal/messages/{instance}/{id}",
+                get(pages::journal::mine_show),
+            )
+            .route(
+                "/portal/messages/{instance}/{id}/eml",
+                get(pages::journal::mine_download),
+            )
             .route(
                 "/portal",
                 get(pages::portal::show).post(pages::portal::save),

@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use super::i18n;
 
 /// The templates, by name, with their embedded text.
-pub const TEMPLATES: [(&str, &str); 9] = [
+pub const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../../templates/web/base.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
     ("error.html", include_str!("../../templates/web/error.html")),
@@ -34,6 +34,14 @@ pub const TEMPLATES: [(&str, &str); 9] = [
     (
         "portal.html",
         include_str!("../../templates/web/portal.html"),
+    ),
+    (
+        "journal.html",
+        include_str!("../../templates/web/journal.html"),
+    ),
+    (
+        "journal_entry.html",
+        include_str!("../../templates/web/journal_entry.html"),
     ),
 ];
 

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod dashboard;
 pub mod info;
+pub mod journal;
 pub mod logs;
 pub mod portal;
 pub mod queues;
