@@ -12,7 +12,8 @@
 //! a fax whose pages cannot be decoded is mailed without them, logged), with the fax as PDF,
 //! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
-//! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
+//! `journal` → `journal/` plus an index row ([`crate::message_journal`]), `delete` → only
+//! logged — except that mail to the default recipient is sent in every mode. The message folder is
 //! removed only after every copy is delivered or durable (mail goes through
 //! [`Delivery::submit`]: sent at once, else spooled). A message that cannot be read, whose text
 //! cannot be rendered, or whose mail would carry CR/LF/NUL in a header, moves to
@@ -524,7 +525,13 @@ impl Inbound {
         msg: &ReceivedMessage,
         eml: Vec<u8>,
     ) -> Result<(), InboundError> {
-        let store = self.config.mail.store;
+        // The default recipient's mail (a number nobody owns, the directory unreachable) is
+        // the system's to tell: mailed in every mode, since no user reads it in the portal.
+        let store = if to.eq_ignore_ascii_case(&self.config.mail.default_recipient) {
+            MessageStore::Send
+        } else {
+            self.config.mail.store
+        };
         let kind = match store {
             MessageStore::Send => "send",
             MessageStore::Journal => "journal",
