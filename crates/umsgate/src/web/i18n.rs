@@ -486,6 +486,12 @@ pub(crate) static STRINGS: &[(&str, [&str; 7])] = &[
         ],
     ),
     (
+        "journal.number",
+        [
+            "Nummer", "Number", "Numéro", "Numero", "Número", "Número", "Nummer",
+        ],
+    ),
+    (
         "journal.recipient",
         [
             "Empfänger",
