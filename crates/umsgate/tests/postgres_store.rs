@@ -314,6 +314,45 @@ async fn the_journal_index_is_shared_and_a_message_indexed_again_is_replaced() {
     }
 }
 
+/// The console of a node on the shared store reads the journal's index there (not a SQLite
+/// file of its own).
+#[tokio::test]
+async fn the_console_reads_the_journal_of_the_shared_store() {
+    let Some(server) = server_url() else {
+        return;
+    };
+    let url = fresh_database(&server, "webjournal").await;
+    let node = Store::open_postgres(&url, None, pool()).await.unwrap();
+    node.journal_add(&entry("W1", Service::Fax, "+4930", "2026-12-04T10:00:00Z"))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("umsgate-pgweb-{}", nonce()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _tmp = Tmp(dir.clone());
+    let text = format!(
+        "[service]\nstate_dir = \"state\"\nlog_dir = \"log\"\nstore = \"{url}\"\n\n\
+         [service.web]\nlisten = \"127.0.0.1:0\"\n\n\
+         [[instance]]\nid = \"pg\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:0\"]\n\
+         [instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\n\
+         report_sender = \"ums@example.com\"\nstore = \"journal\"\n\
+         [instance.directory]\nkind = \"file\"\npath = \"users.toml\"\n"
+    );
+    let path = dir.join("umsgate.toml");
+    std::fs::write(&path, &text).unwrap();
+    std::fs::write(dir.join("users.toml"), "").unwrap();
+    let config = umsgate::config::Config::parse(&text, &path).unwrap();
+    let web = umsgate::web::Web::new(std::sync::Arc::new(config), None)
+        .await
+        .unwrap();
+    let store = web
+        .store
+        .as_ref()
+        .expect("the console has the shared store");
+    assert!(store.is_shared());
+    assert!(store.journal_get("pg", "W1").await.unwrap().is_some());
+    assert!(!dir.join("state/umsgate.db").exists());
+}
+
 fn record(id: &str) -> JobRecord {
     JobRecord {
         job_id: id.into(),

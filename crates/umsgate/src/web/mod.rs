@@ -175,7 +175,14 @@ impl Web {
         let templates = templates::Templates::load(config.service.templates_dir.as_deref())
             .map_err(WebError::Templates)?;
         let db = config.service.state_dir.join("umsgate.db");
-        let store = if db.exists() {
+        let shared = matches!(
+            crate::config::store::StoreLocation::parse(config.service.store.get_ref()),
+            Ok(crate::config::store::StoreLocation::Postgres(_))
+        );
+        // A shared PostgreSQL store holds the journal's index and print-unread there.
+        let store = if shared {
+            Store::connect(&config.service).await.ok()
+        } else if db.exists() {
             Store::open(&db).await.ok()
         } else {
             None
