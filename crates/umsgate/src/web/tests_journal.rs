@@ -460,14 +460,16 @@ async fn delete_checks_the_token_and_removes_the_entry_and_its_mail() {
 #[tokio::test]
 async fn the_portal_shows_a_user_his_own_messages_and_no_one_elses() {
     let t = setup().await;
-    let r = t.get("/portal/messages", None).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(
-        r.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with("/login?next=")
-    );
+    for uri in [
+        "/portal/messages".to_owned(),
+        format!("/portal/messages/inst1/{}", t.fax),
+        format!("/portal/messages/inst1/{}/eml", t.fax),
+    ] {
+        let r = t.get(&uri, None).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{uri}");
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/login?next=/portal/messages"), "{to}");
+    }
 
     let (jane, _) = t.login("jane@example.com").await;
     let r = t.get("/portal/messages", Some(&jane)).await;
