@@ -16,15 +16,19 @@
 //! | [`login`] | the password check ([`login::Authenticator`]) and the failure limit |
 //! | [`auth`] | directory logins (LDAP bind, users file) and the limiter per client and name |
 //! | [`portal`] | the self-service portal's view of a user and its checked writes |
+//! | [`pages::journal`] | the message journal: `/journal` (admins), `/portal/messages` (a user's own) |
 //! | [`i18n`] | the console's words in the seven report languages |
 //! | [`templates`] | the embedded (or overridden) MiniJinja templates |
 //! | [`queue_index`] | the queue folders' index (a page costs a page, not a folder scan) |
 //! | [`pages`] | the handlers: dashboard, queues, logs, information |
-//! | [`pages::journal`] | the message journal: `/journal` (admins), `/portal/messages` (a user's own) |
 //!
 //! Implementation summary: axum's `Router` over an `Arc<Web>`; handlers take a [`Ctx`] (the
 //! request's session, language and client) through the [`Admin`] extractor, and render
 //! templates with [`Web::page`].
+
+/// HTTP-level tests of the message journal's routes.
+#[cfg(test)]
+mod tests_journal;
 
 pub mod auth;
 pub mod csrf;
@@ -40,8 +44,6 @@ pub mod templates;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_journal;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
