@@ -323,6 +323,29 @@ pub fn all_badmail(config: &Config) -> io::Result<Vec<QueueId>> {
         .collect())
 }
 
+/// Puts a new message into the queue folder `dir` (e.g. `smtp-out/`, to be sent): its sidecar
+/// and `.eml` are written under the folder's temporary folder and fsynced, renamed in
+/// (sidecar first, the order the spool uses), and the folder is fsynced. The sidecar's size
+/// is set to the message's. The running daemon takes it at its next scan of the folder.
+pub fn enqueue(dir: &Path, sidecar: &Sidecar, eml: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(TMP_DIR);
+    std::fs::create_dir_all(&tmp)?;
+    let id = &sidecar.id;
+    let mut sc = sidecar.clone();
+    sc.size = eml.len() as u64;
+    let (tmp_json, tmp_eml) = (
+        tmp.join(format!("{id}.json.enqueue")),
+        tmp.join(format!("{id}.eml.enqueue")),
+    );
+    let _ = std::fs::remove_file(&tmp_json);
+    let _ = std::fs::remove_file(&tmp_eml);
+    write_synced(&tmp_json, &sc.to_bytes())?;
+    write_synced(&tmp_eml, eml)?;
+    std::fs::rename(&tmp_json, dir.join(format!("{id}.json")))?;
+    std::fs::rename(&tmp_eml, dir.join(format!("{id}.eml")))?;
+    sync_dir(dir)
+}
+
 /// Removes a queued message for good.
 pub fn delete(config: &Config, id: &QueueId) -> io::Result<Option<QueueItem>> {
     let Some((item, _)) = find(config, id)? else {

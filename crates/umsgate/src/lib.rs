@@ -33,6 +33,7 @@ pub mod diagnostics;
 pub mod gateway;
 pub mod inbound;
 pub mod instance;
+pub mod message_journal;
 pub mod metrics;
 pub mod outbound;
 pub mod print;

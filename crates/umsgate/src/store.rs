@@ -20,6 +20,12 @@
 //! next attempt past the lease (and re-checks it on the row it locks), so two processes
 //! sharing the store never print the same fax at once.
 //!
+//! The message journal's index (`store = "journal"`, [`crate::message_journal`]): one row
+//! per kept mail — a received message or a delivery report ([`JournalKind`]), its service,
+//! numbers, recipient, time, subject and size. [`Store::journal_list`] answers one page of it,
+//! newest first, filtered in the database (instance, recipient, service, kind, a search on
+//! recipient, id, subject and numbers, LIKE wildcards taken literally), with the total count.
+//!
 //! Job records ([`Store::job_put`] …) live here only with PostgreSQL, so that a delivery
 //! report picked up by one node finds the record another node wrote; a single node keeps
 //! them in its own journal (`jobs/records.jsonl`, see `outbound::jobs`).
@@ -141,22 +147,48 @@ macro_rules! on_pool {
     };
 }
 
-/// The migrations of one backend, embedded in the binary.
-fn migrator(baseline: &'static str) -> Migrator {
+/// The migrations of one backend, embedded in the binary, in order.
+fn migrator(steps: &[(&'static str, &'static str)]) -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("baseline"),
-            MigrationType::Simple,
-            baseline.into_sql_str(),
-            false,
-        )]),
+        migrations: Cow::Owned(
+            steps
+                .iter()
+                .zip(1..)
+                .map(|((name, sql), version)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(*name),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
         ..Migrator::DEFAULT
     }
 }
 
-const SQLITE_BASELINE: &str = include_str!("../migrations/sqlite/0001_baseline.sql");
-const POSTGRES_BASELINE: &str = include_str!("../migrations/postgres/0001_baseline.sql");
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "baseline",
+        include_str!("../migrations/sqlite/0001_baseline.sql"),
+    ),
+    (
+        "journal entries",
+        include_str!("../migrations/sqlite/0002_journal_entries.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "baseline",
+        include_str!("../migrations/postgres/0001_baseline.sql"),
+    ),
+    (
+        "journal entries",
+        include_str!("../migrations/postgres/0002_journal_entries.sql"),
+    ),
+];
 
 /// How long a claimed fax is not taken by another round (or node) while it is printed.
 pub const PRINT_LEASE: Duration = Duration::from_secs(120);
@@ -294,6 +326,132 @@ pub enum ReceiptEffect {
     TooLate(String, PrintState),
 }
 
+/// What an entry of the message journal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournalKind {
+    /// A received fax, SMS or voice message, as it would have been mailed.
+    Message,
+    /// A delivery report (sent / failed) of an outbound job, as it would have been mailed.
+    Report,
+}
+
+impl JournalKind {
+    pub const ALL: [JournalKind; 2] = [JournalKind::Message, JournalKind::Report];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalKind::Message => "message",
+            JournalKind::Report => "report",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JournalKind> {
+        JournalKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of the message journal's index; its mail is `journal/<id>.eml` of its instance.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JournalEntry {
+    pub instance: String,
+    /// The queue id the mail was composed under (its file name).
+    pub id: String,
+    pub kind: JournalKind,
+    pub service: Service,
+    /// A message's calling number; empty for a report.
+    pub calling: String,
+    /// A message's called number; for a report, the number the job was sent to.
+    pub called: String,
+    /// Whom the mail is for: the user the message was for, or the sender of the job.
+    pub recipient: String,
+    /// RFC 3339 (UTC): when the message was received, or when the job ended.
+    pub received_at: String,
+    pub subject: String,
+    /// Bytes of the `.eml`.
+    pub size: u64,
+}
+
+/// Which entries [`Store::journal_list`] lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalQuery {
+    pub instance: Option<String>,
+    /// Exactly this recipient (case-insensitive): one user's entries.
+    pub recipient: Option<String>,
+    pub service: Option<Service>,
+    pub kind: Option<JournalKind>,
+    /// A part of the recipient, the id or the subject (case-insensitive), or of a number
+    /// (whatever its separators).
+    pub search: Option<String>,
+    /// Entries per page (at most [`JOURNAL_PAGE_MAX`]).
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// Most entries one [`Store::journal_list`] answers.
+pub const JOURNAL_PAGE_MAX: u32 = 500;
+
+/// The columns [`journal_entry`] reads, in its order.
+macro_rules! journal_columns {
+    () => {
+        "instance, id, kind, service, calling, called, recipient, received_at, subject, size"
+    };
+}
+
+/// The conditions of [`Store::journal_list`] ($1 instance, $2 recipient, $3 service, $4 kind,
+/// $5 text pattern, $6 number pattern; each `NULL` = any).
+macro_rules! journal_filter {
+    () => {
+        "($1 IS NULL OR instance = $1)
+         AND ($2 IS NULL OR lower(recipient) = $2)
+         AND ($3 IS NULL OR service = $3)
+         AND ($4 IS NULL OR kind = $4)
+         AND ($5 IS NULL OR lower(recipient) LIKE $5 ESCAPE '\\' OR lower(id) LIKE $5 ESCAPE '\\'
+              OR lower(subject) LIKE $5 ESCAPE '\\'
+              OR replace(replace(calling, ' ', ''), '-', '') LIKE $6 ESCAPE '\\'
+              OR replace(replace(called, ' ', ''), '-', '') LIKE $6 ESCAPE '\\')"
+    };
+}
+
+/// `s` with LIKE's wildcards (and the escape character) taken literally.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn journal_entry<R>(r: &R) -> Result<JournalEntry, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text = |i: usize| r.try_get::<String, _>(i);
+    let kind = text(2)?;
+    let service = text(3)?;
+    Ok(JournalEntry {
+        instance: text(0)?,
+        id: text(1)?,
+        kind: JournalKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown journal kind `{kind}`")))?,
+        service: service
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("unknown service `{service}`")))?,
+        calling: text(4)?,
+        called: text(5)?,
+        recipient: text(6)?,
+        received_at: text(7)?,
+        subject: text(8)?,
+        size: u64::try_from(r.try_get::<i64, _>(9)?).unwrap_or(0),
+    })
+}
+
 impl Store {
     /// Opens the store `service.store` names: SQLite under `state_dir`, or the PostgreSQL
     /// database (with `store_password_file`'s password and `[service.store_pool]`).
@@ -334,7 +492,7 @@ impl Store {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        migrator(SQLITE_BASELINE).run(&pool).await?;
+        migrator(SQLITE_MIGRATIONS).run(&pool).await?;
         Ok(Store {
             pool: Pool::Sqlite(pool),
         })
@@ -369,7 +527,7 @@ impl Store {
             .acquire_timeout(pool.acquire_timeout)
             .connect_lazy_with(opts);
         first.close().await?;
-        migrator(POSTGRES_BASELINE).run(&pg).await?;
+        migrator(POSTGRES_MIGRATIONS).run(&pg).await?;
         Ok(Store {
             pool: Pool::Postgres(pg),
         })
@@ -543,56 +701,119 @@ impl Store {
         Ok(count.and_then(|n| u32::try_from(n).ok()).unwrap_or(0))
     }
 
-    /// Indexes a message kept in `journal/` (message store mode `journal`).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn journal_add(
-        &self,
-        instance: &str,
-        id: &str,
-        service: Service,
-        calling: &str,
-        called: &str,
-        recipient: &str,
-        received_at: &str,
-    ) -> Result<(), StoreError> {
+    /// Indexes an entry kept in `journal/` (message store mode `journal`); an entry of the
+    /// same instance and id is replaced (a message composed again after a crash).
+    pub async fn journal_add(&self, e: &JournalEntry) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query(
-            "INSERT INTO journal (instance, id, service, calling, called, recipient, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO journal (instance, id, service, calling, called, recipient, received_at, kind, subject, size)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (instance, id) DO UPDATE SET service = excluded.service,
                  calling = excluded.calling, called = excluded.called,
-                 recipient = excluded.recipient, received_at = excluded.received_at",
+                 recipient = excluded.recipient, received_at = excluded.received_at,
+                 kind = excluded.kind, subject = excluded.subject, size = excluded.size",
         )
-        .bind(instance)
-        .bind(id)
-        .bind(service.as_str())
-        .bind(calling)
-        .bind(called)
-        .bind(recipient)
-        .bind(received_at)
+        .bind(&e.instance)
+        .bind(&e.id)
+        .bind(e.service.as_str())
+        .bind(&e.calling)
+        .bind(&e.called)
+        .bind(&e.recipient)
+        .bind(&e.received_at)
+        .bind(e.kind.as_str())
+        .bind(&e.subject)
+        .bind(i64::try_from(e.size).unwrap_or(i64::MAX))
         .execute(p)
         .await
         .map(|_| ())?);
         Ok(())
     }
 
-    /// Messages of the journal for one recipient, newest first: (id, service, calling, received_at).
-    pub async fn journal_for(
+    /// One page of the journal, newest first, and how many entries match in all (see
+    /// [`JournalQuery`]).
+    pub async fn journal_list(
         &self,
-        instance: &str,
-        recipient: &str,
-    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
+        q: &JournalQuery,
+    ) -> Result<(Vec<JournalEntry>, u64), StoreError> {
+        let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let pattern = search.map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
+        let number = search.map(|s| {
+            let digits: String = s
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '/' | '(' | ')' | '.'))
+                .collect();
+            format!("%{}%", like_escape(&digits))
+        });
+        let recipient = q.recipient.as_deref().map(str::to_lowercase);
+        let service = q.service.map(Service::as_str);
+        let kind = q.kind.map(JournalKind::as_str);
+        let limit = i64::from(q.limit.min(JOURNAL_PAGE_MAX));
+        let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
         on_pool!(self, p => {
-            let rows = sqlx::query(
-                "SELECT id, service, calling, received_at FROM journal WHERE instance = $1 AND recipient = $2 ORDER BY received_at DESC, id DESC",
-            )
-            .bind(instance)
-            .bind(recipient)
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                journal_columns!(),
+                " FROM journal WHERE ",
+                journal_filter!(),
+                " ORDER BY received_at DESC, id DESC LIMIT $7 OFFSET $8"
+            ))
+            .bind(q.instance.as_deref())
+            .bind(recipient.as_deref())
+            .bind(service)
+            .bind(kind)
+            .bind(pattern.as_deref())
+            .bind(number.as_deref())
+            .bind(limit)
+            .bind(offset)
             .fetch_all(p)
             .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-                .collect()
+            let entries = rows.iter().map(journal_entry).collect::<Result<Vec<_>, _>>()?;
+            let total: i64 = sqlx::query(concat!(
+                "SELECT COUNT(*) FROM journal WHERE ",
+                journal_filter!()
+            ))
+            .bind(q.instance.as_deref())
+            .bind(recipient.as_deref())
+            .bind(service)
+            .bind(kind)
+            .bind(pattern.as_deref())
+            .bind(number.as_deref())
+            .fetch_one(p)
+            .await?
+            .try_get(0)?;
+            Ok((entries, u64::try_from(total).unwrap_or(0)))
         })
+    }
+
+    /// One entry of the journal.
+    pub async fn journal_get(
+        &self,
+        instance: &str,
+        id: &str,
+    ) -> Result<Option<JournalEntry>, StoreError> {
+        on_pool!(self, p => sqlx::query(concat!(
+            "SELECT ",
+            journal_columns!(),
+            " FROM journal WHERE instance = $1 AND id = $2"
+        ))
+        .bind(instance)
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+        .as_ref()
+        .map(journal_entry)
+        .transpose())
+    }
+
+    /// Forgets an entry of the journal; returns whether one was indexed.
+    pub async fn journal_remove(&self, instance: &str, id: &str) -> Result<bool, StoreError> {
+        on_pool!(self, p => Ok(sqlx::query(
+            "DELETE FROM journal WHERE instance = $1 AND id = $2",
+        )
+        .bind(instance)
+        .bind(id)
+        .execute(p)
+        .await?
+        .rows_affected() > 0))
     }
 
     /// Records a job (its record as JSON) before it is submitted; a record of the same job
@@ -1072,6 +1293,112 @@ mod tests {
                 .print_has_message("i", "a1@umsgate.test")
                 .await
                 .unwrap()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn journaled(id: &str, kind: JournalKind, to: &str, at: &str, subject: &str) -> JournalEntry {
+        JournalEntry {
+            instance: "i".into(),
+            id: id.into(),
+            kind,
+            service: Service::Fax,
+            calling: "+49 30 1234567".into(),
+            called: "+49 8142 4799100".into(),
+            recipient: to.into(),
+            received_at: at.into(),
+            subject: subject.into(),
+            size: 10,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_journal_lists_newest_first_filters_searches_and_pages() {
+        let dir =
+            std::env::temp_dir().join(format!("umsgate-store-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("umsgate.db")).await.unwrap();
+        for n in 0..7 {
+            let kind = if n % 2 == 0 {
+                JournalKind::Message
+            } else {
+                JournalKind::Report
+            };
+            let to = if n < 5 {
+                "jane@example.com"
+            } else {
+                "max@example.com"
+            };
+            let e = journaled(
+                &format!("J{n}"),
+                kind,
+                to,
+                &format!("2026-12-04T10:00:0{n}Z"),
+                "100%_off",
+            );
+            store.journal_add(&e).await.unwrap();
+        }
+        let page = |offset, extra: JournalQuery| {
+            let store = store.clone();
+            async move {
+                let (v, total) = store
+                    .journal_list(&JournalQuery {
+                        limit: 3,
+                        offset,
+                        ..extra
+                    })
+                    .await
+                    .unwrap();
+                (v.into_iter().map(|e| e.id).collect::<Vec<_>>(), total)
+            }
+        };
+        assert_eq!(
+            page(0, JournalQuery::default()).await,
+            (vec!["J6".into(), "J5".into(), "J4".into()], 7)
+        );
+        assert_eq!(
+            page(6, JournalQuery::default()).await,
+            (vec!["J0".into()], 7)
+        );
+        let reports = JournalQuery {
+            kind: Some(JournalKind::Report),
+            ..JournalQuery::default()
+        };
+        assert_eq!(
+            page(0, reports).await,
+            (vec!["J5".into(), "J3".into(), "J1".into()], 3)
+        );
+        let max = JournalQuery {
+            recipient: Some("MAX@example.com".into()),
+            ..JournalQuery::default()
+        };
+        assert_eq!(page(0, max).await.1, 2);
+        let sms = JournalQuery {
+            service: Some(Service::Sms),
+            ..JournalQuery::default()
+        };
+        assert_eq!(page(0, sms).await.1, 0);
+        for (needle, hits) in [
+            ("j3", 1),
+            ("MAX@", 2),
+            ("30-123", 7),
+            ("%", 7),
+            ("x%y", 0),
+            ("0%_o", 7),
+            ("1_0", 0),
+        ] {
+            let q = JournalQuery {
+                search: Some(needle.into()),
+                ..JournalQuery::default()
+            };
+            assert_eq!(page(0, q).await.1, hits, "{needle}");
+        }
+        assert!(store.journal_remove("i", "J3").await.unwrap());
+        assert!(!store.journal_remove("i", "J3").await.unwrap());
+        assert!(store.journal_get("i", "J3").await.unwrap().is_none());
+        assert_eq!(
+            store.journal_get("i", "J2").await.unwrap().unwrap().kind,
+            JournalKind::Message
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -23,7 +23,9 @@ use std::time::Duration;
 use sqlx::Connection;
 use umsgate::config::store::StorePool;
 use umsgate::outbound::jobs::{JobRecord, JobRecords};
-use umsgate::store::{PendingPrint, PrintState, Reservation, Store};
+use umsgate::store::{
+    JournalEntry, JournalKind, JournalQuery, PendingPrint, PrintState, Reservation, Store,
+};
 use umsgate_domain::{Language, Service, clock};
 
 use support::{Daemon, Smtp, TestConfig, Work, free_addr, nonce, wait_for};
@@ -250,69 +252,105 @@ async fn a_due_fax_is_claimed_by_one_node_only_and_receipts_clear_across_nodes()
     }
 }
 
+fn entry(id: &str, service: Service, calling: &str, at: &str) -> JournalEntry {
+    JournalEntry {
+        instance: "pg".into(),
+        id: id.into(),
+        kind: JournalKind::Message,
+        service,
+        calling: calling.into(),
+        called: "+49 8142 4799100".into(),
+        recipient: "Jane@example.com".into(),
+        received_at: at.into(),
+        subject: format!("Fax from {calling}"),
+        size: 1200,
+    }
+}
+
 #[tokio::test]
 async fn the_journal_index_is_shared_and_a_message_indexed_again_is_replaced() {
     let (all, _tmp) = backends("journal").await;
     for (backend, a, b, _) in all {
-        a.journal_add(
-            "pg",
-            "M1",
-            Service::Fax,
-            "+4930",
-            "+498142",
-            "jane@example.com",
-            "2026-12-04T10:00:00Z",
-        )
-        .await
-        .unwrap();
-        b.journal_add(
-            "pg",
-            "M2",
-            Service::Sms,
-            "+4930",
-            "+498142",
-            "jane@example.com",
-            "2026-12-04T11:00:00Z",
-        )
-        .await
-        .unwrap();
-        a.journal_add(
-            "pg",
-            "M1",
-            Service::Fax,
-            "+4931",
-            "+498142",
-            "jane@example.com",
-            "2026-12-04T09:00:00Z",
-        )
-        .await
-        .unwrap();
-        let listed = b.journal_for("pg", "jane@example.com").await.unwrap();
+        a.journal_add(&entry("M1", Service::Fax, "+4930", "2026-12-04T10:00:00Z"))
+            .await
+            .unwrap();
+        b.journal_add(&entry("M2", Service::Sms, "+4930", "2026-12-04T11:00:00Z"))
+            .await
+            .unwrap();
+        let again = entry("M1", Service::Fax, "+49 31", "2026-12-04T09:00:00Z");
+        a.journal_add(&again).await.unwrap();
+        let mine = JournalQuery {
+            instance: Some("pg".into()),
+            recipient: Some("jane@EXAMPLE.com".into()),
+            limit: 10,
+            ..JournalQuery::default()
+        };
+        let (listed, total) = b.journal_list(&mine).await.unwrap();
+        let ids: Vec<&str> = listed.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!((ids, total), (vec!["M2", "M1"], 2), "{backend}");
+        assert_eq!(listed[1], again, "{backend}");
+        let (found, _) = b
+            .journal_list(&JournalQuery {
+                search: Some("4931".into()),
+                ..mine.clone()
+            })
+            .await
+            .unwrap();
         assert_eq!(
-            listed,
-            vec![
-                (
-                    "M2".into(),
-                    "sms".into(),
-                    "+4930".into(),
-                    "2026-12-04T11:00:00Z".into()
-                ),
-                (
-                    "M1".into(),
-                    "fax".into(),
-                    "+4931".into(),
-                    "2026-12-04T09:00:00Z".into()
-                ),
-            ],
+            found.len(),
+            1,
+            "{backend}: a number whatever its separators"
+        );
+        let other = JournalQuery {
+            instance: Some("other".into()),
+            ..mine
+        };
+        assert_eq!(b.journal_list(&other).await.unwrap().1, 0, "{backend}");
+        assert!(a.journal_remove("pg", "M1").await.unwrap(), "{backend}");
+        assert!(
+            b.journal_get("pg", "M1").await.unwrap().is_none(),
             "{backend}"
         );
-        assert!(
-            b.journal_for("other", "jane@example.com")
-                .await
-                .unwrap()
-                .is_empty()
-        );
     }
+}
+
+/// The console of a node on the shared store reads the journal's index there (not a SQLite
+/// file of its own).
+#[tokio::test]
+async fn the_console_reads_the_journal_of_the_shared_store() {
+    let Some(server) = server_url() else {
+        return;
+    };
+    let url = fresh_database(&server, "webjournal").await;
+    let node = Store::open_postgres(&url, None, pool()).await.unwrap();
+    node.journal_add(&entry("W1", Service::Fax, "+4930", "2026-12-04T10:00:00Z"))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("umsgate-pgweb-{}", nonce()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _tmp = Tmp(dir.clone());
+    let text = format!(
+        "[service]\nstate_dir = \"state\"\nlog_dir = \"log\"\nstore = \"{url}\"\n\n\
+         [service.web]\nlisten = \"127.0.0.1:0\"\n\n\
+         [[instance]]\nid = \"pg\"\n[instance.smtp_in]\nlisten = [\"127.0.0.1:0\"]\n\
+         [instance.mail]\ndomain = \"example.com\"\ndefault_recipient = \"postmaster@example.com\"\n\
+         report_sender = \"ums@example.com\"\nstore = \"journal\"\n\
+         [instance.directory]\nkind = \"file\"\npath = \"users.toml\"\n"
+    );
+    let path = dir.join("umsgate.toml");
+    std::fs::write(&path, &text).unwrap();
+    std::fs::write(dir.join("users.toml"), "").unwrap();
+    let config = umsgate::config::Config::parse(&text, &path).unwrap();
+    let web = umsgate::web::Web::new(std::sync::Arc::new(config), None)
+        .await
+        .unwrap();
+    let store = web
+        .store
+        .as_ref()
+        .expect("the console has the shared store");
+    assert!(store.is_shared());
+    assert!(store.journal_get("pg", "W1").await.unwrap().is_some());
+    assert!(!dir.join("state/umsgate.db").exists());
 }
 
 fn record(id: &str) -> JobRecord {

@@ -268,7 +268,7 @@ impl SimGateway {
     }
 
     /// Moves the due jobs to the completed ones; returns when the next one is due.
-    fn complete_due(&self) -> Option<SystemTime> {
+    pub(crate) fn complete_due(&self) -> Option<SystemTime> {
         let now = clock::now();
         let mut due = Vec::new();
         let next = {

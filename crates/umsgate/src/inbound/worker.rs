@@ -12,7 +12,8 @@
 //! a fax whose pages cannot be decoded is mailed without them, logged), with the fax as PDF,
 //! TIFF or both (the user's `fax.inbound`, else the instance's `inbound_fax`), then stored according to `store`: `send` → delivery (sent at
 //! once, `smtp-out/` for what that attempt does not deliver),
-//! `journal` → `journal/` plus an index row, `delete` → only logged. The message folder is
+//! `journal` → `journal/` plus an index row ([`crate::message_journal`]), `delete` → only
+//! logged — except that mail to the default recipient is sent in every mode. The message folder is
 //! removed only after every copy is delivered or durable (mail goes through
 //! [`Delivery::submit`]: sent at once, else spooled). A message that cannot be read, whose text
 //! cannot be rendered, or whose mail would carry CR/LF/NUL in a header, moves to
@@ -38,10 +39,12 @@ use crate::delivery::Delivery;
 use crate::directory::{Directory, User};
 use crate::gateway::received::ReceivedMessage;
 use crate::logs::InstanceLogs;
+use crate::message_journal::MessageJournal;
 use crate::reports::{InboundFacts, Reports};
 use crate::spool::layout::InstanceDirs;
-use crate::spool::{QueueId, Sidecar, sync_dir, write_synced};
+use crate::spool::{QueueId, Sidecar, sync_dir};
 use crate::store::Store;
+use crate::store::{JournalEntry, JournalKind};
 use crate::{clock, rounds};
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
@@ -85,8 +88,7 @@ pub enum InboundError {
     /// The mail could be neither delivered nor spooled.
     Mail(crate::delivery::SubmitError),
     /// The message store (`store = "journal"`): its file, or its index in the state store.
-    Journal(std::io::Error),
-    JournalIndex(crate::store::StoreError),
+    Journal(crate::message_journal::JournalError),
     /// Its folder could not be moved out of `received/` (done, or set aside).
     Folder(std::io::Error),
     /// Print-unread could not keep the fax or link its mail (see [`crate::print`]).
@@ -99,8 +101,7 @@ impl std::fmt::Display for InboundError {
             InboundError::Files(e) => write!(f, "reading files: {e}"),
             InboundError::Directory(e) => write!(f, "recipient lookup: {e}"),
             InboundError::Mail(e) => write!(f, "mail: {e}"),
-            InboundError::Journal(e) => write!(f, "journal: {e}"),
-            InboundError::JournalIndex(e) => write!(f, "journal index: {e}"),
+            InboundError::Journal(e) => write!(f, "{e}"),
             InboundError::Folder(e) => write!(f, "received/: {e}"),
             InboundError::Print(e) => write!(f, "{e}"),
         }
@@ -110,10 +111,10 @@ impl std::fmt::Display for InboundError {
 impl std::error::Error for InboundError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            InboundError::Files(e) | InboundError::Journal(e) | InboundError::Folder(e) => Some(e),
+            InboundError::Files(e) | InboundError::Folder(e) => Some(e),
             InboundError::Directory(e) => Some(e),
             InboundError::Mail(e) => Some(e),
-            InboundError::JournalIndex(e) => Some(e),
+            InboundError::Journal(e) => Some(e),
             InboundError::Print(e) => Some(e),
         }
     }
@@ -536,7 +537,13 @@ impl Inbound {
         eml: Vec<u8>,
         received: &str,
     ) -> Result<(), InboundError> {
-        let store = self.config.mail.store;
+        // The default recipient's mail (a number nobody owns, the directory unreachable) is
+        // the system's to tell: mailed in every mode, since no user reads it in the portal.
+        let store = if to.eq_ignore_ascii_case(&self.config.mail.default_recipient) {
+            MessageStore::Send
+        } else {
+            self.config.mail.store
+        };
         let kind = match store {
             MessageStore::Send => "send",
             MessageStore::Journal => "journal",
@@ -565,22 +572,22 @@ impl Inbound {
                     .map_err(InboundError::Mail)?;
             }
             MessageStore::Journal => {
-                let path = self.dirs.journal.join(format!("{qid}.eml"));
-                write_synced(&path, &eml)
-                    .and_then(|()| sync_dir(&self.dirs.journal))
-                    .map_err(InboundError::Journal)?;
-                self.store
-                    .journal_add(
-                        &self.instance,
-                        qid.as_str(),
-                        msg.service,
-                        &msg.calling,
-                        &msg.called,
-                        to,
-                        &msg.received_at,
-                    )
+                let entry = JournalEntry {
+                    instance: self.instance.clone(),
+                    id: qid.to_string(),
+                    kind: JournalKind::Message,
+                    service: msg.service,
+                    calling: msg.calling.clone(),
+                    called: msg.called.clone(),
+                    recipient: to.to_owned(),
+                    received_at: msg.received_at.clone(),
+                    subject: crate::message_journal::subject_of(&eml),
+                    size: eml.len() as u64,
+                };
+                MessageJournal::new(&self.instance, &self.dirs.journal, self.store.clone())
+                    .keep(&entry, &eml)
                     .await
-                    .map_err(InboundError::JournalIndex)?;
+                    .map_err(InboundError::Journal)?;
             }
             MessageStore::Delete => {}
         }

@@ -1,7 +1,8 @@
 //! Delivery reports: what the engine says about each job becomes a mail to its sender.
 //!
-//! Contract: a report is mailed (unless the user chose "no delivery reports") before the
-//! engine forgets it ([`crate::gateway::Gateway::report_done`]) and before umsgate forgets
+//! Contract: a report is mailed — or with `store = "journal"` kept in the message journal,
+//! with `"delete"` dropped ([`super::tell::report_route`]) — (unless the user chose "no
+//! delivery reports") before the engine forgets it ([`crate::gateway::Gateway::report_done`]) and before umsgate forgets
 //! the job record, so a crash in between mails it again rather than never. A report that
 //! cannot be read, or names a job umsgate has no record of, is set aside for the
 //! administrator with a log line.
@@ -61,7 +62,7 @@ impl Outbound {
         .await;
     }
 
-    async fn collect_report(&self, incoming: &IncomingReport) -> Result<(), WorkError> {
+    pub(super) async fn collect_report(&self, incoming: &IncomingReport) -> Result<(), WorkError> {
         let report = match &incoming.report {
             Ok(r) => r,
             Err(e) => {
@@ -121,7 +122,7 @@ impl Outbound {
                 language: record.language,
                 html: record.html,
             };
-            self.tell(to, &input, prefs).await?;
+            self.report(to, &input, prefs).await?;
         }
         self.gateway
             .report_done(incoming)

@@ -39,6 +39,8 @@ pub enum WorkError {
     Render(umsgate_render::RenderError),
     /// A read receipt for umsgate's own address could not be looked up in the state store.
     Receipt(StoreError),
+    /// A delivery report could not be kept in the message journal (`store = "journal"`).
+    Journal(crate::message_journal::JournalError),
 }
 
 impl fmt::Display for WorkError {
@@ -54,6 +56,7 @@ impl fmt::Display for WorkError {
             WorkError::Spool(e) => write!(f, "queue: {e}"),
             WorkError::Render(e) => write!(f, "fax rendering: {e}"),
             WorkError::Receipt(e) => write!(f, "read receipt: {e}"),
+            WorkError::Journal(e) => write!(f, "report: {e}"),
         }
     }
 }
@@ -69,6 +72,7 @@ impl std::error::Error for WorkError {
             WorkError::Report(e) => Some(e),
             WorkError::Mail(e) => Some(e),
             WorkError::Render(e) => Some(e),
+            WorkError::Journal(e) => Some(e),
         }
     }
 }

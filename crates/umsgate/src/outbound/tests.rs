@@ -379,3 +379,92 @@ async fn a_report_takes_the_general_display_name_when_its_own_is_empty() {
     );
     assert_eq!(report_from("dn-none", "").await, "From: <ums@example.com>");
 }
+
+/// The files of a folder (none when it does not exist).
+fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default()
+}
+
+/// With `store = "journal"` a job's delivery report is kept in the journal (durable and
+/// indexed for its sender) and not mailed, while the error report of a refused job is still
+/// mailed; with `"delete"` the delivery report is dropped. Either way the engine and the
+/// job record forget the job only after that.
+#[tokio::test]
+async fn delivery_reports_follow_the_message_store_and_refusals_are_still_mailed() {
+    for (name, store) in [("store-journal", "journal"), ("store-delete", "delete")] {
+        let text = CONFIG
+            .replace(
+                "maildir = \"maildir/\"\n",
+                &format!("maildir = \"maildir/\"\nstore = \"{store}\"\n"),
+            )
+            .replace("delay = \"1h\"", "delay = \"0s\"");
+        let h = harness_config(name, Queues::InMemory, &text).await;
+        // One national number (sent) and one international (Jane may not: refused).
+        let eml = b"From: jane@example.com\r\nTo: +4930111111@fax.example.com, +14155550100@fax.example.com\r\nSubject: offer <b>\r\nMessage-ID: <m3@example.com>\r\n\r\nbody\r\n";
+        let id = QueueId::generate();
+        let sc = adopt::sidecar(&id, &"t".parse().unwrap(), crate::clock::now(), eml);
+        h.out.smtp_in.store(sc, eml.to_vec()).await.unwrap();
+        let entry = h.out.smtp_in.list().unwrap().remove(0);
+        h.out.process(&entry).await.unwrap();
+        assert_eq!(h.sent_jobs().len(), 1, "{store}");
+        let mailbox = h.dir.join("maildir/jane@example.com/new");
+        let mailed = files_in(&mailbox);
+        assert_eq!(mailed.len(), 1, "{store}: the refusal is mailed");
+        assert!(
+            std::fs::read_to_string(&mailed[0])
+                .unwrap()
+                .contains("+14155550100")
+        );
+
+        // The engine completes the job (its `delay` is 0).
+        let Gateway::Sim(sim) = &*h.out.gateway else {
+            panic!("the simulated engine");
+        };
+        sim.complete_due();
+        let reports = h.out.gateway.reports().await;
+        assert_eq!(reports.len(), 1, "{store}");
+        h.out.collect_report(&reports[0]).await.unwrap();
+        assert_eq!(
+            files_in(&mailbox).len(),
+            1,
+            "{store}: the delivery report is not mailed"
+        );
+        assert!(
+            h.out.gateway.reports().await.is_empty(),
+            "{store}: the engine forgot it"
+        );
+        let job = h.sent_jobs().remove(0);
+        assert!(h.out.jobs.read(&job).await.unwrap().is_none(), "{store}");
+
+        let (listed, total) = h
+            .out
+            .store
+            .journal_list(&crate::store::JournalQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let kept: Vec<PathBuf> = files_in(&h.out.dirs.journal)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        if store == "delete" {
+            assert_eq!((total, kept.len()), (0, 0), "dropped");
+            continue;
+        }
+        assert_eq!(total, 1);
+        let e = &listed[0];
+        assert_eq!(e.kind, crate::store::JournalKind::Report);
+        assert_eq!(e.recipient, "jane@example.com");
+        assert_eq!(e.service, umsgate_domain::Service::Fax);
+        assert_eq!(e.called, "+4930111111");
+        assert!(e.subject.contains("offer <b>"), "{}", e.subject);
+        assert_eq!(kept, [h.out.dirs.journal.join(format!("{}.eml", e.id))]);
+        let mail = std::fs::read(&kept[0]).unwrap();
+        assert_eq!(e.size, mail.len() as u64);
+        assert!(String::from_utf8_lossy(&mail).contains("jane@example.com"));
+    }
+}

@@ -16,6 +16,7 @@
 //! | [`login`] | the password check ([`login::Authenticator`]) and the failure limit |
 //! | [`auth`] | directory logins (LDAP bind, users file) and the limiter per client and name |
 //! | [`portal`] | the self-service portal's view of a user and its checked writes |
+//! | [`pages::journal`] | the message journal: `/journal` (admins), `/portal/messages` (a user's own) |
 //! | [`i18n`] | the console's words in the seven report languages |
 //! | [`templates`] | the embedded (or overridden) MiniJinja templates |
 //! | [`queue_index`] | the queue folders' index (a page costs a page, not a folder scan) |
@@ -24,6 +25,10 @@
 //! Implementation summary: axum's `Router` over an `Arc<Web>`; handlers take a [`Ctx`] (the
 //! request's session, language and client) through the [`Admin`] extractor, and render
 //! templates with [`Web::page`].
+
+/// HTTP-level tests of the message journal's routes.
+#[cfg(test)]
+mod tests_journal;
 
 pub mod auth;
 pub mod csrf;
@@ -197,7 +202,14 @@ impl Web {
         let templates = templates::Templates::load(config.service.templates_dir.as_deref())
             .map_err(WebError::Templates)?;
         let db = config.service.state_dir.join("umsgate.db");
-        let store = if db.exists() {
+        let shared = matches!(
+            crate::config::store::StoreLocation::parse(config.service.store.get_ref()),
+            Ok(crate::config::store::StoreLocation::Postgres(_))
+        );
+        // A shared PostgreSQL store holds the journal's index and print-unread there.
+        let store = if shared {
+            Store::connect(&config.service).await.ok()
+        } else if db.exists() {
             Store::open(&db).await.ok()
         } else {
             None
@@ -278,6 +290,29 @@ impl Web {
             .route("/logs/download", get(pages::logs::download))
             .route("/logs/clear", post(pages::logs::clear))
             .route("/info", get(pages::info::info))
+            .route("/journal", get(pages::journal::admin_list))
+            .route("/journal/{instance}/{id}", get(pages::journal::admin_show))
+            .route(
+                "/journal/{instance}/{id}/eml",
+                get(pages::journal::admin_download),
+            )
+            .route(
+                "/journal/{instance}/{id}/resend",
+                post(pages::journal::resend),
+            )
+            .route(
+                "/journal/{instance}/{id}/delete",
+                post(pages::journal::delete),
+            )
+            .route("/portal/messages", get(pages::journal::mine))
+            .route(
+                "/portal/messages/{instance}/{id}",
+                get(pages::journal::mine_show),
+            )
+            .route(
+                "/portal/messages/{instance}/{id}/eml",
+                get(pages::journal::mine_download),
+            )
             .route(
                 "/portal",
                 get(pages::portal::show).post(pages::portal::save),

@@ -78,6 +78,18 @@ impl std::error::Error for TemplateError {
     }
 }
 
+/// The message journal's pages (console and portal), beside [`TEMPLATES`].
+pub const JOURNAL_TEMPLATES: [(&str, &str); 2] = [
+    (
+        "journal.html",
+        include_str!("../../templates/web/journal.html"),
+    ),
+    (
+        "journal_entry.html",
+        include_str!("../../templates/web/journal_entry.html"),
+    ),
+];
+
 /// The loaded templates.
 pub struct Templates {
     env: Environment<'static>,
@@ -106,7 +118,7 @@ impl Templates {
             i18n::text(lang, key).to_owned()
         });
         env.add_filter("urlencode_path", |s: &str| super::urlencode(s));
-        for (name, text) in TEMPLATES {
+        for (name, text) in TEMPLATES.into_iter().chain(JOURNAL_TEMPLATES) {
             let file = overrides.map(|d| d.join("web").join(name));
             let (source, origin) = match file.as_ref().filter(|f| f.exists()) {
                 Some(f) => (
@@ -139,7 +151,7 @@ mod tests {
 
     #[test]
     fn every_word_a_template_asks_for_exists() {
-        for (name, text) in TEMPLATES {
+        for (name, text) in TEMPLATES.into_iter().chain(JOURNAL_TEMPLATES) {
             for quote in ['"', '\''] {
                 let open = format!("t({quote}");
                 let mut rest = text;

@@ -58,7 +58,10 @@ fn portals(web: &Web) -> Vec<Portal> {
 }
 
 /// The portal and view of `name`: `Ok(None)` when no directory knows him.
-async fn find(web: &Web, name: &str) -> Result<Option<(Portal, PortalView)>, PortalError> {
+pub(crate) async fn find(
+    web: &Web,
+    name: &str,
+) -> Result<Option<(Portal, PortalView)>, PortalError> {
     let mut failed = None;
     for p in portals(web) {
         match p.view(name).await {
