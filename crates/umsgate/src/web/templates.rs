@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use super::i18n;
 
 /// The templates, by name, with their embedded text.
-pub const TEMPLATES: [(&str, &str); 9] = [
+pub const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../../templates/web/base.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
     ("error.html", include_str!("../../templates/web/error.html")),
@@ -35,6 +35,7 @@ pub const TEMPLATES: [(&str, &str); 9] = [
         "portal.html",
         include_str!("../../templates/web/portal.html"),
     ),
+    ("users.html", include_str!("../../templates/web/users.html")),
 ];
 
 /// A template that cannot be used.

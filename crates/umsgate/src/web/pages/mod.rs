@@ -7,6 +7,7 @@ pub mod info;
 pub mod logs;
 pub mod portal;
 pub mod queues;
+pub mod users;
 
 use std::sync::Arc;
 
