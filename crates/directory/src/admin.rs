@@ -17,9 +17,9 @@ use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use umsgate_domain::{Key, NumberError, SettingsError, SitePlanError, UserSettings};
+use umsgate_domain::{Key, NumberError, SettingsError, SitePlan, SitePlanError, UserSettings};
 
-use super::{DirectoryError, FileDirectory, LdapDirectory, User};
+use super::{Directory, DirectoryError, FileDirectory, LdapDirectory, User};
 use umsgate_config::units::InstanceId;
 use umsgate_config::{Config, DirectoryKind, InstanceConfig};
 use umsgate_logs::InstanceLogs;
@@ -220,31 +220,36 @@ async fn find(
     inst: &InstanceConfig,
     target: &str,
 ) -> Result<Vec<User>, UserError> {
-    if !target.contains('@') {
-        // The same check `LdapDirectory::find` makes, said the same way for both kinds.
-        let plan = config.site.plan()?;
-        if let Err(error) = plan.normalise(target) {
-            return Err(UserError::Target {
-                target: target.to_owned(),
-                error,
-            });
-        }
+    let plan = config.site.plan()?;
+    let directory = match inst.directory.kind {
+        DirectoryKind::Ldap => Directory::Ldap(Box::new(ldap(config, inst)?)),
+        DirectoryKind::File => Directory::File(file(config, inst)?),
+    };
+    lookup(&directory, &plan, target).await
+}
+
+/// The users `target` finds in `directory`: an address (primary or alias) or a number as
+/// typed, normalised with `plan`. LDAP is searched without the cache.
+pub async fn lookup(
+    directory: &Directory,
+    plan: &SitePlan,
+    target: &str,
+) -> Result<Vec<User>, UserError> {
+    let target = target.trim();
+    if target.contains('@') {
+        return match directory {
+            Directory::Ldap(d) => Ok(d.find(target).await?),
+            Directory::File(d) => Ok(d.by_sender(target)?.into_iter().collect()),
+        };
     }
-    match inst.directory.kind {
-        DirectoryKind::Ldap => Ok(ldap(config, inst)?.find(target).await?),
-        DirectoryKind::File => {
-            let d = file(config, inst)?;
-            if target.contains('@') {
-                Ok(d.by_sender(target)?.into_iter().collect())
-            } else {
-                let plan = config.site.plan()?;
-                let n = plan.normalise(target).map_err(|error| UserError::Target {
-                    target: target.to_owned(),
-                    error,
-                })?;
-                Ok(d.by_number(&n)?)
-            }
-        }
+    // The same check `LdapDirectory::find` makes, said the same way for both kinds.
+    let number = plan.normalise(target).map_err(|error| UserError::Target {
+        target: target.to_owned(),
+        error,
+    })?;
+    match directory {
+        Directory::Ldap(d) => Ok(d.find(target).await?),
+        Directory::File(d) => Ok(d.by_number(&number)?),
     }
 }
 
@@ -267,6 +272,101 @@ pub async fn show(
     Ok(out)
 }
 
+/// Where the value of a settings key that applies comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The user's own UMS attribute.
+    User,
+    /// `[instance.defaults]` (with its built-in values where the file says nothing).
+    Instance,
+    /// Fixed: umsgate has no setting for it besides the user's attribute.
+    BuiltIn,
+    /// A key this release does not know: kept on every rewrite, ignored.
+    Unknown,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::User => "user",
+            Source::Instance => "instance",
+            Source::BuiltIn => "built-in",
+            Source::Unknown => "unknown",
+        }
+    }
+}
+
+/// One key of the effective settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub key: String,
+    /// The value that applies (for a default, as `user show` words it).
+    pub value: String,
+    pub source: Source,
+}
+
+/// A user's settings: the parsed attribute, or the parse error (only the defaults apply).
+pub fn settings_of(u: &User) -> Result<UserSettings, SettingsError> {
+    match u.ums.as_deref() {
+        None | Some("") => Ok(UserSettings::new()),
+        Some(v) => UserSettings::parse(v),
+    }
+}
+
+/// Every key of DESIGN.md §5 with the value that applies and where it comes from, then the
+/// keys this release does not know.
+pub fn rows(inst: &InstanceConfig, settings: &UserSettings) -> Vec<Row> {
+    let d = &inst.defaults;
+    let per_day = |p: umsgate_domain::PerDay, system: u32| match p {
+        umsgate_domain::PerDay::System if system == 0 => "system (unlimited)".to_owned(),
+        umsgate_domain::PerDay::System => format!("system ({system})"),
+        other => other.to_string(),
+    };
+    let default_of = |k: Key| -> (String, Source) {
+        let instance = |v: String| (v, Source::Instance);
+        match k {
+            Key::Vip | Key::CoverForce | Key::ReportDelete => ("0".into(), Source::BuiltIn),
+            Key::Origin | Key::Billing | Key::Cover | Key::FaxSender | Key::FaxHeadline => {
+                ("(none)".into(), Source::BuiltIn)
+            }
+            Key::ReportLang => instance(d.reports.language.to_string()),
+            Key::Priority => instance(d.priority.to_string()),
+            Key::FaxRights => instance(d.fax.rights.to_string()),
+            Key::SmsRights => instance(d.sms.rights.to_string()),
+            Key::VoiceRights => instance(d.voice.rights.to_string()),
+            Key::FaxMaxPages if d.fax.max_pages == 0 => instance("0 (no limit)".into()),
+            Key::FaxMaxPages => instance(d.fax.max_pages.to_string()),
+            Key::FaxPerDay => instance(per_day(d.fax.per_day, d.system_per_day.fax)),
+            Key::SmsPerDay => instance(per_day(d.sms.per_day, d.system_per_day.sms)),
+            Key::VoicePerDay => instance(per_day(d.voice.per_day, d.system_per_day.voice)),
+            Key::FaxInbound => instance(d.inbound_fax().to_string()),
+        }
+    };
+    let mut out = Vec::new();
+    for spelling in Key::SPELLINGS {
+        let Ok(k) = spelling.parse::<Key>() else {
+            continue;
+        };
+        let (value, source) = match settings.get(k) {
+            Some(s) => (s.value().into_owned(), Source::User),
+            None => default_of(k),
+        };
+        out.push(Row {
+            key: (*spelling).to_owned(),
+            value,
+            source,
+        });
+    }
+    for (k, v) in settings.unknown() {
+        out.push(Row {
+            key: k.to_owned(),
+            value: v.to_owned(),
+            source: Source::Unknown,
+        });
+    }
+    out
+}
+
 /// The effective settings of one user as a table.
 pub fn effective(inst: &InstanceConfig, u: &User) -> String {
     let mut out = String::new();
@@ -276,66 +376,29 @@ pub fn effective(inst: &InstanceConfig, u: &User) -> String {
         let _ = writeln!(out, "name      {}", u.name);
     }
     let attr = inst.directory.ums_attribute.as_deref().unwrap_or("ums");
-    let settings = match u.ums.as_deref() {
+    match u.ums.as_deref() {
         None | Some("") => {
             let _ = writeln!(out, "{attr}  (not set)");
-            UserSettings::new()
         }
         Some(v) => {
             let _ = writeln!(out, "{attr}  {v}");
-            match UserSettings::parse(v) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = writeln!(
-                        out,
-                        "warning   the attribute is malformed ({e}): only the instance defaults apply"
-                    );
-                    UserSettings::new()
-                }
-            }
-        }
-    };
-    let d = &inst.defaults;
-    let per_day = |p: umsgate_domain::PerDay, system: u32| match p {
-        umsgate_domain::PerDay::System if system == 0 => "system (unlimited)".to_owned(),
-        umsgate_domain::PerDay::System => format!("system ({system})"),
-        other => other.to_string(),
-    };
-    let default_of = |k: Key| -> String {
-        match k {
-            Key::Vip | Key::CoverForce | Key::ReportDelete => "0".into(),
-            Key::Origin | Key::Billing | Key::Cover | Key::FaxSender | Key::FaxHeadline => {
-                "(none)".into()
-            }
-            Key::ReportLang => d.reports.language.to_string(),
-            Key::Priority => d.priority.to_string(),
-            Key::FaxRights => d.fax.rights.to_string(),
-            Key::SmsRights => d.sms.rights.to_string(),
-            Key::VoiceRights => d.voice.rights.to_string(),
-            Key::FaxMaxPages if d.fax.max_pages == 0 => "0 (no limit)".into(),
-            Key::FaxMaxPages => d.fax.max_pages.to_string(),
-            Key::FaxPerDay => per_day(d.fax.per_day, d.system_per_day.fax),
-            Key::SmsPerDay => per_day(d.sms.per_day, d.system_per_day.sms),
-            Key::VoicePerDay => per_day(d.voice.per_day, d.system_per_day.voice),
-            Key::FaxInbound => d.inbound_fax().to_string(),
-        }
-    };
-    let _ = writeln!(out, "{:<15} {:<28} from", "key", "value");
-    for spelling in Key::SPELLINGS {
-        let Ok(k) = spelling.parse::<Key>() else {
-            continue;
-        };
-        match settings.get(k) {
-            Some(s) => {
-                let _ = writeln!(out, "{spelling:<15} {:<28} user", s.value());
-            }
-            None => {
-                let _ = writeln!(out, "{spelling:<15} {:<28} default", default_of(k));
-            }
         }
     }
-    for (k, v) in settings.unknown() {
-        let _ = writeln!(out, "{k:<15} {v:<28} unknown key (kept, ignored)");
+    let settings = settings_of(u).unwrap_or_else(|e| {
+        let _ = writeln!(
+            out,
+            "warning   the attribute is malformed ({e}): only the instance defaults apply"
+        );
+        UserSettings::new()
+    });
+    let _ = writeln!(out, "{:<15} {:<28} from", "key", "value");
+    for r in rows(inst, &settings) {
+        let from = match r.source {
+            Source::User => "user",
+            Source::Instance | Source::BuiltIn => "default",
+            Source::Unknown => "unknown key (kept, ignored)",
+        };
+        let _ = writeln!(out, "{:<15} {:<28} {from}", r.key, r.value);
     }
     out.push('\n');
     out
@@ -362,6 +425,41 @@ pub fn apply_pairs(settings: &mut UserSettings, pairs: &[String]) -> Result<(), 
     Ok(())
 }
 
+/// Checks `pairs` (before anything is asked), then writes them to `address`'s attribute
+/// through `directory`: LDAP with the write account (keys umsgate does not know are kept,
+/// and this directory's cache forgets the user); the users file is not rewritten
+/// ([`UserError::HandEdited`] carries the line to paste). Returns the DN and the new value.
+pub async fn write(
+    directory: &Directory,
+    path: Option<&std::path::Path>,
+    address: &str,
+    pairs: &[String],
+) -> Result<(String, String), UserError> {
+    apply_pairs(&mut UserSettings::new(), pairs)?;
+    match directory {
+        Directory::Ldap(d) => Ok(d
+            .update_settings(address, |s| apply_pairs(s, pairs))
+            .await?),
+        Directory::File(d) => {
+            let u = d
+                .by_sender(address)?
+                .ok_or_else(|| UserError::NotInUsersFile {
+                    address: address.to_owned(),
+                })?;
+            let mut s = settings_of(&u).map_err(|error| UserError::MalformedUms {
+                user: u.id.clone(),
+                error,
+            })?;
+            apply_pairs(&mut s, pairs)?;
+            Err(UserError::HandEdited {
+                path: path.map(std::path::Path::to_path_buf).unwrap_or_default(),
+                mail: u.mail,
+                ums: s.to_attribute(),
+            })
+        }
+    }
+}
+
 /// `user set`.
 pub async fn set(
     config: &Config,
@@ -371,41 +469,20 @@ pub async fn set(
 ) -> Result<String, UserError> {
     // Check the pairs before anything is asked or written.
     apply_pairs(&mut UserSettings::new(), pairs)?;
-    match inst.directory.kind {
-        DirectoryKind::Ldap => {
-            let d = ldap(config, inst)?;
-            let (dn, value) = d
-                .update_settings(address, |s| apply_pairs(s, pairs))
-                .await?;
-            let attr = &d.settings().ums_attribute;
-            let mut out = format!("{dn}: {attr} = {value}\n");
-            if let Some(u) = d.find(address).await?.into_iter().next() {
-                out.push_str(&effective(inst, &u));
-            }
-            Ok(out)
-        }
-        DirectoryKind::File => {
-            let d = file(config, inst)?;
-            let u = d
-                .by_sender(address)?
-                .ok_or_else(|| UserError::NotInUsersFile {
-                    address: address.to_owned(),
-                })?;
-            let mut s = match u.ums.as_deref() {
-                None | Some("") => UserSettings::new(),
-                Some(v) => UserSettings::parse(v).map_err(|error| UserError::MalformedUms {
-                    user: u.id.clone(),
-                    error,
-                })?,
-            };
-            apply_pairs(&mut s, pairs)?;
-            Err(UserError::HandEdited {
-                path: inst.directory.path.clone().unwrap_or_default(),
-                mail: u.mail,
-                ums: s.to_attribute(),
-            })
+    let directory = match inst.directory.kind {
+        DirectoryKind::Ldap => Directory::Ldap(Box::new(ldap(config, inst)?)),
+        DirectoryKind::File => Directory::File(file(config, inst)?),
+    };
+    let (dn, value) = write(&directory, inst.directory.path.as_deref(), address, pairs).await?;
+    let mut out = String::new();
+    if let Directory::Ldap(d) = &directory {
+        let attr = &d.settings().ums_attribute;
+        out = format!("{dn}: {attr} = {value}\n");
+        if let Some(u) = d.find(address).await?.into_iter().next() {
+            out.push_str(&effective(inst, &u));
         }
     }
+    Ok(out)
 }
 
 /// The `umsgate user` command: runs [`run`] on its own runtime, prints the result; exit 1 on

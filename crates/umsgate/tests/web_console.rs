@@ -13,64 +13,15 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
+use support::browser::{self, shot, wait_for_query};
 use support::{DEADLINE, Daemon, Work, free_addr, nonce, peer_env, run_cli};
 
 const INSTANCE: &str = "web";
 const PASSWORD: &str = "console-test-pw";
-
-/// A chromedriver process on a free port, killed (by its pid) when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn program(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "`{name}` is not installed (apt-get install chromium chromium-driver; .ci/run \
-             installs them): this test needs the real browser"
-        )
-    })
-}
-
-fn start_driver() -> Driver {
-    let exe = program("chromedriver");
-    let port = free_addr().port();
-    let child = Command::new(exe)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}"));
-    let url = format!("http://127.0.0.1:{port}");
-    let d = Driver { child, url };
-    let end = Instant::now() + DEADLINE;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < end,
-            "chromedriver did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    d
-}
 
 fn config(web: SocketAddr, smtp: SocketAddr, hash: &str, host: &str, port: &str) -> String {
     format!(
@@ -140,40 +91,12 @@ fn put_in_badmail(badmail: &Path, to: &str, marker: &str) -> String {
     id
 }
 
-/// Waits until the browser shows a page whose query contains `part`: a click that submits a
-/// form or follows a link returns before the next page replaced the old one, and an element
-/// found on the old page goes stale.
-async fn wait_for_query(client: &fantoccini::Client, part: &str) {
-    let until = Instant::now() + Duration::from_secs(20);
-    loop {
-        let url = client.current_url().await.unwrap();
-        if url.query().is_some_and(|q| q.contains(part)) {
-            return;
-        }
-        assert!(
-            Instant::now() < until,
-            "the browser stayed on {url}, not ?…{part}…"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn shot(client: &fantoccini::Client, name: &str, work: &Path) {
-    let png = client.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
-    let dir = std::env::var_os("UMSGATE_SCREENSHOTS")
-        .map_or_else(|| work.join("screenshots"), PathBuf::from);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it() {
     let host = peer_env("MAIL_SMTP_HOST");
     let port = peer_env("MAIL_SMTP_PORT");
     let maildirs = PathBuf::from(peer_env("MAIL_MAILDIR_BASE"));
-    program("chromium");
-    let driver = start_driver();
+    let driver = browser::start_driver();
 
     let work = Work::new("web-console");
     let hashed = run_cli(&["hash-password"], Some(PASSWORD), &work.dir);
@@ -203,22 +126,7 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let profile = work.dir.join("chromium-profile");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": program("chromium"),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", format!("--user-data-dir={}", profile.display()),
-                     "--lang=en-US"],
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|e| panic!("no Chromium session through chromedriver: {e}"));
+    let client = browser::chromium(&driver, &work.dir).await;
     let base = format!("http://{web}");
 
     // Not logged in: the console sends the browser to the login page.
@@ -232,27 +140,7 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
             .starts_with("/login")
     );
     shot(&client, "login", &work.dir).await;
-    client
-        .find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser::log_in(&client, "admin", PASSWORD).await;
     client
         .wait()
         .for_element(Locator::Id("tab-badmail"))

@@ -592,3 +592,178 @@ mod http {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Every name with password `pw` is an administrator (the console's own accounts are not what
+/// this test is about).
+struct Admins;
+
+impl umsgate::web::login::Authenticator for Admins {
+    fn authenticate<'a>(
+        &'a self,
+        name: &'a str,
+        password: &'a str,
+    ) -> umsgate::web::login::BoxFuture<
+        'a,
+        Result<Option<umsgate::web::session::Principal>, umsgate::web::login::AuthError>,
+    > {
+        Box::pin(async move {
+            Ok(
+                (password == "pw").then(|| umsgate::web::session::Principal {
+                    name: name.to_owned(),
+                    role: umsgate::web::session::Role::Admin,
+                }),
+            )
+        })
+    }
+}
+
+async fn call(
+    router: &axum::Router,
+    req: axum::http::request::Builder,
+    body: &str,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
+    use tower::ServiceExt;
+    let mut req = req
+        .header("host", "console.test")
+        .header("origin", "http://console.test")
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body.to_owned()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(umsgate::web::PeerAddr("127.0.0.1:40000".parse().unwrap()));
+    let r = router.clone().oneshot(req).await.unwrap();
+    let (parts, body) = r.into_parts();
+    let bytes = axum::body::to_bytes(body, 8 << 20).await.unwrap();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_users_page_finds_a_user_by_number_and_an_edit_lands_in_slapd() {
+    use axum::http::{Request, StatusCode};
+    let n = nonce();
+    let dir = work("users");
+    let mut ldap = admin().await;
+    let uid = format!("wu-{n}");
+    let dn = add_user(
+        &mut ldap,
+        &uid,
+        "secret-u",
+        Some("ums1;fax.headline=Old Corp;x.site=kept;sms.per_day=5"),
+    )
+    .await;
+    // a number of the site's plan that no seed user has
+    let number = format!("+4981424799{}", 600 + std::process::id() % 400);
+    ldap.modify(
+        &dn,
+        vec![ldap3::Mod::Add(
+            "facsimileTelephoneNumber",
+            HashSet::from([number.as_str()]),
+        )],
+    )
+    .await
+    .unwrap()
+    .success()
+    .unwrap();
+    let site = "\n[site]\ncountry_code = \"49\"\narea_code = \"8142\"\nsubscriber = \"4799\"\n\
+                extension_digits = 3\n";
+    let c = Arc::new(config(&dir, &env("LDAP_URL"), site));
+    let directory = directory(&c);
+    let web = Arc::new(
+        umsgate::web::Web::new(Arc::clone(&c), Some(Arc::new(Admins)))
+            .await
+            .unwrap(),
+    );
+    web.running.write().unwrap().push(umsgate::web::Running {
+        id: "inst1".into(),
+        listen: Vec::new(),
+        directory: Arc::clone(&directory),
+    });
+    let router = web.router();
+    let mail = format!("{uid}@example.com");
+    // The running instance has the user in its cache with the old headline.
+    let cached = directory.by_sender(&mail).await.unwrap().unwrap();
+    assert!(cached.ums.as_deref().unwrap().contains("Old Corp"));
+
+    let (status, headers, _) = call(
+        &router,
+        Request::post("/login"),
+        "name=admin&password=pw&next=/",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = web
+        .sessions
+        .touch(cookie.split_once('=').unwrap().1)
+        .unwrap()
+        .csrf;
+
+    // Found by the number as a user types it, spaced and with the national prefix.
+    let typed = format!("0{} {}", &number[3..7], &number[7..]);
+    let q = typed.replace(' ', "+");
+    let (status, _, page) = call(
+        &router,
+        Request::get(format!("/users?instance=inst1&q={q}")).header("cookie", &cookie),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains(&format!("&lt;{mail}&gt;")), "{page}");
+    assert!(page.contains("Old Corp"), "{page}");
+
+    // The administrator changes a field the portal locks, and the rights; the rest stays.
+    let form = format!(
+        "csrf={csrf}&instance=inst1&address={mail}&q={q}&set.fax.headline=New+Corp\
+         &set.fax.rights=national&set.sms.per_day=5&set.vip=1"
+    );
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &form,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Saved."), "{page}");
+    let stored = stored_ums(&mut ldap, &dn).await;
+    let settings = umsgate_domain::UserSettings::parse(&stored).unwrap();
+    assert_eq!(settings.fax_headline(), Some("New Corp"), "{stored}");
+    assert_eq!(
+        settings.fax_rights(),
+        Some(umsgate_domain::Rights::National),
+        "{stored}"
+    );
+    assert_eq!(settings.vip(), Some(true), "{stored}");
+    assert!(
+        stored.contains("x.site=kept") && stored.contains("sms.per_day=5"),
+        "{stored}"
+    );
+    // The running instance's cache forgot the user: his next job has the new headline.
+    let fresh = directory.by_sender(&mail).await.unwrap().unwrap();
+    assert_eq!(fresh.ums.as_deref(), Some(stored.as_str()));
+
+    // A refused value writes nothing.
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &format!(
+            "csrf={csrf}&instance=inst1&address={mail}&set.fax.headline=Other&set.priority=urgent"
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    assert_eq!(stored_ums(&mut ldap, &dn).await, stored);
+
+    remove(&mut ldap, &[&dn]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

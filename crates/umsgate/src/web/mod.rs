@@ -20,7 +20,7 @@
 //! | [`i18n`] | the console's words in the seven report languages |
 //! | [`templates`] | the embedded (or overridden) MiniJinja templates |
 //! | [`queue_index`] | the queue folders' index (a page costs a page, not a folder scan) |
-//! | [`pages`] | the handlers: dashboard, queues, logs, information, instances, test message |
+//! | [`pages`] | the handlers: dashboard, queues, logs, information, instances, test message, users |
 //!
 //! Implementation summary: axum's `Router` over an `Arc<Web>`; handlers take a [`Ctx`] (the
 //! request's session, language and client) through the [`Admin`] extractor, and render
@@ -329,6 +329,7 @@ impl Web {
             .route("/instances/{id}", get(pages::instances::show))
             .route("/instances/{id}/enable", post(pages::instances::enable))
             .route("/instances/{id}/disable", post(pages::instances::disable))
+            .route("/users", get(pages::users::show).post(pages::users::save))
             .route("/static/{file}", get(pages::static_file))
             .fallback(pages::not_found)
             .layer(axum::middleware::from_fn(security_headers))

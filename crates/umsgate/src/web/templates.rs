@@ -13,7 +13,7 @@ use minijinja::{AutoEscape, Environment, State, UndefinedBehavior};
 use super::i18n;
 
 /// The templates, by name, with their embedded text.
-pub const TEMPLATES: [(&str, &str); 12] = [
+pub const TEMPLATES: [(&str, &str); 13] = [
     ("base.html", include_str!("../../templates/web/base.html")),
     ("login.html", include_str!("../../templates/web/login.html")),
     ("error.html", include_str!("../../templates/web/error.html")),
@@ -44,6 +44,7 @@ pub const TEMPLATES: [(&str, &str); 12] = [
         include_str!("../../templates/web/instance.html"),
     ),
     ("test.html", include_str!("../../templates/web/test.html")),
+    ("users.html", include_str!("../../templates/web/users.html")),
 ];
 
 /// A template that cannot be used.

@@ -668,3 +668,209 @@ async fn the_client_behind_a_trusted_proxy_is_the_forwarded_one() {
     h.insert("x-forwarded-for", "garbage".parse().unwrap());
     assert_eq!(web.client(Some(proxy), &h).to_string(), "10.0.0.2");
 }
+
+/// The console of [`setup`] with inst1 running on a users file that has Jane (with a name
+/// that is markup and a key umsgate does not know) and Max, and a second instance.
+async fn setup_users() -> T {
+    let t = setup().await;
+    std::fs::write(
+        t.dir.join("users.toml"),
+        "[[user]]\nmail = \"jane@example.com\"\nname = \"<script>alert(1)</script>\"\n\
+         numbers = [\"+49 8142 4799 123\"]\n\
+         ums = \"ums1;fax.headline=Example Corp;sms.per_day=5;x.site=%3Cb%3Ekept%3C/b%3E\"\n\n\
+         [[user]]\nmail = \"max@example.com\"\nums = \"ums1;fax.rights=everything\"\n",
+    )
+    .unwrap();
+    let plan = t.web.config.site.plan().unwrap();
+    let directory = Arc::new(crate::directory::Directory::File(
+        crate::directory::FileDirectory::open(&t.dir.join("users.toml"), plan).unwrap(),
+    ));
+    t.web.running.write().unwrap().push(super::Running {
+        id: "inst1".into(),
+        listen: Vec::new(),
+        directory,
+    });
+    t
+}
+
+#[tokio::test]
+async fn the_users_page_is_for_administrators_only() {
+    let t = setup_users().await;
+    let r = t.get("/users?q=jane%40example.com", None).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=/users")
+    );
+    assert_eq!(
+        t.post("/users", None, "address=jane%40example.com")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (cookie, csrf) = t.login("user").await;
+    let r = t.get("/users?q=jane%40example.com", Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!body(r).await.contains("Example Corp"));
+    let r = t
+        .post(
+            "/users",
+            Some(&cookie),
+            &format!("csrf={csrf}&instance=inst1&address=jane%40example.com&set.fax.headline=X"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // the admin's console links to it
+    let (cookie, _) = t.login("admin").await;
+    let page = body(t.get("/", Some(&cookie)).await).await;
+    assert!(page.contains("href=\"/users\""), "{page}");
+}
+
+#[tokio::test]
+async fn a_user_is_found_by_address_or_number_with_each_value_and_its_origin() {
+    let t = setup_users().await;
+    let (cookie, _) = t.login("admin").await;
+    let r = t.get("/users", Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(body(r).await.contains("id=\"users-search\""));
+    for q in ["JANE%40example.com", "%2B49+8142+4799+123", "081424799123"] {
+        let r = t
+            .get(&format!("/users?instance=inst1&q={q}"), Some(&cookie))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{q}");
+        let page = body(r).await;
+        assert!(page.contains("&lt;jane@example.com&gt;"), "{q}: {page}");
+        // markup from the directory stays text
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{page}"
+        );
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(!page.contains("<b>kept"), "{page}");
+        // each value with where it comes from
+        let row = |key: &str| {
+            let at = page
+                .find(&format!("<code>{key}</code>"))
+                .unwrap_or_else(|| panic!("{key}: {page}"));
+            let end = page[at..].find("</tr>").unwrap() + at;
+            page[at..end].to_owned()
+        };
+        let headline = row("fax.headline");
+        assert!(
+            headline.contains("Example Corp") && headline.contains("user&#x27;s attribute"),
+            "{headline}"
+        );
+        let rights = row("fax.rights");
+        assert!(
+            rights.contains("international") && rights.contains("instance default"),
+            "{rights}"
+        );
+        assert!(row("vip").contains("built-in default"));
+        let unknown = row("x.site");
+        assert!(
+            unknown.contains("unknown key") && unknown.contains("&lt;b&gt;kept"),
+            "{unknown}"
+        );
+    }
+    // the same words in German
+    let r = t
+        .get(
+            "/users?q=jane%40example.com",
+            Some(&format!("{cookie}; umsgate_lang=de")),
+        )
+        .await;
+    assert!(body(r).await.contains("Attribut des Benutzers"));
+    let r = t.get("/users?q=nobody%40example.com", Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(body(r).await.contains("Not in the directory."));
+    let r = t.get("/users?q=not+a+number", Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        body(r)
+            .await
+            .contains("Neither a mail address nor a number")
+    );
+    let r = t
+        .get(
+            "/users?instance=elsewhere&q=jane%40example.com",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(body(r).await.contains("This instance is not running."));
+    let long = "1".repeat(super::pages::users::MAX_TARGET + 1);
+    let r = t.get(&format!("/users?q={long}"), Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // a malformed attribute is shown, with the defaults that apply
+    let page = body(t.get("/users?q=max%40example.com", Some(&cookie)).await).await;
+    assert!(page.contains("The UMS attribute is malformed"), "{page}");
+}
+
+#[tokio::test]
+async fn an_edit_is_checked_first_and_the_users_file_gets_the_line_to_paste() {
+    let t = setup_users().await;
+    let users = t.dir.join("users.toml");
+    let before = std::fs::read(&users).unwrap();
+    let (cookie, csrf) = t.login("admin").await;
+    let form = "instance=inst1&address=jane%40example.com&q=jane%40example.com\
+                &set.fax.headline=Example+Corp&set.fax.rights=national&set.sms.per_day=";
+    // no token: refused before anything
+    let r = t.post("/users", Some(&cookie), form).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .post("/users", Some(&cookie), &format!("csrf=wrong&{form}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // one refused value: nothing is written, the reason is shown
+    let r = t
+        .post(
+            "/users",
+            Some(&cookie),
+            &format!("csrf={csrf}&{form}&set.priority=urgent"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = body(r).await;
+    assert!(
+        page.contains("Value refused, nothing was written"),
+        "{page}"
+    );
+    assert!(page.contains("priority=urgent"), "{page}");
+    // valid: the users file is not rewritten; the page gives the line with the unknown key kept
+    let r = t
+        .post("/users", Some(&cookie), &format!("csrf={csrf}&{form}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = body(r).await;
+    assert!(page.contains("id=\"users-paste\""), "{page}");
+    assert!(
+        page.contains(
+            "ums = &quot;ums1;fax.headline=Example Corp;x.site=&lt;b&gt;kept&lt;&#x2f;b&gt;;\
+             fax.rights=national&quot;"
+        ),
+        "{page}"
+    );
+    let paste = &page[page.find("users-paste").unwrap()..page.find("</pre>").unwrap()];
+    assert!(!paste.contains("sms.per_day"), "{paste}");
+    assert_eq!(std::fs::read(&users).unwrap(), before);
+    // nothing submitted differs: nothing to write
+    let r = t
+        .post(
+            "/users",
+            Some(&cookie),
+            &format!("csrf={csrf}&instance=inst1&address=jane%40example.com&set.fax.headline=Example+Corp"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(body(r).await.contains("Nothing changed."));
+    let r = t
+        .post(
+            "/users",
+            Some(&cookie),
+            &format!("csrf={csrf}&instance=inst1&address=nobody%40example.com&set.vip=1"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

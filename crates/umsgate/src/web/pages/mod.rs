@@ -12,6 +12,7 @@ pub mod logs;
 pub mod portal;
 pub mod queues;
 pub mod test_message;
+pub mod users;
 
 use std::sync::Arc;
 

@@ -20,7 +20,7 @@ use crate::web::portal::{Changes, MAX_HEADLINE_CHARS, Portal, PortalError, Porta
 use crate::web::{Ctx, Web, i18n, redirect, urlencode};
 
 /// The administrator's cover names, read once (the templates are drawn when they load).
-fn covers(web: &Web) -> Vec<String> {
+pub(crate) fn covers(web: &Web) -> Vec<String> {
     web.portal_covers
         .get_or_init(|| match crate::rendering::covers(&web.config) {
             Ok(c) => c.names().map(str::to_owned).collect(),
