@@ -55,22 +55,43 @@ fn job(id: &str, service: Service, text: &str) -> Job {
     }
 }
 
-/// A stand-in sendsms answering `status` to every request and keeping the queries.
+/// A stand-in sendsms answering `status` to every request and keeping the queries; with
+/// `journal` set, also what that file held when each request came.
 struct FakeSendsms {
     url: String,
     queries: Arc<Mutex<Vec<String>>>,
     status: Arc<AtomicU16>,
+    journal: Arc<Mutex<Option<PathBuf>>>,
+    seen: Arc<Mutex<Vec<String>>>,
 }
 
 async fn fake_sendsms() -> FakeSendsms {
     let queries = Arc::new(Mutex::new(Vec::new()));
     let status = Arc::new(AtomicU16::new(202));
-    let (q, st) = (Arc::clone(&queries), Arc::clone(&status));
+    let journal: Arc<Mutex<Option<PathBuf>>> = Arc::new(Mutex::new(None));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (q, st, j, sn) = (
+        Arc::clone(&queries),
+        Arc::clone(&status),
+        Arc::clone(&journal),
+        Arc::clone(&seen),
+    );
     let app = axum::Router::new().route(
         "/cgi-bin/sendsms",
         axum::routing::get(move |RawQuery(query): RawQuery| {
-            let (q, st) = (Arc::clone(&q), Arc::clone(&st));
+            let (q, st, j, sn) = (
+                Arc::clone(&q),
+                Arc::clone(&st),
+                Arc::clone(&j),
+                Arc::clone(&sn),
+            );
             async move {
+                let path = j.lock().unwrap().clone();
+                if let Some(p) = path {
+                    sn.lock()
+                        .unwrap()
+                        .push(std::fs::read_to_string(p).unwrap_or_default());
+                }
                 q.lock().unwrap().push(query.unwrap_or_default());
                 let code = st.load(Ordering::SeqCst);
                 (
@@ -91,7 +112,50 @@ async fn fake_sendsms() -> FakeSendsms {
         url,
         queries,
         status,
+        journal,
+        seen,
     }
+}
+
+/// Hand-overs made at the same moment are each in the journal before their sendsms call, and
+/// all of them are read back after a restart.
+#[tokio::test]
+async fn concurrent_hand_overs_are_recorded_before_sendsms() {
+    let fake = fake_sendsms().await;
+    let dir = tempdir("concurrent");
+    let g = Arc::new(KannelGateway::open(&dir, &config(&fake.url), &plan()).unwrap());
+    *fake.journal.lock().unwrap() = Some(dir.join("pending.jsonl"));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let g = Arc::clone(&g);
+        tasks.spawn(async move { g.submit(&job(&format!("C{i}-0"), Service::Sms, "x")).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    let queries = fake.queries.lock().unwrap().clone();
+    let seen = fake.seen.lock().unwrap().clone();
+    assert_eq!(queries.len(), 16);
+    for (q, journal) in queries.iter().zip(&seen) {
+        let id = q
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("dlr-url="))
+            .and_then(|u| u.split("job%3D").nth(1))
+            .and_then(|rest| rest.split("%26").next())
+            .unwrap();
+        assert!(
+            journal
+                .lines()
+                .any(|l| l.contains("\"op\":\"sent\"") && l.contains(&format!("\"{id}\""))),
+            "{id} not recorded before its sendsms: {journal}"
+        );
+    }
+    drop(g);
+    let g = KannelGateway::open(&dir, &config(&fake.url), &plan()).unwrap();
+    for i in 0..16 {
+        assert_eq!(g.store.known(&format!("C{i}-0")), Known::Accepted);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn config(sendsms_url: &str) -> KannelConfig {
