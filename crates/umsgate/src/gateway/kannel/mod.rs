@@ -12,9 +12,9 @@
 //! by a crash is sent again (at-least-once: Kannel may have it). A refusal or a transport
 //! failure forgets the record (durably). Each SMS carries `dlr-mask` and a `dlr-url` back to
 //! umsgate with the job id and the callback secret. A final delivery report (delivered,
-//! undelivered, SMSC nack) becomes `reports/<job-id>.json` (written as `.tmp`, fsynced,
-//! renamed, folder fsynced) before Kannel gets its 200, and the job leaves the journal; reports
-//! are then offered, mailed and removed like the spool interface's. A job without a final
+//! undelivered, SMSC nack) becomes the job's report in the same journal, on disk before Kannel
+//! gets its 200 (DLRs arriving together share one fsync); reports are then offered, mailed and
+//! forgotten ([`KannelGateway::report_done`]). A job without a final
 //! report within `dlr_timeout` gets a **failed** report saying Kannel accepted the SMS but
 //! never confirmed it (it may have arrived: the sender is told to check rather than being
 //! told it was sent). Received SMS are written to `received/` before Kannel gets its 200
@@ -130,7 +130,7 @@ impl KannelGateway {
         self.bound
     }
 
-    /// Where the reports wait: `reports/`.
+    /// Where report files of earlier versions wait: `reports/`.
     pub fn reports_dir(&self) -> PathBuf {
         self.store.reports()
     }
@@ -328,12 +328,32 @@ impl KannelGateway {
         }
     }
 
-    /// The reports waiting to be mailed.
+    /// The reports waiting to be mailed: those of the journal, then report files left by
+    /// earlier versions in `reports/`.
     pub async fn reports(&self) -> Vec<IncomingReport> {
+        let mut out: Vec<IncomingReport> = self
+            .store
+            .waiting_reports()
+            .into_iter()
+            .map(|r| IncomingReport {
+                key: r.job_id.clone(),
+                report: Ok(r),
+                file: None,
+            })
+            .collect();
         let dir = self.reports_dir();
-        tokio::task::spawn_blocking(move || super::spool::read_reports(&dir))
-            .await
-            .unwrap_or_default()
+        out.extend(
+            tokio::task::spawn_blocking(move || super::spool::read_reports(&dir))
+                .await
+                .unwrap_or_default(),
+        );
+        out
+    }
+
+    /// A report's mail is handed over: the journal forgets it.
+    pub async fn report_done(&self, job_id: &str) -> Result<(), GatewayError> {
+        let (store, id) = (self.store.clone(), job_id.to_owned());
+        blocking(move || store.mailed(&id)).await
     }
 }
 

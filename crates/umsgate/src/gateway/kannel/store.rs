@@ -1,28 +1,34 @@
-//! What the Kannel engine keeps of its jobs: the pending journal (`pending.jsonl`, SMS handed
-//! to Kannel and waiting for their final delivery report) and the reports (`reports/`).
+//! What the Kannel engine keeps of its jobs: one journal, `pending.jsonl`, holding the SMS
+//! handed to Kannel and waiting for their final delivery report, and the reports waiting to be
+//! mailed.
 //!
 //! Contract: [`Store::record`] returns once the job's record is on disk (the journal's group
-//! commit: hand-overs waiting at the same moment share one `fdatasync`), so a record is durable
+//! commit: writers waiting at the same moment share one `fdatasync`), so a record is durable
 //! before sendsms is called. [`Store::mark_accepted`] appends Kannel's acceptance without an
 //! fsync of its own (a process crash keeps it; a power loss may take the mark back to "sent,
 //! unanswered", and that job is then sent again). [`Store::drop_pending`] (refused, or no
-//! answer) and [`Store::finish`] (the report written, fsynced, renamed and its folder fsynced
-//! first) forget a job durably, so that after a restart no overdue sweep reports a job twice.
+//! answer) forgets a job durably. [`Store::finish`] turns a pending job into its report, on
+//! disk when it returns (the DLR is answered only then); the report is offered by
+//! [`Store::waiting_reports`] until [`Store::mailed`] forgets it (also durably, so that a
+//! report is mailed once, or twice only when umsgate stops between the mail and that line).
 //! [`Store::known`] says whether a job id is unknown, sent, accepted or finished; a job is
 //! finished once, under one lock. After a restart the journal is read back (a last line cut
-//! by a crash was never synced, so sendsms was not called for it) and written anew holding only
-//! the pending jobs; a job whose report is already in `reports/` is not pending. Pending records
-//! of earlier versions (`pending/<job-id>.json`, one file each) are taken into the journal once
-//! and their folder removed. When the journal is poisoned (an fsync failed) it is written anew
-//! from the pending jobs in memory, which are the complete state, before the next record.
+//! by a crash was never synced, so nothing was acted on for it) and written anew holding only
+//! the pending jobs and the waiting reports. Pending records of earlier versions
+//! (`pending/<job-id>.json`, one file each) are taken into the journal once and their folder
+//! removed; their report files (`reports/`) are still offered and removed by the caller. When the
+//! journal is poisoned (an fsync failed) it is written anew from memory, which holds the
+//! complete state, before the next line.
 //!
-//! Implementation summary: the pending jobs live in a map behind one mutex; lines are appended
-//! under it (so that a compaction, which writes the journal anew from the map, never drops a
-//! line appended after its snapshot) and synced outside it. Compaction happens at open and, in
-//! the overdue sweep, once more lines are dead than [`COMPACT_AT`] and than jobs are pending.
+//! Implementation summary: pending jobs and waiting reports live in two maps behind one mutex;
+//! lines are appended under it (so that a compaction, which writes the journal anew from the
+//! maps, never drops a line appended after its snapshot) and synced outside it. Compaction
+//! happens at open and, in the overdue sweep, once more lines are dead than [`COMPACT_AT`] and
+//! than are live.
 //!
-//! Why a journal: with one fsynced file per SMS (file, rename, folder fsync) each hand-over
-//! waited for its own fsync cycle; see `bench/README.md` for the measurements.
+//! Why a journal: with one fsynced file per SMS and per report (file, rename, folder fsync)
+//! each hand-over and each DLR waited for its own fsync cycles; see `bench/README.md` for the
+//! measurements.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,7 +39,6 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{DeliveryReport, OpenError};
 use crate::spool::journal::{self, Journal};
-use crate::spool::{sync_dir, write_synced};
 
 /// A job handed to Kannel and not finished.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,18 +72,74 @@ enum Line {
     Sent(PendingRecord),
     /// Kannel answered 2xx at `since`.
     Accepted { job_id: String, since: u64 },
-    /// Finished or dropped: no longer pending.
+    /// Dropped (refused, or not answered): no longer pending.
     Gone { job_id: String },
+    /// Finished: its report waits to be mailed.
+    Done(DeliveryReport),
+    /// The report was mailed.
+    Mailed { job_id: String },
 }
 
 /// Dead lines after which the sweep writes the journal anew (when also more than pending).
 pub(super) const COMPACT_AT: usize = 4096;
 
-/// The pending jobs and how many journal lines no longer describe one.
+/// The pending jobs, the reports waiting to be mailed, and how many journal lines no longer
+/// describe either.
 #[derive(Debug, Default)]
 struct State {
     pending: HashMap<String, PendingRecord>,
+    reports: HashMap<String, DeliveryReport>,
     dead: usize,
+}
+
+impl State {
+    /// Applies one line.
+    fn apply(&mut self, line: &Line) {
+        match line {
+            Line::Sent(r) => {
+                if self.pending.insert(r.job_id.clone(), r.clone()).is_some() {
+                    self.dead += 1;
+                }
+            }
+            Line::Accepted { job_id, since } => {
+                if let Some(r) = self.pending.get_mut(job_id) {
+                    r.accepted = true;
+                    r.since = *since;
+                }
+                self.dead += 1;
+            }
+            Line::Gone { job_id } => {
+                if self.pending.remove(job_id).is_some() {
+                    self.dead += 1;
+                }
+                self.dead += 1;
+            }
+            Line::Done(report) => {
+                if self.pending.remove(&report.job_id).is_some() {
+                    self.dead += 1;
+                }
+                self.reports.insert(report.job_id.clone(), report.clone());
+            }
+            Line::Mailed { job_id } => {
+                if self.reports.remove(job_id).is_some() {
+                    self.dead += 1;
+                }
+                self.dead += 1;
+            }
+        }
+    }
+
+    /// The journal content that holds exactly this state.
+    fn snapshot(&self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for r in self.pending.values() {
+            out.extend(encode(&Line::Sent(r.clone()))?);
+        }
+        for r in self.reports.values() {
+            out.extend(encode(&Line::Done(r.clone()))?);
+        }
+        Ok(out)
+    }
 }
 
 /// The files under `gateway/kannel/`; see the module contract. Clones share everything.
@@ -91,32 +152,10 @@ pub(super) struct Store {
     finishing: Arc<Mutex<()>>,
 }
 
-/// Writes `dir/name` whole or not at all (`.name.tmp`, rename), fsyncing the file before and
-/// the folder after the rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    write_synced(&tmp, bytes)?;
-    std::fs::rename(&tmp, dir.join(name))?;
-    sync_dir(dir)
-}
-
 fn encode(line: &Line) -> std::io::Result<Vec<u8>> {
     let mut b = serde_json::to_vec(line).map_err(std::io::Error::other)?;
     b.push(b'\n');
     Ok(b)
-}
-
-/// The journal content that holds exactly `pending`.
-fn snapshot(pending: &HashMap<String, PendingRecord>) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    for r in pending.values() {
-        out.extend(encode(&Line::Sent(r.clone()))?);
-    }
-    Ok(out)
 }
 
 impl Store {
@@ -126,22 +165,11 @@ impl Store {
         let reports = dir.join("reports");
         std::fs::create_dir_all(&reports).map_err(|e| OpenError::io("create", &reports, e))?;
         let path = dir.join("pending.jsonl");
-        let mut pending: HashMap<String, PendingRecord> = HashMap::new();
+        let mut state = State::default();
         let lines = journal::read_lines(&path).map_err(|e| OpenError::io("read", &path, e))?;
         for l in lines {
             match serde_json::from_str::<Line>(&l) {
-                Ok(Line::Sent(r)) => {
-                    pending.insert(r.job_id.clone(), r);
-                }
-                Ok(Line::Accepted { job_id, since }) => {
-                    if let Some(r) = pending.get_mut(&job_id) {
-                        r.accepted = true;
-                        r.since = since;
-                    }
-                }
-                Ok(Line::Gone { job_id }) => {
-                    pending.remove(&job_id);
-                }
+                Ok(line) => state.apply(&line),
                 Err(e) => {
                     tracing::warn!(event = "kannel.pending_unreadable", path = %path.display(), error = %e, "a line of the pending journal is skipped");
                 }
@@ -149,11 +177,18 @@ impl Store {
         }
         let legacy = dir.join("pending");
         if legacy.is_dir() {
-            legacy_records(&legacy, &mut pending).map_err(|e| OpenError::io("read", &legacy, e))?;
+            legacy_records(&legacy, &mut state.pending)
+                .map_err(|e| OpenError::io("read", &legacy, e))?;
+            // A report file of an earlier version finished its job.
+            state
+                .pending
+                .retain(|id, _| !reports.join(format!("{id}.json")).exists());
         }
-        pending.retain(|id, _| !reports.join(format!("{id}.json")).exists());
+        state.dead = 0;
         let journal = Journal::open(&path).map_err(|e| OpenError::io("open", &path, e))?;
-        let content = snapshot(&pending).map_err(|e| OpenError::io("write", &path, e))?;
+        let content = state
+            .snapshot()
+            .map_err(|e| OpenError::io("write", &path, e))?;
         journal
             .replace(&content)
             .map_err(|e| OpenError::io("write", &path, e))?;
@@ -163,7 +198,7 @@ impl Store {
         Ok(Store {
             dir: dir.to_owned(),
             journal: Arc::new(journal),
-            state: Arc::new(Mutex::new(State { pending, dead: 0 })),
+            state: Arc::new(Mutex::new(state)),
             finishing: Arc::new(Mutex::new(())),
         })
     }
@@ -172,17 +207,24 @@ impl Store {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// `reports/`: report files of earlier versions, still to be mailed.
     pub(super) fn reports(&self) -> PathBuf {
         self.dir.join("reports")
     }
 
     pub(super) fn known(&self, job_id: &str) -> Known {
-        if let Some(r) = self.state().pending.get(job_id) {
-            return if r.accepted {
-                Known::Accepted
-            } else {
-                Known::Sending
-            };
+        {
+            let st = self.state();
+            if let Some(r) = st.pending.get(job_id) {
+                return if r.accepted {
+                    Known::Accepted
+                } else {
+                    Known::Sending
+                };
+            }
+            if st.reports.contains_key(job_id) {
+                return Known::Finished;
+            }
         }
         if self.reports().join(format!("{job_id}.json")).exists() {
             Known::Finished
@@ -191,35 +233,17 @@ impl Store {
         }
     }
 
-    /// Appends `line` and applies it to the pending map under one lock; returns the ticket.
+    /// Appends `line` and applies it to the maps under one lock; returns the ticket.
     fn append(&self, line: &Line) -> std::io::Result<u64> {
         let bytes = encode(line)?;
         let mut st = self.state();
         let ticket = self.journal.append(&bytes)?;
-        match line {
-            Line::Sent(r) => {
-                if st.pending.insert(r.job_id.clone(), r.clone()).is_some() {
-                    st.dead += 1;
-                }
-            }
-            Line::Accepted { job_id, since } => {
-                if let Some(r) = st.pending.get_mut(job_id) {
-                    r.accepted = true;
-                    r.since = *since;
-                }
-                st.dead += 1;
-            }
-            Line::Gone { job_id } => {
-                if st.pending.remove(job_id).is_some() {
-                    st.dead += 2;
-                }
-            }
-        }
+        st.apply(line);
         Ok(ticket)
     }
 
     /// Appends `line` and waits until it is on disk; a poisoned journal is first written anew
-    /// from the pending map (the complete state).
+    /// from memory (the complete state).
     fn append_durably(&self, line: &Line) -> std::io::Result<()> {
         let once = |s: &Store| s.append(line).and_then(|t| s.journal.sync_to(t));
         match once(self) {
@@ -265,22 +289,42 @@ impl Store {
         })
     }
 
-    /// Writes the job's report and forgets it; `false` when the job was not pending (unknown,
-    /// or finished before).
+    /// Turns a pending job into its report, on disk when this returns; `false` when the job
+    /// was not pending (unknown, or finished before).
     pub(super) fn finish(&self, report: &DeliveryReport) -> std::io::Result<bool> {
         let _one = self
             .finishing
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if !self.state().pending.contains_key(&report.job_id) {
+        let before = self.state().pending.get(&report.job_id).cloned();
+        let Some(before) = before else {
             return Ok(false);
+        };
+        let done = self.append_durably(&Line::Done(report.clone()));
+        if done.is_err() {
+            // Not durable: the job stays pending (the DLR is answered 500 and comes again).
+            let mut st = self.state();
+            st.reports.remove(&report.job_id);
+            st.pending.insert(report.job_id.clone(), before);
         }
-        let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-        write_atomic(&self.reports(), &format!("{}.json", report.job_id), &json)?;
-        self.append_durably(&Line::Gone {
-            job_id: report.job_id.clone(),
-        })?;
-        Ok(true)
+        done.map(|()| true)
+    }
+
+    /// The reports waiting to be mailed, oldest job id first.
+    pub(super) fn waiting_reports(&self) -> Vec<DeliveryReport> {
+        let mut out: Vec<DeliveryReport> = self.state().reports.values().cloned().collect();
+        out.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+        out
+    }
+
+    /// Forgets a report once its mail is handed over.
+    pub(super) fn mailed(&self, job_id: &str) -> std::io::Result<()> {
+        if !self.state().reports.contains_key(job_id) {
+            return Ok(());
+        }
+        self.append_durably(&Line::Mailed {
+            job_id: job_id.to_owned(),
+        })
     }
 
     /// Pending jobs older than `timeout` at `now` (unix seconds).
@@ -297,14 +341,14 @@ impl Store {
     pub(super) fn compact_if_due(&self) -> std::io::Result<()> {
         let due = {
             let st = self.state();
-            st.dead > COMPACT_AT && st.dead > st.pending.len()
+            st.dead > COMPACT_AT && st.dead > st.pending.len() + st.reports.len()
         };
         if due { self.compact() } else { Ok(()) }
     }
 
     fn compact(&self) -> std::io::Result<()> {
         let mut st = self.state();
-        self.journal.replace(&snapshot(&st.pending)?)?;
+        self.journal.replace(&st.snapshot()?)?;
         st.dead = 0;
         Ok(())
     }
