@@ -15,8 +15,10 @@
 # when the SMS centre has every SMS of the one before. umsgate's report mails are switched
 # off (report.delete=1) and go to an smtp-sink anyway.
 #
-#   bench/engines/kannel.sh          N=2000 C=8 (the SMTP sessions and curl's transfers;
-#                                    umsgate hands over up to 32 SMS at once to Kannel)
+#   bench/engines/kannel.sh          N=2000 C=8 ROUNDS=1 (C: the SMTP sessions and curl's
+#                                    transfers; umsgate hands over up to 32 SMS at once to
+#                                    Kannel; ROUNDS: plain and umsgate take turns that often,
+#                                    each round's ratio and the median are printed)
 #
 # Needs root (smtp-sink), kannel, postfix (smtp-source, smtp-sink), curl, python3, a release
 # build of umsgate (UMSGATE_BIN, see bench/README.md).
@@ -64,6 +66,11 @@ SENDSMS="http://127.0.0.1:$P_SENDSMS/cgi-bin/sendsms"
 TEXT="Bench SMS: please call back about the offer of today, thank you."
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# kcpu: CPU seconds bearerbox and smsbox have used so far (what each phase costs Kannel).
+kcpu() {
+  cat "/proc/$(cat "$WORK/kannel/bearerbox.pid")/stat" "/proc/$(cat "$WORK/kannel/smsbox.pid")/stat" |
+    awk '{ t += $14 + $15 } END { printf "%.2f", t / 100 }'
+}
 
 # --- plain client ----------------------------------------------------------------------------
 note "plain: $N sendsms calls, $C at once"
@@ -79,14 +86,18 @@ with open(cfg, "w") as f:
              f"&coding=0&charset=UTF-8&dlr-mask=31&dlr-url={d}&text={text}")
         f.write(f'url = "{url}?{q}"\noutput = "/dev/null"\n')
 PY
-L0=$(loadavg)
-T0=$(now)
-curl -s --parallel --parallel-max "$C" -w '%{http_code}\n' -K "$CFG" > "$WORK/codes.txt"
-T1=$(now)
-OK=$(grep -c '^202$' "$WORK/codes.txt" || true)
-[ "$OK" = "$N" ] || die "plain: $OK of $N accepted ($(sort "$WORK/codes.txt" | uniq -c | tr '\n' ' '))"
-PLAIN=$(rate "$N" "$T0" "$T1")
-wait_count "$N" 300 lines "$MT" >/dev/null || die "the SMS centre did not get the plain client's $N SMS"
+# run_plain: N sendsms calls, C at once; sets PLAIN.
+run_plain() {
+  local t0 t1 ok mt0
+  mt0=$(lines "$MT")
+  t0=$(now)
+  curl -s --parallel --parallel-max "$C" -w '%{http_code}\n' -K "$CFG" > "$WORK/codes.txt"
+  t1=$(now)
+  ok=$(grep -c '^202$' "$WORK/codes.txt" || true)
+  [ "$ok" = "$N" ] || die "plain: $ok of $N accepted ($(sort "$WORK/codes.txt" | uniq -c | tr '\n' ' '))"
+  PLAIN=$(rate "$N" "$t0" "$t1")
+  wait_count $((mt0 + N)) 300 lines "$MT" >/dev/null || die "the SMS centre did not get the plain client's $N SMS"
+}
 
 # --- umsgate -----------------------------------------------------------------------------------
 # run_umsgate NAME GATEWAY-TOML: N mails through umsgate; sets RATE, CPU, ACCEPT_S.
@@ -146,16 +157,16 @@ CONF
   RATE=$(rate "$N" "$t0" "$t2")
   ACCEPT_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
   CPU=$(awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$UMS_PID/stat")
+  UMS_CPU_R=$CPU
   stop_pid "$UMS_PID"
 }
 
 BODY=$WORK/body.txt
 printf 'From: bench@example.com\nTo: +4930123456@sms.example.com\nSubject: bench\n\n%s\n' "$TEXT" > "$BODY"
 
-note "umsgate: $N mails over $C SMTP sessions"
-MT0=$(lines "$MT")
-L1=$(loadavg)
-run_umsgate kannel "[instance.gateway]
+# Plain client and umsgate take turns, ROUNDS times, so that both meet the same moments of a
+# shared machine; each round gives a ratio, the median is the figure.
+KANNEL_GW="[instance.gateway]
 kind = \"kannel\"
 
 [instance.gateway.kannel]
@@ -164,8 +175,26 @@ user = \"umsgate\"
 password = \"sms-secret\"
 listen = \"127.0.0.1:$P_CB\"
 callback_secret = \"$SECRET\""
-UMS=$RATE UMS_CPU=$CPU UMS_ACCEPT=$ACCEPT_S
-wait_count $((MT0 + N)) 300 lines "$MT" >/dev/null || die "the SMS centre did not get umsgate's $N SMS"
+ROUNDS=${ROUNDS:-1}
+RESULTS=$WORK/rounds.txt
+: > "$RESULTS"
+for r in $(seq 1 "$ROUNDS"); do
+  note "round $r: plain, $N sendsms calls, $C at once"
+  L0=$(loadavg)
+  K0=$(kcpu)
+  run_plain
+  K1=$(kcpu)
+  note "round $r: umsgate, $N mails over $C SMTP sessions"
+  MT0=$(lines "$MT")
+  L1=$(loadavg)
+  run_umsgate "kannel$r" "$KANNEL_GW"
+  wait_count $((MT0 + N)) 300 lines "$MT" >/dev/null || die "the SMS centre did not get umsgate's $N SMS"
+  K2=$(kcpu)
+  KP=$(awk -v a="$K0" -v b="$K1" 'BEGIN { printf "%.1f", b - a }')
+  KU=$(awk -v a="$K1" -v b="$K2" 'BEGIN { printf "%.1f", b - a }')
+  echo "$r $PLAIN $RATE $(ratio "$RATE" "$PLAIN") $UMS_CPU_R $KP/$KU $ACCEPT_S | $L0 | $L1" >> "$RESULTS"
+done
+UMS_ACCEPT=$ACCEPT_S UMS_CPU=$CPU
 
 # The same mails with the simulated engine: what umsgate's worker does without Kannel.
 note "umsgate with the simulated engine: $N mails"
@@ -175,10 +204,14 @@ kind = \"sim\"
 delay = \"0s\""
 SIM=$RATE
 
-printf '\n%-40s %10s %s\n' "Kannel sendsms, N=$N, C=$C" "SMS/s" "load (1 5 15 min) at start"
-printf '%-40s %10s %s\n' "plain client (curl --parallel)" "$PLAIN" "$L0"
-printf '%-40s %10s %s\n' "umsgate (SMTP in -> Kannel 202)" "$UMS" "$L1"
-printf '%-40s %10s\n' "ratio umsgate / plain" "$(ratio "$UMS" "$PLAIN")"
+printf '\nKannel sendsms, N=%s, C=%s, %s round(s): SMS/s\n' "$N" "$C" "$ROUNDS"
+printf '%-6s %10s %10s %7s %8s %12s   %s\n' round plain umsgate ratio "CPU s" "Kannel CPU s" "load (1 5 15 min) at plain | at umsgate"
+while read -r r p u q cpu k _ rest; do
+  printf '%-6s %10s %10s %7s %8s %12s   %s\n' "$r" "$p" "$u" "$q" "$cpu" "$k" "$rest"
+done < "$RESULTS"
+printf 'median ratio umsgate / plain: %s (spread %s)\n' \
+  "$(awk '{ print $4 }' "$RESULTS" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')" \
+  "$(awk '{ print $4 }' "$RESULTS" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')"
 printf '%-40s %10s %s\n' "umsgate, simulated engine (no Kannel)" "$SIM" "$L2"
-printf 'umsgate with Kannel: mails accepted in %s s, CPU %s s for %s SMS; SMS centre got %s lines\n' \
+printf 'umsgate with Kannel (last round): mails accepted in %s s, CPU %s s for %s SMS; SMS centre got %s lines\n' \
   "$UMS_ACCEPT" "$UMS_CPU" "$N" "$(lines "$MT")"

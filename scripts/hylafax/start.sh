@@ -92,6 +92,11 @@ cat > "$S/etc/FaxNotify" <<EOS
 echo "\$(date +%s) why=\$WHY jobid=\$jobid jobtag=\$jobtag number=\$number status=\"\$faxstatus\" npages=\$npages/\$totpages" >> $STATE/notify.log
 EOS
 cd "$S"
+# The descriptor limit a Debian site's faxq and hfaxd get: faxq.service and hfaxd.service set no
+# LimitNOFILE, so systemd's DefaultLimitNOFILE (soft 1024) applies. faxq closes every possible
+# descriptor in the child it forks per job, so a shell's higher limit (20000 here) would make
+# each job cost several thousand close() calls no site pays. HYLAFAX_NOFILE overrides it.
+ulimit -S -n "${HYLAFAX_NOFILE:-1024}"
 setsid /usr/sbin/faxq -D -q "$S" > "$STATE/faxq.out" 2>&1 < /dev/null &
 echo $! > "$STATE/faxq.pid"
 for _ in $(seq 1 100); do [ -p "$S/FIFO" ] && break; sleep 0.1; done

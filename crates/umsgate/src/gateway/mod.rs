@@ -245,6 +245,7 @@ impl Gateway {
         match (self, &r.file, &r.report) {
             (Gateway::Sim(g), _, Ok(report)) => g.report_done(&report.job_id).await,
             (Gateway::Hylafax(g), _, Ok(report)) => g.report_done(&report.job_id).await,
+            (Gateway::Kannel(g), None, Ok(report)) => g.report_done(&report.job_id).await,
             (_, Some(path), _) => match std::fs::remove_file(path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     Err(GatewayError::io("report", &e))

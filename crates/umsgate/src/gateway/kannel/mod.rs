@@ -4,16 +4,17 @@
 //!
 //! Contract: [`KannelGateway::submit`] takes SMS jobs only; a fax or voice job is refused
 //! permanently with a reason naming the engine. Before sendsms is called, the job is recorded
-//! in `<state>/<inst>/gateway/kannel/pending/<job-id>.json` (fsynced); Kannel's acceptance
-//! (2xx) marks the record accepted (renamed into place, not fsynced: a process crash keeps it,
-//! a power loss at worst causes the SMS to be sent again) and makes `submit` return `Ok`. A job recorded as accepted,
-//! or already finished, is not sent again (idempotent per job id); a job whose record was left
-//! unaccepted by a crash is sent again (at-least-once: Kannel may have it). A refusal or a
-//! transport failure removes the record. Each SMS carries `dlr-mask` and a `dlr-url` back to
+//! in the pending journal `<state>/<inst>/gateway/kannel/pending.jsonl` and on disk (hand-overs
+//! waiting at the same moment share one fsync: [`store`]); Kannel's acceptance (2xx) is appended
+//! as a mark without an fsync (a process crash keeps it, a power loss at worst causes the SMS to
+//! be sent again) and makes `submit` return `Ok`. A job recorded as accepted, or already
+//! finished, is not sent again (idempotent per job id); a job whose record was left unaccepted
+//! by a crash is sent again (at-least-once: Kannel may have it). A refusal or a transport
+//! failure forgets the record (durably). Each SMS carries `dlr-mask` and a `dlr-url` back to
 //! umsgate with the job id and the callback secret. A final delivery report (delivered,
-//! undelivered, SMSC nack) becomes `reports/<job-id>.json` (written as `.tmp`, fsynced,
-//! renamed, folder fsynced) before Kannel gets its 200, and the pending record goes; reports
-//! are then offered, mailed and removed like the spool interface's. A job without a final
+//! undelivered, SMSC nack) becomes the job's report in the same journal, on disk before Kannel
+//! gets its 200 (DLRs arriving together share one fsync); reports are then offered, mailed and
+//! forgotten ([`KannelGateway::report_done`]). A job without a final
 //! report within `dlr_timeout` gets a **failed** report saying Kannel accepted the SMS but
 //! never confirmed it (it may have arrived: the sender is told to check rather than being
 //! told it was sent). Received SMS are written to `received/` before Kannel gets its 200
@@ -21,193 +22,29 @@
 //!
 //! Implementation summary: one reqwest client (time-outs from the config), the callback
 //! listener bound when the gateway opens (so a taken port stops the instance at start), and a
-//! sweep for overdue jobs every `min(dlr_timeout / 4, 60s)`. Finishing a job (from a DLR or
-//! the sweep) holds one lock, so a job gets one report.
+//! sweep for overdue jobs every `min(dlr_timeout / 4, 60s)`, which also compacts the pending
+//! journal. Finishing a job (from a DLR or the sweep) holds one lock, so a job gets one report.
 
 pub mod callback;
 mod listener;
 pub mod sendsms;
 pub mod sms;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use umsgate_domain::{Service, SitePlan};
 
 pub use callback::{CallbackError, DlrType};
 pub use sms::{Coding, Encoded};
+pub use store::PendingRecord;
+use store::{Known, Store};
 
 use super::{DeliveryReport, DeliveryStatus, GatewayError, IncomingReport, Job, OpenError};
 use crate::clock;
 use crate::config::KannelConfig;
-use crate::spool::{sync_dir, write_synced};
-
-/// A job handed to Kannel and not finished: `pending/<job-id>.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingRecord {
-    pub job_id: String,
-    /// `+4930123456`.
-    pub to: String,
-    /// `gsm7` or `ucs2`.
-    pub coding: String,
-    pub parts: usize,
-    /// Unix seconds: when it was sent (and, once accepted, when Kannel accepted it).
-    pub since: u64,
-    /// Kannel answered 2xx.
-    pub accepted: bool,
-}
-
-/// What umsgate knows of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Known {
-    Unknown,
-    Sending,
-    Accepted,
-    Finished,
-}
-
-/// The files under `gateway/kannel/`; the lock makes "finish a job" one step.
-#[derive(Debug, Clone)]
-struct Store {
-    dir: PathBuf,
-    finishing: Arc<Mutex<()>>,
-}
-
-/// Writes `dir/name` whole or not at all (`.name.tmp`, rename); `durable` also fsyncs the
-/// file before and the folder after the rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    if durable {
-        write_synced(&tmp, bytes)?;
-    } else {
-        std::fs::write(&tmp, bytes)?;
-    }
-    std::fs::rename(&tmp, dir.join(name))?;
-    if durable { sync_dir(dir) } else { Ok(()) }
-}
-
-impl Store {
-    fn open(dir: &Path) -> Result<Store, OpenError> {
-        for d in ["pending", "reports"] {
-            std::fs::create_dir_all(dir.join(d))
-                .map_err(|e| OpenError::io("create", dir.join(d), e))?;
-        }
-        Ok(Store {
-            dir: dir.to_owned(),
-            finishing: Arc::new(Mutex::new(())),
-        })
-    }
-
-    fn pending(&self) -> PathBuf {
-        self.dir.join("pending")
-    }
-
-    fn reports(&self) -> PathBuf {
-        self.dir.join("reports")
-    }
-
-    fn known(&self, job_id: &str) -> std::io::Result<Known> {
-        if self.reports().join(format!("{job_id}.json")).exists() {
-            return Ok(Known::Finished);
-        }
-        match std::fs::read(self.pending().join(format!("{job_id}.json"))) {
-            Ok(b) => Ok(match serde_json::from_slice::<PendingRecord>(&b) {
-                Ok(r) if r.accepted => Known::Accepted,
-                _ => Known::Sending,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Known::Unknown),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Writes a job's pending record; `durable` = fsynced with its folder.
-    fn write_pending(&self, r: &PendingRecord, durable: bool) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(r).map_err(std::io::Error::other)?;
-        write_atomic(
-            &self.pending(),
-            &format!("{}.json", r.job_id),
-            &json,
-            durable,
-        )
-    }
-
-    fn remove_pending(&self, job_id: &str) -> std::io::Result<()> {
-        match std::fs::remove_file(self.pending().join(format!("{job_id}.json"))) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => sync_dir(&self.pending()),
-        }
-    }
-
-    /// Writes the job's report and forgets its pending record; `false` when the job was not
-    /// pending (unknown, or finished before).
-    fn finish(&self, report: &DeliveryReport) -> std::io::Result<bool> {
-        let _one = self
-            .finishing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let pending = self.pending().join(format!("{}.json", report.job_id));
-        if !pending.exists() {
-            return Ok(false);
-        }
-        let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
-        write_atomic(
-            &self.reports(),
-            &format!("{}.json", report.job_id),
-            &json,
-            true,
-        )?;
-        std::fs::remove_file(&pending)?;
-        sync_dir(&self.pending())?;
-        Ok(true)
-    }
-
-    /// Pending records older than `timeout` at `now` (unix seconds). One that cannot be read
-    /// (cut short by a power loss) counts as handed over, named by its file, aged by its
-    /// modification time.
-    fn overdue(&self, now: u64, timeout: Duration) -> Vec<PendingRecord> {
-        let Ok(entries) = std::fs::read_dir(self.pending()) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let Some(job_id) = name
-                .to_str()
-                .filter(|n| !n.starts_with('.'))
-                .and_then(|n| n.strip_suffix(".json"))
-            else {
-                continue;
-            };
-            let r = std::fs::read(e.path())
-                .ok()
-                .and_then(|b| serde_json::from_slice::<PendingRecord>(&b).ok())
-                .unwrap_or_else(|| {
-                    tracing::warn!(event = "kannel.pending_unreadable", file = %e.path().display(), "counted as handed over");
-                    PendingRecord {
-                        job_id: job_id.to_owned(),
-                        to: String::new(),
-                        coding: String::new(),
-                        parts: 0,
-                        since: e
-                            .metadata()
-                            .and_then(|m| m.modified())
-                            .map_or(0, clock::unix_seconds),
-                        accepted: false,
-                    }
-                });
-            if now.saturating_sub(r.since) >= timeout.as_secs() {
-                out.push(r);
-            }
-        }
-        out
-    }
-}
 
 /// The report for a job Kannel never confirmed.
 fn unconfirmed(r: &PendingRecord, timeout: Duration, now: std::time::SystemTime) -> DeliveryReport {
@@ -293,7 +130,7 @@ impl KannelGateway {
         self.bound
     }
 
-    /// Where the reports wait: `reports/`.
+    /// Where report files of earlier versions wait: `reports/`.
     pub fn reports_dir(&self) -> PathBuf {
         self.store.reports()
     }
@@ -331,7 +168,7 @@ impl KannelGateway {
         let enc = Encoded::of(&text);
         let store = self.store.clone();
         let job_id = job.job_id.clone();
-        let known = blocking(move || store.known(&job_id)).await?;
+        let known = blocking(move || Ok(store.known(&job_id))).await?;
         match known {
             Known::Accepted | Known::Finished => {
                 tracing::info!(event = "kannel.duplicate", job_id = %job.job_id, "Kannel has this job already; not sent twice");
@@ -342,7 +179,7 @@ impl KannelGateway {
             }
             Known::Unknown => {}
         }
-        let mut record = PendingRecord {
+        let record = PendingRecord {
             job_id: job.job_id.clone(),
             to: job.e164.clone(),
             coding: match enc.coding {
@@ -354,7 +191,7 @@ impl KannelGateway {
             accepted: false,
         };
         let (store, r) = (self.store.clone(), record.clone());
-        blocking(move || store.write_pending(&r, true)).await?;
+        blocking(move || store.record(&r)).await?;
         let dlr_url = self.dlr_url(&job.job_id);
         let sms = sendsms::SendSms {
             to: &job.e164,
@@ -366,7 +203,7 @@ impl KannelGateway {
         let answer = self.send(&sms).await;
         if let Err(e) = &answer {
             let (store, id) = (self.store.clone(), job.job_id.clone());
-            if let Err(io) = blocking(move || store.remove_pending(&id)).await {
+            if let Err(io) = blocking(move || store.drop_pending(&id)).await {
                 tracing::error!(event = "kannel.pending_remove_failed", job_id = %job.job_id, error = %io);
             }
             if e.detail.contains("HTTP 403") {
@@ -375,13 +212,15 @@ impl KannelGateway {
             return answer;
         }
         tracing::info!(event = "kannel.accepted", job_id = %job.job_id, to = %job.e164, coding = %record.coding, parts = enc.parts);
-        record.accepted = true;
-        record.since = clock::unix_seconds(clock::now());
-        let store = self.store.clone();
+        let (store, id, since) = (
+            self.store.clone(),
+            job.job_id.clone(),
+            clock::unix_seconds(clock::now()),
+        );
         // Not fsynced: a process crash keeps it (the page cache survives); a power loss may
         // take the mark back to "sent, unanswered", and the job is then sent again if the
-        // outbound worker had not yet recorded the hand-over itself. Two fsyncs per SMS less.
-        if let Err(e) = blocking(move || store.write_pending(&record, false)).await {
+        // outbound worker had not yet recorded the hand-over itself.
+        if let Err(e) = blocking(move || store.mark_accepted(&id, since)).await {
             // The unaccepted record stays: the DLR still finds the job, the sweep still ends it.
             tracing::error!(event = "kannel.pending_write_failed", job_id = %job.job_id, error = %e.detail);
         }
@@ -478,6 +317,9 @@ impl KannelGateway {
                     }
                 }
             }
+            if let Err(e) = store.compact_if_due() {
+                tracing::error!(event = "kannel.compact_failed", error = %e);
+            }
             n
         })
         .await;
@@ -486,12 +328,32 @@ impl KannelGateway {
         }
     }
 
-    /// The reports waiting to be mailed.
+    /// The reports waiting to be mailed: those of the journal, then report files left by
+    /// earlier versions in `reports/`.
     pub async fn reports(&self) -> Vec<IncomingReport> {
+        let mut out: Vec<IncomingReport> = self
+            .store
+            .waiting_reports()
+            .into_iter()
+            .map(|r| IncomingReport {
+                key: r.job_id.clone(),
+                report: Ok(r),
+                file: None,
+            })
+            .collect();
         let dir = self.reports_dir();
-        tokio::task::spawn_blocking(move || super::spool::read_reports(&dir))
-            .await
-            .unwrap_or_default()
+        out.extend(
+            tokio::task::spawn_blocking(move || super::spool::read_reports(&dir))
+                .await
+                .unwrap_or_default(),
+        );
+        out
+    }
+
+    /// A report's mail is handed over: the journal forgets it.
+    pub async fn report_done(&self, job_id: &str) -> Result<(), GatewayError> {
+        let (store, id) = (self.store.clone(), job_id.to_owned());
+        blocking(move || store.mailed(&id)).await
     }
 }
 

@@ -55,22 +55,43 @@ fn job(id: &str, service: Service, text: &str) -> Job {
     }
 }
 
-/// A stand-in sendsms answering `status` to every request and keeping the queries.
+/// A stand-in sendsms answering `status` to every request and keeping the queries; with
+/// `journal` set, also what that file held when each request came.
 struct FakeSendsms {
     url: String,
     queries: Arc<Mutex<Vec<String>>>,
     status: Arc<AtomicU16>,
+    journal: Arc<Mutex<Option<PathBuf>>>,
+    seen: Arc<Mutex<Vec<String>>>,
 }
 
 async fn fake_sendsms() -> FakeSendsms {
     let queries = Arc::new(Mutex::new(Vec::new()));
     let status = Arc::new(AtomicU16::new(202));
-    let (q, st) = (Arc::clone(&queries), Arc::clone(&status));
+    let journal: Arc<Mutex<Option<PathBuf>>> = Arc::new(Mutex::new(None));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (q, st, j, sn) = (
+        Arc::clone(&queries),
+        Arc::clone(&status),
+        Arc::clone(&journal),
+        Arc::clone(&seen),
+    );
     let app = axum::Router::new().route(
         "/cgi-bin/sendsms",
         axum::routing::get(move |RawQuery(query): RawQuery| {
-            let (q, st) = (Arc::clone(&q), Arc::clone(&st));
+            let (q, st, j, sn) = (
+                Arc::clone(&q),
+                Arc::clone(&st),
+                Arc::clone(&j),
+                Arc::clone(&sn),
+            );
             async move {
+                let path = j.lock().unwrap().clone();
+                if let Some(p) = path {
+                    sn.lock()
+                        .unwrap()
+                        .push(std::fs::read_to_string(p).unwrap_or_default());
+                }
                 q.lock().unwrap().push(query.unwrap_or_default());
                 let code = st.load(Ordering::SeqCst);
                 (
@@ -91,7 +112,50 @@ async fn fake_sendsms() -> FakeSendsms {
         url,
         queries,
         status,
+        journal,
+        seen,
     }
+}
+
+/// Hand-overs made at the same moment are each in the journal before their sendsms call, and
+/// all of them are read back after a restart.
+#[tokio::test]
+async fn concurrent_hand_overs_are_recorded_before_sendsms() {
+    let fake = fake_sendsms().await;
+    let dir = tempdir("concurrent");
+    let g = Arc::new(KannelGateway::open(&dir, &config(&fake.url), &plan()).unwrap());
+    *fake.journal.lock().unwrap() = Some(dir.join("pending.jsonl"));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let g = Arc::clone(&g);
+        tasks.spawn(async move { g.submit(&job(&format!("C{i}-0"), Service::Sms, "x")).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().unwrap();
+    }
+    let queries = fake.queries.lock().unwrap().clone();
+    let seen = fake.seen.lock().unwrap().clone();
+    assert_eq!(queries.len(), 16);
+    for (q, journal) in queries.iter().zip(&seen) {
+        let id = q
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("dlr-url="))
+            .and_then(|u| u.split("job%3D").nth(1))
+            .and_then(|rest| rest.split("%26").next())
+            .unwrap();
+        assert!(
+            journal
+                .lines()
+                .any(|l| l.contains("\"op\":\"sent\"") && l.contains(&format!("\"{id}\""))),
+            "{id} not recorded before its sendsms: {journal}"
+        );
+    }
+    drop(g);
+    let g = KannelGateway::open(&dir, &config(&fake.url), &plan()).unwrap();
+    for i in 0..16 {
+        assert_eq!(g.store.known(&format!("C{i}-0")), Known::Accepted);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn config(sendsms_url: &str) -> KannelConfig {
@@ -129,10 +193,18 @@ async fn an_sms_is_sent_once_and_other_services_are_refused() {
         q.contains("dlr-url=http%3A%2F%2Fumsgate.test%3A10080%2Fdlr%3Fkey%3Dcb-key%26job%3DQ1-0%26type%3D%25d"),
         "{q}"
     );
-    let rec: PendingRecord =
-        serde_json::from_slice(&std::fs::read(dir.join("pending/Q1-0.json")).unwrap()).unwrap();
-    assert!(rec.accepted);
-    assert_eq!((rec.coding.as_str(), rec.parts), ("ucs2", 1));
+    assert_eq!(g.store.known("Q1-0"), Known::Accepted);
+    let rec = g.store.overdue(u64::MAX, Duration::ZERO);
+    assert_eq!(rec.len(), 1, "{rec:?}");
+    assert_eq!((rec[0].coding.as_str(), rec[0].parts), ("ucs2", 1));
+    // What a restart reads back.
+    drop(g);
+    let g = KannelGateway::open(&dir, &config(&fake.url), &plan()).unwrap();
+    assert_eq!(g.store.known("Q1-0"), Known::Accepted);
+    g.submit(&job("Q1-0", Service::Sms, "Grüße – 5 €"))
+        .await
+        .unwrap();
+    assert_eq!(fake.queries.lock().unwrap().len(), 1, "not sent twice");
 
     let e = g.submit(&job("Q2-0", Service::Fax, "")).await.unwrap_err();
     assert!(!e.temporary && e.detail.contains("SMS only"), "{e}");
@@ -145,7 +217,7 @@ async fn an_sms_is_sent_once_and_other_services_are_refused() {
     fake.status.store(400, Ordering::SeqCst);
     let e = g.submit(&job("Q4-0", Service::Sms, "x")).await.unwrap_err();
     assert!(!e.temporary && e.detail.contains("Missing receiver"), "{e}");
-    assert!(!dir.join("pending/Q4-0.json").exists());
+    assert_eq!(g.store.known("Q4-0"), Known::Unknown);
     fake.status.store(503, Ordering::SeqCst);
     assert!(
         g.submit(&job("Q5-0", Service::Sms, "x"))
@@ -170,7 +242,7 @@ async fn a_refused_connection_is_temporary_and_says_no_password() {
     let e = g.submit(&job("Q1-0", Service::Sms, "x")).await.unwrap_err();
     assert!(e.temporary, "{e}");
     assert!(!e.detail.contains("sms-secret"), "{e}");
-    assert!(!dir.join("pending/Q1-0.json").exists());
+    assert_eq!(g.store.known("Q1-0"), Known::Unknown);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -212,22 +284,16 @@ impl Running {
     }
 
     fn pending(&self, id: &str) {
-        let store = Store {
-            dir: self.dir.join("kannel"),
-            finishing: Arc::new(Mutex::new(())),
-        };
-        store
-            .write_pending(
-                &PendingRecord {
-                    job_id: id.into(),
-                    to: "+4930123456".into(),
-                    coding: "gsm7".into(),
-                    parts: 1,
-                    since: clock::unix_seconds(clock::now()),
-                    accepted: true,
-                },
-                true,
-            )
+        self.gateway
+            .store
+            .record(&PendingRecord {
+                job_id: id.into(),
+                to: "+4930123456".into(),
+                coding: "gsm7".into(),
+                parts: 1,
+                since: clock::unix_seconds(clock::now()),
+                accepted: true,
+            })
             .unwrap();
     }
 
@@ -348,7 +414,8 @@ async fn a_final_dlr_becomes_the_jobs_report_once() {
         reports[1].reason.as_deref(),
         Some("refused by the SMS centre (NACK/0x0b/Invalid Destination)")
     );
-    assert!(!r.dir.join("kannel/pending/Q1-0.json").exists());
+    assert_eq!(r.gateway.store.known("Q1-0"), Known::Finished);
+    assert_eq!(r.gateway.store.known("NOPE-0"), Known::Unknown);
     r.stop().await;
 }
 
@@ -387,17 +454,14 @@ fn overdue_jobs_are_reported_unconfirmed() {
     let day = Duration::from_secs(86_400);
     for (id, since) in [("OLD-0", 1_000), ("NEW-0", 1_000 + 86_000)] {
         store
-            .write_pending(
-                &PendingRecord {
-                    job_id: id.into(),
-                    to: "+4930123456".into(),
-                    coding: "gsm7".into(),
-                    parts: 1,
-                    since,
-                    accepted: true,
-                },
-                true,
-            )
+            .record(&PendingRecord {
+                job_id: id.into(),
+                to: "+4930123456".into(),
+                coding: "gsm7".into(),
+                parts: 1,
+                since,
+                accepted: true,
+            })
             .unwrap();
     }
     let now = 1_000 + 86_400;
@@ -416,19 +480,132 @@ fn overdue_jobs_are_reported_unconfirmed() {
     );
     assert!(store.finish(&report).unwrap());
     assert!(!store.finish(&report).unwrap(), "a job is finished once");
-    assert_eq!(store.known("OLD-0").unwrap(), Known::Finished);
-    assert_eq!(store.known("NEW-0").unwrap(), Known::Accepted);
-    // A record cut short counts as handed over and is ended by its file's age.
-    std::fs::write(dir.join("pending/CUT-0.json"), b"{\"job_id\":").unwrap();
-    assert_eq!(store.known("CUT-0").unwrap(), Known::Sending);
-    let later = clock::unix_seconds(clock::now()) + 2 * 86_400;
+    assert_eq!(store.known("OLD-0"), Known::Finished);
+    assert_eq!(store.known("NEW-0"), Known::Accepted);
+    // After a restart the report still waits; once mailed it is forgotten, also after the
+    // next restart, and the other job is still pending.
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.known("OLD-0"), Known::Finished);
+    let waiting = store.waiting_reports();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].reason, report.reason);
+    store.mailed("OLD-0").unwrap();
+    assert!(store.waiting_reports().is_empty());
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.known("OLD-0"), Known::Unknown);
+    assert!(store.waiting_reports().is_empty());
+    let ids: Vec<String> = store
+        .overdue(u64::MAX, day)
+        .into_iter()
+        .map(|r| r.job_id)
+        .collect();
+    assert_eq!(ids, ["NEW-0"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A record cut short by a crash was never synced, so sendsms was not called for it: it is
+/// skipped, and the line after it stays whole. The accepted mark is read back; the records of
+/// earlier versions (one file per job, one of them cut short) are taken over once.
+#[test]
+fn the_pending_journal_survives_a_crash_and_takes_over_old_records() {
+    let dir = tempdir("journal");
+    let rec = |id: &str, accepted| PendingRecord {
+        job_id: id.into(),
+        to: "+4930123456".into(),
+        coding: "gsm7".into(),
+        parts: 1,
+        since: 5,
+        accepted,
+    };
+    let store = Store::open(&dir).unwrap();
+    store.record(&rec("A-0", false)).unwrap();
+    store.mark_accepted("A-0", 7).unwrap();
+    store.record(&rec("B-0", false)).unwrap();
+    store.drop_pending("B-0").unwrap();
+    drop(store);
+    let journal = dir.join("pending.jsonl");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"{\"op\":\"sent\",\"job_id\":\"CUT").unwrap();
+    drop(f);
+    std::fs::create_dir_all(dir.join("pending")).unwrap();
+    let old = serde_json::to_vec(&rec("OLD-0", true)).unwrap();
+    std::fs::write(dir.join("pending/OLD-0.json"), old).unwrap();
+    std::fs::write(dir.join("pending/HALF-0.json"), b"{\"job_id\":").unwrap();
+    // Finished by an earlier version just before it stopped: its report file is there.
+    let fin = serde_json::to_vec(&rec("FIN-0", true)).unwrap();
+    std::fs::write(dir.join("pending/FIN-0.json"), fin).unwrap();
+    std::fs::write(dir.join("reports/FIN-0.json"), b"{}").unwrap();
+
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.known("A-0"), Known::Accepted);
+    assert_eq!(store.known("B-0"), Known::Unknown);
+    assert_eq!(store.known("OLD-0"), Known::Accepted);
+    assert_eq!(
+        store.known("HALF-0"),
+        Known::Sending,
+        "counted as handed over"
+    );
+    assert_eq!(store.known("FIN-0"), Known::Finished);
+    assert!(!dir.join("pending").exists(), "taken over once");
+    store.record(&rec("C-0", false)).unwrap();
+    drop(store);
+    let store = Store::open(&dir).unwrap();
     let mut ids: Vec<String> = store
-        .overdue(later, day)
+        .overdue(u64::MAX, Duration::ZERO)
         .into_iter()
         .map(|r| r.job_id)
         .collect();
     ids.sort();
-    assert_eq!(ids, ["CUT-0", "NEW-0"]);
+    assert_eq!(ids, ["A-0", "C-0", "HALF-0", "OLD-0"]);
+    assert_eq!(
+        store
+            .overdue(u64::MAX, Duration::ZERO)
+            .iter()
+            .find(|r| r.job_id == "A-0")
+            .map(|r| r.since),
+        Some(7)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The journal is written anew once more lines are dead than [`store::COMPACT_AT`], and
+/// keeps exactly the pending jobs.
+#[test]
+fn the_pending_journal_is_compacted() {
+    let dir = tempdir("compact");
+    let store = Store::open(&dir).unwrap();
+    let rec = |id: String| PendingRecord {
+        job_id: id,
+        to: "+4930123456".into(),
+        coding: "gsm7".into(),
+        parts: 1,
+        since: 5,
+        accepted: false,
+    };
+    store.record(&rec("KEEP-0".into())).unwrap();
+    store.record(&rec("GONE-0".into())).unwrap();
+    store.drop_pending("GONE-0").unwrap();
+    // Marks are not synced one by one: many of them make the journal due quickly.
+    for i in 0..store::COMPACT_AT as u64 {
+        store.mark_accepted("KEEP-0", i).unwrap();
+    }
+    let journal = dir.join("pending.jsonl");
+    let before = std::fs::metadata(&journal).unwrap().len();
+    store.compact_if_due().unwrap();
+    let lines = crate::spool::journal::read_lines(&journal).unwrap();
+    assert_eq!(lines.len(), 1, "{before} bytes before");
+    assert!(lines[0].contains("KEEP-0"), "{lines:?}");
+    store.record(&rec("NEXT-0".into())).unwrap();
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.known("KEEP-0"), Known::Accepted);
+    assert_eq!(store.known("GONE-0"), Known::Unknown);
+    assert_eq!(store.known("NEXT-0"), Known::Sending);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
