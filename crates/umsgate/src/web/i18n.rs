@@ -1993,6 +1993,9 @@ pub(crate) static STRINGS: &[(&str, [&str; 7])] = &[
             "Escrito como mensaje recibido",
             "Escrito como mensagem recebida",
             "Geschreven als ontvangen bericht",
+        ],
+    ),
+    (
         "users.attribute",
         [
             "UMS-Attribut",

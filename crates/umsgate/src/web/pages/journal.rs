@@ -69,15 +69,17 @@ impl Reader {
     }
 }
 
-fn instance<'a>(web: &'a Web, id: &str) -> Option<&'a InstanceConfig> {
-    web.config
+/// Instance `id` of the configuration the process runs now.
+fn instance(web: &Web, id: &str) -> Option<InstanceConfig> {
+    web.current()
         .instances
         .iter()
         .find(|i| i.id.get_ref().as_str() == id)
+        .cloned()
 }
 
 fn journal(web: &Web, store: &Store, inst: &InstanceConfig) -> MessageJournal {
-    let dirs = InstanceDirs::new(&web.config.instance_state_dir(inst.id.get_ref()));
+    let dirs = InstanceDirs::new(&web.current().instance_state_dir(inst.id.get_ref()));
     MessageJournal::new(inst.id.get_ref().as_str(), &dirs.journal, store.clone())
 }
 
@@ -161,7 +163,7 @@ async fn list(web: &Arc<Web>, ctx: &Ctx, reader: Reader, q: &HashMap<String, Str
             nav => if matches!(reader, Reader::Admin) { "journal" } else { "messages" },
             base => reader.base(),
             admin_view => matches!(reader, Reader::Admin),
-            instances => web.config.instances.iter().map(|i| i.id.get_ref().to_string()).collect::<Vec<_>>(),
+            instances => web.current().instances.iter().map(|i| i.id.get_ref().to_string()).collect::<Vec<_>>(),
             instance => chosen.unwrap_or_default(),
             services => Service::SPELLINGS.to_vec(),
             service => service.map_or("", Service::as_str),
@@ -190,7 +192,7 @@ async fn located(
     let (Some(inst), Some(store)) = (instance(web, instance_id), web.store.as_ref()) else {
         return Err(not_found());
     };
-    let journal = journal(web, store, inst);
+    let journal = journal(web, store, &inst);
     match journal.read(id).await {
         Ok(Some((entry, eml))) if reader.may_read(&entry) => Ok((journal, entry, eml)),
         Ok(_) => Err(not_found()),
@@ -403,7 +405,7 @@ pub async fn resend(
     let Some(inst) = instance(&web, &instance_id) else {
         return web.error(&ctx, StatusCode::NOT_FOUND, "error.not_found");
     };
-    let dirs = InstanceDirs::new(&web.config.instance_state_dir(inst.id.get_ref()));
+    let dirs = InstanceDirs::new(&web.current().instance_state_dir(inst.id.get_ref()));
     let qid = QueueId::generate();
     let message_id = MessageParser::default()
         .parse_headers(&eml)

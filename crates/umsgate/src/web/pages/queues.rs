@@ -68,7 +68,7 @@ fn instance<'a>(config: &'a crate::config::Config, id: &str) -> Option<&'a Insta
 }
 
 fn dirs(web: &Web, inst: &InstanceConfig) -> InstanceDirs {
-    InstanceDirs::new(&web.config.instance_state_dir(inst.id.get_ref()))
+    InstanceDirs::new(&web.current().instance_state_dir(inst.id.get_ref()))
 }
 
 /// The messages of one instance in one queue state, oldest first: the index's own list
@@ -129,7 +129,7 @@ pub async fn counts(web: &Web, inst: &InstanceConfig) -> Vec<(Tab, usize)> {
 /// Builds the index of every queue folder, so that the first visit of a queue page does
 /// not wait for it (started with the console).
 pub async fn warm(web: Arc<Web>) {
-    for inst in &web.config.instances {
+    for inst in &web.current().instances {
         let _ = counts(&web, inst).await;
     }
 }

@@ -203,7 +203,7 @@ fn refusal(e: &UserError) -> (StatusCode, Message) {
 /// The running instances (configuration order) with their configuration.
 fn instances(web: &Web) -> Vec<(InstanceConfig, Arc<Directory>)> {
     let running: Vec<Running> = web.running.read().map(|r| r.clone()).unwrap_or_default();
-    web.config
+    web.current()
         .instances
         .iter()
         .filter_map(|inst| {
@@ -224,7 +224,7 @@ fn pick(web: &Web, id: Option<&str>) -> Result<(InstanceConfig, Arc<Directory>),
     };
     found.ok_or_else(|| UserError::NoSuchInstance {
         id: id.unwrap_or_default().to_owned(),
-        config: web.config.path.clone(),
+        config: web.current().path.clone(),
     })
 }
 
@@ -234,7 +234,7 @@ async fn lookup(web: &Web, directory: &Directory, target: &str) -> Result<Vec<Us
             target: target.chars().take(40).collect(),
         });
     }
-    let plan = web.config.site.plan()?;
+    let plan = web.current().site.plan()?;
     let mut users = admin::lookup(directory, &plan, target).await?;
     if users.is_empty() {
         return Err(UserError::NotFound {
