@@ -277,10 +277,11 @@ mod tests {
     use super::*;
 
     fn config(gateway: &str) -> (std::path::PathBuf, Config) {
-        let dir = std::env::temp_dir().join(format!(
-            "umsgate-test-message-{gateway}-{}",
-            std::process::id()
-        ));
+        // One folder per call: the tests run in parallel.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("umsgate-test-message-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let text = format!(
