@@ -665,7 +665,7 @@ async fn the_client_behind_a_trusted_proxy_is_the_forwarded_one() {
 }
 
 /// The console of [`setup`] with inst1 running on a users file that has Jane (with a name
-/// that is markup and a key umsgate does not know) and Max, and a second instance.
+/// that is markup and a key umsgate does not know) and Max (a malformed attribute).
 async fn setup_users() -> T {
     let t = setup().await;
     std::fs::write(
