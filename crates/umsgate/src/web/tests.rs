@@ -869,3 +869,67 @@ async fn an_edit_is_checked_first_and_the_users_file_gets_the_line_to_paste() {
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn with_several_instances_the_page_asks_the_one_picked_from_the_list() {
+    let dir = super::testing::temp_dir("users-two");
+    let text = format!(
+        "{CONFIG}\n[[instance]]\nid = \"inst2\"\n[instance.smtp_in]\nlisten = [\"127.0.0.2:0\"]\n\
+         [instance.mail]\ndomain = \"example.org\"\ndefault_recipient = \"postmaster@example.org\"\n\
+         report_sender = \"ums@example.org\"\n[instance.directory]\nkind = \"file\"\npath = \"second.toml\"\n"
+    );
+    let path = dir.join("umsgate.toml");
+    std::fs::write(&path, &text).unwrap();
+    let config = Config::parse(&text, &path).unwrap();
+    let web = Arc::new(
+        Web::new(Arc::new(config), Some(Arc::new(Double)))
+            .await
+            .unwrap(),
+    );
+    for (id, file, who) in [
+        ("inst1", "users.toml", "first@example.com"),
+        ("inst2", "second.toml", "second@example.org"),
+    ] {
+        std::fs::write(dir.join(file), format!("[[user]]\nmail = \"{who}\"\n")).unwrap();
+        let plan = web.config.site.plan().unwrap();
+        web.running.write().unwrap().push(super::Running {
+            id: id.into(),
+            listen: Vec::new(),
+            directory: Arc::new(crate::directory::Directory::File(
+                crate::directory::FileDirectory::open(&dir.join(file), plan).unwrap(),
+            )),
+        });
+    }
+    let t = T {
+        router: web.router(),
+        web,
+        dir,
+    };
+    let (cookie, _) = t.login("admin").await;
+    let page = body(t.get("/users", Some(&cookie)).await).await;
+    assert!(page.contains("<select name=\"instance\""), "{page}");
+    assert!(
+        page.contains("<option value=\"inst2\">inst2</option>"),
+        "{page}"
+    );
+    // each instance's own directory
+    let r = t
+        .get(
+            "/users?instance=inst2&q=second%40example.org",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = body(r).await;
+    assert!(page.contains("<option value=\"inst2\" selected>"), "{page}");
+    let r = t.get("/users?q=second%40example.org", Some(&cookie)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the first instance is asked"
+    );
+    let r = t
+        .get("/users?instance=inst2&q=first%40example.com", Some(&cookie))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
