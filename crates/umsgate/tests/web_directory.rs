@@ -769,7 +769,42 @@ async fn the_users_page_finds_a_user_by_number_and_an_edit_lands_in_slapd() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_eq!(stored_ums(&mut ldap, &dn).await, stored);
 
-    remove(&mut ldap, &[&dn]).await;
+    // A malformed attribute: refused, unless the administrator says to replace it.
+    let bad_uid = format!("wm-{n}");
+    let bad = add_user(
+        &mut ldap,
+        &bad_uid,
+        "secret-m",
+        Some("ums1;fax.rights=everything"),
+    )
+    .await;
+    let form = format!(
+        "csrf={csrf}&instance=inst1&address={bad_uid}%40example.com&set.fax.rights=national"
+    );
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &form,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert_eq!(
+        stored_ums(&mut ldap, &bad).await,
+        "ums1;fax.rights=everything"
+    );
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &format!("{form}&replace_malformed=1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        stored_ums(&mut ldap, &bad).await,
+        "ums1;fax.rights=national"
+    );
+
+    remove(&mut ldap, &[&dn, &bad]).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -868,6 +868,28 @@ async fn an_edit_is_checked_first_and_the_users_file_gets_the_line_to_paste() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // a malformed attribute is replaced only when the form says so
+    let max = format!("csrf={csrf}&instance=inst1&address=max%40example.com&set.fax.rights=local");
+    let r = t.post("/users", Some(&cookie), &max).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = body(r).await;
+    assert!(page.contains("The UMS attribute is malformed"), "{page}");
+    assert!(!page.contains("id=\"users-paste\""), "{page}");
+    let r = t
+        .post(
+            "/users",
+            Some(&cookie),
+            &format!("{max}&replace_malformed=1"),
+        )
+        .await;
+    let page = body(r).await;
+    assert!(
+        page.contains(
+            "mail = &quot;max@example.com&quot;\nums = &quot;ums1;fax.rights=local&quot;"
+        ),
+        "{page}"
+    );
+    assert_eq!(std::fs::read(&users).unwrap(), before);
 }
 
 #[tokio::test]
