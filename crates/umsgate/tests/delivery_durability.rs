@@ -13,42 +13,19 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::{DEADLINE, Daemon, Work, free_addr};
+use support::{DEADLINE, Daemon, TestConfig, Work, free_addr};
 use umsgate::gateway::received::{self, ReceivedMessage};
 use umsgate_domain::Service;
 
 const MESSAGES: usize = 300;
 
 fn config(listen: std::net::SocketAddr) -> String {
-    format!(
-        r#"[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "d"
-
-[instance.smtp_in]
-listen = ["{listen}"]
-allow_from = ["127.0.0.0/8"]
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-"#
-    )
+    TestConfig::new(listen)
+        .site()
+        .id("d")
+        .no_hostname()
+        .no_gateway()
+        .render()
 }
 
 /// The markers of every message found in a Maildir, with how often each was seen.

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
+use support::{Daemon, INSTANCE, Smtp, TestConfig, Work, describe, free_addr, nonce, peer_env};
 
 const USERS: &str = r#"
 [[user]]
@@ -34,39 +34,12 @@ struct Gate {
 
 fn config(addr: SocketAddr, extra: &str) -> String {
     let port = peer_env("HYLAFAX_PORT");
-    format!(
-        r#"# umsgate HylaFAX test
-[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "{INSTANCE}"
-
-[instance.smtp_in]
-listen = ["{addr}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-retry = ["1s"]
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-kind = "hylafax"
+    TestConfig::new(addr)
+        .title("umsgate HylaFAX test")
+        .site()
+        .mail("retry = [\"1s\"]")
+        .gateway(&format!(
+            r#"kind = "hylafax"
 
 [instance.gateway.hylafax]
 host = "127.0.0.1"
@@ -75,9 +48,9 @@ user = "umsgate"
 poll_interval = "250ms"
 max_dials = 2
 remove_received = true
-{extra}
-"#
-    )
+{extra}"#
+        ))
+        .render()
 }
 
 impl Gate {

@@ -17,7 +17,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use mail_parser::{MessageParser, MimeHeaders};
-use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
+use support::{
+    Daemon, Delivery, INSTANCE, Smtp, TestConfig, Work, describe, free_addr, nonce, peer_env,
+};
 
 // ------------------------------------------------------------------------------------------
 // A running umsgate
@@ -38,48 +40,20 @@ struct Gate {
 
 fn config_text(listen: SocketAddr, mail: &MailServer) -> String {
     let delivery = match mail {
-        MailServer::Maildir => "maildir = \"maildir/\"".to_owned(),
-        MailServer::Smtp(host, port) => {
-            format!("server = \"{host}\"\nport = {port}\ntls = {{ mode = \"none\" }}")
-        }
+        MailServer::Maildir => Delivery::Maildir,
+        MailServer::Smtp(host, port) => Delivery::Smtp(
+            host.clone(),
+            port.parse().expect("MAIL_SMTP_PORT is a port"),
+        ),
     };
-    format!(
-        r#"# umsgate inbound end-to-end test
-[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "{INSTANCE}"
-name = "umsgate inbound e2e"
-
-[instance.smtp_in]
-listen = ["{listen}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-retry = ["1s"]
-{delivery}
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-kind = "sim"
-delay = "100ms"
-"#
-    )
+    TestConfig::new(listen)
+        .title("umsgate inbound end-to-end test")
+        .site()
+        .name("umsgate inbound e2e")
+        .delivery(delivery)
+        .mail("retry = [\"1s\"]")
+        .gateway("kind = \"sim\"\ndelay = \"100ms\"")
+        .render()
 }
 
 /// Writes the configuration and `users.toml` into a new work folder.

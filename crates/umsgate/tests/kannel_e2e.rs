@@ -17,7 +17,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::{DEADLINE, Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, peer_env};
+use support::{
+    DEADLINE, Daemon, Delivery, Smtp, TestConfig, Work, describe, free_addr, nonce, peer_env,
+};
 
 /// jane's mobile number in the directory: the SMS sender.
 const JANE_MOBILE: &str = "+491701234567";
@@ -68,42 +70,17 @@ attributes = { mobile = "0170 1234567" }
 "#;
 
 fn config(listen: SocketAddr, p: &Peers, method: &str) -> String {
-    format!(
-        r#"# umsgate Kannel end-to-end test
-[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "{INSTANCE}"
-name = "umsgate kannel e2e"
-
-[instance.smtp_in]
-listen = ["{listen}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-retry = ["1s"]
-server = "{host}"
-port = {port}
-tls = {{ mode = "none" }}
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-kind = "kannel"
+    TestConfig::new(listen)
+        .title("umsgate Kannel end-to-end test")
+        .site()
+        .name("umsgate kannel e2e")
+        .delivery(Delivery::Smtp(
+            p.smtp_host.clone(),
+            p.smtp_port.parse().expect("MAIL_SMTP_PORT is a port"),
+        ))
+        .mail("retry = [\"1s\"]")
+        .gateway(&format!(
+            r#"kind = "kannel"
 
 [instance.gateway.kannel]
 sendsms_url = "{sendsms}"
@@ -114,18 +91,16 @@ listen = "127.0.0.1:{cb}"
 callback_secret = "{secret}"
 allow_from = ["127.0.0.0/8"]
 status_url = "{status}"
-status_password = "{status_password}"
-"#,
-        host = p.smtp_host,
-        port = p.smtp_port,
-        sendsms = p.sendsms,
-        user = p.user,
-        password = p.password,
-        cb = p.callback_port,
-        secret = p.secret,
-        status = p.status_url,
-        status_password = p.status_password,
-    )
+status_password = "{status_password}""#,
+            sendsms = p.sendsms,
+            user = p.user,
+            password = p.password,
+            cb = p.callback_port,
+            secret = p.secret,
+            status = p.status_url,
+            status_password = p.status_password,
+        ))
+        .render()
 }
 
 /// umsgate on the callback port (held locked while it runs) in front of Kannel and Postfix.

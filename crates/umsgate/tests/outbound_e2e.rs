@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use mail_parser::MessageParser;
 use serde_json::Value;
-use support::{Daemon, INSTANCE, Smtp, Work, free_addr, nonce};
+use support::{Daemon, INSTANCE, Smtp, TestConfig, Work, free_addr, nonce};
 
 // ------------------------------------------------------------------------------------------
 // A running umsgate
@@ -49,46 +49,15 @@ fn write_config(
     gateway: &str,
 ) {
     std::fs::write(work.dir.join("users.toml"), users).unwrap();
-    let config = format!(
-        r#"# umsgate outbound end-to-end test
-[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "{INSTANCE}"
-name = "umsgate outbound e2e"
-{instance_extra}
-
-[instance.smtp_in]
-listen = ["{addr}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-retry = ["1s"]
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.defaults]
-{defaults}
-
-[instance.gateway]
-{gateway}
-"#
-    );
+    let config = TestConfig::new(addr)
+        .title("umsgate outbound end-to-end test")
+        .site()
+        .name("umsgate outbound e2e")
+        .instance(instance_extra)
+        .mail("retry = [\"1s\"]")
+        .defaults(defaults)
+        .gateway(gateway)
+        .render();
     std::fs::write(work.config_path(), config).unwrap();
 }
 

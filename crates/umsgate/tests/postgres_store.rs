@@ -26,7 +26,7 @@ use umsgate::outbound::jobs::{JobRecord, JobRecords};
 use umsgate::store::{PendingPrint, PrintState, Reservation, Store};
 use umsgate_domain::{Language, Service, clock};
 
-use support::{Daemon, Smtp, Work, free_addr, nonce, wait_for};
+use support::{Daemon, Smtp, TestConfig, Work, free_addr, nonce, wait_for};
 
 // ------------------------------------------------------------------------------------------
 // Databases
@@ -502,45 +502,15 @@ fn node(name: &str, store: &str, gateway: &str, pool: &str) -> (Work, SocketAddr
     let work = Work::new(name);
     let addr = free_addr();
     std::fs::write(work.dir.join("users.toml"), USERS).unwrap();
-    std::fs::write(
-        work.config_path(),
-        format!(
-            r#"[service]
-state_dir = "state"
-log_dir = "log"
-store = "{store}"
-{pool}
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "pg"
-
-[instance.smtp_in]
-listen = ["{addr}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-{gateway}
-"#
-        ),
-    )
-    .unwrap();
+    let config = TestConfig::new(addr)
+        .title("umsgate PostgreSQL store test")
+        .service(&format!("store = \"{store}\""))
+        .service(pool)
+        .site()
+        .id("pg")
+        .gateway(gateway)
+        .render();
+    std::fs::write(work.config_path(), config).unwrap();
     (work, addr)
 }
 

@@ -16,7 +16,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Daemon, INSTANCE, Smtp, Work, describe, free_addr, nonce, pdf_pages, peer_env};
+use support::{
+    Daemon, INSTANCE, Smtp, TestConfig, Work, describe, free_addr, nonce, pdf_pages, peer_env,
+};
 
 const JANE: &str = "+49 8142 4799123";
 
@@ -97,43 +99,12 @@ struct Gate {
 }
 
 fn config(listen: SocketAddr, rules: &str, retry: &str) -> String {
-    format!(
-        r#"# umsgate print-unread test
-[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "{INSTANCE}"
-
-[instance.smtp_in]
-listen = ["{listen}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-retry = {retry}
-maildir = "maildir/"
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-kind = "sim"
-
-{rules}
-"#
-    )
+    TestConfig::new(listen)
+        .title("umsgate print-unread test")
+        .site()
+        .mail(&format!("retry = {retry}"))
+        .tail(&format!("\n{rules}"))
+        .render()
 }
 
 fn rule(name: &str, numbers: &str, queue_time: &str, printer: &str) -> String {

@@ -7,41 +7,15 @@ mod support;
 
 use std::path::Path;
 
-use support::{Daemon, Smtp, Work, free_addr};
+use support::{Daemon, Smtp, TestConfig, Work, free_addr};
 
 fn config(listen: std::net::SocketAddr) -> String {
-    format!(
-        r#"[service]
-state_dir = "state"
-log_dir = "log"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "s"
-
-[instance.smtp_in]
-listen = ["{listen}"]
-allow_from = ["127.0.0.0/8"]
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-kind = "spool"
-"#
-    )
+    TestConfig::new(listen)
+        .site()
+        .id("s")
+        .no_hostname()
+        .gateway("kind = \"spool\"")
+        .render()
 }
 
 /// The first mail in a Maildir whose text contains `needle`.

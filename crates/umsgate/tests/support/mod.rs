@@ -5,6 +5,7 @@
 //! * [`Daemon`]: `umsgate --config … run` (or any other command) as a child process, with its
 //!   stdout/stderr in files of the work folder; [`Daemon::wait_ready`] waits until the
 //!   listener greets with umsgate's 220; SIGKILL/SIGTERM helpers.
+//! * [`TestConfig`]: the `umsgate.toml` of a test, built from the parts it changes.
 //! * [`Smtp`]: a small blocking SMTP client (dot-stuffing, multi-line replies).
 //! * Spool readers for `<state_dir>/<instance>/smtp-in/`.
 //! * Peer environment (`MAIL_*`) that fails with a clear message when missing, and a
@@ -22,6 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+mod config;
+#[allow(unused_imports)] // each test binary uses a part
+pub use config::{Delivery, TestConfig};
 
 /// Generous upper bound for anything a test waits for.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -146,47 +151,15 @@ ums = "ums1;fax.rights=international;sms.rights=national"
 "#;
 
 /// A minimal valid configuration: one instance `it` listening on `listen`, state and logs in
-/// the config's folder, file directory, simulated gateway. `smtp_in_extra` is appended to
-/// `[instance.smtp_in]`.
+/// the config's folder, file directory, simulated gateway, and `hold = true`: mail is accepted
+/// but kept in `smtp-in/` (these tests look at `smtp-in/` itself; the outbound worker taking
+/// messages out of it would race them). `smtp_in_extra` is appended to `[instance.smtp_in]`.
 pub fn config_text(listen: SocketAddr, smtp_in_extra: &str) -> String {
-    format!(
-        r#"# umsgate integration test
-[service]
-state_dir = "state"
-log_dir = "log"
-
-[[instance]]
-id = "{INSTANCE}"
-name = "umsgate integration test"
-{hold}
-
-[instance.smtp_in]
-listen = ["{listen}"]
-allow_from = ["127.0.0.0/8"]
-hostname = "umsgate.test"
-{smtp_in_extra}
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-
-[instance.directory]
-kind = "file"
-path = "users.toml"
-
-[instance.gateway]
-kind = "sim"
-"#,
-        hold = hold_line()
-    )
-}
-
-/// `hold = true`: accept mail but keep it in `smtp-in/`, not processed. These tests look at
-/// `smtp-in/` itself; the outbound worker taking messages out of it would race them.
-fn hold_line() -> &'static str {
-    "hold = true"
+    TestConfig::new(listen)
+        .name("umsgate integration test")
+        .instance("hold = true")
+        .smtp_in(smtp_in_extra)
+        .render()
 }
 
 /// The 1-based line of the first line of `text` that contains `needle`.
