@@ -22,60 +22,19 @@ use fantoccini::Locator;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 use serde_json::Value;
 use support::browser::{self, shot};
-use support::{DEADLINE, Daemon, Smtp, Work, free_addr, nonce, peer_env, run_cli};
+use support::{DEADLINE, Daemon, Smtp, TestConfig, Work, free_addr, nonce, peer_env, run_cli};
 
 const INSTANCE: &str = "portal";
 const ADMIN_PASSWORD: &str = "portal-admin-pw";
 const OLD: &str = "Old Headline Corp";
 
+/// The test's instance on `smtp` with the slapd directory (write account, an hour's cache)
+/// and the simulated engine, and the console on `web` with one administrator.
 fn config(web: SocketAddr, smtp: SocketAddr, admin_hash: &str) -> String {
-    format!(
-        r#"[service]
-state_dir = "state"
-log_dir = "log"
-
-[service.web]
-listen = "{web}"
-
-[[service.web.admins]]
-name = "admin"
-password_hash = "{admin_hash}"
-
-[site]
-country_code = "49"
-area_code = "8142"
-subscriber = "4799"
-extension_digits = 3
-
-[[instance]]
-id = "{INSTANCE}"
-name = "Portal end-to-end test"
-
-[instance.smtp_in]
-listen = ["{smtp}"]
-allow_from = ["127.0.0.0/8"]
-
-[instance.mail]
-domain = "example.com"
-default_recipient = "postmaster@example.com"
-report_sender = "ums@example.com"
-maildir = "maildir/"
-retry = ["1s"]
-
-[instance.directory]
-kind = "ldap"
-servers = ["{server}"]
-ca = "{ca}"
-base_dns = ["ou=Munich,{base}"]
-bind_dn = "{ro}"
-bind_password = "{ro_pw}"
-write_bind_dn = "{admin}"
-write_bind_password = "{admin_pw}"
-cache_ttl = "1h"
-
-[instance.gateway]
-kind = "sim"
-"#,
+    let directory = format!(
+        "kind = \"ldap\"\nservers = [\"{server}\"]\nca = \"{ca}\"\nbase_dns = [\"ou=Munich,{base}\"]\n\
+         bind_dn = \"{ro}\"\nbind_password = \"{ro_pw}\"\nwrite_bind_dn = \"{admin}\"\n\
+         write_bind_password = \"{admin_pw}\"\ncache_ttl = \"1h\"",
         server = peer_env("LDAP_URL"),
         ca = peer_env("LDAP_CA_CERT"),
         base = peer_env("LDAP_BASE_DN"),
@@ -83,7 +42,18 @@ kind = "sim"
         ro_pw = peer_env("LDAP_RO_PW"),
         admin = peer_env("LDAP_ADMIN_DN"),
         admin_pw = peer_env("LDAP_ADMIN_PW"),
-    )
+    );
+    TestConfig::new(smtp)
+        .title("umsgate portal end-to-end test")
+        .id(INSTANCE)
+        .site()
+        .mail("retry = [\"1s\"]")
+        .directory(&directory)
+        .tail(&format!(
+            "\n[service.web]\nlisten = \"{web}\"\n\n[[service.web.admins]]\nname = \"admin\"\n\
+             password_hash = \"{admin_hash}\"\n"
+        ))
+        .render()
 }
 
 async fn ldap_admin() -> Ldap {
