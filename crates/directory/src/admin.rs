@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use umsgate_domain::{Key, NumberError, SettingsError, SitePlan, SitePlanError, UserSettings};
 
+use super::ldap::Malformed;
 use super::{Directory, DirectoryError, FileDirectory, LdapDirectory, User};
 use umsgate_config::units::InstanceId;
 use umsgate_config::{Config, DirectoryKind, InstanceConfig};
@@ -429,16 +430,19 @@ pub fn apply_pairs(settings: &mut UserSettings, pairs: &[String]) -> Result<(), 
 /// through `directory`: LDAP with the write account (keys umsgate does not know are kept,
 /// and this directory's cache forgets the user); the users file is not rewritten
 /// ([`UserError::HandEdited`] carries the line to paste). Returns the DN and the new value.
+/// A malformed attribute is refused or, with [`Malformed::Replace`], replaced by the pairs
+/// alone.
 pub async fn write(
     directory: &Directory,
     path: Option<&std::path::Path>,
     address: &str,
     pairs: &[String],
+    malformed: Malformed,
 ) -> Result<(String, String), UserError> {
     apply_pairs(&mut UserSettings::new(), pairs)?;
     match directory {
         Directory::Ldap(d) => Ok(d
-            .update_settings(address, |s| apply_pairs(s, pairs))
+            .rewrite_settings(address, malformed, |s| apply_pairs(s, pairs))
             .await?),
         Directory::File(d) => {
             let u = d
@@ -446,10 +450,16 @@ pub async fn write(
                 .ok_or_else(|| UserError::NotInUsersFile {
                     address: address.to_owned(),
                 })?;
-            let mut s = settings_of(&u).map_err(|error| UserError::MalformedUms {
-                user: u.id.clone(),
-                error,
-            })?;
+            let mut s = match settings_of(&u) {
+                Ok(s) => s,
+                Err(_) if malformed == Malformed::Replace => UserSettings::new(),
+                Err(error) => {
+                    return Err(UserError::MalformedUms {
+                        user: u.id.clone(),
+                        error,
+                    });
+                }
+            };
             apply_pairs(&mut s, pairs)?;
             Err(UserError::HandEdited {
                 path: path.map(std::path::Path::to_path_buf).unwrap_or_default(),
@@ -473,7 +483,14 @@ pub async fn set(
         DirectoryKind::Ldap => Directory::Ldap(Box::new(ldap(config, inst)?)),
         DirectoryKind::File => Directory::File(file(config, inst)?),
     };
-    let (dn, value) = write(&directory, inst.directory.path.as_deref(), address, pairs).await?;
+    let (dn, value) = write(
+        &directory,
+        inst.directory.path.as_deref(),
+        address,
+        pairs,
+        Malformed::Refuse,
+    )
+    .await?;
     let mut out = String::new();
     if let Directory::Ldap(d) = &directory {
         let attr = &d.settings().ums_attribute;

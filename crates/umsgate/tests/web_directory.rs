@@ -642,6 +642,41 @@ async fn call(
     )
 }
 
+/// The console with `directory` as inst1's, and an administrator's cookie and CSRF token.
+async fn console(c: &Arc<Config>, directory: &Arc<Directory>) -> (axum::Router, String, String) {
+    let web = Arc::new(
+        umsgate::web::Web::new(Arc::clone(c), Some(Arc::new(Admins)))
+            .await
+            .unwrap(),
+    );
+    web.running.write().unwrap().push(umsgate::web::Running {
+        id: "inst1".into(),
+        listen: Vec::new(),
+        directory: Arc::clone(directory),
+    });
+    let router = web.router();
+    let (status, headers, _) = call(
+        &router,
+        axum::http::Request::post("/login"),
+        "name=admin&password=pw&next=/",
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::SEE_OTHER);
+    let cookie = headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = web
+        .sessions
+        .touch(cookie.split_once('=').unwrap().1)
+        .unwrap()
+        .csrf;
+    (router, cookie, csrf)
+}
+
 #[tokio::test]
 async fn the_users_page_finds_a_user_by_number_and_an_edit_lands_in_slapd() {
     use axum::http::{Request, StatusCode};
@@ -673,41 +708,11 @@ async fn the_users_page_finds_a_user_by_number_and_an_edit_lands_in_slapd() {
                 extension_digits = 3\n";
     let c = Arc::new(config(&dir, &env("LDAP_URL"), site));
     let directory = directory(&c);
-    let web = Arc::new(
-        umsgate::web::Web::new(Arc::clone(&c), Some(Arc::new(Admins)))
-            .await
-            .unwrap(),
-    );
-    web.running.write().unwrap().push(umsgate::web::Running {
-        id: "inst1".into(),
-        listen: Vec::new(),
-        directory: Arc::clone(&directory),
-    });
-    let router = web.router();
+    let (router, cookie, csrf) = console(&c, &directory).await;
     let mail = format!("{uid}@example.com");
     // The running instance has the user in its cache with the old headline.
     let cached = directory.by_sender(&mail).await.unwrap().unwrap();
     assert!(cached.ums.as_deref().unwrap().contains("Old Corp"));
-
-    let (status, headers, _) = call(
-        &router,
-        Request::post("/login"),
-        "name=admin&password=pw&next=/",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let cookie = headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = web
-        .sessions
-        .touch(cookie.split_once('=').unwrap().1)
-        .unwrap()
-        .csrf;
 
     // Found by the number as a user types it, spaced and with the national prefix.
     let typed = format!("0{} {}", &number[3..7], &number[7..]);
@@ -763,6 +768,93 @@ async fn the_users_page_finds_a_user_by_number_and_an_edit_lands_in_slapd() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert_eq!(stored_ums(&mut ldap, &dn).await, stored);
+
+    // A malformed attribute: refused, unless the administrator says to replace it.
+    let bad_uid = format!("wm-{n}");
+    let bad = add_user(
+        &mut ldap,
+        &bad_uid,
+        "secret-m",
+        Some("ums1;fax.rights=everything"),
+    )
+    .await;
+    let form = format!(
+        "csrf={csrf}&instance=inst1&address={bad_uid}%40example.com&set.fax.rights=national"
+    );
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &form,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert_eq!(
+        stored_ums(&mut ldap, &bad).await,
+        "ums1;fax.rights=everything"
+    );
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &format!("{form}&replace_malformed=1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        stored_ums(&mut ldap, &bad).await,
+        "ums1;fax.rights=national"
+    );
+
+    remove(&mut ldap, &[&dn, &bad]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_users_page_says_when_the_directory_refuses_the_write_or_does_not_answer() {
+    use axum::http::{Request, StatusCode};
+    let n = nonce();
+    let dir = work("users-refused");
+    let mut ldap = admin().await;
+    let uid = format!("wr-{n}");
+    let dn = add_user(&mut ldap, &uid, "secret-r", Some("ums1;fax.headline=Kept")).await;
+    let mail = format!("{uid}@example.com");
+    // The write account is the read-only one: slapd refuses the modify.
+    let mut c = config(&dir, &env("LDAP_URL"), "");
+    c.instances[0].directory.write_bind_dn = env("LDAP_RO_DN");
+    c.instances[0].directory.write_bind_password = Some(env("LDAP_RO_PW"));
+    let c = Arc::new(c);
+    let (router, cookie, csrf) = console(&c, &directory(&c)).await;
+    let (status, _, page) = call(
+        &router,
+        Request::post("/users").header("cookie", &cookie),
+        &format!("csrf={csrf}&instance=inst1&address={mail}&set.fax.headline=Changed"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{page}");
+    assert!(page.contains("The directory refused the change"), "{page}");
+    assert!(
+        stored_ums(&mut ldap, &dn)
+            .await
+            .contains("fax.headline=Kept")
+    );
+
+    // A directory nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let c = Arc::new(config(&dir, &format!("ldap://{closed}"), ""));
+    let (router, cookie, _) = console(&c, &directory(&c)).await;
+    let (status, _, page) = call(
+        &router,
+        Request::get(format!("/users?q={mail}")).header("cookie", &cookie),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{page}");
+    assert!(
+        page.contains("The directory does not answer, try again later"),
+        "{page}"
+    );
 
     remove(&mut ldap, &[&dn]).await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -378,11 +378,25 @@ impl LdapDirectory {
 
     /// Rewrites the UMS attribute of the sender `address` with `edit` applied to its current
     /// settings; returns the entry's DN and the new attribute value. Unknown keys are kept.
+    /// A malformed attribute is [`ErrorKind::BadData`].
     ///
     /// An error of `edit` ends the rewrite as [`ErrorKind::Edit`], with it as the source.
     pub async fn update_settings<E: Into<ErrorSource>>(
         &self,
         address: &str,
+        edit: impl Fn(&mut UserSettings) -> Result<(), E>,
+    ) -> Result<(String, String), DirectoryError> {
+        self.rewrite_settings(address, Malformed::Refuse, edit)
+            .await
+    }
+
+    /// [`LdapDirectory::update_settings`], with a malformed attribute either refused or
+    /// replaced ([`Malformed::Replace`]: `edit` starts from empty settings; the value replaced
+    /// is the one read, so a concurrent change is read again).
+    pub async fn rewrite_settings<E: Into<ErrorSource>>(
+        &self,
+        address: &str,
+        malformed: Malformed,
         edit: impl Fn(&mut UserSettings) -> Result<(), E>,
     ) -> Result<(String, String), DirectoryError> {
         let users = self.sender_search(address).await?;
@@ -455,6 +469,9 @@ impl LdapDirectory {
                 });
             let mut settings = match current.as_deref() {
                 None | Some("") => UserSettings::new(),
+                Some(v) if malformed == Malformed::Replace && UserSettings::parse(v).is_err() => {
+                    UserSettings::new()
+                }
                 Some(v) => UserSettings::parse(v).map_err(|e| {
                     DirectoryError::with_source(
                         ErrorKind::BadData,
@@ -612,6 +629,15 @@ impl LdapDirectory {
 /// `umsgate check` for an LDAP directory: bind to every server and run both templates once.
 pub async fn check(cfg: &DirectoryConfig, plan: &SitePlan) -> Result<String, DirectoryError> {
     LdapDirectory::new(cfg, plan.clone(), None)?.check().await
+}
+
+/// What a rewrite does with a UMS attribute that does not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// [`ErrorKind::BadData`]: nothing is written (the user's and the command line's writes).
+    Refuse,
+    /// Replaced by what the edit makes of empty settings (an administrator's repair).
+    Replace,
 }
 
 #[cfg(test)]

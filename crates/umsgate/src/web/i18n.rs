@@ -2170,6 +2170,18 @@ pub(crate) static STRINGS: &[(&str, [&str; 7])] = &[
         ],
     ),
     (
+        "users.replace_malformed",
+        [
+            "Das fehlerhafte Attribut durch die Werte oben ersetzen",
+            "Replace the malformed attribute by the values above",
+            "Remplacer l'attribut mal formé par les valeurs ci-dessus",
+            "Sostituire l'attributo non valido con i valori sopra",
+            "Sustituir el atributo mal formado por los valores de arriba",
+            "Substituir o atributo mal formado pelos valores acima",
+            "Het onjuiste attribuut vervangen door de waarden hierboven",
+        ],
+    ),
+    (
         "users.save",
         [
             "Speichern",

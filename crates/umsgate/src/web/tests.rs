@@ -670,7 +670,7 @@ async fn the_client_behind_a_trusted_proxy_is_the_forwarded_one() {
 }
 
 /// The console of [`setup`] with inst1 running on a users file that has Jane (with a name
-/// that is markup and a key umsgate does not know) and Max, and a second instance.
+/// that is markup and a key umsgate does not know) and Max (a malformed attribute).
 async fn setup_users() -> T {
     let t = setup().await;
     std::fs::write(
@@ -871,6 +871,92 @@ async fn an_edit_is_checked_first_and_the_users_file_gets_the_line_to_paste() {
             Some(&cookie),
             &format!("csrf={csrf}&instance=inst1&address=nobody%40example.com&set.vip=1"),
         )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // a malformed attribute is replaced only when the form says so
+    let max = format!("csrf={csrf}&instance=inst1&address=max%40example.com&set.fax.rights=local");
+    let r = t.post("/users", Some(&cookie), &max).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = body(r).await;
+    assert!(page.contains("The UMS attribute is malformed"), "{page}");
+    assert!(!page.contains("id=\"users-paste\""), "{page}");
+    let r = t
+        .post(
+            "/users",
+            Some(&cookie),
+            &format!("{max}&replace_malformed=1"),
+        )
+        .await;
+    let page = body(r).await;
+    assert!(
+        page.contains(
+            "mail = &quot;max@example.com&quot;\nums = &quot;ums1;fax.rights=local&quot;"
+        ),
+        "{page}"
+    );
+    assert_eq!(std::fs::read(&users).unwrap(), before);
+}
+
+#[tokio::test]
+async fn with_several_instances_the_page_asks_the_one_picked_from_the_list() {
+    let dir = super::testing::temp_dir("users-two");
+    let text = format!(
+        "{CONFIG}\n[[instance]]\nid = \"inst2\"\n[instance.smtp_in]\nlisten = [\"127.0.0.2:0\"]\n\
+         [instance.mail]\ndomain = \"example.org\"\ndefault_recipient = \"postmaster@example.org\"\n\
+         report_sender = \"ums@example.org\"\n[instance.directory]\nkind = \"file\"\npath = \"second.toml\"\n"
+    );
+    let path = dir.join("umsgate.toml");
+    std::fs::write(&path, &text).unwrap();
+    let config = Config::parse(&text, &path).unwrap();
+    let web = Arc::new(
+        Web::new(Arc::new(config), Some(Arc::new(Double)))
+            .await
+            .unwrap(),
+    );
+    for (id, file, who) in [
+        ("inst1", "users.toml", "first@example.com"),
+        ("inst2", "second.toml", "second@example.org"),
+    ] {
+        std::fs::write(dir.join(file), format!("[[user]]\nmail = \"{who}\"\n")).unwrap();
+        let plan = web.config.site.plan().unwrap();
+        web.running.write().unwrap().push(super::Running {
+            id: id.into(),
+            listen: Vec::new(),
+            directory: Arc::new(crate::directory::Directory::File(
+                crate::directory::FileDirectory::open(&dir.join(file), plan).unwrap(),
+            )),
+        });
+    }
+    let t = T {
+        router: web.router(),
+        web,
+        dir,
+    };
+    let (cookie, _) = t.login("admin").await;
+    let page = body(t.get("/users", Some(&cookie)).await).await;
+    assert!(page.contains("<select name=\"instance\""), "{page}");
+    assert!(
+        page.contains("<option value=\"inst2\">inst2</option>"),
+        "{page}"
+    );
+    // each instance's own directory
+    let r = t
+        .get(
+            "/users?instance=inst2&q=second%40example.org",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = body(r).await;
+    assert!(page.contains("<option value=\"inst2\" selected>"), "{page}");
+    let r = t.get("/users?q=second%40example.org", Some(&cookie)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the first instance is asked"
+    );
+    let r = t
+        .get("/users?instance=inst2&q=first%40example.com", Some(&cookie))
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

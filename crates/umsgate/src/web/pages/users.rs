@@ -12,7 +12,9 @@
 //! pair before anything is written, and writes them in one rewrite through the running
 //! instance's directory ([`admin::write`]: keys umsgate does not know are kept, and the
 //! cache of this process forgets the user, so his next job uses the new values). The users
-//! file is not rewritten: the page shows the `ums` line to paste instead. Not found (404), a
+//! file is not rewritten: the page shows the `ums` line to paste instead. A malformed
+//! attribute is only replaced when the form says so (`replace_malformed`): then by the
+//! submitted values alone, the old value logged. Not found (404), a
 //! refused value (400), a malformed attribute (409), a directory that cannot be asked (503)
 //! or that refuses the write (502) are shown as a message in the page's language and logged;
 //! nothing changes then.
@@ -31,6 +33,7 @@ use umsgate_domain::{InboundFax, Key, Language, Priority, Rights, UserSettings};
 
 use crate::config::InstanceConfig;
 use crate::directory::admin::{self, Source, UserError};
+use crate::directory::ldap::Malformed;
 use crate::directory::{Directory, ErrorKind, User};
 use crate::web::{Admin, Ctx, Running, Web, i18n};
 
@@ -382,12 +385,19 @@ pub async fn save(
         let user = users.first().ok_or_else(|| UserError::NotFound {
             target: address.clone(),
         })?;
-        let own = admin::settings_of(user).map_err(|error| UserError::MalformedUms {
-            user: user.id.clone(),
-            error,
-        })?;
+        let replace = form_field(&form, "replace_malformed") == Some("1");
+        let (own, malformed) = match admin::settings_of(user) {
+            Ok(s) => (s, Malformed::Refuse),
+            Err(_) if replace => (UserSettings::new(), Malformed::Replace),
+            Err(error) => {
+                return Err(UserError::MalformedUms {
+                    user: user.id.clone(),
+                    error,
+                });
+            }
+        };
         let pairs = changed_pairs(&form, &own)?;
-        if pairs.is_empty() {
+        if pairs.is_empty() && malformed == Malformed::Refuse {
             return Ok(None);
         }
         let written = admin::write(
@@ -395,8 +405,19 @@ pub async fn save(
             inst.directory.path.as_deref(),
             &user.mail,
             &pairs,
+            malformed,
         )
         .await?;
+        if malformed == Malformed::Replace {
+            tracing::warn!(
+                event = "users.replaced_malformed",
+                instance = id,
+                admin = admin_name,
+                dn = user.id,
+                old = user.ums.as_deref().unwrap_or_default(),
+                "a malformed settings attribute was replaced"
+            );
+        }
         Ok(Some((written, pairs)))
     }
     .await;
