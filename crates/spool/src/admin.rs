@@ -362,3 +362,37 @@ pub fn delete(config: &Config, id: &QueueId) -> io::Result<Option<QueueItem>> {
     }
     Ok(Some(item))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn enqueue_publishes_a_pair_the_queue_lists_and_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("umsgate-enqueue-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = QueueId::generate();
+        let sc = Sidecar::local(
+            &id,
+            &"inst1".parse().unwrap(),
+            clock::now(),
+            "ums@example.com",
+            "jane@example.com",
+            "m1@umsgate.test",
+        );
+        let eml = b"Subject: again\r\n\r\nbody\r\n";
+        enqueue(&dir, &sc, eml).unwrap();
+        let listed = list_dir(&dir).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, id);
+        assert_eq!(std::fs::read(dir.join(format!("{id}.eml"))).unwrap(), eml);
+        let kept =
+            Sidecar::from_bytes(&std::fs::read(dir.join(format!("{id}.json"))).unwrap()).unwrap();
+        assert_eq!(kept.size, eml.len() as u64);
+        assert_eq!(kept.rcpts[0].address, "jane@example.com");
+        assert_eq!(std::fs::read_dir(dir.join(TMP_DIR)).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

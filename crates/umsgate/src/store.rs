@@ -363,7 +363,8 @@ pub struct JournalEntry {
     pub calling: String,
     /// A message's called number; for a report, the number the job was sent to.
     pub called: String,
-    /// Whom the mail is for: the user the message was for, or the sender of the job.
+    /// Whom the mail is for: the user the message was for, or the sender of the job (kept in
+    /// lower case, so that one user's entries are found through the index).
     pub recipient: String,
     /// RFC 3339 (UTC): when the message was received, or when the job ended.
     pub received_at: String,
@@ -403,10 +404,10 @@ macro_rules! journal_columns {
 macro_rules! journal_filter {
     () => {
         "($1 IS NULL OR instance = $1)
-         AND ($2 IS NULL OR lower(recipient) = $2)
+         AND ($2 IS NULL OR recipient = $2)
          AND ($3 IS NULL OR service = $3)
          AND ($4 IS NULL OR kind = $4)
-         AND ($5 IS NULL OR lower(recipient) LIKE $5 ESCAPE '\\' OR lower(id) LIKE $5 ESCAPE '\\'
+         AND ($5 IS NULL OR recipient LIKE $5 ESCAPE '\\' OR lower(id) LIKE $5 ESCAPE '\\'
               OR lower(subject) LIKE $5 ESCAPE '\\'
               OR replace(replace(calling, ' ', ''), '-', '') LIKE $6 ESCAPE '\\'
               OR replace(replace(called, ' ', ''), '-', '') LIKE $6 ESCAPE '\\')"
@@ -717,7 +718,7 @@ impl Store {
         .bind(e.service.as_str())
         .bind(&e.calling)
         .bind(&e.called)
-        .bind(&e.recipient)
+        .bind(e.recipient.to_lowercase())
         .bind(&e.received_at)
         .bind(e.kind.as_str())
         .bind(&e.subject)
@@ -1400,6 +1401,52 @@ mod tests {
             store.journal_get("i", "J2").await.unwrap().unwrap().kind,
             JournalKind::Message
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_journal_of_an_earlier_release_is_migrated_to_messages_in_lower_case() {
+        let dir = std::env::temp_dir().join(format!("umsgate-store-v1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("umsgate.db");
+        {
+            // A database as the first releases left it: their tables, no migration record.
+            let opts = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = SqlitePool::connect_with(opts).await.unwrap();
+            sqlx::raw_sql(SQLITE_MIGRATIONS[0].1)
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO journal VALUES ('i', 'OLD1', 'fax', '+4930', '+498142', 'Jane@Example.com', '2026-12-01T10:00:00Z')",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&path).await.unwrap();
+        let old = store.journal_get("i", "OLD1").await.unwrap().unwrap();
+        assert_eq!(old.kind, JournalKind::Message);
+        assert_eq!(
+            (old.recipient.as_str(), old.subject.as_str(), old.size),
+            ("jane@example.com", "", 0)
+        );
+        let (mine, _) = store
+            .journal_list(&JournalQuery {
+                recipient: Some("JANE@example.com".into()),
+                limit: 5,
+                ..JournalQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        store.close().await;
+        // Opened again: nothing is migrated twice.
+        Store::open(&path).await.unwrap().close().await;
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -11,7 +11,9 @@
 //! A delivery report (sent / failed, from the engine) follows the instance's message store
 //! ([`report_route`]): mailed with `store = "send"`, kept in the message journal with
 //! `"journal"` ([`Outbound::report`] returns once it is durable and indexed there, the same
-//! promise as the mailed path), dropped with a log line with `"delete"`. What umsgate itself
+//! promise as the mailed path; indexed under the directory entry's own address, and mailed
+//! instead when the address belongs to nobody in the directory — a `send_as` sender, who
+//! could not read it in the portal), dropped with a log line with `"delete"`. What umsgate itself
 //! has to say — refusals and error reports ([`Outbound::refuse`]) and anything addressed to
 //! the default recipient — is mailed in every mode.
 
@@ -78,6 +80,18 @@ impl Outbound {
                 Ok(())
             }
             ReportRoute::Journal => {
+                // Kept for the directory entry the address belongs to — the address the
+                // portal shows him his entries under. A sender the directory does not know
+                // (jobs sent `send_as` another user) could never read it there: mailed.
+                let Some(owner) = self
+                    .directory
+                    .by_sender(to)
+                    .await
+                    .map_err(WorkError::Directory)?
+                else {
+                    tracing::info!(event = "outbound.report_mailed_to_unknown", instance = %self.instance, job_id = %input.job_id, to, "not in the directory: the report is mailed, not kept");
+                    return self.tell(to, input, prefs).await;
+                };
                 let Some((id, message_id, eml)) = self.compose_report(to, input, prefs)? else {
                     return Ok(());
                 };
@@ -88,7 +102,7 @@ impl Outbound {
                     service: input.service,
                     calling: String::new(),
                     called: input.number.clone(),
-                    recipient: to.to_owned(),
+                    recipient: owner.mail.clone(),
                     received_at: clock::rfc3339(input.at),
                     subject: crate::message_journal::subject_of(&eml),
                     size: eml.len() as u64,

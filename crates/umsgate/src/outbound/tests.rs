@@ -468,3 +468,48 @@ async fn delivery_reports_follow_the_message_store_and_refusals_are_still_mailed
         assert!(String::from_utf8_lossy(&mail).contains("jane@example.com"));
     }
 }
+
+/// With `store = "journal"`, the delivery report of a job sent `send_as` another user goes to
+/// the original sender by mail: nobody in the directory, he could not read it in the portal.
+#[tokio::test]
+async fn a_report_for_a_sender_outside_the_directory_is_mailed_not_kept() {
+    let text = CONFIG
+        .replace(
+            "maildir = \"maildir/\"\n",
+            "maildir = \"maildir/\"\nstore = \"journal\"\n",
+        )
+        .replace("delay = \"1h\"", "delay = \"0s\"")
+        + "\n[instance.defaults]\nunknown_sender = { action = \"send_as\", send_as = \"jane@example.com\", archive = false }\n";
+    let h = harness_config("store-send-as", Queues::InMemory, &text).await;
+    let eml = b"From: stranger@example.org\r\nTo: +4930111111@fax.example.com\r\nSubject: hello\r\nMessage-ID: <m4@example.org>\r\n\r\nbody\r\n";
+    let id = QueueId::generate();
+    let sc = adopt::sidecar(&id, &"t".parse().unwrap(), crate::clock::now(), eml);
+    h.out.smtp_in.store(sc, eml.to_vec()).await.unwrap();
+    let entry = h.out.smtp_in.list().unwrap().remove(0);
+    h.out.process(&entry).await.unwrap();
+    assert_eq!(h.sent_jobs().len(), 1);
+    let Gateway::Sim(sim) = &*h.out.gateway else {
+        panic!("the simulated engine");
+    };
+    sim.complete_due();
+    let reports = h.out.gateway.reports().await;
+    assert_eq!(reports.len(), 1);
+    h.out.collect_report(&reports[0]).await.unwrap();
+    let mailed = files_in(&h.dir.join("maildir/stranger@example.org/new"));
+    assert_eq!(mailed.len(), 1, "mailed to the original sender");
+    assert!(
+        std::fs::read_to_string(&mailed[0])
+            .unwrap()
+            .contains("+4930111111")
+    );
+    let (_, total) = h
+        .out
+        .store
+        .journal_list(&crate::store::JournalQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 0, "nothing kept");
+}

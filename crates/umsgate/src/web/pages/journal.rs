@@ -5,7 +5,8 @@
 //! first, [`PAGE_SIZE`] a page), filtered by instance, service and kind and searched by
 //! recipient, number, id or subject; no folder is scanned. An entry is shown as its headers,
 //! its text and the list of its attachments — every value escaped by the templates (a mail's
-//! HTML is never rendered: its text is shown as text), bounded ([`TEXT_MAX`], [`HEADER_MAX`]).
+//! HTML is never rendered: its text is shown as text), bounded ([`TEXT_MAX`], [`HEADER_MAX`],
+//! [`ATTACHMENTS_MAX`]; the `.eml` itself at [`crate::message_journal::MAX_ENTRY_BYTES`]).
 //! The `.eml` downloads as `message/rfc822`. Administrators may also resend an entry as a mail
 //! (to its recipient, or to a checked address typed in): a copy under a new queue id goes into
 //! the instance's `smtp-out/` ([`crate::spool::admin::enqueue`]), where the daemon delivers
@@ -13,6 +14,15 @@
 //! who did it. In the portal a user sees only entries whose recipient is his own address in
 //! the instance whose directory knows him; any other entry is answered 404, as if it did not
 //! exist. Every page works without JavaScript.
+//!
+//! Implementation summary: one set of handlers for both readers (`Reader`: an
+//! administrator, or a user with his instance and address), the same two templates with the
+//! administrator's actions shown only to him. Mails are read with mail-parser (the text of a
+//! text part, else of the HTML part converted to text by mail-parser). The address typed for
+//! a resend is checked by [`mail_address`], a short hand-written rule (one plain
+//! `local@domain`, dot-atom and DNS labels): the workspace's mail crates build and parse
+//! messages but offer no check of a bare address, and the rule is stricter than RFC 5322 on
+//! purpose (no quoted local parts, no display names, no comments).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,6 +49,8 @@ pub const PAGE_SIZE: u32 = 50;
 pub const TEXT_MAX: usize = 256 * 1024;
 /// Most bytes of a mail's header shown.
 pub const HEADER_MAX: usize = 64 * 1024;
+/// Most attachments listed.
+pub const ATTACHMENTS_MAX: usize = 1000;
 /// Most characters of the search.
 const SEARCH_MAX: usize = 200;
 
@@ -256,6 +268,7 @@ pub fn show_mail(eml: &[u8]) -> Shown {
     };
     let attachments = m
         .attachments()
+        .take(ATTACHMENTS_MAX)
         .map(|a| Attachment {
             name: a.attachment_name().unwrap_or("").to_owned(),
             content_type: a

@@ -1,7 +1,7 @@
 //! The console's handlers, one file per page; [`auth`] has the login, logout and the
 //! language switch.
 
-/// The message journal: `/journal` and `/portal/messages`.
+// The message journal: `/journal` and `/portal/messages`.
 pub mod journal;
 
 pub mod auth;
