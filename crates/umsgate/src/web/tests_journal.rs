@@ -527,3 +527,38 @@ async fn the_portal_shows_a_user_his_own_messages_and_no_one_elses() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn without_a_state_store_the_journal_says_so() {
+    let dir = super::testing::temp_dir("journal-nostore");
+    let path = dir.join("umsgate.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    std::fs::write(dir.join("users.toml"), USERS).unwrap();
+    let config = Config::parse(CONFIG, &path).unwrap();
+    let web = Arc::new(
+        Web::new(Arc::new(config), Some(Arc::new(Logins)))
+            .await
+            .unwrap(),
+    );
+    assert!(web.store.is_none(), "no state_dir/umsgate.db yet");
+    let t = T {
+        router: web.router(),
+        web,
+        // Not the console's: only to fill the harness.
+        store: Store::open(&dir.join("elsewhere.db")).await.unwrap(),
+        fax: String::new(),
+        report: String::new(),
+        dir,
+    };
+    let (cookie, _) = t.login("admin").await;
+    let r = t.get("/journal", Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body(r).await.contains("The state store cannot be read"));
+    let r = t
+        .get(
+            &format!("/journal/inst1/{}", QueueId::generate()),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
