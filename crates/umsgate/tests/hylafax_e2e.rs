@@ -152,20 +152,29 @@ fn field(qfile: &str, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// How many of HylaFAX's jobs (sendq and doneq) carry `tag`.
+/// How many HylaFAX jobs carry `tag`: qfile names in `sendq/` and `doneq/` (a job faxq is
+/// moving counts once), read again until two reads agree, as faxq rewrites qfiles in place.
 fn jobs_tagged(tag: &str) -> usize {
-    ["sendq", "doneq"]
-        .iter()
-        .flat_map(|q| {
-            std::fs::read_dir(spool().join(q))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .filter(|e| e.file_name().to_string_lossy().starts_with('q'))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter(|q| field(q, "jobtag").as_deref() == Some(tag))
-        .count()
+    let once = || {
+        ["sendq", "doneq"]
+            .iter()
+            .flat_map(|q| {
+                std::fs::read_dir(spool().join(q))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .filter(|e| e.file_name().to_string_lossy().starts_with('q'))
+            .filter_map(|e| {
+                let q = std::fs::read_to_string(e.path()).ok()?;
+                (field(&q, "jobtag").as_deref() == Some(tag)).then(|| e.file_name())
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    support::wait_for("two reads of HylaFAX's queues that agree", || {
+        let first = once();
+        (first == once()).then_some(first.len())
+    })
 }
 
 #[test]
