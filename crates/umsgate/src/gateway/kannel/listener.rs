@@ -3,9 +3,9 @@
 //!
 //! Contract: a caller whose address is not in `allow_from` (when set), or whose `key` is not the
 //! callback secret (when set), gets 403 and nothing is read further. A malformed callback gets
-//! 400 with the reason as text ([`CallbackError`]); a body over [`MAX_BODY`] 413; more than
-//! [`MAX_CONCURRENT`] callbacks at once 503; a callback not answered within [`REQUEST_TIME`]
-//! 408. A final DLR is written as the job's report, and a received SMS into `received/`
+//! 400 with the reason as text ([`CallbackError`]); a body over [`MAX_BODY`] 413; a callback
+//! beyond [`MAX_CONCURRENT`] at once waits up to [`TURN_WAIT`] for its turn, then gets 503 (Kannel
+//! tries again later); a callback not answered within [`REQUEST_TIME`] 408. A final DLR is written as the job's report, and a received SMS into `received/`
 //! (service `sms`, `called` the number it was sent to, in the site's canonical form when it
 //! reads as a number), both fsynced before the 200; a write that fails answers 500 so that
 //! Kannel tries again (`http-request-retry`) and nothing is acknowledged that is not on disk.
@@ -39,6 +39,10 @@ use crate::gateway::{DeliveryReport, DeliveryStatus};
 pub(super) const MAX_BODY: usize = 32 * 1024;
 /// Callbacks served at once.
 pub(super) const MAX_CONCURRENT: usize = 64;
+/// Longest time a callback waits for one of the [`MAX_CONCURRENT`] turns. Kannel sends a
+/// burst of delivery reports on many connections at once; waiting a moment costs a task, a
+/// 503 costs Kannel a retry queue and the callback again later.
+pub(super) const TURN_WAIT: Duration = Duration::from_secs(5);
 /// Longest time one callback may take.
 pub(super) const REQUEST_TIME: Duration = Duration::from_secs(30);
 /// Received-SMS ids remembered against repeated calls.
@@ -137,10 +141,18 @@ fn admit(s: &Shared, peer: SocketAddr, query: Option<&str>, what: &str) -> Resul
     Ok(params)
 }
 
+/// One of the callbacks' turns, waited for up to [`TURN_WAIT`]; `None` when none came free.
+async fn turn(permits: &Arc<Semaphore>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::time::timeout(TURN_WAIT, Arc::clone(permits).acquire_owned())
+        .await
+        .ok()?
+        .ok()
+}
+
 fn busy() -> Response {
     tracing::warn!(
         event = "kannel.callback_busy",
-        "too many callbacks at once; Kannel is asked to retry"
+        "too many callbacks at once for too long; Kannel is asked to retry"
     );
     text(StatusCode::SERVICE_UNAVAILABLE, "busy\n")
 }
@@ -150,7 +162,7 @@ async fn dlr(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Ok(_permit) = Arc::clone(&s.permits).try_acquire_owned() else {
+    let Some(_permit) = turn(&s.permits).await else {
         return busy();
     };
     let params = match admit(&s, peer, query.as_deref(), "dlr") {
@@ -219,7 +231,7 @@ async fn mo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(_permit) = Arc::clone(&s.permits).try_acquire_owned() else {
+    let Some(_permit) = turn(&s.permits).await else {
         return busy();
     };
     let params = match admit(&s, peer, query.as_deref(), "mo") {
@@ -287,5 +299,29 @@ async fn mo(
                 "cannot store the message\n",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod turn_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_callback_waits_for_a_turn_and_gives_up_after_turn_wait() {
+        let permits = Arc::new(Semaphore::new(1));
+        let held = turn(&permits).await;
+        assert!(held.is_some());
+        // All turns taken and none freed: refused once TURN_WAIT has passed.
+        let start = tokio::time::Instant::now();
+        assert!(turn(&permits).await.is_none());
+        assert_eq!(start.elapsed(), TURN_WAIT);
+        // A turn freed while waiting is taken.
+        let waiter = tokio::spawn({
+            let permits = Arc::clone(&permits);
+            async move { turn(&permits).await.is_some() }
+        });
+        tokio::time::sleep(TURN_WAIT / 2).await;
+        drop(held);
+        assert!(waiter.await.unwrap_or(false));
     }
 }
