@@ -351,10 +351,7 @@ async fn the_console_reads_the_journal_of_the_shared_store() {
     let web = umsgate::web::Web::new(std::sync::Arc::new(config), None)
         .await
         .unwrap();
-    let store = web
-        .store
-        .as_ref()
-        .expect("the console has the shared store");
+    let store = web.store().expect("the console has the shared store");
     assert!(store.is_shared());
     assert!(store.journal_get("pg", "W1").await.unwrap().is_some());
     assert!(!dir.join("state/umsgate.db").exists());

@@ -115,8 +115,9 @@ pub struct Web {
     pub limiter: auth::LoginLimiter,
     pub templates: templates::Templates,
     pub index: queue_index::QueueIndex,
-    /// The state store (print-unread's pending faxes), when it could be opened.
-    pub store: Option<Store>,
+    /// The state store (the journal's index, print-unread's pending faxes) once it could be
+    /// opened: read it with [`Web::store`]; [`start`] keeps trying while it cannot.
+    pub store: std::sync::RwLock<Option<Store>>,
     pub trusted_proxies: Vec<Cidr>,
     /// The server speaks TLS (cookies get `Secure`).
     pub tls: bool,
@@ -201,26 +202,14 @@ impl Web {
         });
         let templates = templates::Templates::load(config.service.templates_dir.as_deref())
             .map_err(WebError::Templates)?;
-        let db = config.service.state_dir.join("umsgate.db");
-        let shared = matches!(
-            crate::config::store::StoreLocation::parse(config.service.store.get_ref()),
-            Ok(crate::config::store::StoreLocation::Postgres(_))
-        );
-        // A shared PostgreSQL store holds the journal's index and print-unread there.
-        let store = if shared {
-            Store::connect(&config.service).await.ok()
-        } else if db.exists() {
-            Store::open(&db).await.ok()
-        } else {
-            None
-        };
+        let store = open_store(&config).await;
         Ok(Web {
             sessions: Sessions::new(&key, session::Limits { idle, lifetime }),
             auth,
             limiter: auth::LoginLimiter::new(auth::Limit::from_window(max_failures, window)),
             templates,
             index: queue_index::QueueIndex::default(),
-            store,
+            store: std::sync::RwLock::new(store),
             trusted_proxies: web
                 .as_ref()
                 .map(|w| w.trusted_proxies.clone())
@@ -235,6 +224,11 @@ impl Web {
             wake_inbound: std::sync::RwLock::new(Vec::new()),
             config,
         })
+    }
+
+    /// The state store, when it is open.
+    pub fn store(&self) -> Option<Store> {
+        self.store.read().ok().and_then(|s| s.clone())
     }
 
     /// The configuration the running instances were (re)loaded from.
@@ -569,6 +563,46 @@ fn user_directories(running: &[Running]) -> Vec<auth::UserDirectory> {
         .collect()
 }
 
+/// How often [`start`] tries again to open a state store that could not be opened.
+const STORE_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The state store of `config`: the shared PostgreSQL database, or the SQLite file once the
+/// instances have made it; `None` when it cannot be opened (now).
+async fn open_store(config: &Config) -> Option<Store> {
+    let shared = matches!(
+        crate::config::store::StoreLocation::parse(config.service.store.get_ref()),
+        Ok(crate::config::store::StoreLocation::Postgres(_))
+    );
+    let db = config.service.state_dir.join("umsgate.db");
+    let opened = if shared {
+        Store::connect(&config.service).await
+    } else if db.exists() {
+        Store::open(&db).await
+    } else {
+        return None;
+    };
+    opened
+        .map_err(|e| tracing::warn!(event = "web.store", error = %e, "the console cannot open the state store yet"))
+        .ok()
+}
+
+/// Tries `every` (in the service: [`STORE_RETRY`]) to open the state store until it opens, so
+/// that the journal and print-unread pages work once the database is back without a restart.
+pub(crate) async fn open_store_later(web: Arc<Web>, every: std::time::Duration) {
+    while web.store().is_none() {
+        tokio::time::sleep(every).await;
+        if let Some(store) = open_store(&web.config).await {
+            if let Ok(mut s) = web.store.write() {
+                *s = Some(store);
+            }
+            tracing::info!(
+                event = "web.store_open",
+                "the console opened the state store"
+            );
+        }
+    }
+}
+
 /// Starts the console of `config` when it has `[service.web]`, beside the instances of the
 /// supervisor's `snapshots` (followed on every reload); `reload` asks the supervisor to
 /// re-read the file. `None` when the console is not configured.
@@ -608,6 +642,9 @@ pub async fn start(
         );
     }
     tokio::spawn(pages::queues::warm(Arc::clone(&web)));
+    if web.store().is_none() {
+        tokio::spawn(open_store_later(Arc::clone(&web), STORE_RETRY));
+    }
     // Every (re)load of the supervisor reaches the console.
     let follower = Arc::clone(&web);
     let mut stop = shutdown.clone();

@@ -529,7 +529,7 @@ async fn the_portal_shows_a_user_his_own_messages_and_no_one_elses() {
 }
 
 #[tokio::test]
-async fn without_a_state_store_the_journal_says_so() {
+async fn without_a_state_store_the_journal_says_so_until_it_can_be_opened() {
     let dir = super::testing::temp_dir("journal-nostore");
     let path = dir.join("umsgate.toml");
     std::fs::write(&path, CONFIG).unwrap();
@@ -540,7 +540,7 @@ async fn without_a_state_store_the_journal_says_so() {
             .await
             .unwrap(),
     );
-    assert!(web.store.is_none(), "no state_dir/umsgate.db yet");
+    assert!(web.store().is_none(), "no state_dir/umsgate.db yet");
     let t = T {
         router: web.router(),
         web,
@@ -561,4 +561,18 @@ async fn without_a_state_store_the_journal_says_so() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Once the instances have made the store, the console opens it without a restart.
+    Store::open(&t.web.config.service.state_dir.join("umsgate.db"))
+        .await
+        .unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        super::open_store_later(Arc::clone(&t.web), std::time::Duration::from_millis(10)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        t.get("/journal", Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
 }

@@ -105,7 +105,7 @@ struct Row {
 }
 
 async fn list(web: &Arc<Web>, ctx: &Ctx, reader: Reader, q: &HashMap<String, String>) -> Response {
-    let Some(store) = web.store.clone() else {
+    let Some(store) = web.store() else {
         return web.error(ctx, StatusCode::SERVICE_UNAVAILABLE, "journal.unavailable");
     };
     let param = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
@@ -201,10 +201,10 @@ async fn located(
     id: &str,
 ) -> Result<(MessageJournal, JournalEntry, Vec<u8>), Response> {
     let not_found = || web.error(ctx, StatusCode::NOT_FOUND, "error.not_found");
-    let (Some(inst), Some(store)) = (instance(web, instance_id), web.store.as_ref()) else {
+    let (Some(inst), Some(store)) = (instance(web, instance_id), web.store()) else {
         return Err(not_found());
     };
-    let journal = journal(web, store, &inst);
+    let journal = journal(web, &store, &inst);
     match journal.read(id).await {
         Ok(Some((entry, eml))) if reader.may_read(&entry) => Ok((journal, entry, eml)),
         Ok(_) => Err(not_found()),

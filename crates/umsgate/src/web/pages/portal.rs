@@ -35,7 +35,7 @@ pub(crate) fn covers(web: &Web) -> Vec<String> {
 /// The portals of the running instances, in configuration order.
 fn portals(web: &Web) -> Vec<Portal> {
     let running = web.running.read().map(|r| r.clone()).unwrap_or_default();
-    let Some(store) = web.store.clone() else {
+    let Some(store) = web.store() else {
         return Vec::new();
     };
     let config = web.current();

@@ -145,7 +145,7 @@ struct PrintRow {
 }
 
 async fn prints(web: &Web, inst: &InstanceConfig) -> Vec<PrintRow> {
-    let Some(store) = &web.store else {
+    let Some(store) = web.store() else {
         return Vec::new();
     };
     match store.print_pending(Some(inst.id.get_ref().as_str())).await {
