@@ -4,7 +4,11 @@
 # same N, on a private faxq + hfaxd (scripts/hylafax/start.sh) in one run; each one job at a
 # time and four at once (umsgate: four control connections; sendfax: four processes). Measures submission
 # only: the peer announces no modem (HYLAFAX_NO_MODEM=1), so every job stays queued and faxq
-# sends nothing while the jobs come in. Prints jobs/s of each and the ratios (target: >= 10x).
+# sends nothing while the jobs come in. Every job dials its own number (each of the four phases
+# its own block: +49 301 xxxx … +49 304 xxxx), as faxes to different recipients do: jobs to one
+# number wait for each other, and faxq runs its `notify` shell script for every job it so blocks
+# (SAME_NUMBER=1 sends every job to +49 30 555558, as earlier runs did).
+# Prints jobs/s of each and the ratios (target: >= 10x).
 #
 # Usage: bench/engines/hylafax.sh [N]   (default 100)
 # Needs root (faxq, hfaxd), hylafax-server hylafax-client libtiff-tools; builds and runs the
@@ -34,14 +38,25 @@ HYLAFAX_NO_MODEM=1 HYLAFAX_PORT=$port "$root/scripts/hylafax/start.sh" "$tmp/pee
 tiff2pdf -o "$tmp/doc.pdf" "$root/testdata/samples/fax_1p_g3_1d.tif"
 
 echo "profile: $profile; document: 1-page PDF ($(stat -c %s "$tmp/doc.pdf") bytes); $n jobs each; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-read -r _ ums1 < <("$target/$profile/examples/hylafax_bench" 127.0.0.1 "$port" "$n" "$tmp/doc.pdf" +4930555558 1)
-read -r _ ums4 < <("$target/$profile/examples/hylafax_bench" 127.0.0.1 "$port" "$n" "$tmp/doc.pdf" +4930555558 4)
+[ "$n" -le 10000 ] || { echo "N is at most 10000 (four digits per job number)" >&2; exit 2; }
+# number PHASE I: what job I of phase PHASE dials (umsgate: E.164; sendfax: national).
+if [ "${SAME_NUMBER:-0}" = 1 ]; then
+  ums_number() { echo +4930555558; }
+  national() { echo 0305555558; }
+else
+  ums_number() { echo "+4930$1#"; }
+  national() { printf '030%s%04d' "$1" "$2"; }
+fi
+echo "numbers: $([ "${SAME_NUMBER:-0}" = 1 ] && echo "one for every job" || echo "one per job")"
+read -r _ ums1 < <("$target/$profile/examples/hylafax_bench" 127.0.0.1 "$port" "$n" "$tmp/doc.pdf" "$(ums_number 1)" 1)
+read -r _ ums4 < <("$target/$profile/examples/hylafax_bench" 127.0.0.1 "$port" "$n" "$tmp/doc.pdf" "$(ums_number 2)" 4)
 t0=$(date +%s.%N)
 for ((i = 0; i < n; i++)); do
-  sendfax -h "127.0.0.1:$port" -n -d 0305555558 "$tmp/doc.pdf" < /dev/null > /dev/null
+  sendfax -h "127.0.0.1:$port" -n -d "$(national 3 "$i")" "$tmp/doc.pdf" < /dev/null > /dev/null
 done
 t1=$(date +%s.%N)
-seq "$n" | xargs -P 4 -I{} sh -c 'sendfax -h "127.0.0.1:$1" -n -d 0305555558 "$2" < /dev/null > /dev/null' _ "$port" "$tmp/doc.pdf"
+for ((i = 0; i < n; i++)); do national 4 "$i"; echo; done |
+  xargs -P 4 -I{} sh -c 'sendfax -h "127.0.0.1:$1" -n -d "$3" "$2" < /dev/null > /dev/null' _ "$port" "$tmp/doc.pdf" {}
 t2=$(date +%s.%N)
 jobs=$(find "$tmp/peer/spool/sendq" "$tmp/peer/spool/doneq" -name 'q[0-9]*' | wc -l)
 [ "$jobs" -eq $((4 * n)) ] || { echo "expected $((4 * n)) jobs in HylaFAX, found $jobs" >&2; exit 1; }

@@ -1,11 +1,14 @@
 //! HylaFAX submission benchmark of umsgate's hfaxd client (bench/engines/hylafax.sh runs it).
 //!
 //! `hylafax_bench HOST PORT N DOCUMENT NUMBER CONCURRENCY`
-//! Submits N fax jobs of DOCUMENT to NUMBER (E.164) through one `HylafaxGateway`, CONCURRENCY
+//! Submits N fax jobs of DOCUMENT through one `HylafaxGateway`, CONCURRENCY
 //! at a time (1: one after the other, on one control connection; more: up to its
 //! `SESSIONS` connections, as the daemon's outbound worker submits), each with its own job id
 //! and its durable job record in a temporary folder. Prints one line: `N SECONDS` — the logins
-//! are inside the timed part.
+//! are inside the timed part. NUMBER is an E.164 number, or a prefix ending in `#`: job `i`
+//! then dials the prefix followed by `i` as four digits, each job its own destination, as
+//! faxes to different recipients are (jobs to one number wait for each other in faxq, which
+//! runs its `notify` script for each job it blocks).
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -60,11 +63,15 @@ fn main() {
                     if i >= n {
                         return;
                     }
+                    let number = match number.strip_suffix('#') {
+                        Some(prefix) => format!("{prefix}{i:04}"),
+                        None => number.clone(),
+                    };
                     let job = Job {
                         job_id: format!("bench{run}x{i}"),
                         service: Service::Fax,
-                        number: number.clone(),
                         e164: number.clone(),
+                        number,
                         sender: "bench@example.com".into(),
                         priority: Priority::Normal,
                         pages: Some(1),
