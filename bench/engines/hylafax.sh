@@ -23,7 +23,9 @@ for tool in sendfax tiff2pdf; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 port=${HYLAFAX_PORT:-26400}
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+# hfaxd's active-mode data connections come from its port - 1: both must be free.
+busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+while busy "$port" || busy $((port - 1)); do port=$((port + 2)); done
 
 tmp=$(mktemp -d /tmp/umsgate-bench-hylafax.XXXXXX)
 chmod 755 "$tmp"   # faxq and hfaxd run as uucp below it

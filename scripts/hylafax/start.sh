@@ -6,7 +6,7 @@
 # Notification mails are captured in STATE_DIR/mail, faxq's notify events in
 # STATE_DIR/notify.log.
 #
-#   scripts/hylafax/start.sh STATE_DIR        (port: $HYLAFAX_PORT, default 14559; must be free)
+#   scripts/hylafax/start.sh STATE_DIR        (port: $HYLAFAX_PORT, default 14559; it and the port below it must be free)
 #   HYLAFAX_NO_MODEM=1: announce no modem, so jobs stay queued (benchmarks of submission)
 #
 # Writes STATE_DIR/env: HYLAFAX_HOST HYLAFAX_PORT HYLAFAX_SPOOL HYLAFAX_STATE_DIR
@@ -26,6 +26,9 @@ die() { echo "scripts/hylafax/start.sh: $*" >&2; exit 1; }
 [ -x /usr/sbin/faxq ] && [ -x /usr/sbin/hfaxd ] || die "faxq/hfaxd missing: apt-get install hylafax-server"
 [ -d /var/spool/hylafax ] || die "/var/spool/hylafax missing: apt-get install hylafax-server"
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && die "port $PORT is taken"
+# In active mode hfaxd opens each data connection from its own port - 1 (as FTP servers use
+# port 20): a listener there makes every STOT and LIST hang until the client gives up.
+(exec 3<>"/dev/tcp/127.0.0.1/$((PORT - 1))") 2>/dev/null && die "port $((PORT - 1)) is taken (hfaxd's data connections come from port $PORT - 1)"
 
 mkdir -p "$STATE"; STATE=$(cd "$STATE" && pwd)
 S=$STATE/spool
