@@ -108,9 +108,15 @@ pub fn replace(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "umsgate.toml".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // A name of its own per write: two writers never share (and truncate) one temporary file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         f.write_all(text.as_bytes())?;
         if let Ok(meta) = std::fs::metadata(path) {
             f.set_permissions(meta.permissions())?;
@@ -136,6 +142,12 @@ pub enum Toggled {
 /// Sets `enabled` of the `[[instance]]` entry `id` in the file at `path` (see the module
 /// contract).
 pub fn set_enabled(path: &Path, id: &str, enabled: bool) -> Result<Toggled, EditError> {
+    // Read, edit and write one at a time in this process, so that two edits at once (two
+    // administrators on the Instances page) both land, one after the other.
+    static EDITS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = EDITS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let text = read(path)?;
     let no_entry = || EditError::NoEntry {
         path: path.to_owned(),
