@@ -492,6 +492,15 @@ async fn an_instance_shows_its_entry_without_secrets_and_its_checks_on_request()
     // The users file does not exist: the directory check says so.
     assert!(page.contains("<b>directory</b>: FAILED"), "{page}");
     assert!(page.contains("<b>gateway</b>: ok: sim"), "{page}");
+    // Another site embedding the link (`<img src=…?check=1>`) does not make the probes run.
+    let req = Request::get("/instances/inst1?check=1")
+        .header("cookie", cookie.as_str())
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    let page = body(t.send(req).await).await;
+    assert!(page.contains("enabled = true # since May"), "{page}");
+    assert!(!page.contains("id=\"checks\""), "{page}");
     assert_eq!(
         t.get("/instances/nope", Some(&cookie)).await.status(),
         StatusCode::NOT_FOUND

@@ -174,7 +174,18 @@ pub async fn show(
         .read()
         .map(|r| r.iter().any(|r| r.id == id))
         .unwrap_or(false);
-    let checks = if q.get("check").is_some_and(|c| c == "1") {
+    // The probes connect to every peer: only for a request from the console itself (or typed
+    // in), never for one another site embeds (`<img src=…?check=1>`).
+    let asked = q.get("check").is_some_and(|c| c == "1");
+    let from_here = match crate::web::csrf::check_origin(&ctx.headers) {
+        Ok(()) => true,
+        Err(e) if asked => {
+            tracing::warn!(event = "web.checks_refused", client = %ctx.client, reason = %e);
+            false
+        }
+        Err(_) => false,
+    };
+    let checks = if asked && from_here {
         let all = tokio::time::timeout(
             CHECK_LIMIT,
             diagnostics::instance(&config, &inst, PROBE_LIMIT),
