@@ -13,7 +13,9 @@
 //! leaves a file nobody lists, never a listed entry without its mail.
 //!
 //! Implementation summary: ids are [`QueueId`]s (checked, so a name from a URL never leaves
-//! the folder); the file work is blocking and short (one file), as in the inbound worker.
+//! the folder); keeping a mail writes and fsyncs on a blocking thread; reading and removing one
+//! file is short and done in place. A mail whose index row cannot be written is removed again
+//! (the caller keeps it anew).
 
 use std::path::{Path, PathBuf};
 
@@ -103,21 +105,32 @@ impl MessageJournal {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&self.dir).map_err(file_err)?;
-        let _ = std::fs::remove_file(&tmp);
-        write_synced(&tmp, eml)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .and_then(|()| sync_dir(&self.dir))
-            .map_err(file_err)?;
+        // Two fsyncs: on a blocking thread, not on the runtime's.
+        let (dir, target, bytes) = (self.dir.clone(), path.clone(), eml.to_vec());
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            let _ = std::fs::remove_file(&tmp);
+            write_synced(&tmp, &bytes)
+                .and_then(|()| std::fs::rename(&tmp, &target))
+                .and_then(|()| sync_dir(&dir))
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        .map_err(file_err)?;
         let entry = JournalEntry {
             instance: self.instance.clone(),
             size: eml.len() as u64,
             ..entry.clone()
         };
-        self.store
-            .journal_add(&entry)
-            .await
-            .map_err(JournalError::Index)
+        match self.store.journal_add(&entry).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Not indexed, not listed: the caller keeps it again (under a new id), so
+                // this copy would only take space.
+                let _ = std::fs::remove_file(&path);
+                Err(JournalError::Index(e))
+            }
+        }
     }
 
     /// The entry `id` and its mail; `None` when either is missing.

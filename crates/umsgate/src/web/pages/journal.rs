@@ -75,7 +75,8 @@ impl Reader {
         match self {
             Reader::Admin => true,
             Reader::User { instance, address } => {
-                e.instance == *instance && e.recipient.eq_ignore_ascii_case(address)
+                // Folded as the index folds the recipient (`Store::journal_add`).
+                e.instance == *instance && e.recipient.to_lowercase() == address.to_lowercase()
             }
         }
     }
