@@ -17,10 +17,9 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
+use support::browser::{self, shot, wait_for_query};
 use support::{Daemon, INSTANCE, Smtp, Work, free_addr, nonce, peer_env, run_cli};
 
 const PASSWORD: &str = "journal-test-pw";
@@ -33,52 +32,6 @@ ums = "ums1;fax.rights=national"
 "#;
 
 /// A chromedriver process on a free port, killed (by its pid) when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn program(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "`{name}` is not installed (apt-get install chromium chromium-driver; .ci/run \
-             installs them): this test needs the real browser"
-        )
-    })
-}
-
-fn start_driver() -> Driver {
-    let exe = program("chromedriver");
-    let port = free_addr().port();
-    let child = Command::new(exe)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}"));
-    let d = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    support::wait_for("chromedriver listening", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    });
-    d
-}
-
 fn config(web: SocketAddr, smtp: SocketAddr, hash: &str, host: &str, port: &str) -> String {
     format!(
         r#"[service]
@@ -158,31 +111,6 @@ fn mails_with(inbox: &Path, needle: &str) -> Vec<String> {
         .collect()
 }
 
-async fn shot(client: &fantoccini::Client, name: &str, work: &Path) {
-    let png = client.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
-    let dir = std::env::var_os("UMSGATE_SCREENSHOTS")
-        .map_or_else(|| work.join("screenshots"), PathBuf::from);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
-/// Waits until the browser shows a page whose query contains `part`.
-async fn wait_for_query(client: &fantoccini::Client, part: &str) {
-    let until = Instant::now() + Duration::from_secs(20);
-    loop {
-        let url = client.current_url().await.unwrap();
-        if url.query().is_some_and(|q| q.contains(part)) {
-            return;
-        }
-        assert!(
-            Instant::now() < until,
-            "the browser stayed on {url}, not ?…{part}…"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journal_mode_keeps_faxes_and_reports_and_resend_goes_through_postfix() {
     let host = peer_env("MAIL_SMTP_HOST");
@@ -190,8 +118,7 @@ async fn journal_mode_keeps_faxes_and_reports_and_resend_goes_through_postfix() 
     let inbox = PathBuf::from(peer_env("MAIL_MAILDIR_BASE"))
         .join("jane")
         .join("new");
-    program("chromium");
-    let driver = start_driver();
+    let driver = browser::start_driver();
 
     let work = Work::new("journal");
     let hashed = run_cli(&["hash-password"], Some(PASSWORD), &work.dir);
@@ -315,22 +242,7 @@ async fn journal_mode_keeps_faxes_and_reports_and_resend_goes_through_postfix() 
     );
 
     // The console lists both; "Send as mail" hands the fax to Postfix.
-    let profile = work.dir.join("chromium-profile");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": program("chromium"),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,700", format!("--user-data-dir={}", profile.display()),
-                     "--lang=en-US"],
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|e| panic!("no Chromium session through chromedriver: {e}"));
+    let client = browser::chromium(&driver, &work.dir).await;
     let base = format!("http://{web}");
     client.goto(&format!("{base}/journal")).await.unwrap();
     assert!(
@@ -341,27 +253,7 @@ async fn journal_mode_keeps_faxes_and_reports_and_resend_goes_through_postfix() 
             .path()
             .starts_with("/login")
     );
-    client
-        .find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser::log_in(&client, "admin", PASSWORD).await;
     client
         .wait()
         .for_element(Locator::Id("journal"))

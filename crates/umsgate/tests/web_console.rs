@@ -91,6 +91,29 @@ fn put_in_badmail(badmail: &Path, to: &str, marker: &str) -> String {
     id
 }
 
+/// Waits until a mail in the Maildir folder `inbox` contains `marker`; `what` names it in the
+/// failure, with umsgate's output.
+async fn wait_for_mail(inbox: &Path, marker: &str, what: &str, daemon: &Daemon) {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let found = std::fs::read_dir(inbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(marker)));
+        if found {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "{what} did not reach {}:\n{}",
+            inbox.display(),
+            daemon.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it() {
     let host = peer_env("MAIL_SMTP_HOST");
@@ -218,24 +241,7 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
 
     // Delivered by Postfix into jane's Maildir.
     let inbox = maildirs.join("jane").join("new");
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let found = std::fs::read_dir(&inbox)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&marker)));
-        if found {
-            break;
-        }
-        assert!(
-            Instant::now() < end,
-            "the requeued message did not reach {}:\n{}",
-            inbox.display(),
-            daemon.output()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_mail(&inbox, &marker, "the requeued message", &daemon).await;
     // The queues no longer hold it; the dashboard and the other pages render.
     client
         .goto(&format!("{base}/queues?instance={INSTANCE}&state=outgoing"))
@@ -301,24 +307,13 @@ async fn an_admin_requeues_a_badmail_message_in_chromium_and_postfix_delivers_it
         .await
         .unwrap();
     assert!(!received.is_empty());
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let found = std::fs::read_dir(&inbox)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&sms_marker)));
-        if found {
-            break;
-        }
-        assert!(
-            Instant::now() < end,
-            "the test SMS {received} did not reach {}:\n{}",
-            inbox.display(),
-            daemon.output()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_mail(
+        &inbox,
+        &sms_marker,
+        &format!("the test SMS {received}"),
+        &daemon,
+    )
+    .await;
     // Its link finds it in msgid.log, by the received message's id.
     client
         .find(Locator::Id("follow-log"))
