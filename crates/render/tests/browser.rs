@@ -117,9 +117,15 @@ async fn a_conversion_past_the_time_limit_is_killed() {
         .await
         .unwrap_err();
     assert_eq!(err, ConvertError::Timeout);
+    // Killed processes take a moment to leave /proc; a survivor is still there after 5 s.
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while !processes_in(work.path()).is_empty() && std::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         processes_in(work.path()).is_empty(),
-        "chromium left processes behind"
+        "chromium left processes behind: {:?}",
+        processes_in(work.path())
     );
     // the next conversion, with time enough, works
     let pdf = converter(work.path())

@@ -237,7 +237,12 @@ fn metrics_count_what_the_real_binary_did() {
     d.wait_ready();
 
     // Before any mail: the queue depths are there, every state, zero; no mail counted.
-    let (status, body) = scrape(metrics);
+    // The depths are first taken just after start: scraped until they are there.
+    let (status, body) = wait_for("the queue depths in /metrics", || {
+        let (status, body) = scrape(metrics);
+        body.contains("umsgate_queue_messages{")
+            .then_some((status, body))
+    });
     assert!(status.contains(" 200 "), "{status}");
     let before = parse_exposition(&body).unwrap_or_else(|e| panic!("{e}\n{body}"));
     for state in ["incoming", "outgoing", "deferred", "badmail", "error"] {
